@@ -1,0 +1,286 @@
+/* mapsnap capture: /proc/PID/smaps (plus process and host facts) to a
+ * snapshot JSON file, streamed region by region. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <time.h>
+
+#include "common.h"
+
+struct capture_settings {
+	const char *output; /* NULL: default names in the current directory */
+	const char *name;   /* --name COMM */
+	const char *from_smaps;
+	bool proc_files;
+	bool force;
+	snap_capture_opts opts;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mapsnap capture [options] PID...\n"
+	      "       mapsnap capture --name COMM [options]\n"
+	      "       mapsnap capture --from-smaps FILE [--proc-files] [options]\n"
+	      "\n"
+	      "Captures /proc/PID/smaps with the process and host facts into a\n"
+	      "snapshot JSON file, by default mapsnap-<comm>-<pid>-<UTC time>.json\n"
+	      "in the current directory. Prints the name of each file written.\n"
+	      "\n"
+	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
+	      "  -n, --name COMM           every process whose comm is COMM\n"
+	      "      --redact              drop arguments after argv[0], hide the\n"
+	      "                            hostname, tokenise paths under /home, /root\n"
+	      "  -f, --force               overwrite an existing output file\n"
+	      "      --from-smaps FILE     build the snapshot from saved smaps text\n"
+	      "      --proc-files          with --from-smaps: also read the saved stat,\n"
+	      "                            cmdline, comm, status, smaps_rollup beside it\n"
+	      "  -h, --help                this help\n", f);
+}
+
+static int parse_args(struct capture_settings *s, int argc, char **argv)
+{
+	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES };
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "redact", no_argument, NULL, OPT_REDACT },
+		{ "force", no_argument, NULL, 'f' },
+		{ "from-smaps", required_argument, NULL, OPT_FROM_SMAPS },
+		{ "proc-files", no_argument, NULL, OPT_PROC_FILES },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "o:n:fh", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': s->output = optarg; break;
+		case 'n': s->name = optarg; break;
+		case 'f': s->force = true; break;
+		case OPT_REDACT: s->opts.redact = true; break;
+		case OPT_FROM_SMAPS: s->from_smaps = optarg; break;
+		case OPT_PROC_FILES: s->proc_files = true; break;
+		case 'h': usage(stdout); exit(EXIT_OK);
+		default: return cli_bad_option("capture", argv);
+		}
+	}
+	return EXIT_OK;
+}
+
+/* comm may hold '/', spaces and more: keep a file-name-safe form. */
+static void safe_name(char *out, size_t size, const char *comm)
+{
+	size_t n = 0;
+	for (const char *s = comm; *s && n + 1 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+		out[n++] = ok ? (char)c : '_';
+	}
+	out[n] = '\0';
+}
+
+static bool names_directory(const char *output)
+{
+	struct stat st;
+	size_t n = strlen(output);
+	return (n && output[n - 1] == '/') ||
+	       (stat(output, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+static void default_path(char *out, size_t size, const char *dir,
+			 const snap_snapshot *snap)
+{
+	char comm[64], stamp[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	const char *sep = dir && dir[strlen(dir) - 1] != '/' ? "/" : "";
+	if (snap->process.known && snap->process.comm && snap->process.pid > 0) {
+		safe_name(comm, sizeof(comm), snap->process.comm);
+		snprintf(out, size, "%s%smapsnap-%s-%ld-%s.json", dir ? dir : "", sep,
+			 comm, snap->process.pid, stamp);
+	} else {
+		snprintf(out, size, "%s%smapsnap-smaps-%s.json", dir ? dir : "", sep,
+			 stamp);
+	}
+}
+
+/* A default name never collides: two captures in one second get "-2". */
+static void unique_default(char *out, size_t size, const char *dir,
+			   const snap_snapshot *snap)
+{
+	default_path(out, size, dir, snap);
+	size_t n = strlen(out) - strlen(".json");
+	for (int i = 2; access(out, F_OK) == 0 && i < 1000; i++)
+		snprintf(out + n, size - n, "-%d.json", i);
+}
+
+static int output_path(char *out, size_t size, const struct capture_settings *s,
+		       const snap_snapshot *snap, snap_error *err)
+{
+	if (s->output && !names_directory(s->output)) {
+		snprintf(out, size, "%s", s->output);
+		return 0;
+	}
+	if (s->output && mkdir(s->output, 0777) != 0 && errno != EEXIST)
+		return snap_error_set(err, SNAP_EIO, s->output, 0,
+				      "cannot create directory: %s", strerror(errno));
+	unique_default(out, size, s->output, snap);
+	return 0;
+}
+
+struct stream_ctx {
+	fmt_json_writer *writer;
+	int write_errno;
+};
+
+static int write_region(void *ctx, snap_snapshot *snap, const snap_region *r)
+{
+	struct stream_ctx *sc = ctx;
+	int rc = fmt_json_region(sc->writer, snap, r);
+	if (rc < 0)
+		sc->write_errno = errno;
+	return rc;
+}
+
+/* Metadata, then the regions streamed into the output as they parse. */
+static int capture_one(const struct capture_settings *s, pid_t pid)
+{
+	snap_error err = { 0 };
+	snap_snapshot *snap;
+	cli_output out;
+	struct stream_ctx sc = { NULL, 0 };
+	char path[4096];
+	int rc = snap_snapshot_new(&snap);
+	if (rc < 0)
+		return cli_error("out of memory");
+	if ((rc = snap_capture_meta(snap, pid, &s->opts, &err)) < 0)
+		goto fail;
+	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||
+	    (rc = cli_output_open(&out, path, s->force, &err)) < 0)
+		goto fail;
+	if ((rc = fmt_json_begin(&sc.writer, out.f, snap)) < 0) {
+		sc.write_errno = errno;
+		goto discard;
+	}
+	if ((rc = snap_capture_smaps(snap, pid, &s->opts, write_region, &sc, &err)) != 0) {
+		fmt_json_abort(sc.writer);
+		goto discard;
+	}
+	if ((rc = fmt_json_end(sc.writer, snap)) < 0) { /* frees the writer */
+		sc.write_errno = errno;
+		goto discard;
+	}
+	if ((rc = cli_output_commit(&out, &err)) < 0)
+		goto fail;
+	if (!out.to_stdout && strcmp(path, "-") != 0)
+		printf("%s\n", path);
+	snap_snapshot_free(snap);
+	return EXIT_OK;
+discard:
+	if (!err.message[0])
+		snap_error_set(&err, rc, path, 0, "write failed: %s",
+			       strerror(sc.write_errno ? sc.write_errno : EIO));
+	cli_output_discard(&out);
+fail:
+	snap_snapshot_free(snap);
+	return cli_report(&err);
+}
+
+static int capture_from_smaps(const struct capture_settings *s)
+{
+	snap_error err = { 0 };
+	snap_snapshot *snap;
+	cli_output out;
+	char path[4096];
+	int rc = snap_snapshot_new(&snap);
+	if (rc < 0)
+		return cli_error("out of memory");
+	if ((rc = snap_capture_files(snap, s->from_smaps, s->proc_files, &err)) < 0)
+		goto fail;
+	if (snap->nregions == 0) {
+		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
+		goto fail;
+	}
+	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||
+	    (rc = cli_output_open(&out, path, s->force, &err)) < 0)
+		goto fail;
+	if ((rc = fmt_json_write(out.f, snap)) < 0) {
+		snap_error_set(&err, rc, path, 0, "write failed: %s", strerror(errno));
+		cli_output_discard(&out);
+		goto fail;
+	}
+	if ((rc = cli_output_commit(&out, &err)) < 0)
+		goto fail;
+	if (strcmp(path, "-") != 0)
+		printf("%s\n", path);
+	snap_snapshot_free(snap);
+	return EXIT_OK;
+fail:
+	snap_snapshot_free(snap);
+	return cli_report(&err);
+}
+
+static int collect_pids(const struct capture_settings *s, int argc, char **argv,
+			pid_t **pids, size_t *count)
+{
+	snap_error err = { 0 };
+	if (s->name) {
+		if (snap_find_pids_by_comm(pids, count, s->name, NULL, &err) < 0)
+			return cli_report(&err);
+		if (*count == 0)
+			return cli_error("capture: no process named '%s'", s->name);
+	} else {
+		*pids = calloc((size_t)argc + 1, sizeof(**pids));
+		*count = 0;
+	}
+	for (int i = 0; i < argc; i++) {
+		long pid;
+		if (!cli_is_pid(argv[i], &pid)) {
+			free(*pids);
+			return cli_error("capture: '%s' is not a process id", argv[i]);
+		}
+		if (!s->name)
+			(*pids)[(*count)++] = (pid_t)pid;
+	}
+	return EXIT_OK;
+}
+
+int cmd_capture(int argc, char **argv)
+{
+	struct capture_settings s = { 0 };
+	if (parse_args(&s, argc, argv) != EXIT_OK)
+		return EXIT_ERROR;
+	argc -= optind;
+	argv += optind;
+	if (s.from_smaps) {
+		if (argc || s.name)
+			return cli_error("capture: --from-smaps takes no pids");
+		return capture_from_smaps(&s);
+	}
+	if (s.proc_files)
+		return cli_error("capture: --proc-files goes with --from-smaps");
+	if (!argc && !s.name)
+		return cli_error("capture: which process? give a PID or --name COMM");
+	if (s.name && argc)
+		return cli_error("capture: give pids or --name, not both");
+	pid_t *pids = NULL;
+	size_t count = 0;
+	if (collect_pids(&s, argc, argv, &pids, &count) != EXIT_OK)
+		return EXIT_ERROR;
+	if (count > 1 && s.output && strcmp(s.output, "-") != 0 &&
+	    !names_directory(s.output)) {
+		free(pids);
+		return cli_error("capture: %zu processes need -o DIR/ (or -o -)", count);
+	}
+	int status = EXIT_OK;
+	for (size_t i = 0; i < count; i++)
+		if (capture_one(&s, pids[i]) != EXIT_OK)
+			status = EXIT_ERROR;
+	free(pids);
+	return status;
+}

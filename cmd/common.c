@@ -1,0 +1,325 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+
+static void vreport(const char *fmt, va_list ap)
+{
+	fputs("mapsnap: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+	return EXIT_ERROR;
+}
+
+void cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vreport(fmt, ap);
+	va_end(ap);
+}
+
+int cli_report(const snap_error *err)
+{
+	char buf[1100];
+	return cli_error("%s", snap_error_format(err, buf, sizeof(buf)));
+}
+
+int cli_bad_option(const char *command, char **argv)
+{
+	extern int optind, optopt;
+	const char *arg = argv[optind - 1];
+	if (optopt && arg[0] == '-' && arg[1] != '-')
+		return cli_error("%s: unknown option '-%c' or it needs a value (see "
+				 "'mapsnap %s --help')", command, optopt, command);
+	return cli_error("%s: unknown option '%s' or it needs a value (see "
+			 "'mapsnap %s --help')", command, arg, command);
+}
+
+/* ---- inputs ---- */
+
+int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap)
+{
+	if (list->count == list->cap) {
+		size_t cap = list->cap ? list->cap * 2 : 4;
+		snap_snapshot **grown = realloc(list->items, cap * sizeof(*grown));
+		if (!grown)
+			return SNAP_ENOMEM;
+		list->items = grown;
+		list->cap = cap;
+	}
+	list->items[list->count++] = snap;
+	return SNAP_OK;
+}
+
+void cli_snapshots_free(cli_snapshots *list)
+{
+	for (size_t i = 0; i < list->count; i++)
+		snap_snapshot_free(list->items[i]);
+	free(list->items);
+	memset(list, 0, sizeof(*list));
+}
+
+bool cli_is_pid(const char *arg, long *pid)
+{
+	if (!*arg || strlen(arg) > 10)
+		return false;
+	for (const char *s = arg; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	long v = strtol(arg, NULL, 10);
+	if (v <= 0 || v > 0x7fffffff)
+		return false;
+	*pid = v;
+	return true;
+}
+
+/* The first byte that is not white space, left unread; EOF when none. */
+static int peek_content(FILE *f)
+{
+	int c;
+	while ((c = getc(f)) != EOF && isspace(c))
+		;
+	if (c != EOF)
+		ungetc(c, f);
+	return c;
+}
+
+static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
+			    snap_error *err)
+{
+	size_t before = list->count;
+	for (;;) {
+		snap_snapshot *snap;
+		int rc = fmt_json_load(&snap, f, source, err);
+		if (rc == 1)
+			break;
+		if (rc < 0)
+			return rc;
+		if (cli_snapshots_push(list, snap) < 0) {
+			snap_snapshot_free(snap);
+			return snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
+		}
+		if (fmt_checksum_mismatch(snap))
+			cli_warn("%s: checksum mismatch: the snapshot was edited or "
+				 "corrupted", source);
+	}
+	if (list->count == before)
+		return snap_error_set(err, SNAP_EFORMAT, source, 0, "no snapshot in it");
+	return 0;
+}
+
+/* Raw smaps text (a user ran `cat /proc/PID/smaps > FILE`). */
+static int load_smaps_text(cli_snapshots *list, FILE *f, const char *source,
+			   snap_error *err)
+{
+	snap_snapshot *snap;
+	int rc = snap_snapshot_new(&snap);
+	if (rc < 0)
+		return snap_error_set(err, rc, source, 0, "out of memory");
+	snap_parser *p = NULL;
+	char *buf = malloc(1 << 16);
+	if (!buf || (rc = snap_parser_new(&p, snap, source, NULL, NULL)) < 0) {
+		rc = snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
+		goto out;
+	}
+	size_t n;
+	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
+		if ((rc = snap_parser_feed(p, buf, n, err)) != 0)
+			goto out;
+	if (ferror(f)) {
+		rc = snap_error_set(err, SNAP_EIO, source, 0, "read failed");
+		goto out;
+	}
+	if ((rc = snap_parser_finish(p, err)) != 0)
+		goto out;
+	snap->tool = "mapsnap " SNAP_VERSION_STRING;
+	snap->source = "smaps-file";
+	rc = cli_snapshots_push(list, snap);
+	if (rc == 0)
+		snap = NULL;
+out:
+	free(buf);
+	snap_parser_free(p);
+	snap_snapshot_free(snap);
+	return rc;
+}
+
+static int load_stream(cli_snapshots *list, FILE *f, const char *source,
+		       snap_error *err)
+{
+	int c = peek_content(f);
+	if (c == EOF)
+		return snap_error_set(err, SNAP_EFORMAT, source, 0,
+				      ferror(f) ? "read failed" : "empty input");
+	if (c == '{' || c == '[')
+		return load_json_stream(list, f, source, err);
+	if (isxdigit(c))
+		return load_smaps_text(list, f, source, err);
+	return snap_error_set(err, SNAP_EFORMAT, source, 0,
+			      "neither a snapshot (JSON) nor smaps text");
+}
+
+int cli_load_arg(cli_snapshots *list, const char *arg,
+		 const snap_capture_opts *capture, snap_error *err)
+{
+	long pid;
+	struct stat st;
+	if (strcmp(arg, "-") == 0)
+		return load_stream(list, stdin, "<stdin>", err);
+	if (stat(arg, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return snap_error_set(err, SNAP_EINVAL, arg, 0, "is a directory");
+		FILE *f = fopen(arg, "r");
+		if (!f)
+			return snap_error_set(err, SNAP_EIO, arg, 0, "%s", strerror(errno));
+		int rc = load_stream(list, f, arg, err);
+		fclose(f);
+		return rc;
+	}
+	if (!cli_is_pid(arg, &pid))
+		return snap_error_set(err, SNAP_EINVAL, arg, 0,
+				      "no such file, and not a process id");
+	snap_snapshot *snap;
+	int rc = snap_capture(&snap, (pid_t)pid, capture, err);
+	if (rc < 0)
+		return rc;
+	if (cli_snapshots_push(list, snap) < 0) {
+		snap_snapshot_free(snap);
+		return snap_error_set(err, SNAP_ENOMEM, arg, 0, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- outputs ---- */
+
+int cli_output_open(cli_output *out, const char *path, bool force,
+		    snap_error *err)
+{
+	memset(out, 0, sizeof(*out));
+	if (strcmp(path, "-") == 0) {
+		out->f = stdout;
+		out->to_stdout = true;
+		return 0;
+	}
+	struct stat st;
+	if (lstat(path, &st) == 0) {
+		/* Renaming over a device or a link would replace it, not
+		 * write into it. */
+		if (!S_ISREG(st.st_mode))
+			return snap_error_set(err, SNAP_EEXIST, path, 0,
+					      "exists and is not a regular file");
+		if (!force)
+			return snap_error_set(err, SNAP_EEXIST, path, 0,
+					      "already exists (use --force to overwrite)");
+	}
+	char *copy = strdup(path);
+	out->path = strdup(path);
+	if (!copy || !out->path ||
+	    asprintf(&out->tmp, "%s/.%s.XXXXXX", dirname(copy),
+		     strrchr(path, '/') ? strrchr(path, '/') + 1 : path) < 0) {
+		free(copy);
+		free(out->path);
+		out->path = NULL;
+		out->tmp = NULL;
+		return snap_error_set(err, SNAP_ENOMEM, path, 0, "out of memory");
+	}
+	free(copy);
+	int fd = mkstemp(out->tmp);
+	if (fd < 0) {
+		int e = errno;
+		cli_output_discard(out);
+		return snap_error_set(err, SNAP_EIO, path, 0, "cannot create: %s",
+				      strerror(e));
+	}
+	mode_t mask = umask(0);
+	umask(mask);
+	fchmod(fd, 0666 & ~mask);
+	out->f = fdopen(fd, "w");
+	if (!out->f) {
+		close(fd);
+		cli_output_discard(out);
+		return snap_error_set(err, SNAP_ENOMEM, path, 0, "out of memory");
+	}
+	/* glibc ignores the size when it allocates the buffer itself. */
+	if ((out->buffer = malloc(1 << 20)))
+		setvbuf(out->f, out->buffer, _IOFBF, 1 << 20);
+	return 0;
+}
+
+static int finish_write(cli_output *out)
+{
+	int rc = fflush(out->f) != 0 || ferror(out->f) ? -1 : 0;
+	if (rc == 0 && fsync(fileno(out->f)) != 0 && errno != EINVAL)
+		rc = -1;
+	int e = errno;
+	if (fclose(out->f) != 0 && rc == 0) {
+		rc = -1;
+		e = errno;
+	}
+	out->f = NULL;
+	errno = e;
+	return rc;
+}
+
+int cli_output_commit(cli_output *out, snap_error *err)
+{
+	if (out->to_stdout) {
+		int rc = fflush(stdout) != 0 || ferror(stdout);
+		memset(out, 0, sizeof(*out));
+		return rc ? snap_error_set(err, SNAP_EIO, "<stdout>", 0,
+					   "write failed: %s", strerror(errno))
+			  : 0;
+	}
+	if (finish_write(out) < 0) {
+		int e = errno;
+		snap_error_set(err, SNAP_EIO, out->path, 0, "write failed: %s",
+			       strerror(e ? e : EIO));
+		cli_output_discard(out);
+		return SNAP_EIO;
+	}
+	if (rename(out->tmp, out->path) != 0) {
+		int e = errno;
+		snap_error_set(err, SNAP_EIO, out->path, 0, "cannot rename into place: %s",
+			       strerror(e));
+		cli_output_discard(out);
+		return SNAP_EIO;
+	}
+	free(out->tmp);
+	free(out->path);
+	free(out->buffer);
+	memset(out, 0, sizeof(*out));
+	return 0;
+}
+
+void cli_output_discard(cli_output *out)
+{
+	if (out->to_stdout) {
+		fflush(stdout);
+		memset(out, 0, sizeof(*out));
+		return;
+	}
+	if (out->f)
+		fclose(out->f);
+	if (out->tmp)
+		unlink(out->tmp);
+	free(out->tmp);
+	free(out->path);
+	free(out->buffer);
+	memset(out, 0, sizeof(*out));
+}

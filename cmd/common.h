@@ -1,0 +1,62 @@
+/* Shared by the subcommands: error printing, loading inputs (snapshot
+ * files, raw smaps text, live pids), and safe output files. */
+#ifndef MAPSNAP_CMD_COMMON_H
+#define MAPSNAP_CMD_COMMON_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "formats.h"
+#include "snap.h"
+
+enum { EXIT_OK = 0, EXIT_GATE = 1, EXIT_ERROR = 2 };
+
+/* "mapsnap: <message>" on stderr. cli_error returns EXIT_ERROR. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints err as one line; returns EXIT_ERROR. */
+int cli_report(const snap_error *err);
+/* For getopt's '?': names the option that was not understood (main()
+ * turns getopt's own messages off). Returns EXIT_ERROR. */
+int cli_bad_option(const char *command, char **argv);
+
+/* Snapshots loaded from the command line, in argument order. */
+typedef struct cli_snapshots {
+	snap_snapshot **items;
+	size_t count, cap;
+} cli_snapshots;
+
+/* Loads what arg names and appends it to list:
+ *   "-"            snapshot JSON (one or more documents) or smaps text on stdin
+ *   an existing file  the same, from the file
+ *   a number       a live pid, captured now in memory (nothing written)
+ * A file's checksum mismatch is warned about on stderr. */
+int cli_load_arg(cli_snapshots *list, const char *arg,
+		 const snap_capture_opts *capture, snap_error *err);
+int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);
+void cli_snapshots_free(cli_snapshots *list);
+
+/* True when arg is all digits (and not an existing file). */
+bool cli_is_pid(const char *arg, long *pid);
+
+/* Output that never leaves a half-written file: a temporary file in the
+ * target directory, renamed over the target only on commit. "-" writes to
+ * stdout. An existing target is refused unless force. */
+typedef struct cli_output {
+	FILE *f;
+	char *path;
+	char *tmp;
+	char *buffer; /* stdio's buffer: large, so a snapshot is few writes */
+	bool to_stdout;
+} cli_output;
+
+int cli_output_open(cli_output *out, const char *path, bool force,
+		    snap_error *err);
+int cli_output_commit(cli_output *out, snap_error *err);
+void cli_output_discard(cli_output *out);
+
+/* The subcommands; each parses its own argv (argv[0] is the subcommand). */
+int cmd_capture(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+#endif

@@ -1,0 +1,51 @@
+/* mapsnap: git-style dispatcher. One file per subcommand in cmd/. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+struct subcommand {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+	{ "capture", cmd_capture, "capture /proc/PID/smaps to a snapshot file" },
+	{ "convert", cmd_convert, "convert a snapshot to smaps text or JSON" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: mapsnap <command> [options] [args]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
+		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
+	fprintf(f, "\n'mapsnap <command> --help' describes a command.\n"
+		   "Exit status: 0 success, 1 a gate or --strict check failed, "
+		   "2 usage or input error.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_ERROR;
+	}
+	opterr = 0; /* each subcommand reports bad options itself */
+	const char *name = argv[1];
+	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
+	    strcmp(name, "help") == 0) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
+		printf("mapsnap %s\n", SNAP_VERSION_STRING);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
+		if (strcmp(name, subcommands[i].name) == 0)
+			return subcommands[i].run(argc - 1, argv + 1);
+	cli_error("unknown command '%s' (see 'mapsnap --help')", name);
+	return EXIT_ERROR;
+}

@@ -1,0 +1,58 @@
+/*
+ * formats.h: serialisations and views of libsnap objects.
+ *
+ * Snapshot JSON (json_snapshot.c), smaps text (smaps_text.c), pmap views,
+ * diff reports. Everything here uses only libsnap's public API. Functions
+ * return 0 or a negative SNAP_E* code and fill an optional snap_error.
+ */
+#ifndef MAPSNAP_FORMATS_H
+#define MAPSNAP_FORMATS_H
+
+#include <stdio.h>
+
+#include "snap.h"
+
+/* ---- snapshot JSON (schema in formats/README.md) ----------------------- */
+
+/* Streams one snapshot document: begin writes everything known before
+ * the regions, region appends one region line, end writes the trailer
+ * (fields, rollup, capture timing, checksum) and frees w. Output is
+ * checked with ferror() at the end. */
+typedef struct fmt_json_writer fmt_json_writer;
+int fmt_json_begin(fmt_json_writer **out, FILE *f, const snap_snapshot *snap);
+int fmt_json_region(fmt_json_writer *w, const snap_snapshot *snap,
+		    const snap_region *r);
+int fmt_json_end(fmt_json_writer *w, const snap_snapshot *snap);
+/* Aborts a stream without writing the trailer. */
+void fmt_json_abort(fmt_json_writer *w);
+/* A whole in-memory snapshot as one document. */
+int fmt_json_write(FILE *f, const snap_snapshot *snap);
+
+/* Reads the next snapshot document from f (a file may hold several, one
+ * after another). Returns 0 with *out set, 1 at a clean end of input, or
+ * a negative code with err naming `source`. */
+int fmt_json_load(snap_snapshot **out, FILE *f, const char *source,
+		  snap_error *err);
+/* True when the snapshot carried a checksum that its regions do not
+ * match (the file was edited or corrupted). */
+bool fmt_checksum_mismatch(const snap_snapshot *snap);
+
+/* JSON string escaping (valid UTF-8 out, whatever bytes come in). */
+void fmt_json_put_string(FILE *f, const char *s, size_t len);
+/* True when s[0..len) is valid UTF-8. */
+bool fmt_utf8_valid(const char *s, size_t len);
+
+/* ---- smaps text ---------------------------------------------------------- */
+
+/* Writes regions in the kernel's /proc/PID/smaps layout (64-bit). */
+int fmt_smaps_write_region(FILE *f, const snap_snapshot *snap,
+			   const snap_region *r);
+int fmt_smaps_write(FILE *f, const snap_snapshot *snap);
+
+/* ---- pmap views (pmap.c) -------------------------------------------------- */
+/* (filled in by the pmap module) */
+
+/* ---- diff reports ---------------------------------------------------------- */
+/* (filled in by the diff report module) */
+
+#endif

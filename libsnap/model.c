@@ -1,0 +1,151 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int snap_snapshot_new(snap_snapshot **out)
+{
+	snap_snapshot *snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return SNAP_ENOMEM;
+	snap->arena = arena_new();
+	if (!snap->arena) {
+		free(snap);
+		return SNAP_ENOMEM;
+	}
+	snap->capture_ms = -1;
+	snap->process.pid = -1;
+	snap->process.start_time = -1;
+	snap->process.threads = -1;
+	*out = snap;
+	return SNAP_OK;
+}
+
+void snap_snapshot_free(snap_snapshot *snap)
+{
+	if (!snap)
+		return;
+	free(snap->regions);
+	free(snap->fields);
+	arena_free(snap->arena);
+	free(snap);
+}
+
+const char *snap_snapshot_strndup(snap_snapshot *snap, const char *s, size_t n)
+{
+	return arena_strndup(snap->arena, s, n);
+}
+
+const char *snap_snapshot_strdup(snap_snapshot *snap, const char *s)
+{
+	return s ? arena_strndup(snap->arena, s, strlen(s)) : NULL;
+}
+
+void *snap_snapshot_alloc(snap_snapshot *snap, size_t size)
+{
+	return arena_alloc(snap->arena, size);
+}
+
+int snap_field_find(const snap_snapshot *snap, const char *name)
+{
+	for (size_t i = 0; i < snap->nfields; i++)
+		if (strcmp(snap->fields[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
+		      enum snap_unit unit)
+{
+	for (size_t i = 0; i < snap->nfields; i++) {
+		const char *f = snap->fields[i].name;
+		if (strncmp(f, name, len) == 0 && f[len] == '\0')
+			return (int)i;
+	}
+	if (snap->nfields == snap->fields_cap) {
+		size_t cap = snap->fields_cap ? snap->fields_cap * 2 : 32;
+		snap_field *grown = realloc(snap->fields, cap * sizeof(*grown));
+		if (!grown)
+			return -1;
+		snap->fields = grown;
+		snap->fields_cap = cap;
+	}
+	const char *copy = arena_strndup(snap->arena, name, len);
+	if (!copy)
+		return -1;
+	snap->fields[snap->nfields] = (snap_field){ copy, unit };
+	return (int)snap->nfields++;
+}
+
+static int grow_regions(snap_snapshot *snap)
+{
+	size_t cap = snap->regions_cap ? snap->regions_cap * 2 : 256;
+	snap_region *grown = realloc(snap->regions, cap * sizeof(*grown));
+	if (!grown)
+		return SNAP_ENOMEM;
+	snap->regions = grown;
+	snap->regions_cap = cap;
+	return SNAP_OK;
+}
+
+int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
+{
+	if (snap->nregions == snap->regions_cap && grow_regions(snap) < 0)
+		return SNAP_ENOMEM;
+	snap_region copy = *r;
+	copy.path = arena_strndup(snap->arena, r->path, r->path_len);
+	if (!copy.path)
+		return SNAP_ENOMEM;
+	if (r->vmflags && !(copy.vmflags = arena_strndup(snap->arena, r->vmflags,
+							 strlen(r->vmflags))))
+		return SNAP_ENOMEM;
+	snap_entry *entries = arena_alloc(snap->arena,
+					  r->nentries * sizeof(*entries) + 1);
+	if (!entries)
+		return SNAP_ENOMEM;
+	for (size_t i = 0; i < r->nentries; i++) {
+		entries[i] = r->entries[i];
+		if (r->entries[i].text &&
+		    !(entries[i].text = arena_strndup(snap->arena, r->entries[i].text,
+						      strlen(r->entries[i].text))))
+			return SNAP_ENOMEM;
+	}
+	copy.entries = entries;
+	snap->regions[snap->nregions++] = copy;
+	return SNAP_OK;
+}
+
+uint64_t snap_region_value(const snap_region *r, int field)
+{
+	for (size_t i = 0; i < r->nentries; i++)
+		if ((int)r->entries[i].field == field)
+			return r->entries[i].value;
+	return 0;
+}
+
+uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
+			 const char *name)
+{
+	int field = snap_field_find(snap, name);
+	return field < 0 ? 0 : snap_region_value(r, field);
+}
+
+bool has_token(const char *list, const char *token)
+{
+	size_t n = strlen(token);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ' ');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && memcmp(p, token, n) == 0)
+			return true;
+		if (!end)
+			break;
+		p = end + 1;
+	}
+	return false;
+}
+
+bool snap_region_has_flag(const snap_region *r, const char *token)
+{
+	return r->vmflags && has_token(r->vmflags, token);
+}

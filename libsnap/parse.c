@@ -1,0 +1,495 @@
+/* A single-pass push parser for /proc/PID/smaps text.
+ *
+ * Complete lines are parsed in place from the caller's buffer; only a line
+ * split across two feeds is copied into a growing buffer, so there is no
+ * line length limit (paths can be PATH_MAX long). Each region is handed to
+ * the callback as soon as the next header (or the end) is seen. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct growbuf {
+	char *data;
+	size_t len, cap;
+};
+
+struct snap_parser {
+	snap_snapshot *snap;
+	const char *source;
+	snap_region_fn fn;
+	void *ctx;
+
+	long line;             /* number of the line being parsed */
+	struct growbuf partial;/* a line split across feeds */
+	bool in_region;
+	snap_region cur;
+	struct growbuf path;
+	struct growbuf flags;
+	snap_entry *entries;
+	size_t nentries, entries_cap;
+	snap_arena *texts;     /* text values of the current region */
+
+	/* The previous region's field order: the kernel prints the same keys
+	 * in the same order, so a memcmp against it finds the field index
+	 * without searching. */
+	uint32_t *order;
+	size_t norder, order_cap;
+
+	size_t nregions;
+	size_t most_entries;
+	bool had_vmflags;
+	int stop;
+};
+
+static int gb_reserve(struct growbuf *b, size_t extra)
+{
+	if (b->len + extra + 1 <= b->cap)
+		return 0;
+	size_t cap = b->cap ? b->cap : 256;
+	while (cap < b->len + extra + 1)
+		cap *= 2;
+	char *grown = realloc(b->data, cap);
+	if (!grown)
+		return -1;
+	b->data = grown;
+	b->cap = cap;
+	return 0;
+}
+
+static int gb_set(struct growbuf *b, const char *s, size_t n)
+{
+	b->len = 0;
+	if (gb_reserve(b, n) < 0)
+		return -1;
+	memcpy(b->data, s, n);
+	b->len = n;
+	b->data[n] = '\0';
+	return 0;
+}
+
+int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
+		    snap_region_fn fn, void *ctx)
+{
+	snap_parser *p = calloc(1, sizeof(*p));
+	if (!p || !(p->texts = arena_new())) {
+		free(p);
+		return SNAP_ENOMEM;
+	}
+	p->snap = snap;
+	p->source = source ? source : "smaps";
+	p->fn = fn;
+	p->ctx = ctx;
+	*out = p;
+	return SNAP_OK;
+}
+
+void snap_parser_free(snap_parser *p)
+{
+	if (!p)
+		return;
+	free(p->partial.data);
+	free(p->path.data);
+	free(p->flags.data);
+	free(p->entries);
+	free(p->order);
+	arena_free(p->texts);
+	free(p);
+}
+
+size_t snap_parser_region_count(const snap_parser *p)
+{
+	return p->nregions;
+}
+
+/* ---- small scanners over [*cur, end) ---- */
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static bool scan_hex(const char **cur, const char *end, uint64_t *out)
+{
+	const char *s = *cur;
+	uint64_t v = 0;
+	int digits = 0, d;
+	while (s < end && (d = hexval(*s)) >= 0) {
+		if (++digits > 16)
+			return false;
+		v = v << 4 | (uint64_t)d;
+		s++;
+	}
+	if (!digits)
+		return false;
+	*cur = s;
+	*out = v;
+	return true;
+}
+
+static bool scan_dec(const char **cur, const char *end, uint64_t *out)
+{
+	const char *s = *cur;
+	uint64_t v = 0;
+	if (s >= end || *s < '0' || *s > '9')
+		return false;
+	while (s < end && *s >= '0' && *s <= '9') {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return false;
+		v = v * 10 + d;
+		s++;
+	}
+	*cur = s;
+	*out = v;
+	return true;
+}
+
+static bool scan_char(const char **cur, const char *end, char c)
+{
+	if (*cur < end && **cur == c) {
+		(*cur)++;
+		return true;
+	}
+	return false;
+}
+
+static void skip_spaces(const char **cur, const char *end)
+{
+	while (*cur < end && (**cur == ' ' || **cur == '\t'))
+		(*cur)++;
+}
+
+/* ---- regions ---- */
+
+static int flush_region(snap_parser *p)
+{
+	if (!p->in_region)
+		return 0;
+	p->in_region = false;
+	snap_region *r = &p->cur;
+	r->path = p->path.data ? p->path.data : "";
+	r->entries = p->entries;
+	r->nentries = p->nentries;
+	if (p->nentries > p->most_entries)
+		p->most_entries = p->nentries;
+	p->had_vmflags = r->vmflags != NULL;
+	p->nregions++;
+
+	if (p->norder < p->nentries) {
+		uint32_t *grown = realloc(p->order, p->nentries * sizeof(*grown));
+		if (!grown)
+			return SNAP_ENOMEM;
+		p->order = grown;
+	}
+	for (size_t i = 0; i < p->nentries; i++)
+		p->order[i] = p->entries[i].field;
+	p->norder = p->nentries;
+
+	int rc = p->fn ? p->fn(p->ctx, p->snap, r)
+		       : snap_snapshot_add_region(p->snap, r);
+	if (rc != 0)
+		p->stop = rc;
+	return rc;
+}
+
+static int parse_header(snap_parser *p, const char *s, const char *end,
+			snap_error *err)
+{
+	snap_region *r = &p->cur;
+	uint64_t major, minor;
+	memset(r, 0, sizeof(*r));
+	if (!scan_hex(&s, end, &r->start) || !scan_char(&s, end, '-') ||
+	    !scan_hex(&s, end, &r->end) || !scan_char(&s, end, ' '))
+		goto bad;
+	if (end - s < 5 || s[4] != ' ')
+		goto bad;
+	memcpy(r->perms, s, 4);
+	r->perms[4] = '\0';
+	s += 5;
+	if (!scan_hex(&s, end, &r->offset) || !scan_char(&s, end, ' ') ||
+	    !scan_hex(&s, end, &major) || !scan_char(&s, end, ':') ||
+	    !scan_hex(&s, end, &minor) || !scan_char(&s, end, ' ') ||
+	    !scan_dec(&s, end, &r->inode))
+		goto bad;
+	if (major > UINT32_MAX || minor > UINT32_MAX)
+		goto bad;
+	r->dev_major = (uint32_t)major;
+	r->dev_minor = (uint32_t)minor;
+	if (s < end && *s != ' ')
+		goto bad;
+	if (r->start > r->end)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "mapping starts above its end");
+	skip_spaces(&s, end);
+	if (gb_set(&p->path, s, (size_t)(end - s)) < 0)
+		return SNAP_ENOMEM;
+	r->path_len = p->path.len;
+	p->nentries = 0;
+	p->flags.len = 0;
+	arena_reset(p->texts);
+	p->in_region = true;
+	return 0;
+bad:
+	return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+			      "not a valid mapping header line");
+}
+
+static int field_index(snap_parser *p, const char *key, size_t keylen,
+		       enum snap_unit unit)
+{
+	size_t pos = p->nentries;
+	if (pos < p->norder) {
+		const char *name = p->snap->fields[p->order[pos]].name;
+		if (strncmp(name, key, keylen) == 0 && name[keylen] == '\0')
+			return (int)p->order[pos];
+	}
+	return snap_field_intern(p->snap, key, keylen, unit);
+}
+
+static int add_entry(snap_parser *p, int field, uint64_t value, const char *text)
+{
+	if (field < 0)
+		return SNAP_ENOMEM;
+	if (p->nentries == p->entries_cap) {
+		size_t cap = p->entries_cap ? p->entries_cap * 2 : 32;
+		snap_entry *grown = realloc(p->entries, cap * sizeof(*grown));
+		if (!grown)
+			return SNAP_ENOMEM;
+		p->entries = grown;
+		p->entries_cap = cap;
+	}
+	p->entries[p->nentries++] = (snap_entry){ (uint32_t)field, value, text };
+	return 0;
+}
+
+static int parse_vmflags(snap_parser *p, const char *s, const char *end)
+{
+	struct growbuf *f = &p->flags;
+	f->len = 0;
+	if (gb_reserve(f, (size_t)(end - s)) < 0)
+		return SNAP_ENOMEM;
+	/* Normalise to single spaces, without the kernel's trailing one. */
+	while (s < end) {
+		skip_spaces(&s, end);
+		const char *tok = s;
+		while (s < end && *s != ' ' && *s != '\t')
+			s++;
+		if (s == tok)
+			break;
+		if (f->len)
+			f->data[f->len++] = ' ';
+		memcpy(f->data + f->len, tok, (size_t)(s - tok));
+		f->len += (size_t)(s - tok);
+	}
+	f->data[f->len] = '\0';
+	p->cur.vmflags = f->data;
+	return 0;
+}
+
+static int parse_field(snap_parser *p, const char *s, const char *end,
+		       snap_error *err)
+{
+	const char *colon = memchr(s, ':', (size_t)(end - s));
+	if (!colon || colon == s || memchr(s, ' ', (size_t)(colon - s)))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "expected a 'Key: value' line");
+	if (!p->in_region)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "field line before any mapping header");
+	size_t keylen = (size_t)(colon - s);
+	const char *v = colon + 1;
+	if (keylen == 7 && memcmp(s, "VmFlags", 7) == 0)
+		return parse_vmflags(p, v, end);
+
+	skip_spaces(&v, end);
+	uint64_t value;
+	const char *after = v;
+	const char *digits_end = v;
+	while (digits_end < end && *digits_end >= '0' && *digits_end <= '9')
+		digits_end++;
+	bool numeric = digits_end > v && (digits_end == end || *digits_end == ' ');
+	if (numeric && !scan_dec(&after, end, &value))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "number out of range");
+	if (numeric) {
+		if (after == end)
+			return add_entry(p, field_index(p, s, keylen, SNAP_UNIT_NONE),
+					 value, NULL);
+		if (end - after == 3 && memcmp(after, " kB", 3) == 0)
+			return add_entry(p, field_index(p, s, keylen, SNAP_UNIT_KB),
+					 value, NULL);
+	}
+	/* Keep the text exactly: drop only the label's padding to column 16
+	 * (the kernel pads every label so), not spaces that belong to it. */
+	const char *text_start = colon + 1;
+	size_t pad = keylen + 1 < 16 ? 16 - (keylen + 1) : 1;
+	while (pad-- && text_start < end && *text_start == ' ')
+		text_start++;
+	const char *text = arena_strndup(p->texts, text_start,
+					 (size_t)(end - text_start));
+	int field = field_index(p, s, keylen, SNAP_UNIT_TEXT);
+	if (!text || field < 0)
+		return SNAP_ENOMEM;
+	return add_entry(p, field, 0, text);
+}
+
+static bool is_header_start(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+}
+
+static int parse_line(snap_parser *p, const char *s, const char *end,
+		      snap_error *err)
+{
+	p->line++;
+	if (s == end)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "unexpected empty line");
+	if (memchr(s, '\0', (size_t)(end - s)))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "NUL byte in smaps text");
+	if (is_header_start(*s)) {
+		int rc = flush_region(p);
+		if (rc != 0)
+			return rc;
+		return parse_header(p, s, end, err);
+	}
+	int rc = parse_field(p, s, end, err);
+	if (rc == SNAP_ENOMEM)
+		return snap_error_set(err, rc, p->source, p->line, "out of memory");
+	return rc;
+}
+
+int snap_parser_feed(snap_parser *p, const char *data, size_t len,
+		     snap_error *err)
+{
+	const char *s = data, *end = data + len;
+	int rc;
+	if (p->stop)
+		return p->stop;
+	if (p->partial.len) {
+		const char *nl = memchr(s, '\n', len);
+		size_t take = nl ? (size_t)(nl - s) : len;
+		if (gb_reserve(&p->partial, take) < 0)
+			return SNAP_ENOMEM;
+		memcpy(p->partial.data + p->partial.len, s, take);
+		p->partial.len += take;
+		if (!nl)
+			return 0;
+		rc = parse_line(p, p->partial.data, p->partial.data + p->partial.len,
+				err);
+		p->partial.len = 0;
+		if (rc != 0)
+			return rc;
+		s = nl + 1;
+	}
+	const char *nl;
+	while (s < end && (nl = memchr(s, '\n', (size_t)(end - s)))) {
+		if ((rc = parse_line(p, s, nl, err)) != 0)
+			return rc;
+		s = nl + 1;
+	}
+	if (s < end) {
+		if (gb_set(&p->partial, s, (size_t)(end - s)) < 0)
+			return SNAP_ENOMEM;
+	}
+	return 0;
+}
+
+int snap_parser_finish(snap_parser *p, snap_error *err)
+{
+	if (p->stop)
+		return p->stop;
+	if (p->partial.len)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line + 1,
+				      "truncated: the last line has no newline");
+	/* Every region of one capture prints the same lines; a last region
+	 * with fewer of them than the others was cut off. */
+	if (p->in_region && p->nregions > 0 &&
+	    (p->nentries < p->most_entries || (p->had_vmflags && !p->cur.vmflags)))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "truncated: the last mapping is incomplete");
+	return flush_region(p);
+}
+
+int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
+			snap_region_fn fn, void *ctx, snap_error *err)
+{
+	snap_parser *p;
+	int rc = snap_parser_new(&p, snap, source, fn, ctx);
+	if (rc < 0)
+		return snap_error_set(err, rc, source, 0, "out of memory");
+	size_t cap = 256 * 1024;
+	char *buf = malloc(cap);
+	if (!buf) {
+		snap_parser_free(p);
+		return snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = snap_error_set(err, SNAP_EIO, source, 0, "read failed: %s",
+					    strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			rc = snap_parser_finish(p, err);
+			break;
+		}
+		if ((rc = snap_parser_feed(p, buf, (size_t)n, err)) != 0)
+			break;
+	}
+	free(buf);
+	snap_parser_free(p);
+	return rc;
+}
+
+/* smaps_rollup: a header line, then "Key:   N kB" lines. */
+int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
+		      const char *source, snap_error *err)
+{
+	size_t cap = 0, n = 0;
+	const char *s = text, *end = text + len;
+	for (const char *p = text; p < end; p++)
+		cap += *p == '\n';
+	snap_counter *out = snap_snapshot_alloc(snap, (cap + 1) * sizeof(*out));
+	if (!out)
+		return SNAP_ENOMEM;
+	long line = 0;
+	while (s < end) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		const char *le = nl ? nl : end;
+		line++;
+		if (line > 1 || !is_header_start(*s)) {
+			const char *colon = memchr(s, ':', (size_t)(le - s));
+			const char *v = colon ? colon + 1 : le;
+			uint64_t value;
+			skip_spaces(&v, le);
+			if (!colon || !scan_dec(&v, le, &value))
+				return snap_error_set(err, SNAP_EFORMAT, source, line,
+						      "not a 'Key: N kB' line");
+			bool kb = le - v == 3 && memcmp(v, " kB", 3) == 0;
+			if (!kb && v != le)
+				return snap_error_set(err, SNAP_EFORMAT, source, line,
+						      "not a 'Key: N kB' line");
+			out[n++] = (snap_counter){
+				snap_snapshot_strndup(snap, s, (size_t)(colon - s)), value,
+				kb ? SNAP_UNIT_KB : SNAP_UNIT_NONE };
+		}
+		s = nl ? nl + 1 : end;
+	}
+	snap->rollup = out;
+	snap->nrollup = n;
+	return SNAP_OK;
+}

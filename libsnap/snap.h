@@ -1,0 +1,330 @@
+/*
+ * snap.h: the public API of libsnap, the core of mapsnap.
+ *
+ * libsnap models a snapshot of one process's /proc/PID/smaps (plus the
+ * process and host facts around it), parses smaps text, captures from
+ * procfs, and (in later sections) classifies, matches and diffs regions.
+ * It knows nothing of JSON or of output formats: those live in formats/.
+ *
+ * Conventions: functions return 0 or a negative SNAP_E* code and fill an
+ * optional caller-owned snap_error. Objects returned through an out
+ * parameter belong to the caller and are released with the matching
+ * _free(), which accepts NULL. Pointers returned directly, and every
+ * string inside a snapshot, are borrowed from their parent object.
+ */
+#ifndef SNAP_H
+#define SNAP_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define SNAP_VERSION_STRING "0.1.0"
+#define SNAP_SNAPSHOT_SCHEMA "mapsnap.snapshot/1"
+
+/* ---- errors ------------------------------------------------------------ */
+
+enum snap_status {
+	SNAP_OK = 0,
+	SNAP_ENOMEM = -1,   /* out of memory */
+	SNAP_EIO = -2,      /* read or write failed */
+	SNAP_EFORMAT = -3,  /* input is not what it claims to be */
+	SNAP_ENOPROC = -4,  /* no such process (or it exited mid-capture) */
+	SNAP_EPERM = -5,    /* not allowed to read the process */
+	SNAP_EINVAL = -6,   /* bad argument or option value */
+	SNAP_EEXIST = -7,   /* output exists and overwriting was not asked for */
+};
+
+/* Where and why something failed. `source` names the file, pid or
+ * expression; `line` is 1-based or 0 when it does not apply. */
+typedef struct snap_error {
+	char source[512];
+	long line;
+	char message[512];
+} snap_error;
+
+/* Fills err (when not NULL); returns code so callers can `return
+ * snap_error_set(...)`. */
+int snap_error_set(snap_error *err, int code, const char *source, long line,
+		   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* Formats err as "source: message" or "source:line: message" into buf. */
+const char *snap_error_format(const snap_error *err, char *buf, size_t size);
+/* A short English name of a SNAP_E* code. */
+const char *snap_strerror(int code);
+
+/* ---- the model --------------------------------------------------------- */
+
+/* How the kernel printed a per-region line. */
+enum snap_unit {
+	SNAP_UNIT_KB = 0,   /* "Rss:   12 kB" */
+	SNAP_UNIT_NONE = 1, /* "THPeligible:    0" */
+	SNAP_UNIT_TEXT = 2, /* any other "Key: text" line, kept verbatim */
+};
+
+/* One counter name the kernel printed, with its unit. The set is open:
+ * kernels add and remove fields, so nothing assumes a fixed list. */
+typedef struct snap_field {
+	const char *name;
+	enum snap_unit unit;
+} snap_field;
+
+/* One line of a region after its header, in the kernel's order. `text`
+ * is set only for SNAP_UNIT_TEXT fields; `value` is kB for SNAP_UNIT_KB. */
+typedef struct snap_entry {
+	uint32_t field; /* index into snap_snapshot.fields */
+	uint64_t value;
+	const char *text;
+} snap_entry;
+
+/* One VMA, everything the kernel printed for it. */
+typedef struct snap_region {
+	uint64_t start, end; /* [start, end) */
+	uint64_t offset;     /* file offset in bytes */
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	char perms[5]; /* "r-xp", NUL-terminated */
+	/* The name column verbatim as printed ("" when anonymous): "\012" for
+	 * a newline stays those four characters, " (deleted)" is kept. */
+	const char *path;
+	size_t path_len;
+	const snap_entry *entries;
+	size_t nentries;
+	/* VmFlags tokens separated by single spaces, without the kernel's
+	 * trailing space; NULL when the kernel printed no VmFlags line. */
+	const char *vmflags;
+} snap_region;
+
+/* A "Key: value" pair from /proc/PID/status, value trimmed. */
+typedef struct snap_kv {
+	const char *key;
+	const char *value;
+} snap_kv;
+
+/* A named counter from smaps_rollup, in kB (or unitless). */
+typedef struct snap_counter {
+	const char *name;
+	uint64_t value;
+	enum snap_unit unit;
+} snap_counter;
+
+/* Host facts. NULL / 0 means unknown (e.g. built from a saved smaps). */
+typedef struct snap_host {
+	const char *hostname;
+	const char *kernel;  /* uname -r */
+	const char *machine; /* uname -m */
+	long page_size;
+	const char *boot_id;
+} snap_host;
+
+/* Process facts. `known` is false for a snapshot built from saved smaps
+ * text alone; then every other member is unset. Numbers that could not
+ * be read are -1 (start_stack: 0). */
+typedef struct snap_process {
+	bool known;
+	long pid;
+	long long start_time;  /* /proc/PID/stat field 22, clock ticks */
+	uint64_t start_stack;  /* stat field 28: pmap names [ stack ] by it */
+	const char *comm;
+	const char *exe;       /* readlink of /proc/PID/exe, or NULL */
+	const char **argv;
+	size_t argc;
+	long threads;
+	const snap_kv *status;
+	size_t nstatus;
+} snap_process;
+
+typedef struct snap_arena snap_arena; /* private string/array allocator */
+
+typedef struct snap_snapshot {
+	const char *tool;        /* "mapsnap 0.1.0" that wrote it */
+	const char *captured_at; /* UTC ISO 8601 with ms, start of capture */
+	const char *captured_end;
+	double capture_ms;       /* smaps read time; < 0 unknown */
+	const char *source;      /* "procfs" or "smaps:<file>" */
+	bool redacted;
+	snap_host host;
+	snap_process process;
+
+	snap_field *fields; /* every field name seen, in first-seen order */
+	size_t nfields;
+
+	snap_region *regions;
+	size_t nregions;
+
+	snap_counter *rollup; /* smaps_rollup, NULL/0 when not captured */
+	size_t nrollup;
+
+	/* Checksum recorded in the file this was loaded from (0 if none). */
+	uint64_t stored_checksum;
+	bool has_stored_checksum;
+
+	/* private */
+	snap_arena *arena;
+	size_t regions_cap, fields_cap;
+} snap_snapshot;
+
+/* An empty snapshot (no metadata, no regions). */
+int snap_snapshot_new(snap_snapshot **out);
+void snap_snapshot_free(snap_snapshot *snap);
+
+/* Copies a string into the snapshot's storage; returns NULL on ENOMEM.
+ * Use it to fill snapshot members (they are freed with the snapshot). */
+const char *snap_snapshot_strdup(snap_snapshot *snap, const char *s);
+const char *snap_snapshot_strndup(snap_snapshot *snap, const char *s, size_t n);
+/* Raw storage owned by the snapshot (zeroed), for arrays of members. */
+void *snap_snapshot_alloc(snap_snapshot *snap, size_t size);
+
+/* Index of the field called name, or -1. */
+int snap_field_find(const snap_snapshot *snap, const char *name);
+/* Index of the field, adding it with the given unit when new; -1 ENOMEM. */
+int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
+		      enum snap_unit unit);
+
+/* Deep-copies r (whose field indexes refer to snap's fields) as the last
+ * region of snap. */
+int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r);
+
+/* The value of field index `field` in r, 0 when r did not print it. */
+uint64_t snap_region_value(const snap_region *r, int field);
+/* Same, by name; 0 when the field is unknown or absent. */
+uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
+			 const char *name);
+/* True when r's VmFlags contain the two-letter token. */
+bool snap_region_has_flag(const snap_region *r, const char *token);
+
+/* ---- checksum (XXH3-64 over the canonical encoding, formats/README.md) -- */
+
+typedef struct snap_hasher snap_hasher;
+int snap_hasher_new(snap_hasher **out);
+void snap_hasher_free(snap_hasher *h);
+void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
+			    const snap_region *r);
+uint64_t snap_hasher_digest(const snap_hasher *h);
+/* Checksum of all regions of snap; 0 on ENOMEM. */
+uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
+/* XXH3-64 of a byte string (used for redaction tokens and hash tables). */
+uint64_t snap_hash64(const void *data, size_t len);
+
+/* ---- smaps text parsing ------------------------------------------------ */
+
+/* Called once per region as soon as it is complete. The region (and its
+ * strings) is valid only during the call; copy it with
+ * snap_snapshot_add_region() to keep it. Return non-zero to stop (that
+ * value is returned by feed/finish). */
+typedef int (*snap_region_fn)(void *ctx, snap_snapshot *snap,
+			      const snap_region *region);
+
+typedef struct snap_parser snap_parser;
+
+/* A push parser for smaps text. Fields are interned into snap; regions go
+ * to fn, or are appended to snap when fn is NULL. `source` names the
+ * input in error messages. */
+int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
+		    snap_region_fn fn, void *ctx);
+/* Feeds the next bytes; may be split anywhere. */
+int snap_parser_feed(snap_parser *p, const char *data, size_t len,
+		     snap_error *err);
+/* Ends the input: flushes the last region, rejects truncated text. */
+int snap_parser_finish(snap_parser *p, snap_error *err);
+size_t snap_parser_region_count(const snap_parser *p);
+void snap_parser_free(snap_parser *p);
+
+/* Parses a whole smaps text file descriptor into snap (or into fn). */
+int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
+			snap_region_fn fn, void *ctx, snap_error *err);
+
+/* Parses "key: value" smaps_rollup text into snap->rollup. */
+int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
+		      const char *source, snap_error *err);
+
+/* ---- capture from procfs ----------------------------------------------- */
+
+typedef struct snap_capture_opts {
+	bool redact;        /* drop argv[1..], hide hostname, tokenise homes */
+	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
+} snap_capture_opts;
+
+/* Fills snap's host, process and captured_at from procfs for pid. */
+int snap_capture_meta(snap_snapshot *snap, pid_t pid,
+		      const snap_capture_opts *opts, snap_error *err);
+/* Reads /proc/PID/smaps, streaming each region to fn (or storing it when
+ * fn is NULL), then smaps_rollup; records capture_ms and captured_end.
+ * A process that exits mid-read gives SNAP_ENOPROC; EACCES SNAP_EPERM. */
+int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
+		       const snap_capture_opts *opts, snap_region_fn fn,
+		       void *ctx, snap_error *err);
+/* Both of the above into a new in-memory snapshot. */
+int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
+		 snap_error *err);
+
+/* Builds a snapshot from a saved smaps text (a user ran `cat
+ * /proc/PID/smaps > FILE` elsewhere). With siblings, also reads the other
+ * saved proc files beside it when present, named like the smaps file
+ * ("smaps" -> "stat", "cmdline", ...; "proc.smaps" -> "proc.stat", ...):
+ * stat, cmdline, comm, status, smaps_rollup. What was not saved stays
+ * unknown: nothing is invented. */
+int snap_capture_files(snap_snapshot *snap, const char *smaps_path,
+		       bool siblings, snap_error *err);
+
+/* Pids whose comm equals name, ascending; *out is malloc'd (free()). */
+int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
+			   const char *procfs, snap_error *err);
+
+/* Rewrites the path components under /home/<user> and /root to stable
+ * xxh3 tokens ("/home/u-1a2b3c4d/..."); returns a string owned by snap. */
+const char *snap_redact_path(snap_snapshot *snap, const char *path, size_t len);
+/* Applies redaction to a region in place (its path moves to snap). */
+int snap_redact_region(snap_snapshot *snap, snap_region *r);
+
+/* The current UTC time as "2026-11-22T02:05:53.123Z" into buf (>= 32). */
+void snap_utc_now(char *buf, size_t size);
+
+/* ---- utilities shared by the front ends -------------------------------- */
+
+/* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
+ * bytes; a leading '+' or '-' is accepted when allow_sign. */
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
+
+/* ---- kinds (classify.c) --------------------------------------------------- */
+
+/* What a region is. Classification looks at neighbours (thread stacks sit
+ * above a guard page, glibc arenas are 64 MiB aligned rw/--- pairs), so it
+ * runs over a whole snapshot. */
+enum snap_kind {
+	SNAP_KIND_EXE,          /* segments of the main executable */
+	SNAP_KIND_LIB,          /* shared objects (*.so, *.so.N, ld.so) */
+	SNAP_KIND_FILE,         /* other private file mappings */
+	SNAP_KIND_HEAP,         /* [heap] (brk) */
+	SNAP_KIND_STACK,        /* [stack], the main thread's */
+	SNAP_KIND_THREAD_STACK, /* unnamed rw-p directly above a guard page */
+	SNAP_KIND_ARENA,        /* glibc malloc arena, both parts */
+	SNAP_KIND_ANON,         /* other unnamed anonymous memory */
+	SNAP_KIND_ANON_NAMED,   /* [anon:name] */
+	SNAP_KIND_SHMEM,        /* shared mappings, memfd, SysV, /dev/shm */
+	SNAP_KIND_SPECIAL,      /* [vdso] [vvar] [vsyscall] anon_inode:... */
+	SNAP_KIND_GUARD,        /* other unnamed ---p */
+	SNAP_KIND_COUNT
+};
+
+/* "exe", "lib", "file", "heap", "stack", "thread-stack", "arena", "anon",
+ * "anon-named", "shmem", "special", "guard". */
+const char *snap_kind_name(enum snap_kind kind);
+/* The kind called name, or -1. */
+int snap_kind_parse(const char *name);
+/* Classifies every region of snap: kinds[i] is the kind of regions[i].
+ * kinds must hold snap->nregions entries. */
+void snap_classify(const snap_snapshot *snap, enum snap_kind *kinds);
+/* Path without a trailing " (deleted)"; *deleted says whether it had one.
+ * Returns the length of the kept part. */
+size_t snap_path_undeleted(const snap_region *r, bool *deleted);
+
+/* ---- library images and identity (identity.c) ---------------------------- */
+/* (filled in by the identity module) */
+
+/* ---- diff -------------------------------------------------------------- */
+/* (filled in by the diff module) */
+
+#endif

@@ -1,0 +1,104 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int read_file_all(const char *path, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	int rc = 0;
+	while (buf) {
+		if (n + 1 >= cap) {
+			char *grown = realloc(buf, cap * 2);
+			if (!grown) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = grown;
+			cap *= 2;
+		}
+		ssize_t got = read(fd, buf + n, cap - n - 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			rc = -errno;
+			break;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	close(fd);
+	if (!buf)
+		return -ENOMEM;
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (len)
+		*len = n;
+	return 0;
+}
+
+void snap_utc_now(char *buf, size_t size)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	char date[24];
+	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03ldZ", date, ts.tv_nsec / 1000000);
+}
+
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes)
+{
+	const char *s = text;
+	int sign = 1;
+	if (allow_sign && (*s == '+' || *s == '-'))
+		sign = *s++ == '-' ? -1 : 1;
+	if (!isdigit((unsigned char)*s) && *s != '.')
+		return SNAP_EINVAL;
+	errno = 0;
+	char *end;
+	double value = strtod(s, &end);
+	if (errno || end == s || !isfinite(value) || value < 0)
+		return SNAP_EINVAL;
+	double mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 'K': mult = 1024.0; end++; break;
+	case 'M': mult = 1024.0 * 1024; end++; break;
+	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	case 'B': case '\0': break;
+	default: return SNAP_EINVAL;
+	}
+	/* Accept "10M", "10MB", "10MiB" alike. */
+	if (mult > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (mult > 1 && (*end == 'b' || *end == 'B'))
+		end++;
+	else if (mult == 1 && (*end == 'b' || *end == 'B'))
+		end++;
+	if (*end != '\0')
+		return SNAP_EINVAL;
+	double total = value * mult;
+	if (total > 9.0e18)
+		return SNAP_EINVAL;
+	*bytes = sign * (int64_t)(total + 0.5);
+	return SNAP_OK;
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# make demo: start the bundled demo workload, capture it, change it,
+# capture again, and look at the snapshots. Usage: tests/demo.sh MAPSNAP BUILD
+set -e
+MAPSNAP=${1:-./mapsnap}
+BUILD=${2:-build}
+OUT="$BUILD/demo"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+fifo="$OUT/ctl"
+mkfifo "$fifo"
+"$BUILD/helpers/demo" <"$fifo" >"$OUT/replies" &
+exec 9>"$fifo"
+trap 'exec 9>&-; wait' EXIT
+while ! grep -q ready "$OUT/replies" 2>/dev/null; do sleep 0.05; done
+PID=$(awk '/ready/ {print $2}' "$OUT/replies")
+ask() { echo "$1" >&9; while [ "$(grep -c '^ok' "$OUT/replies")" -lt "$2" ]; do sleep 0.05; done; }
+
+echo "\$ mapsnap capture $PID -o $OUT/before.json"
+"$MAPSNAP" capture "$PID" -o "$OUT/before.json"
+ask grow 1
+ask threads 2
+echo "\$ mapsnap capture $PID -o $OUT/after.json"
+"$MAPSNAP" capture "$PID" -o "$OUT/after.json"
+echo
+echo "\$ head -c 400 $OUT/after.json"
+head -c 400 "$OUT/after.json"
+echo
+echo "..."
+echo
+echo "\$ mapsnap convert --to smaps $OUT/after.json | head -n 4"
+"$MAPSNAP" convert --to smaps "$OUT/after.json" | head -n 4

@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages that pkg-config cannot find (make deps).
+set -e
+missing=""
+need() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
+command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v make >/dev/null 2>&1 || missing="$missing make"
+need jansson libjansson-dev
+need libxxhash libxxhash-dev
+need cmocka libcmocka-dev
+if [ -z "$missing" ]; then
+	echo "deps: all present"
+	exit 0
+fi
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+fi
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing

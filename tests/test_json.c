@@ -1,0 +1,280 @@
+/* Snapshot JSON: write -> load -> write is stable, the checksum catches
+ * edits, streams of documents load, and malformed documents are refused
+ * with a message naming what is wrong. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "snap.h"
+#include "util.h"
+
+static const char *const fixtures[] = {
+	"fixtures/ref/sleep/proc.smaps", "fixtures/ref/python3/proc.smaps",
+	"fixtures/ref/zoo/proc.smaps", "fixtures/ref/mapzoo/smaps",
+	"fixtures/ref/synthetic/smaps_inconsistent",
+	"fixtures/ref/synthetic/smaps_pkey",
+	"fixtures/smaps/kernel-4.19.smaps",
+	"fixtures/smaps/vendor-unknown-keys.smaps",
+	"fixtures/smaps/odd-names.smaps", "fixtures/smaps/latin1-path.smaps",
+};
+
+static snap_snapshot *from_fixture(const char *path)
+{
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	assert_int_equal(snap_snapshot_new(&snap), 0);
+	if (snap_capture_files(snap, path, true, &err) != 0)
+		fail_msg("%s: %s", path, err.message);
+	return snap;
+}
+
+__attribute__((noinline)) static char *to_json(const snap_snapshot *snap, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	assert_int_equal(fmt_json_write(f, snap), 0);
+	fclose(f);
+	return buf;
+}
+
+__attribute__((noinline)) static char *to_smaps(const snap_snapshot *snap, size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	assert_int_equal(fmt_smaps_write(f, snap), 0);
+	fclose(f);
+	return buf;
+}
+
+/* Loads one document from text; returns the loader's status. */
+static int load_text(snap_snapshot **out, const char *text, size_t len,
+		     snap_error *err)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	assert_non_null(f);
+	int rc = fmt_json_load(out, f, "test.json", err);
+	fclose(f);
+	return rc;
+}
+
+static void test_write_load_write_stable(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(fixtures) / sizeof(*fixtures); i++) {
+		snap_snapshot *snap = from_fixture(fixtures[i]), *back;
+		size_t len, len2, smaps_len, orig_len;
+		char *json = to_json(snap, &len);
+		snap_error err = { 0 };
+		if (load_text(&back, json, len, &err) != 0)
+			fail_msg("%s: %s", fixtures[i], err.message);
+		assert_false(fmt_checksum_mismatch(back));
+		char *again = to_json(back, &len2);
+		if (len != len2 || memcmp(json, again, len) != 0)
+			fail_msg("%s: JSON not stable", fixtures[i]);
+		/* And the loaded snapshot still writes the kernel's text. */
+		char *smaps = to_smaps(back, &smaps_len);
+		char *orig = read_file(fixtures[i], &orig_len);
+		assert_int_equal(smaps_len, orig_len);
+		assert_memory_equal(smaps, orig, orig_len);
+		assert_int_equal(back->nregions, snap->nregions);
+		free(orig);
+		free(smaps);
+		free(again);
+		free(json);
+		snap_snapshot_free(back);
+		snap_snapshot_free(snap);
+	}
+}
+
+static void test_process_facts_survive(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/mapzoo/smaps"), *back;
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_true(back->process.known);
+	assert_int_equal(back->process.pid, 7110);
+	assert_true(back->process.start_stack == 140722754245696ull);
+	assert_int_equal(back->process.argc, 1);
+	assert_string_equal(back->process.argv[0], "./mapzoo");
+	assert_int_equal(back->nrollup, snap->nrollup);
+	assert_true(back->nrollup > 10);
+	free(json);
+	snap_snapshot_free(back);
+	snap_snapshot_free(snap);
+}
+
+/* Zero counters are omitted: absent means 0, and the file stays small. */
+static void test_zero_counters_omitted(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps");
+	size_t len;
+	char *json = to_json(snap, &len);
+	const char *vsyscall = strstr(json, "\"path\":\"[vsyscall]\"");
+	assert_non_null(vsyscall);
+	const char *eol = strchr(vsyscall, '\n');
+	char line[512];
+	snprintf(line, sizeof(line), "%.*s", (int)(eol - vsyscall), vsyscall);
+	assert_null(strstr(line, "\"Rss\""));
+	assert_non_null(strstr(line, "\"Size\":4"));
+	/* One region object per line. */
+	size_t lines = 0;
+	for (const char *p = json; (p = strstr(p, "\n{\"start\":")); p++)
+		lines++;
+	assert_int_equal(lines, snap->nregions);
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+static void test_checksum_detects_edit(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps"), *back;
+	size_t len;
+	char *json = to_json(snap, &len);
+	char *rss = strstr(json, "\"Rss\":8,");
+	assert_non_null(rss);
+	rss[6] = '9'; /* Rss 8 -> 9 */
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_true(fmt_checksum_mismatch(back));
+	snap_snapshot_free(back);
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+static void test_stream_of_documents(void **state)
+{
+	(void)state;
+	snap_snapshot *a = from_fixture("fixtures/ref/sleep/proc.smaps");
+	snap_snapshot *b = from_fixture("fixtures/ref/zoo/proc.smaps");
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(fmt_json_write(f, a), 0);
+	assert_int_equal(fmt_json_write(f, b), 0);
+	fclose(f);
+	f = fmemopen(buf, len, "r");
+	snap_snapshot *x, *y, *z = NULL;
+	assert_int_equal(fmt_json_load(&x, f, "s", NULL), 0);
+	assert_int_equal(fmt_json_load(&y, f, "s", NULL), 0);
+	assert_int_equal(fmt_json_load(&z, f, "s", NULL), 1);
+	assert_null(z);
+	assert_int_equal(x->nregions, a->nregions);
+	assert_int_equal(y->nregions, b->nregions);
+	fclose(f);
+	free(buf);
+	snap_snapshot_free(x);
+	snap_snapshot_free(y);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+}
+
+static void test_invalid_utf8_path_is_exact(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/smaps/latin1-path.smaps"), *back;
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_non_null(strstr(json, "\"path_hex\":\""));
+	assert_non_null(strstr(json, "caf\\ufffd-latin1"));
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_int_equal(back->regions[0].path_len, snap->regions[0].path_len);
+	assert_memory_equal(back->regions[0].path, "/srv/data/caf\xe9-latin1.bin",
+			    back->regions[0].path_len);
+	snap_snapshot_free(back);
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+#define DOC_HEAD "{\"schema\":\"mapsnap.snapshot/1\",\"fields\":[\"Size\",\"Rss\"],"
+#define REGION "{\"start\":\"1000\",\"end\":\"2000\",\"perms\":\"r--p\"," \
+	"\"offset\":\"00000000\",\"dev\":\"00:00\",\"inode\":0,\"path\":\"\",\"Size\":4}"
+
+static void expect_refused(const char *doc, const char *words)
+{
+	snap_snapshot *snap = NULL;
+	snap_error err = { 0 };
+	int rc = load_text(&snap, doc, strlen(doc), &err);
+	if (rc >= 0)
+		fail_msg("accepted: %s", doc);
+	assert_null(snap);
+	assert_string_equal(err.source, "test.json");
+	if (!strstr(err.message, words))
+		fail_msg("message '%s' lacks '%s'", err.message, words);
+}
+
+static void test_malformed_documents(void **state)
+{
+	(void)state;
+	/* the baseline is accepted */
+	snap_snapshot *ok;
+	const char *good = DOC_HEAD "\"regions\":[" REGION "]}";
+	assert_int_equal(load_text(&ok, good, strlen(good), NULL), 0);
+	snap_snapshot_free(ok);
+
+	expect_refused("{\"schema\":\"mapsnap.snapshot/1\",\"regions\":[", "invalid JSON");
+	expect_refused("[1,2,3]", "not a JSON object");
+	expect_refused("{\"regions\":[]}", "no \"schema\"");
+	expect_refused("{\"schema\":\"other/9\",\"regions\":[]}", "unsupported schema");
+	expect_refused(DOC_HEAD "\"x\":1}", "no \"regions\"");
+	expect_refused(DOC_HEAD "\"regions\":{}}", "not an array");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"1000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"00:00\",\"inode\":0,"
+		       "\"Rss\":\"12\"}]}", "\"Rss\" is not an integer");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"1000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"00:00\",\"inode\":0,"
+		       "\"Rss\":-4}]}", "negative");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"1000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"00:00\",\"inode\":0,"
+		       "\"Rss\":1180591620717411303424}]}", "invalid JSON");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"3000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"00:00\",\"inode\":0}]}",
+		       "start is above end");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"10000000000000000\","
+		       "\"end\":\"2000\",\"perms\":\"r--p\",\"offset\":\"0\","
+		       "\"dev\":\"00:00\",\"inode\":0}]}", "hex");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"1000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"zz\",\"inode\":0}]}",
+		       "MAJOR:MINOR");
+	expect_refused(DOC_HEAD "\"regions\":[" "{\"start\":\"1000\",\"end\":\"2000\","
+		       "\"perms\":\"r--p\",\"offset\":\"0\",\"dev\":\"00:00\",\"inode\":0,"
+		       "\"Rss\":4,\"Rss\":8}]}", "invalid JSON");
+	expect_refused(DOC_HEAD "\"regions\":[" REGION "],\"checksum\":\"md5:00\"}",
+		       "checksum");
+	expect_refused("{\"schema\":\"mapsnap.snapshot/1\",\"regions\":[\"\xff\xfe\"]}",
+		       "invalid JSON");
+	expect_refused(DOC_HEAD "\"regions\":[7]}", "region 1: not an object");
+}
+
+static void test_deep_nesting_refused(void **state)
+{
+	(void)state;
+	size_t depth = 100000;
+	char *doc = malloc(depth * 2 + 1);
+	memset(doc, '[', depth);
+	memset(doc + depth, ']', depth);
+	doc[depth * 2] = '\0';
+	expect_refused(doc, "invalid JSON");
+	free(doc);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_write_load_write_stable),
+		cmocka_unit_test(test_process_facts_survive),
+		cmocka_unit_test(test_zero_counters_omitted),
+		cmocka_unit_test(test_checksum_detects_edit),
+		cmocka_unit_test(test_stream_of_documents),
+		cmocka_unit_test(test_invalid_utf8_path_is_exact),
+		cmocka_unit_test(test_malformed_documents),
+		cmocka_unit_test(test_deep_nesting_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,273 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+const char *mapsnap_bin(void)
+{
+	const char *bin = getenv("MAPSNAP");
+	return bin && *bin ? bin : "./mapsnap";
+}
+
+const char *helper_path(const char *name)
+{
+	static char path[4096];
+	const char *dir = getenv("MAPSNAP_HELPERS");
+	snprintf(path, sizeof(path), "%s/%s", dir && *dir ? dir : "build/helpers",
+		 name);
+	return path;
+}
+
+struct sink {
+	char *data;
+	size_t len, cap;
+};
+
+static void sink_add(struct sink *s, const char *buf, size_t n)
+{
+	if (s->len + n + 1 > s->cap) {
+		s->cap = (s->len + n + 1) * 2;
+		s->data = realloc(s->data, s->cap);
+	}
+	memcpy(s->data + s->len, buf, n);
+	s->len += n;
+	s->data[s->len] = '\0';
+}
+
+/* Feeds stdin and drains stdout/stderr together so no pipe fills up. */
+static void pump(int in_fd, const char *stdin_text, int out_fd, int err_fd,
+		 struct sink *out, struct sink *err)
+{
+	size_t in_left = stdin_text ? strlen(stdin_text) : 0;
+	const char *in_pos = stdin_text;
+	if (in_fd >= 0 && !in_left) {
+		close(in_fd);
+		in_fd = -1;
+	}
+	while (out_fd >= 0 || err_fd >= 0) {
+		struct pollfd fds[3] = { { out_fd, POLLIN, 0 }, { err_fd, POLLIN, 0 },
+					 { in_fd, POLLOUT, 0 } };
+		if (poll(fds, 3, -1) < 0 && errno != EINTR)
+			break;
+		char buf[65536];
+		for (int i = 0; i < 2; i++) {
+			if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+				continue;
+			ssize_t n = read(fds[i].fd, buf, sizeof(buf));
+			if (n > 0) {
+				sink_add(i == 0 ? out : err, buf, (size_t)n);
+			} else {
+				close(fds[i].fd);
+				if (i == 0)
+					out_fd = -1;
+				else
+					err_fd = -1;
+			}
+		}
+		if (in_fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+			ssize_t n = write(in_fd, in_pos, in_left);
+			if (n > 0) {
+				in_pos += n;
+				in_left -= (size_t)n;
+			}
+			if (n <= 0 || !in_left) {
+				close(in_fd);
+				in_fd = -1;
+			}
+		}
+	}
+	if (in_fd >= 0)
+		close(in_fd);
+}
+
+int run_cmd(cmd_result *res, char *const argv[], const char *stdin_text)
+{
+	int in[2], out[2], err[2];
+	memset(res, 0, sizeof(*res));
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		dup2(err[1], 2);
+		close(in[0]); close(in[1]);
+		close(out[0]); close(out[1]);
+		close(err[0]); close(err[1]);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	close(err[1]);
+	struct sink so = { 0 }, se = { 0 };
+	sink_add(&so, "", 0);
+	sink_add(&se, "", 0);
+	pump(in[1], stdin_text, out[0], err[0], &so, &se);
+	int status;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	res->out = so.data;
+	res->out_len = so.len;
+	res->err = se.data;
+	res->status = WIFEXITED(status) ? WEXITSTATUS(status)
+					: 128 + WTERMSIG(status);
+	return 0;
+}
+
+void cmd_result_free(cmd_result *res)
+{
+	free(res->out);
+	free(res->err);
+	memset(res, 0, sizeof(*res));
+}
+
+int run_mapsnap(cmd_result *res, const char *stdin_text, ...)
+{
+	char *argv[64];
+	int n = 0;
+	argv[n++] = (char *)mapsnap_bin();
+	va_list ap;
+	va_start(ap, stdin_text);
+	char *arg;
+	while ((arg = va_arg(ap, char *)) && n < 63)
+		argv[n++] = arg;
+	va_end(ap);
+	argv[n] = NULL;
+	return run_cmd(res, argv, stdin_text);
+}
+
+static int read_line(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+	while (n + 1 < size) {
+		char c;
+		ssize_t got = read(fd, &c, 1);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		if (c == '\n')
+			break;
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int helper_start(helper_proc *h, char *const argv[])
+{
+	int in[2], out[2];
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		close(in[0]); close(in[1]);
+		close(out[0]); close(out[1]);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	h->pid = pid;
+	h->to_child = in[1];
+	h->from_child = out[0];
+	char line[256];
+	if (read_line(h->from_child, line, sizeof(line)) < 0 ||
+	    strncmp(line, "ready", 5) != 0) {
+		helper_stop(h);
+		return -1;
+	}
+	return 0;
+}
+
+int helper_command(helper_proc *h, const char *line, char *reply, size_t size)
+{
+	size_t n = strlen(line);
+	if (write(h->to_child, line, n) != (ssize_t)n || write(h->to_child, "\n", 1) != 1)
+		return -1;
+	return read_line(h->from_child, reply, size);
+}
+
+void helper_stop(helper_proc *h)
+{
+	if (h->pid <= 0)
+		return;
+	close(h->to_child);
+	close(h->from_child);
+	kill(h->pid, SIGCONT);
+	int status;
+	while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	h->pid = 0;
+}
+
+char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	struct sink s = { 0 };
+	sink_add(&s, "", 0);
+	char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		sink_add(&s, buf, n);
+	fclose(f);
+	if (len)
+		*len = s.len;
+	return s.data;
+}
+
+int write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		return -1;
+	size_t n = fwrite(data, 1, len, f);
+	return fclose(f) == 0 && n == len ? 0 : -1;
+}
+
+char *make_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+	if (asprintf(&path, "%s/mapsnap-test-XXXXXX", base && *base ? base : "/tmp") < 0)
+		return NULL;
+	if (!mkdtemp(path)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+void remove_tree(const char *path)
+{
+	char *argv[] = { "rm", "-rf", (char *)path, NULL };
+	cmd_result res;
+	if (run_cmd(&res, argv, NULL) == 0)
+		cmd_result_free(&res);
+}
+
+bool file_exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}

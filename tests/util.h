@@ -1,0 +1,50 @@
+/* Test utilities: run the real mapsnap binary, start helper workloads,
+ * read files. Shared by the test_*.c binaries. */
+#ifndef MAPSNAP_TEST_UTIL_H
+#define MAPSNAP_TEST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* What a command printed and how it ended. */
+typedef struct cmd_result {
+	char *out;  /* stdout, NUL-terminated */
+	size_t out_len;
+	char *err;  /* stderr */
+	int status; /* exit status, or 128 + signal */
+} cmd_result;
+
+/* Runs argv (argv[0] searched in PATH) with stdin_text (NULL: /dev/null). */
+int run_cmd(cmd_result *res, char *const argv[], const char *stdin_text);
+void cmd_result_free(cmd_result *res);
+/* Runs the mapsnap binary ($MAPSNAP or ./mapsnap) with args, NULL-ended. */
+int run_mapsnap(cmd_result *res, const char *stdin_text, ...);
+
+const char *mapsnap_bin(void);
+/* $MAPSNAP_HELPERS/name or build/helpers/name, in a static buffer. */
+const char *helper_path(const char *name);
+
+/* A helper workload that prints "ready ..." then waits for stdin to
+ * close. */
+typedef struct helper_proc {
+	pid_t pid;
+	int to_child; /* its stdin */
+	int from_child;
+} helper_proc;
+
+/* Starts argv[0] (a helper path) and waits for its "ready" line. */
+int helper_start(helper_proc *h, char *const argv[]);
+/* Sends a line and waits for the next line of output into reply. */
+int helper_command(helper_proc *h, const char *line, char *reply, size_t size);
+/* Closes its stdin and reaps it. */
+void helper_stop(helper_proc *h);
+
+char *read_file(const char *path, size_t *len);
+int write_file(const char *path, const char *data, size_t len);
+/* A fresh directory under $TMPDIR; the path is malloc'd. */
+char *make_tmpdir(void);
+void remove_tree(const char *path);
+bool file_exists(const char *path);
+
+#endif
