@@ -352,27 +352,29 @@ static void test_classify_reference(void **state)
 	snap_snapshot_free(snap);
 }
 
-#define ANON(range, perms) range " " perms " 00000000 00:00 0 \n" \
-	"Size:                  4 kB\nVmFlags: rd \n"
+#define ANON(range, perms, flags) range " " perms " 00000000 00:00 0 \n" \
+	"Size:                  4 kB\nVmFlags: " flags " \n"
 
-/* Neighbour rules: a 64 MiB aligned rw/--- pair is an arena, rw-p right
- * above a small ---p is a thread stack, a lone ---p is a guard. */
+/* Neighbour rules: a 64 MiB aligned rw/--- pair mapped MAP_NORESERVE is an
+ * arena, rw-p right above a small ---p is a thread stack, a lone ---p is a
+ * guard, and an aligned 64 MiB mapping without "nr" is plain anon. */
 static void test_classify_neighbours(void **state)
 {
 	(void)state;
 	const char *text =
-		ANON("7f0000000000-7f0000021000", "rw-p")
-		ANON("7f0000021000-7f0004000000", "---p")
-		ANON("7f0010000000-7f0010001000", "---p")
-		ANON("7f0010001000-7f0010801000", "rw-p")
-		ANON("7f0020000000-7f0020001000", "---p")
-		ANON("7f0020002000-7f0020003000", "rw-p")
-		ANON("7f0028000000-7f002c000000", "rw-p");
+		ANON("7f0000000000-7f0000021000", "rw-p", "rd wr mr mw me nr")
+		ANON("7f0000021000-7f0004000000", "---p", "mr mw me nr")
+		ANON("7f0010000000-7f0010001000", "---p", "mr mw me")
+		ANON("7f0010001000-7f0010801000", "rw-p", "rd wr mr mw me ac")
+		ANON("7f0020000000-7f0020001000", "---p", "mr mw me")
+		ANON("7f0020002000-7f0020003000", "rw-p", "rd wr mr mw me ac")
+		ANON("7f0028000000-7f002c000000", "rw-p", "rd wr mr mw me nr")
+		ANON("7f0030000000-7f0034000000", "rw-p", "rd wr mr mw me ac");
 	snap_snapshot *snap;
 	snap_error err = { 0 };
 	assert_int_equal(parse_text(&snap, text, strlen(text), 0, &err), 0);
-	enum snap_kind kinds[7];
-	assert_int_equal(snap->nregions, 7);
+	enum snap_kind kinds[8];
+	assert_int_equal(snap->nregions, 8);
 	snap_classify(snap, kinds);
 	assert_int_equal(kinds[0], SNAP_KIND_ARENA);
 	assert_int_equal(kinds[1], SNAP_KIND_ARENA);
@@ -381,6 +383,7 @@ static void test_classify_neighbours(void **state)
 	assert_int_equal(kinds[4], SNAP_KIND_GUARD);
 	assert_int_equal(kinds[5], SNAP_KIND_ANON); /* not adjacent to the guard */
 	assert_int_equal(kinds[6], SNAP_KIND_ARENA); /* a fully grown heap */
+	assert_int_equal(kinds[7], SNAP_KIND_ANON);  /* aligned by chance */
 	snap_snapshot_free(snap);
 }
 
