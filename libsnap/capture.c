@@ -541,7 +541,8 @@ int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 		free(pids);
 		return snap_error_set(err, rc, NULL, 0, "out of memory");
 	}
-	qsort(pids, n, sizeof(*pids), cmp_pid);
+	if (n > 1)
+		qsort(pids, n, sizeof(*pids), cmp_pid);
 	*out = pids;
 	*count = n;
 	return SNAP_OK;

@@ -13,8 +13,10 @@ for t in "$build"/tests/test_*; do
 	[ -x "$t" ] || continue
 	name=$(basename "$t")
 	log="$logdir/$name.log"
-	"$t" >"$log" 2>&1
+	# No test may hang CI: a binary gets 10 minutes at the most.
+	timeout -k 10 600 "$t" >"$log" 2>&1
 	status=$?
+	[ "$status" -eq 124 ] && echo "timed out after 600 s" >>"$log"
 	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
 	p=${p:-0}

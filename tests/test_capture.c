@@ -264,11 +264,12 @@ static void test_several_pids(void **state)
 	char *named = path_in(fx, "named/");
 	assert_int_equal(run_mapsnap(&res, NULL, "capture", "--name", comm, "-o",
 				     named, NULL), 0);
-	assert_int_equal(res.status, 0);
 	size_t lines = 0;
 	for (const char *p = res.out; (p = strchr(p, '\n')); p++)
 		lines++;
-	assert_int_equal(lines, 2);
+	if (res.status != 0 || lines != 2)
+		fail_msg("--name %s: status %d, stdout: %s, stderr: %s", comm, res.status,
+			 res.out, res.err);
 	char want[64];
 	snprintf(want, sizeof(want), "-%d-", named1.pid);
 	assert_non_null(strstr(res.out, want));

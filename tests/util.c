@@ -213,9 +213,14 @@ void helper_stop(helper_proc *h)
 	close(h->to_child);
 	close(h->from_child);
 	kill(h->pid, SIGCONT);
+	/* Closing stdin ends a helper; one that is stuck gets SIGKILL after
+	 * five seconds so a failing test cannot hang the suite. */
 	int status;
-	while (waitpid(h->pid, &status, 0) < 0 && errno == EINTR)
-		;
+	for (int waited = 0; waitpid(h->pid, &status, WNOHANG) == 0; waited++) {
+		if (waited == 500)
+			kill(h->pid, SIGKILL);
+		usleep(10000);
+	}
 	h->pid = 0;
 }
 
