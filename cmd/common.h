@@ -58,5 +58,6 @@ void cli_output_discard(cli_output *out);
 /* The subcommands; each parses its own argv (argv[0] is the subcommand). */
 int cmd_capture(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 #endif

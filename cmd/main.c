@@ -14,6 +14,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
 	{ "capture", cmd_capture, "capture /proc/PID/smaps to a snapshot file" },
 	{ "convert", cmd_convert, "convert a snapshot to smaps text or JSON" },
+	{ "show", cmd_show, "show a snapshot or pid as procps-ng pmap does" },
 };
 
 static void usage(FILE *f)

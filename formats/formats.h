@@ -50,7 +50,38 @@ int fmt_smaps_write_region(FILE *f, const snap_snapshot *snap,
 int fmt_smaps_write(FILE *f, const snap_snapshot *snap);
 
 /* ---- pmap views (pmap.c) -------------------------------------------------- */
-/* (filled in by the pmap module) */
+
+/* The tables of procps-ng pmap 4.0.2. */
+enum fmt_pmap_mode {
+	FMT_PMAP_DEFAULT,  /* pmap: Address Kbytes Mode Mapping, " total" */
+	FMT_PMAP_EXTENDED, /* pmap -x: adds RSS and Dirty */
+	FMT_PMAP_DEVICE,   /* pmap -d: Offset and Device, "mapped:" footer */
+	FMT_PMAP_X,        /* pmap -X: the smaps fields pmap deems important */
+	FMT_PMAP_XX,       /* pmap -XX: every smaps field and VmFlags */
+};
+
+typedef struct fmt_pmap_opts {
+	enum fmt_pmap_mode mode;
+	bool quiet;     /* -q: no column header, no footer */
+	bool show_path; /* -p: full paths instead of file names */
+	bool human;     /* sizes as 512K/1.3M/20G where pmap prints kB */
+	bool has_range; /* -A: only mappings overlapping [low, high] */
+	uint64_t low, high;
+	/* Rows chosen by the caller (indexes into snap->regions, in print
+	 * order) replace pmap's own selection and -A; every total then covers
+	 * exactly these rows. NULL: the rows pmap prints. */
+	const size_t *rows;
+	size_t nrows;
+	/* A line printed after the footer (unless quiet), e.g. what a filter
+	 * left out. NULL for none. */
+	const char *note;
+} fmt_pmap_opts;
+
+/* Writes pmap's view of snap: the "PID:   command" line, then the table.
+ * With rows NULL the output is byte-identical to pmap 4.0.2 on the same
+ * smaps text, except where 4.0.2 is broken (formats/pmap.c says which).
+ * Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
+int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts);
 
 /* ---- diff reports ---------------------------------------------------------- */
 /* (filled in by the diff report module) */

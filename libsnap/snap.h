@@ -244,6 +244,7 @@ int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
 
 typedef struct snap_capture_opts {
 	bool redact;        /* drop argv[1..], hide hostname, tokenise homes */
+	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
 	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
 } snap_capture_opts;
 
