@@ -59,5 +59,7 @@ void cli_output_discard(cli_output *out);
 int cmd_capture(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_around(int argc, char **argv);
 
 #endif

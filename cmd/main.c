@@ -15,6 +15,8 @@ static const struct subcommand subcommands[] = {
 	{ "capture", cmd_capture, "capture /proc/PID/smaps to a snapshot file" },
 	{ "convert", cmd_convert, "convert a snapshot to smaps text or JSON" },
 	{ "show", cmd_show, "show a snapshot or pid as procps-ng pmap does" },
+	{ "diff", cmd_diff, "what changed in memory between two snapshots or pids" },
+	{ "around", cmd_around, "capture a pid before and after a command, diff" },
 };
 
 static void usage(FILE *f)

@@ -83,7 +83,30 @@ typedef struct fmt_pmap_opts {
  * Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
 int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts);
 
-/* ---- diff reports ---------------------------------------------------------- */
-/* (filled in by the diff report module) */
+/* ---- diff reports (diff_text.c, diff_json.c, diff_markdown.c) -------------- */
+
+typedef struct fmt_diff_opts {
+	/* How the inputs were named on the command line ("before.json",
+	 * "pid 1234"); NULL prints nothing. */
+	const char *old_label, *new_label;
+	/* A gate already checked against the diff, or NULL. */
+	const snap_gate *gate;
+	bool color;   /* text only: ANSI colours (the caller decides: a TTY, no NO_COLOR) */
+	size_t limit; /* text and markdown: list at most this many changes; 0: all */
+} fmt_diff_opts;
+
+/* A readable report: header, changes with their details, duplicated
+ * libraries, thread stacks, totals by kind, the gate's verdict. */
+int fmt_diff_text(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts);
+/* The "mapsnap.diff/1" document (schema in formats/README.md). */
+int fmt_diff_json(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts);
+/* GitHub-flavoured markdown for PR comments and CI job summaries. */
+int fmt_diff_markdown(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts);
+
+/* kB as "512K", "12.3M", "1.50G"; with sign, "+512K" / "-1.0M" / "0K". */
+const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign);
+/* Where a change is: "[heap] 55d1ca504000-55d1cb125000 (was ...-55d1ca525000)",
+ * a path with its segment count, or an address range for anonymous memory. */
+const char *fmt_change_where(char *buf, size_t size, const snap_change *c);
 
 #endif

@@ -18,4 +18,30 @@ int read_file_all(const char *path, char **out, size_t *len);
 /* True when token is one of the space-separated words of list. */
 bool has_token(const char *list, const char *token);
 
+/* ---- identity.c, diff.c, gate.c ---- */
+
+/* An open-addressing map from 64-bit keys (XXH3 hashes, see snap_hash64)
+ * to uint32 values, for the O(n) expected matching of the diff. */
+typedef struct u64map {
+	uint64_t *keys;
+	uint32_t *vals;
+	uint8_t *used;
+	size_t cap, count;
+} u64map;
+
+int u64map_init(u64map *m, size_t expected);
+void u64map_free(u64map *m);
+/* The value slot of key, inserted with `fresh` when absent (*added then
+ * true); NULL on ENOMEM. The pointer is valid until the next put. */
+uint32_t *u64map_put(u64map *m, uint64_t key, uint32_t fresh, bool *added);
+/* The value of key, or NULL. */
+const uint32_t *u64map_get(const u64map *m, uint64_t key);
+
+/* Field index of each measure in snap (-1 when it never printed it). */
+void measure_fields(const snap_snapshot *snap, int fields[SNAP_M_COUNT]);
+/* The measures of one region (regions = 1). */
+void region_sums(const snap_region *r, const int fields[SNAP_M_COUNT],
+		 snap_sums *out);
+void sums_add(snap_sums *to, const snap_sums *add);
+
 #endif

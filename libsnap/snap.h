@@ -323,9 +323,242 @@ void snap_classify(const snap_snapshot *snap, enum snap_kind *kinds);
 size_t snap_path_undeleted(const snap_region *r, bool *deleted);
 
 /* ---- library images and identity (identity.c) ---------------------------- */
-/* (filled in by the identity module) */
+
+/* One load instance: consecutive segments of one file (an ELF image that
+ * ld.so mapped, or a data file mapped in pieces). A new image starts at
+ * every segment with file offset 0. */
+typedef struct snap_image {
+	size_t first, count;   /* regions[first .. first + count) */
+	enum snap_kind kind;   /* SNAP_KIND_EXE, SNAP_KIND_LIB or SNAP_KIND_FILE */
+	const char *path;      /* borrowed; path_len leaves out " (deleted)" */
+	size_t path_len;
+	bool deleted;
+	uint64_t inode;
+	uint32_t dev_major, dev_minor;
+	uint32_t ordinal;      /* 0 for the lowest image of this path, 1 next... */
+	uint64_t size_kb, rss_kb;
+} snap_image;
+
+/* A library loaded more than once: two or more images of one file
+ * (dlmopen into another namespace, a manual mmap) or of files whose
+ * basenames are equal once version suffixes are stripped (vendored
+ * copies, two versions). */
+typedef struct snap_duplicate {
+	const char *name;      /* "libz.so" (see snap_lib_name) */
+	const size_t *images;  /* indexes into snap_identity.images, ascending */
+	size_t nimages;
+	bool same_file;        /* some two images share one inode */
+} snap_duplicate;
+
+/* How matching across processes pairs a region with its counterpart. */
+enum snap_match_class {
+	/* file segments, [heap], [stack], specials: equal keys pair in
+	 * address order */
+	SNAP_MATCH_EXACT,
+	/* named anon, shmem, unnamed anon: equal keys pair by least size
+	 * difference */
+	SNAP_MATCH_SIMILAR,
+	/* thread stacks, arenas and guard pages: compared as counts and sums */
+	SNAP_MATCH_AGGREGATE,
+};
+
+/* What each region of a snapshot is, and the keys that survive ASLR.
+ * Keys are XXH3 hashes of: file segments (path, offset, perms, image
+ * ordinal); [heap], [stack], specials (name, perms); named anon (name
+ * with thread ids stripped, perms); shmem (path, perms, never the inode);
+ * unnamed anon (its anchor, the nearest named region below it, and perms). */
+typedef struct snap_identity {
+	const snap_snapshot *snap; /* borrowed: must outlive the identity */
+	enum snap_kind *kinds;     /* per region */
+	uint64_t *keys;            /* per region */
+	uint8_t *classes;          /* per region, enum snap_match_class */
+	int32_t *image_of;         /* per region: index into images, or -1 */
+	snap_image *images;
+	size_t nimages;
+	snap_duplicate *dups;
+	size_t ndups;
+	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
+	snap_arena *arena;         /* private */
+} snap_identity;
+
+/* Classifies snap and builds its images, duplicates and identity keys. */
+int snap_identity_new(snap_identity **out, const snap_snapshot *snap);
+void snap_identity_free(snap_identity *id);
+
+/* The library name used to find duplicates: the basename with version
+ * suffixes stripped ("/lib/libz.so.1.2.13" -> "libz.so", "libc-2.31.so"
+ * -> "libc.so"). Writes at most size - 1 bytes plus a NUL; returns the
+ * length of the name. */
+size_t snap_lib_name(char *buf, size_t size, const char *path, size_t len);
+
+/* An [anon:...] name with thread ids stripped, so thread churn does not
+ * look like new memory ("[anon: glibc: pthread stack: 4242]" ->
+ * "[anon: glibc: pthread stack: *]"). Same buffer contract as above. */
+size_t snap_anon_name_key(char *buf, size_t size, const char *name, size_t len);
 
 /* ---- diff -------------------------------------------------------------- */
-/* (filled in by the diff module) */
+
+/* The counters a diff adds up, in kB as smaps prints them (Size is
+ * end - start). */
+enum snap_measure {
+	SNAP_M_SIZE,
+	SNAP_M_RSS,
+	SNAP_M_PSS,
+	SNAP_M_SHARED_CLEAN,
+	SNAP_M_SHARED_DIRTY,
+	SNAP_M_PRIVATE_CLEAN,
+	SNAP_M_PRIVATE_DIRTY,
+	SNAP_M_ANONYMOUS,
+	SNAP_M_SWAP,
+	SNAP_M_SWAP_PSS,
+	SNAP_M_COUNT
+};
+
+/* The smaps field name: "Size", "Rss", ..., "SwapPss". */
+const char *snap_measure_name(enum snap_measure m);
+/* The measure a --metric or gate word names ("rss", "pss", "size",
+ * "dirty", "swap", "anon", "swappss", "clean", "shared"), or -1. */
+int snap_measure_parse(const char *word);
+
+typedef struct snap_sums {
+	int64_t kb[SNAP_M_COUNT];
+	int64_t regions;
+} snap_sums;
+
+enum snap_change_type {
+	SNAP_CHANGE_GROWN,
+	SNAP_CHANGE_SHRUNK,
+	SNAP_CHANGE_NEW,
+	SNAP_CHANGE_VANISHED,
+	SNAP_CHANGE_DUPLICATED, /* a new image that makes a library duplicated */
+	SNAP_CHANGE_PERMS,      /* mprotect, with no change in memory */
+	SNAP_CHANGE_REPLACED,   /* same path, other inode, or " (deleted)" appeared */
+	SNAP_CHANGE_TYPES
+};
+
+/* "grown", "shrunk", "new", "vanished", "duplicated", "perms", "replaced". */
+const char *snap_change_name(enum snap_change_type type);
+
+typedef struct snap_range {
+	uint64_t start, end;
+} snap_range;
+
+typedef struct snap_perms_change {
+	uint64_t start, end;
+	char old_perms[5], new_perms[5];
+} snap_perms_change;
+
+/* One side of a change: the regions it covers in one snapshot. */
+typedef struct snap_side {
+	bool present;
+	uint64_t start, end;     /* the first region's start, the last's end */
+	const uint32_t *regions; /* indexes into the snapshot, ascending */
+	size_t nregions;
+	uint64_t inode;          /* of the first region */
+	snap_sums sums;
+} snap_side;
+
+typedef struct snap_change {
+	enum snap_change_type type;
+	enum snap_kind kind;
+	const char *path;   /* verbatim (borrowed); "" when anonymous */
+	size_t path_len;
+	char perms[5];      /* of the largest region, new side first */
+	bool image;         /* covers whole file images (all their segments) */
+	bool aggregate;     /* a kind compared as a count and sum */
+	snap_side old, new;
+	snap_sums delta;    /* new - old */
+	/* Same process only: address ranges mapped or unmapped inside a
+	 * matched change (a new mmap merged into a neighbour is new memory),
+	 * and ranges whose permissions changed. */
+	const snap_range *mapped;
+	size_t nmapped;
+	const snap_range *unmapped;
+	size_t nunmapped;
+	const snap_perms_change *perms_changes;
+	size_t nperms_changes;
+} snap_change;
+
+enum snap_match_mode {
+	SNAP_MATCH_AUTO,     /* by address for the same process, else identity */
+	SNAP_MATCH_ADDRESS,
+	SNAP_MATCH_IDENTITY,
+};
+
+typedef struct snap_diff_opts {
+	/* Hide changes smaller than this in every counter that matters
+	 * (Size, Rss, Private_Dirty, Anonymous, Swap, and the metric). */
+	int64_t min_change_kb;
+	/* Sort key. Pss changes only count when this is SNAP_M_PSS: other
+	 * processes move Pss without this one changing. */
+	enum snap_measure metric;
+	enum snap_match_mode match;
+} snap_diff_opts;
+
+/* Defaults: 4 kB, Rss, automatic matching. */
+void snap_diff_opts_init(snap_diff_opts *opts);
+
+typedef struct snap_diff_dup {
+	const snap_duplicate *dup; /* in new_id */
+	bool new_in_new;           /* the library was not duplicated in old */
+} snap_diff_dup;
+
+typedef struct snap_diff {
+	const snap_snapshot *old, *new; /* borrowed */
+	snap_identity *old_id, *new_id; /* owned */
+	snap_diff_opts opts;
+	bool same_process;  /* equal pid, start_time and boot_id */
+	bool by_address;    /* matched by address overlap (else by identity) */
+	snap_sums total_old, total_new;
+	snap_sums kind_old[SNAP_KIND_COUNT], kind_new[SNAP_KIND_COUNT];
+	/* Changes at or above min_change, largest |delta of the metric| first. */
+	snap_change *changes;
+	size_t nchanges;
+	size_t hidden;      /* changes below min_change, not listed */
+	size_t new_libs;    /* library images new in new (duplicates included) */
+	snap_diff_dup *dups;
+	size_t ndups;
+	snap_arena *arena;  /* private */
+	void *pools;        /* private */
+} snap_diff;
+
+/* True when a and b are one process: equal pid and start_time, and
+ * equal boot ids (or both unknown). */
+bool snap_same_process(const snap_snapshot *a, const snap_snapshot *b);
+
+/* Matches the regions of old and new and builds the report. Both
+ * snapshots must outlive the diff. Matching is O(n) expected. */
+int snap_diff_new(snap_diff **out, const snap_snapshot *old,
+		  const snap_snapshot *new, const snap_diff_opts *opts,
+		  snap_error *err);
+void snap_diff_free(snap_diff *diff);
+
+/* ---- the CI gate (gate.c) ------------------------------------------------ */
+
+/* Expressions "[KIND.]METRIC OP VALUE", e.g. "rss>+10%", "heap.rss>+1M",
+ * "anon.dirty>+64M", "dup-libs>0", "thread-stacks>+0", "regions>+100".
+ * METRIC is a measure word (snap_measure_parse) or one of the counts
+ * regions, dup-libs, new-libs, thread-stacks. OP is >, >=, <, <=.
+ * VALUE with a sign compares the change, with % the change relative to
+ * old, bare the new value. Sizes take K, M, G suffixes (bytes). */
+typedef struct snap_gate snap_gate;
+
+typedef struct snap_violation {
+	const char *expr;
+	double actual, limit; /* what was compared: kB, a count or a percentage */
+	char message[256];    /* "rss>+10%: Rss +12.5% (1.0M -> 1.1M)" */
+} snap_violation;
+
+int snap_gate_new(snap_gate **out);
+void snap_gate_free(snap_gate *gate);
+/* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
+int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err);
+size_t snap_gate_size(const snap_gate *gate);
+const char *snap_gate_expr(const snap_gate *gate, size_t i);
+/* Evaluates every expression against diff; returns the number of
+ * violations, or SNAP_ENOMEM. */
+int snap_gate_check(snap_gate *gate, const snap_diff *diff);
+/* The violations of the last check (borrowed). */
+const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count);
 
 #endif

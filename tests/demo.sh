@@ -23,10 +23,8 @@ ask threads 2
 echo "\$ mapsnap capture $PID -o $OUT/after.json"
 "$MAPSNAP" capture "$PID" -o "$OUT/after.json"
 echo
-echo "\$ head -c 400 $OUT/after.json"
-head -c 400 "$OUT/after.json"
+echo "\$ mapsnap show -x --sort rss --top 5 $OUT/after.json"
+"$MAPSNAP" show -x --sort rss --top 5 "$OUT/after.json"
 echo
-echo "..."
-echo
-echo "\$ mapsnap convert --to smaps $OUT/after.json | head -n 4"
-"$MAPSNAP" convert --to smaps "$OUT/after.json" | head -n 4
+echo "\$ mapsnap diff $OUT/before.json $OUT/after.json"
+"$MAPSNAP" diff "$OUT/before.json" "$OUT/after.json"

@@ -1,0 +1,294 @@
+/* mapsnap diff OLD NEW: what changed in memory between two snapshots
+ * (files or live pids), matched by what regions are, not by line. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "diff.h"
+
+const char report_usage[] =
+	"      --format text|json|markdown  report format (default text)\n"
+	"      --min-change SIZE     hide changes smaller than SIZE in Size, Rss,\n"
+	"                            Private_Dirty, Anonymous and Swap (default 4K)\n"
+	"      --metric rss|pss|size|dirty|swap  sort key (default rss); Pss-only\n"
+	"                            changes count only with --metric pss\n"
+	"      --match auto|address|identity  match by address (same process) or\n"
+	"                            by identity (path, name, anchor); default auto\n"
+	"      --fail-if EXPR        exit 1 when EXPR holds (repeatable), e.g.\n"
+	"                            rss>+10%  rss>+8M  heap.rss>+1M  anon.dirty>+64M\n"
+	"                            dup-libs>0  new-libs>0  thread-stacks>+0\n"
+	"                            regions>+100\n"
+	"      --limit N             text/markdown: list at most N changes\n";
+
+struct diff_settings {
+	report_settings report;
+	const char *output;
+	bool force;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mapsnap diff [options] OLD NEW\n"
+	      "\n"
+	      "Compares two snapshots region by region, matching regions by what\n"
+	      "they are: by address for one process seen twice, else by file,\n"
+	      "name and neighbourhood (which survive ASLR). OLD and NEW are\n"
+	      "snapshot files, smaps text files, '-' (stdin), or live PIDs\n"
+	      "(captured now). A file holding several snapshots gives its first\n"
+	      "as OLD and its last as NEW.\n"
+	      "\n"
+	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
+	      "      --force               overwrite FILE\n", f);
+	fputs(report_usage, f);
+	fputs("  -h, --help                this help\n"
+	      "\n"
+	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
+}
+
+int report_init(report_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	snap_diff_opts_init(&s->diff);
+	return snap_gate_new(&s->gate);
+}
+
+void report_free(report_settings *s)
+{
+	snap_gate_free(s->gate);
+	s->gate = NULL;
+}
+
+static int parse_format(report_settings *s, const char *arg)
+{
+	static const char *const names[] = { "text", "json", "markdown" };
+	for (int k = 0; k < 3; k++)
+		if (strcmp(arg, names[k]) == 0) {
+			s->format = (enum report_format)k;
+			return 0;
+		}
+	if (strcmp(arg, "md") == 0) {
+		s->format = REPORT_MARKDOWN;
+		return 0;
+	}
+	cli_error("unknown --format '%s' (text, json, markdown)", arg);
+	return 2;
+}
+
+static int parse_metric(report_settings *s, const char *arg)
+{
+	static const char *const names[] = { "rss", "pss", "size", "dirty", "swap" };
+	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++)
+		if (strcmp(arg, names[k]) == 0) {
+			s->diff.metric = (enum snap_measure)snap_measure_parse(arg);
+			return 0;
+		}
+	cli_error("unknown --metric '%s' (rss, pss, size, dirty, swap)", arg);
+	return 2;
+}
+
+static int parse_match(report_settings *s, const char *arg)
+{
+	if (strcmp(arg, "auto") == 0)
+		s->diff.match = SNAP_MATCH_AUTO;
+	else if (strcmp(arg, "address") == 0)
+		s->diff.match = SNAP_MATCH_ADDRESS;
+	else if (strcmp(arg, "identity") == 0)
+		s->diff.match = SNAP_MATCH_IDENTITY;
+	else {
+		cli_error("unknown --match '%s' (auto, address, identity)", arg);
+		return 2;
+	}
+	return 0;
+}
+
+static int parse_number(size_t *out, const char *arg, const char *opt)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < 0) {
+		cli_error("%s wants a number, not '%s'", opt, arg);
+		return 2;
+	}
+	*out = (size_t)v;
+	return 0;
+}
+
+int report_option(report_settings *s, int opt, const char *arg)
+{
+	snap_error err;
+	int64_t bytes;
+	switch (opt) {
+	case OPT_FORMAT:
+		return parse_format(s, arg);
+	case OPT_METRIC:
+		return parse_metric(s, arg);
+	case OPT_MATCH:
+		return parse_match(s, arg);
+	case OPT_LIMIT:
+		return parse_number(&s->limit, arg, "--limit");
+	case OPT_MIN_CHANGE:
+		if (snap_parse_size(arg, false, &bytes) < 0) {
+			cli_error("--min-change wants a size such as 4K or 1M, not '%s'", arg);
+			return 2;
+		}
+		s->diff.min_change_kb = (bytes + 1023) / 1024;
+		return 0;
+	case OPT_FAIL_IF:
+		if (snap_gate_add(s->gate, arg, &err) < 0) {
+			cli_report(&err);
+			return 2;
+		}
+		return 0;
+	}
+	return 1;
+}
+
+/* ---- the report ---- */
+
+static bool use_color(enum report_format format, const cli_output *out)
+{
+	const char *no_color = getenv("NO_COLOR");
+	return format == REPORT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
+	       !(no_color && *no_color);
+}
+
+static int write_report(FILE *f, enum report_format format, const snap_diff *d,
+			const fmt_diff_opts *o)
+{
+	switch (format) {
+	case REPORT_JSON: return fmt_diff_json(f, d, o);
+	case REPORT_MARKDOWN: return fmt_diff_markdown(f, d, o);
+	default: return fmt_diff_text(f, d, o);
+	}
+}
+
+static int write_to(const char *path, bool force, enum report_format format,
+		    const snap_diff *d, fmt_diff_opts *o, bool *on_terminal_text)
+{
+	cli_output out;
+	snap_error err;
+	if (cli_output_open(&out, path, force, &err) < 0)
+		return cli_report(&err);
+	o->color = use_color(format, &out);
+	*on_terminal_text = format == REPORT_TEXT && out.to_stdout;
+	if (write_report(out.f, format, d, o) < 0) {
+		cli_output_discard(&out);
+		return cli_error("%s: write failed", path);
+	}
+	if (cli_output_commit(&out, &err) < 0)
+		return cli_report(&err);
+	return EXIT_OK;
+}
+
+int report_run(const report_settings *s, const snap_snapshot *old,
+	       const snap_snapshot *new, const char *old_label,
+	       const char *new_label, const char *out, bool force,
+	       const char *json_path)
+{
+	snap_diff *d;
+	snap_error err;
+	if (snap_diff_new(&d, old, new, &s->diff, &err) < 0)
+		return cli_report(&err);
+	int bad = snap_gate_check(s->gate, d);
+	fmt_diff_opts o = { old_label, new_label, s->gate, false, s->limit };
+	bool terminal = false, ignored;
+	int rc = bad < 0 ? cli_error("out of memory") : EXIT_OK;
+	if (rc == EXIT_OK && json_path)
+		rc = write_to(json_path, force, REPORT_JSON, d, &o, &ignored);
+	if (rc == EXIT_OK)
+		rc = write_to(out, force, s->format, d, &o, &terminal);
+	if (rc == EXIT_OK && bad > 0) {
+		size_t n;
+		const snap_violation *v = snap_gate_violations(s->gate, &n);
+		for (size_t k = 0; k < n && !terminal; k++)
+			cli_warn("gate failed: %s", v[k].message);
+		rc = EXIT_GATE;
+	}
+	snap_diff_free(d);
+	return rc;
+}
+
+/* ---- mapsnap diff ---- */
+
+static int parse_args(struct diff_settings *s, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		REPORT_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': s->output = optarg; break;
+		case 'f': s->force = true; break;
+		case 'h': usage(stdout); return -1;
+		default: {
+			int rc = c == '?' ? 1 : report_option(&s->report, c, optarg);
+			if (rc == 1)
+				return cli_error("diff: see 'mapsnap diff --help'");
+			if (rc)
+				return EXIT_ERROR;
+		}
+		}
+	}
+	if (argc - optind != 2)
+		return cli_error("diff: needs OLD and NEW (see 'mapsnap diff --help')");
+	return EXIT_OK;
+}
+
+static void label_of(char *buf, size_t size, const char *arg)
+{
+	long pid;
+	if (access(arg, F_OK) != 0 && cli_is_pid(arg, &pid))
+		snprintf(buf, size, "pid %ld", pid);
+	else
+		snprintf(buf, size, "%s", arg);
+}
+
+/* Loads both arguments; *old and *new point into list. */
+static int load_pair(cli_snapshots *list, char **args, snap_snapshot **old,
+		     snap_snapshot **new)
+{
+	snap_error err;
+	if (cli_load_arg(list, args[0], NULL, &err) < 0)
+		return cli_report(&err);
+	*old = list->items[0];
+	size_t before = list->count;
+	if (strcmp(args[0], "-") == 0 && strcmp(args[1], "-") == 0)
+		return cli_error("diff: only one of OLD and NEW can be '-'");
+	if (cli_load_arg(list, args[1], NULL, &err) < 0)
+		return cli_report(&err);
+	if (list->count == before)
+		return cli_error("%s: no snapshot in it", args[1]);
+	*new = list->items[list->count - 1];
+	return EXIT_OK;
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	struct diff_settings s = { 0 };
+	cli_snapshots list = { 0 };
+	if (report_init(&s.report) < 0)
+		return cli_error("out of memory");
+	int rc = parse_args(&s, argc, argv);
+	if (rc != EXIT_OK) {
+		report_free(&s.report);
+		return rc < 0 ? EXIT_OK : rc;
+	}
+	snap_snapshot *old = NULL, *new = NULL;
+	char *args[2] = { argv[optind], argv[optind + 1] };
+	rc = load_pair(&list, args, &old, &new);
+	if (rc == EXIT_OK) {
+		char lo[600], ln[600];
+		label_of(lo, sizeof(lo), args[0]);
+		label_of(ln, sizeof(ln), args[1]);
+		rc = report_run(&s.report, old, new, lo, ln, s.output ? s.output : "-",
+				s.force, NULL);
+	}
+	cli_snapshots_free(&list);
+	report_free(&s.report);
+	return rc;
+}

@@ -1,0 +1,297 @@
+/* The diff as a readable table, in the spirit of bloaty's diff mode:
+ * the changes that matter first, then totals by kind old/new/delta. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+
+#define MAX_DETAILS 4 /* detail lines per change before "... N more" */
+
+const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign)
+{
+	int64_t a = kb < 0 ? -kb : kb;
+	const char *s = !sign ? "" : kb < 0 ? "-" : kb > 0 ? "+" : "";
+	if (a < 1024)
+		snprintf(buf, size, "%s%" PRId64 "K", s, a);
+	else if (a < 1024 * 1024)
+		snprintf(buf, size, "%s%.1fM", s, (double)a / 1024);
+	else
+		snprintf(buf, size, "%s%.2fG", s, (double)a / (1024 * 1024));
+	return buf;
+}
+
+static const snap_side *main_side(const snap_change *c)
+{
+	return c->new.present ? &c->new : &c->old;
+}
+
+const char *fmt_change_where(char *buf, size_t size, const snap_change *c)
+{
+	const snap_side *s = main_side(c);
+	int n = 0;
+	if (c->aggregate)
+		return snprintf(buf, size, "%" PRId64 " -> %" PRId64 " regions",
+				c->old.sums.regions, c->new.sums.regions), buf;
+	if (c->path_len)
+		n = snprintf(buf, size, "%.*s ", (int)c->path_len, c->path);
+	if (n < 0 || (size_t)n >= size)
+		return buf;
+	if (c->image && s->nregions > 1) {
+		snprintf(buf + n, size - n, "(%zu segments at %" PRIx64 ")",
+			 s->nregions, s->start);
+		return buf;
+	}
+	int m = snprintf(buf + n, size - n, "%08" PRIx64 "-%08" PRIx64, s->start,
+			 s->end);
+	if (m < 0 || (size_t)(n + m) >= size)
+		return buf;
+	if (c->old.present && c->new.present &&
+	    (c->old.start != c->new.start || c->old.end != c->new.end))
+		snprintf(buf + n + m, size - n - m, " (was %08" PRIx64 "-%08" PRIx64 ")",
+			 c->old.start, c->old.end);
+	return buf;
+}
+
+/* ---- colour ---- */
+
+struct out {
+	FILE *f;
+	bool color;
+};
+
+static const char *paint(const struct out *o, const char *code)
+{
+	return o->color ? code : "";
+}
+
+#define RESET "\033[0m"
+#define BOLD "\033[1m"
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define MAGENTA "\033[35m"
+#define CYAN "\033[36m"
+#define DIM "\033[2m"
+
+static const char *change_color(enum snap_change_type t)
+{
+	switch (t) {
+	case SNAP_CHANGE_GROWN:
+	case SNAP_CHANGE_NEW: return RED;
+	case SNAP_CHANGE_SHRUNK:
+	case SNAP_CHANGE_VANISHED: return GREEN;
+	case SNAP_CHANGE_DUPLICATED: return MAGENTA;
+	case SNAP_CHANGE_REPLACED: return YELLOW;
+	default: return CYAN;
+	}
+}
+
+/* A signed size right-aligned in width, red when growing. */
+static void put_delta(const struct out *o, int64_t kb, int width)
+{
+	char buf[32];
+	fmt_kb(buf, sizeof(buf), kb, true);
+	fprintf(o->f, "%s%*s%s", paint(o, kb > 0 ? RED : kb < 0 ? GREEN : ""),
+		width, buf, paint(o, kb ? RESET : ""));
+}
+
+static void put_size(const struct out *o, int64_t kb, int width)
+{
+	char buf[32];
+	fprintf(o->f, "%*s", width, fmt_kb(buf, sizeof(buf), kb, false));
+}
+
+/* ---- header ---- */
+
+static void put_input(const struct out *o, const char *which, const char *label,
+		      const snap_snapshot *s)
+{
+	fprintf(o->f, "  %s  %s", which, label ? label : "");
+	if (s->process.known)
+		fprintf(o->f, "%s%s (pid %ld)", label ? "  " : "",
+			s->process.comm ? s->process.comm : "?", s->process.pid);
+	if (s->captured_at)
+		fprintf(o->f, "  %s", s->captured_at);
+	fprintf(o->f, "  %zu regions\n", s->nregions);
+}
+
+static void put_header(const struct out *o, const snap_diff *d,
+		       const fmt_diff_opts *opts)
+{
+	fprintf(o->f, "%smapsnap diff%s: %s, matched by %s\n", paint(o, BOLD),
+		paint(o, RESET), d->same_process ? "same process" : "two processes",
+		d->by_address ? "address" : "identity (path, name, anchor)");
+	put_input(o, "old", opts->old_label, d->old);
+	put_input(o, "new", opts->new_label, d->new);
+}
+
+/* ---- changes ---- */
+
+static void put_range_list(const struct out *o, const char *what,
+			   const snap_range *r, size_t n, int64_t sign)
+{
+	for (size_t k = 0; k < n && k < MAX_DETAILS; k++) {
+		char size[32];
+		fmt_kb(size, sizeof(size), sign * (int64_t)((r[k].end - r[k].start) >> 10),
+		       true);
+		fprintf(o->f, "%30s%s %08" PRIx64 "-%08" PRIx64 " (%s)\n", "", what,
+			r[k].start, r[k].end, size);
+	}
+	if (n > MAX_DETAILS)
+		fprintf(o->f, "%30s... %zu more %s ranges\n", "", n - MAX_DETAILS, what);
+}
+
+static void put_details(const struct out *o, const snap_change *c)
+{
+	put_range_list(o, "mapped", c->mapped, c->nmapped, 1);
+	put_range_list(o, "unmapped", c->unmapped, c->nunmapped, -1);
+	for (size_t k = 0; k < c->nperms_changes && k < MAX_DETAILS; k++) {
+		const snap_perms_change *p = &c->perms_changes[k];
+		fprintf(o->f, "%30sperms %s -> %s at %08" PRIx64 "-%08" PRIx64 "\n", "",
+			p->old_perms, p->new_perms, p->start, p->end);
+	}
+	if (c->nperms_changes > MAX_DETAILS)
+		fprintf(o->f, "%30s... %zu more permission changes\n", "",
+			c->nperms_changes - MAX_DETAILS);
+	if (!c->aggregate && c->old.present && c->new.present &&
+	    c->old.nregions != c->new.nregions)
+		fprintf(o->f, "%30s%s: %zu region%s -> %zu\n", "",
+			c->old.nregions < c->new.nregions ? "split" : "merged",
+			c->old.nregions, c->old.nregions == 1 ? "" : "s",
+			c->new.nregions);
+	if (c->type == SNAP_CHANGE_REPLACED && c->old.inode == c->new.inode)
+		fprintf(o->f, "%30sthe file was deleted or replaced on disk\n", "");
+	else if (c->type == SNAP_CHANGE_REPLACED)
+		fprintf(o->f, "%30sinode %" PRIu64 " -> %" PRIu64 "\n", "",
+			c->old.inode, c->new.inode);
+}
+
+static enum snap_measure second_measure(const snap_diff *d)
+{
+	return d->opts.metric == SNAP_M_SIZE ? SNAP_M_RSS : SNAP_M_SIZE;
+}
+
+static void put_change(const struct out *o, const snap_diff *d,
+		       const snap_change *c)
+{
+	char where[700];
+	fprintf(o->f, "  %s%-10s%s %-12s ", paint(o, change_color(c->type)),
+		snap_change_name(c->type), paint(o, RESET), snap_kind_name(c->kind));
+	put_delta(o, c->delta.kb[d->opts.metric], 10);
+	put_delta(o, c->delta.kb[second_measure(d)], 11);
+	fprintf(o->f, "  %-4s  %s\n", c->image || c->aggregate ? "" : c->perms,
+		fmt_change_where(where, sizeof(where), c));
+	put_details(o, c);
+}
+
+static size_t shown(const snap_diff *d, const fmt_diff_opts *opts)
+{
+	return opts->limit && opts->limit < d->nchanges ? opts->limit : d->nchanges;
+}
+
+static void put_changes(const struct out *o, const snap_diff *d,
+			const fmt_diff_opts *opts)
+{
+	const char *metric = snap_measure_name(d->opts.metric);
+	char min[32];
+	fmt_kb(min, sizeof(min), d->opts.min_change_kb, false);
+	fprintf(o->f, "\n%sCHANGES%s by %s: %zu listed", paint(o, BOLD),
+		paint(o, RESET), metric, shown(d, opts));
+	if (shown(d, opts) < d->nchanges)
+		fprintf(o->f, " of %zu", d->nchanges);
+	fprintf(o->f, ", %zu below %s hidden\n", d->hidden, min);
+	if (!d->nchanges) {
+		fprintf(o->f, "  (no changes)\n");
+		return;
+	}
+	char h1[32], h2[32];
+	snprintf(h1, sizeof(h1), "%s", metric);
+	snprintf(h2, sizeof(h2), "%s", snap_measure_name(second_measure(d)));
+	fprintf(o->f, "  %s%-10s %-12s %10s %11s  %-4s  %s%s\n", paint(o, DIM),
+		"CHANGE", "KIND", h1, h2, "PERM", "WHERE", paint(o, RESET));
+	for (size_t k = 0; k < shown(d, opts); k++)
+		put_change(o, d, &d->changes[k]);
+}
+
+/* ---- duplicates, thread stacks, totals, gate ---- */
+
+static void put_dups(const struct out *o, const snap_diff *d)
+{
+	if (!d->ndups)
+		return;
+	fprintf(o->f, "\n%sDUPLICATED LIBRARIES%s\n", paint(o, BOLD), paint(o, RESET));
+	for (size_t k = 0; k < d->ndups; k++) {
+		const snap_duplicate *dup = d->dups[k].dup;
+		fprintf(o->f, "  %s%s%s%s\n", paint(o, MAGENTA), dup->name,
+			paint(o, RESET), d->dups[k].new_in_new ? " (new)" : "");
+		for (size_t m = 0; m < dup->nimages; m++) {
+			const snap_image *img = &d->new_id->images[dup->images[m]];
+			char rss[32];
+			fprintf(o->f, "    %.*s%s  inode %" PRIu64 "  Rss %s  at %08" PRIx64 "\n",
+				(int)img->path_len, img->path,
+				img->deleted ? " (deleted)" : "", img->inode,
+				fmt_kb(rss, sizeof(rss), (int64_t)img->rss_kb, false),
+				d->new->regions[img->first].start);
+		}
+	}
+}
+
+static void put_kind_row(const struct out *o, const char *name,
+			 const snap_sums *old, const snap_sums *new,
+			 enum snap_measure m1, enum snap_measure m2)
+{
+	fprintf(o->f, "  %-12s", name);
+	put_size(o, old->kb[m1], 10);
+	put_size(o, new->kb[m1], 10);
+	put_delta(o, new->kb[m1] - old->kb[m1], 10);
+	fputs("  ", o->f);
+	put_size(o, old->kb[m2], 10);
+	put_size(o, new->kb[m2], 10);
+	put_delta(o, new->kb[m2] - old->kb[m2], 10);
+	fprintf(o->f, "  %6" PRId64 " -> %" PRId64 "\n", old->regions, new->regions);
+}
+
+static void put_totals(const struct out *o, const snap_diff *d)
+{
+	enum snap_measure m1 = d->opts.metric, m2 = second_measure(d);
+	fprintf(o->f, "\n%sTOTALS%s by kind\n", paint(o, BOLD), paint(o, RESET));
+	fprintf(o->f, "  %s%-12s%10s%10s%10s  %10s%10s%10s  %s%s\n", paint(o, DIM),
+		"KIND", snap_measure_name(m1), "new", "delta", snap_measure_name(m2),
+		"new", "delta", "regions", paint(o, RESET));
+	for (int k = 0; k < SNAP_KIND_COUNT; k++)
+		if (d->kind_old[k].regions || d->kind_new[k].regions)
+			put_kind_row(o, snap_kind_name((enum snap_kind)k), &d->kind_old[k],
+				     &d->kind_new[k], m1, m2);
+	put_kind_row(o, "TOTAL", &d->total_old, &d->total_new, m1, m2);
+	fprintf(o->f, "  thread stacks %zu -> %zu, duplicated libraries %zu -> %zu, "
+		"new libraries %zu\n", d->old_id->thread_stacks, d->new_id->thread_stacks,
+		d->old_id->ndups, d->new_id->ndups, d->new_libs);
+}
+
+static void put_gate(const struct out *o, const snap_gate *gate)
+{
+	size_t n = snap_gate_size(gate), bad;
+	if (!n)
+		return;
+	const snap_violation *v = snap_gate_violations(gate, &bad);
+	fprintf(o->f, "\n%sGATE%s %s%s%s (%zu of %zu checks failed)\n", paint(o, BOLD),
+		paint(o, RESET), paint(o, bad ? RED : GREEN), bad ? "FAILED" : "passed",
+		paint(o, RESET), bad, n);
+	for (size_t k = 0; k < bad; k++)
+		fprintf(o->f, "  %s\n", v[k].message);
+}
+
+int fmt_diff_text(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts)
+{
+	fmt_diff_opts none = { 0 };
+	if (!opts)
+		opts = &none;
+	struct out o = { f, opts->color };
+	put_header(&o, diff, opts);
+	put_changes(&o, diff, opts);
+	put_dups(&o, diff);
+	put_totals(&o, diff);
+	put_gate(&o, opts->gate);
+	return ferror(f) ? SNAP_EIO : SNAP_OK;
+}

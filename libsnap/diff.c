@@ -1,0 +1,1428 @@
+/* The diff: matches the regions of two snapshots and reports what changed
+ * in memory terms. One process seen twice is matched by address overlap
+ * (regions split, merge, grow and shrink but never move); two processes
+ * by the identity keys of identity.c, which survive ASLR. See
+ * ../shared/notes/smaps-semantics.md §1.6, §3.6-3.7 and §4. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NONE UINT32_MAX
+
+/* ---- measures ---- */
+
+static const char *const measure_names[SNAP_M_COUNT] = {
+	[SNAP_M_SIZE] = "Size",
+	[SNAP_M_RSS] = "Rss",
+	[SNAP_M_PSS] = "Pss",
+	[SNAP_M_SHARED_CLEAN] = "Shared_Clean",
+	[SNAP_M_SHARED_DIRTY] = "Shared_Dirty",
+	[SNAP_M_PRIVATE_CLEAN] = "Private_Clean",
+	[SNAP_M_PRIVATE_DIRTY] = "Private_Dirty",
+	[SNAP_M_ANONYMOUS] = "Anonymous",
+	[SNAP_M_SWAP] = "Swap",
+	[SNAP_M_SWAP_PSS] = "SwapPss",
+};
+
+const char *snap_measure_name(enum snap_measure m)
+{
+	return (unsigned)m < SNAP_M_COUNT ? measure_names[m] : "?";
+}
+
+int snap_measure_parse(const char *word)
+{
+	static const struct {
+		const char *word;
+		enum snap_measure m;
+	} words[] = {
+		{ "size", SNAP_M_SIZE },   { "rss", SNAP_M_RSS },
+		{ "pss", SNAP_M_PSS },     { "dirty", SNAP_M_PRIVATE_DIRTY },
+		{ "swap", SNAP_M_SWAP },   { "anon", SNAP_M_ANONYMOUS },
+		{ "swappss", SNAP_M_SWAP_PSS },
+		{ "clean", SNAP_M_PRIVATE_CLEAN },
+		{ "shared-clean", SNAP_M_SHARED_CLEAN },
+		{ "shared-dirty", SNAP_M_SHARED_DIRTY },
+	};
+	for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+		if (strcmp(word, words[i].word) == 0)
+			return (int)words[i].m;
+	for (int m = 0; m < SNAP_M_COUNT; m++)
+		if (strcasecmp(word, measure_names[m]) == 0)
+			return m;
+	return -1;
+}
+
+void measure_fields(const snap_snapshot *snap, int fields[SNAP_M_COUNT])
+{
+	fields[SNAP_M_SIZE] = -1; /* end - start: exact, and always there */
+	for (int m = 1; m < SNAP_M_COUNT; m++)
+		fields[m] = snap_field_find(snap, measure_names[m]);
+}
+
+void region_sums(const snap_region *r, const int fields[SNAP_M_COUNT],
+		 snap_sums *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->regions = 1;
+	out->kb[SNAP_M_SIZE] = (int64_t)((r->end - r->start) >> 10);
+	for (size_t e = 0; e < r->nentries; e++)
+		for (int m = 1; m < SNAP_M_COUNT; m++)
+			if ((int)r->entries[e].field == fields[m])
+				out->kb[m] = (int64_t)r->entries[e].value;
+}
+
+void sums_add(snap_sums *to, const snap_sums *add)
+{
+	for (int m = 0; m < SNAP_M_COUNT; m++)
+		to->kb[m] += add->kb[m];
+	to->regions += add->regions;
+}
+
+static void sums_sub(snap_sums *out, const snap_sums *a, const snap_sums *b)
+{
+	for (int m = 0; m < SNAP_M_COUNT; m++)
+		out->kb[m] = a->kb[m] - b->kb[m];
+	out->regions = a->regions - b->regions;
+}
+
+static const char *const change_names[SNAP_CHANGE_TYPES] = {
+	[SNAP_CHANGE_GROWN] = "grown",
+	[SNAP_CHANGE_SHRUNK] = "shrunk",
+	[SNAP_CHANGE_NEW] = "new",
+	[SNAP_CHANGE_VANISHED] = "vanished",
+	[SNAP_CHANGE_DUPLICATED] = "duplicated",
+	[SNAP_CHANGE_PERMS] = "perms",
+	[SNAP_CHANGE_REPLACED] = "replaced",
+};
+
+const char *snap_change_name(enum snap_change_type type)
+{
+	return (unsigned)type < SNAP_CHANGE_TYPES ? change_names[type] : "?";
+}
+
+void snap_diff_opts_init(snap_diff_opts *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->min_change_kb = 4;
+	opts->metric = SNAP_M_RSS;
+	opts->match = SNAP_MATCH_AUTO;
+}
+
+static bool equal_or_unknown(const char *a, const char *b)
+{
+	return !a || !b || strcmp(a, b) == 0;
+}
+
+bool snap_same_process(const snap_snapshot *a, const snap_snapshot *b)
+{
+	const snap_process *pa = &a->process, *pb = &b->process;
+	return pa->known && pb->known && pa->pid > 0 && pa->pid == pb->pid &&
+	       pa->start_time >= 0 && pa->start_time == pb->start_time &&
+	       equal_or_unknown(a->host.boot_id, b->host.boot_id);
+}
+
+/* Inode numbers only mean something on one host. */
+static bool same_host(const snap_snapshot *a, const snap_snapshot *b)
+{
+	if (a->host.hostname && b->host.hostname)
+		return strcmp(a->host.hostname, b->host.hostname) == 0;
+	return equal_or_unknown(a->host.boot_id, b->host.boot_id);
+}
+
+/* ---- growable arrays ---- */
+
+struct vec {
+	char *data;
+	size_t n, cap, elem;
+};
+
+static void *vec_push(struct vec *v)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 64;
+		char *grown = realloc(v->data, cap * v->elem);
+		if (!grown)
+			return NULL;
+		v->data = grown;
+		v->cap = cap;
+	}
+	void *slot = v->data + v->n++ * v->elem;
+	memset(slot, 0, v->elem);
+	return slot;
+}
+
+#define VEC_AT(v, type, i) (&((type *)(v).data)[i])
+
+/* ---- the builder: changes under construction ---- */
+
+enum { OLD = 0, NEW = 1 };
+
+struct span {
+	size_t off, n;
+};
+
+/* A change being built. Its regions, ranges and permission changes are
+ * contiguous slices of the builder's pools, so only the last opened
+ * change can take members. */
+struct pending {
+	struct span side[2], mapped, unmapped, perms;
+	int image[2];         /* the whole image an unmatched change covers */
+	int agg_kind;         /* SNAP_KIND_* of an aggregate, or -1 */
+	bool dead;            /* merged into another change */
+};
+
+struct builder {
+	snap_diff *d;
+	const snap_snapshot *snap[2];
+	snap_identity *id[2];
+	snap_sums *sums[2];      /* per region */
+	int32_t *partner[2];     /* per region: matched (>= 0) or -1 */
+	uint32_t *image_hits[2]; /* per image: how many segments matched */
+	struct vec members[2];   /* uint32_t region indexes */
+	struct vec mapped, unmapped; /* snap_range */
+	struct vec perms;        /* snap_perms_change */
+	struct vec entries;      /* struct pending */
+};
+
+static const snap_region *region(const struct builder *b, int s, size_t i)
+{
+	return &b->snap[s]->regions[i];
+}
+
+static struct pending *entry(struct builder *b, size_t e)
+{
+	return VEC_AT(b->entries, struct pending, e);
+}
+
+/* Opens a change; returns its index or NONE on ENOMEM. */
+static uint32_t open_entry(struct builder *b)
+{
+	struct pending *p = vec_push(&b->entries);
+	if (!p)
+		return NONE;
+	p->side[OLD].off = b->members[OLD].n;
+	p->side[NEW].off = b->members[NEW].n;
+	p->mapped.off = b->mapped.n;
+	p->unmapped.off = b->unmapped.n;
+	p->perms.off = b->perms.n;
+	p->image[OLD] = p->image[NEW] = -1;
+	p->agg_kind = -1;
+	return (uint32_t)(b->entries.n - 1);
+}
+
+static int add_member(struct builder *b, uint32_t e, int s, uint32_t idx)
+{
+	uint32_t *slot = vec_push(&b->members[s]);
+	if (!slot)
+		return SNAP_ENOMEM;
+	*slot = idx;
+	entry(b, e)->side[s].n++;
+	return SNAP_OK;
+}
+
+static uint32_t member(const struct builder *b, int s, size_t k)
+{
+	return ((const uint32_t *)b->members[s].data)[k];
+}
+
+static int add_range(struct vec *v, struct span *span, uint64_t start,
+		     uint64_t end)
+{
+	snap_range *last = span->n ? VEC_AT(*v, snap_range, v->n - 1) : NULL;
+	if (last && last->end == start) {
+		last->end = end;
+		return SNAP_OK;
+	}
+	snap_range *r = vec_push(v);
+	if (!r)
+		return SNAP_ENOMEM;
+	r->start = start;
+	r->end = end;
+	span->n++;
+	return SNAP_OK;
+}
+
+static bool is_anon_family(const snap_region *r)
+{
+	return r->inode == 0 &&
+	       (r->path_len == 0 ||
+		(r->path_len > 6 && memcmp(r->path, "[anon:", 6) == 0));
+}
+
+static bool is_guard_perms(const snap_region *r)
+{
+	return strcmp(r->perms, "---p") == 0;
+}
+
+/* ---- unmatched regions: new and vanished ---- */
+
+/* Whether unmatched region i (side s) belongs in the open change e:
+ * segments of one wholly unmatched image, a guard page with the thread
+ * stack above it, or an arena's committed part with its reserve. */
+static bool joins(struct builder *b, int s, uint32_t e, uint32_t i, int img)
+{
+	const struct pending *p = entry(b, e);
+	if (p->image[s] >= 0 || img >= 0)
+		return p->image[s] == img;
+	uint32_t last = member(b, s, p->side[s].off + p->side[s].n - 1);
+	const snap_region *prev = region(b, s, last), *r = region(b, s, i);
+	if (prev->end != r->start || !is_anon_family(prev) || !is_anon_family(r))
+		return false;
+	const enum snap_kind *kinds = b->id[s]->kinds;
+	if (p->side[s].n == 1 && is_guard_perms(prev) && !is_guard_perms(r))
+		return true;
+	return kinds[last] == SNAP_KIND_ARENA && kinds[i] == SNAP_KIND_ARENA &&
+	       is_guard_perms(r) && !is_guard_perms(prev);
+}
+
+static int emit_unmatched(struct builder *b, int s, bool skip_aggregates)
+{
+	const snap_identity *id = b->id[s];
+	uint32_t open = NONE;
+	for (uint32_t i = 0; i < b->snap[s]->nregions; i++) {
+		if (b->partner[s][i] >= 0 ||
+		    (skip_aggregates && id->classes[i] == SNAP_MATCH_AGGREGATE)) {
+			open = NONE;
+			continue;
+		}
+		int img = id->image_of[i];
+		if (img >= 0 && b->image_hits[s][img] > 0)
+			img = -1; /* partly matched: report segment by segment */
+		if (open == NONE || !joins(b, s, open, i, img)) {
+			if ((open = open_entry(b)) == NONE)
+				return SNAP_ENOMEM;
+			entry(b, open)->image[s] = img;
+		}
+		if (add_member(b, open, s, i) < 0)
+			return SNAP_ENOMEM;
+	}
+	return SNAP_OK;
+}
+
+static void count_image_hits(struct builder *b)
+{
+	for (int s = OLD; s <= NEW; s++)
+		for (size_t i = 0; i < b->snap[s]->nregions; i++)
+			if (b->partner[s][i] >= 0 && b->id[s]->image_of[i] >= 0)
+				b->image_hits[s][b->id[s]->image_of[i]]++;
+}
+
+static bool file_deleted(const snap_region *r)
+{
+	bool deleted;
+	snap_path_undeleted(r, &deleted);
+	return deleted;
+}
+
+/* Same path, but the file behind it changed. */
+static bool replaced_pair(const struct builder *b, uint32_t i, uint32_t j)
+{
+	if (b->id[OLD]->image_of[i] < 0 || b->id[NEW]->image_of[j] < 0)
+		return false;
+	const snap_region *a = region(b, OLD, i), *c = region(b, NEW, j);
+	if (file_deleted(c) && !file_deleted(a))
+		return true;
+	return (a->inode != c->inode || a->dev_major != c->dev_major ||
+		a->dev_minor != c->dev_minor) &&
+	       same_host(b->snap[OLD], b->snap[NEW]);
+}
+
+/* ---- matching one process by address ---- */
+
+/* Overlapping regions are one memory object seen twice when they are
+ * the same file, both anonymous, or the same [name]; anything else at a
+ * reused address is a new object. */
+static bool compatible(const snap_region *a, const snap_region *b)
+{
+	if (a->inode || b->inode)
+		return a->inode == b->inode && a->dev_major == b->dev_major &&
+		       a->dev_minor == b->dev_minor;
+	if (is_anon_family(a) && is_anon_family(b))
+		return true;
+	size_t na = snap_path_undeleted(a, NULL), nb = snap_path_undeleted(b, NULL);
+	return na == nb && memcmp(a->path, b->path, na) == 0;
+}
+
+static uint32_t uf_root(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+struct edge {
+	uint32_t i, j;
+};
+
+/* Sweeps both address-ordered lists once: joins overlapping compatible
+ * regions, and records the overlaps whose permissions differ. */
+static int sweep_overlaps(struct builder *b, uint32_t *parent, struct vec *pedges)
+{
+	size_t no = b->snap[OLD]->nregions, nn = b->snap[NEW]->nregions;
+	size_t i = 0, j = 0;
+	while (i < no && j < nn) {
+		const snap_region *a = region(b, OLD, i), *c = region(b, NEW, j);
+		if (a->end <= c->start) {
+			i++;
+			continue;
+		}
+		if (c->end <= a->start) {
+			j++;
+			continue;
+		}
+		if (compatible(a, c)) {
+			parent[uf_root(parent, (uint32_t)i)] =
+				uf_root(parent, (uint32_t)(no + j));
+			if (strcmp(a->perms, c->perms) != 0) {
+				struct edge *e = vec_push(pedges);
+				if (!e)
+					return SNAP_ENOMEM;
+				e->i = (uint32_t)i;
+				e->j = (uint32_t)j;
+			}
+		}
+		if (a->end <= c->end)
+			i++;
+		else
+			j++;
+	}
+	return SNAP_OK;
+}
+
+/* Appends a - b (address ranges of a not covered by b) to v. */
+static int subtract(struct builder *b, struct vec *v, struct span *span, int sa,
+		    struct span a, int sb, struct span bs)
+{
+	size_t k = 0;
+	for (size_t x = 0; x < a.n; x++) {
+		const snap_region *r = region(b, sa, member(b, sa, a.off + x));
+		uint64_t s = r->start, e = r->end;
+		while (k < bs.n && region(b, sb, member(b, sb, bs.off + k))->end <= s)
+			k++;
+		for (size_t m = k; s < e; m++) {
+			const snap_region *o = m < bs.n ?
+				region(b, sb, member(b, sb, bs.off + m)) : NULL;
+			if (!o || o->start >= e) {
+				if (add_range(v, span, s, e) < 0)
+					return SNAP_ENOMEM;
+				break;
+			}
+			if (o->start > s && add_range(v, span, s, o->start) < 0)
+				return SNAP_ENOMEM;
+			if (o->end > s)
+				s = o->end;
+		}
+	}
+	return SNAP_OK;
+}
+
+static int add_perms_change(struct builder *b, uint32_t e, const struct edge *edge)
+{
+	const snap_region *a = region(b, OLD, edge->i), *c = region(b, NEW, edge->j);
+	uint64_t start = a->start > c->start ? a->start : c->start;
+	uint64_t end = a->end < c->end ? a->end : c->end;
+	struct pending *p = entry(b, e);
+	if (p->perms.n) {
+		snap_perms_change *last = VEC_AT(b->perms, snap_perms_change,
+						 b->perms.n - 1);
+		if (last->end == start && strcmp(last->old_perms, a->perms) == 0 &&
+		    strcmp(last->new_perms, c->perms) == 0) {
+			last->end = end;
+			return SNAP_OK;
+		}
+	}
+	snap_perms_change *pc = vec_push(&b->perms);
+	if (!pc)
+		return SNAP_ENOMEM;
+	pc->start = start;
+	pc->end = end;
+	memcpy(pc->old_perms, a->perms, 5);
+	memcpy(pc->new_perms, c->perms, 5);
+	entry(b, e)->perms.n++;
+	return SNAP_OK;
+}
+
+/* Components of the overlap graph, as contiguous member lists. */
+struct components {
+	uint32_t *of_node;   /* dense component id per node */
+	uint32_t count;
+	size_t *first[2];    /* per component: offset into members[] */
+	uint32_t *members[2];
+	size_t *edge_first;  /* per component: offset into edges[] */
+	struct edge *edges;
+};
+
+static void components_free(struct components *c)
+{
+	free(c->of_node);
+	for (int s = OLD; s <= NEW; s++) {
+		free(c->first[s]);
+		free(c->members[s]);
+	}
+	free(c->edge_first);
+	free(c->edges);
+}
+
+/* Counting sort of items by component: first[] gets count + 1 offsets. */
+static void bucket_offsets(size_t *first, uint32_t ncomp)
+{
+	size_t sum = 0;
+	for (uint32_t c = 0; c <= ncomp; c++) {
+		size_t n = first[c];
+		first[c] = sum;
+		sum += n;
+	}
+}
+
+static int group_components(struct builder *b, uint32_t *parent,
+			    const struct vec *pedges, struct components *c)
+{
+	size_t n[2] = { b->snap[OLD]->nregions, b->snap[NEW]->nregions };
+	size_t total = n[OLD] + n[NEW];
+	c->of_node = malloc((total + 1) * sizeof(*c->of_node));
+	if (!c->of_node)
+		return SNAP_ENOMEM;
+	for (size_t x = 0; x < total; x++)
+		c->of_node[x] = NONE;
+	/* parent[] is reused: root -> dense id */
+	for (size_t x = 0; x < total; x++) {
+		uint32_t root = uf_root(parent, (uint32_t)x);
+		if (c->of_node[root] == NONE)
+			c->of_node[root] = c->count++;
+	}
+	for (size_t x = 0; x < total; x++)
+		parent[x] = c->of_node[uf_root(parent, (uint32_t)x)];
+	memcpy(c->of_node, parent, total * sizeof(*parent));
+	for (int s = OLD; s <= NEW; s++) {
+		c->first[s] = calloc(c->count + 1, sizeof(size_t));
+		c->members[s] = malloc((n[s] + 1) * sizeof(uint32_t));
+		if (!c->first[s] || !c->members[s])
+			return SNAP_ENOMEM;
+		size_t base = s == OLD ? 0 : n[OLD];
+		for (size_t x = 0; x < n[s]; x++)
+			c->first[s][c->of_node[base + x]]++;
+		bucket_offsets(c->first[s], c->count);
+		size_t *fill = malloc((c->count + 1) * sizeof(*fill));
+		if (!fill)
+			return SNAP_ENOMEM;
+		memcpy(fill, c->first[s], (c->count + 1) * sizeof(*fill));
+		for (size_t x = 0; x < n[s]; x++)
+			c->members[s][fill[c->of_node[base + x]]++] = (uint32_t)x;
+		free(fill);
+	}
+	c->edge_first = calloc(c->count + 1, sizeof(size_t));
+	c->edges = malloc((pedges->n + 1) * sizeof(struct edge));
+	if (!c->edge_first || !c->edges)
+		return SNAP_ENOMEM;
+	const struct edge *pe = (const struct edge *)pedges->data;
+	for (size_t k = 0; k < pedges->n; k++)
+		c->edge_first[c->of_node[pe[k].i]]++;
+	bucket_offsets(c->edge_first, c->count);
+	size_t *fill = malloc((c->count + 1) * sizeof(*fill));
+	if (!fill)
+		return SNAP_ENOMEM;
+	memcpy(fill, c->edge_first, (c->count + 1) * sizeof(*fill));
+	for (size_t k = 0; k < pedges->n; k++)
+		c->edges[fill[c->of_node[pe[k].i]]++] = pe[k];
+	free(fill);
+	return SNAP_OK;
+}
+
+static size_t comp_size(const struct components *c, int s, uint32_t k)
+{
+	return c->first[s][k + 1] - c->first[s][k];
+}
+
+static int emit_component(struct builder *b, const struct components *c,
+			  uint32_t k)
+{
+	uint32_t e = open_entry(b);
+	if (e == NONE)
+		return SNAP_ENOMEM;
+	for (int s = OLD; s <= NEW; s++)
+		for (size_t x = c->first[s][k]; x < c->first[s][k + 1]; x++) {
+			b->partner[s][c->members[s][x]] = (int32_t)k;
+			if (add_member(b, e, s, c->members[s][x]) < 0)
+				return SNAP_ENOMEM;
+		}
+	struct pending p = *entry(b, e);
+	if (subtract(b, &b->mapped, &entry(b, e)->mapped, NEW, p.side[NEW], OLD,
+		     p.side[OLD]) < 0 ||
+	    subtract(b, &b->unmapped, &entry(b, e)->unmapped, OLD, p.side[OLD],
+		     NEW, p.side[NEW]) < 0)
+		return SNAP_ENOMEM;
+	for (size_t x = c->edge_first[k]; x < c->edge_first[k + 1]; x++)
+		if (add_perms_change(b, e, &c->edges[x]) < 0)
+			return SNAP_ENOMEM;
+	return SNAP_OK;
+}
+
+/* A file replaced on disk in a running process: its old image vanished
+ * and an image of the same path (another inode) appeared. */
+static int pair_replaced_images(struct builder *b)
+{
+	u64map vanished;
+	if (u64map_init(&vanished, 16) < 0)
+		return SNAP_ENOMEM;
+	int rc = SNAP_OK;
+	for (size_t e = 0; e < b->entries.n && rc == SNAP_OK; e++) {
+		const struct pending *p = entry(b, e);
+		if (p->image[OLD] < 0 || p->side[NEW].n)
+			continue;
+		const snap_image *img = &b->id[OLD]->images[p->image[OLD]];
+		bool added;
+		if (!u64map_put(&vanished, snap_hash64(img->path, img->path_len),
+				(uint32_t)e, &added))
+			rc = SNAP_ENOMEM;
+	}
+	for (size_t e = 0; e < b->entries.n && rc == SNAP_OK; e++) {
+		struct pending *p = entry(b, e);
+		if (p->image[NEW] < 0 || p->side[OLD].n)
+			continue;
+		const snap_image *img = &b->id[NEW]->images[p->image[NEW]];
+		const uint32_t *v = u64map_get(&vanished,
+					       snap_hash64(img->path, img->path_len));
+		if (!v || entry(b, *v)->dead)
+			continue;
+		struct pending *old = entry(b, *v);
+		p->side[OLD] = old->side[OLD];
+		p->image[OLD] = old->image[OLD];
+		old->dead = true;
+	}
+	u64map_free(&vanished);
+	return rc;
+}
+
+/* Appends change `from` to change `to` when their slices follow each
+ * other in every pool. */
+static bool merge_into(struct builder *b, size_t to, size_t from)
+{
+	struct pending *t = entry(b, to), *f = entry(b, from);
+	struct span *ts[] = { &t->side[OLD], &t->side[NEW], &t->mapped,
+			      &t->unmapped, &t->perms };
+	struct span *fs[] = { &f->side[OLD], &f->side[NEW], &f->mapped,
+			      &f->unmapped, &f->perms };
+	for (size_t k = 0; k < 5; k++)
+		if (fs[k]->n && ts[k]->off + ts[k]->n != fs[k]->off)
+			return false;
+	for (size_t k = 0; k < 5; k++) {
+		if (!ts[k]->n)
+			ts[k]->off = fs[k]->off;
+		ts[k]->n += fs[k]->n;
+	}
+	f->dead = true;
+	return true;
+}
+
+static bool replaced_segment(struct builder *b, const struct pending *p)
+{
+	return p->side[OLD].n == 1 && p->side[NEW].n == 1 &&
+	       replaced_pair(b, member(b, OLD, p->side[OLD].off),
+			     member(b, NEW, p->side[NEW].off));
+}
+
+/* The segments of a file deleted on disk are one change, not five. */
+static void merge_replaced_segments(struct builder *b)
+{
+	size_t open = SIZE_MAX;
+	for (size_t e = 0; e < b->entries.n; e++) {
+		const struct pending *p = entry(b, e);
+		if (!replaced_segment(b, p)) {
+			open = SIZE_MAX;
+			continue;
+		}
+		if (open != SIZE_MAX) {
+			const struct pending *o = entry(b, open);
+			uint32_t lo = member(b, OLD, o->side[OLD].off + o->side[OLD].n - 1);
+			uint32_t i = member(b, OLD, p->side[OLD].off);
+			if (b->id[OLD]->image_of[lo] == b->id[OLD]->image_of[i] &&
+			    merge_into(b, open, e))
+				continue;
+		}
+		open = e;
+	}
+}
+
+static int match_by_address(struct builder *b)
+{
+	size_t total = b->snap[OLD]->nregions + b->snap[NEW]->nregions;
+	uint32_t *parent = malloc((total + 1) * sizeof(*parent));
+	struct vec pedges = { .elem = sizeof(struct edge) };
+	struct components c = { 0 };
+	int rc = SNAP_ENOMEM;
+	if (!parent)
+		goto out;
+	for (size_t x = 0; x < total; x++)
+		parent[x] = (uint32_t)x;
+	if ((rc = sweep_overlaps(b, parent, &pedges)) < 0 ||
+	    (rc = group_components(b, parent, &pedges, &c)) < 0)
+		goto out;
+	for (uint32_t k = 0; k < c.count; k++)
+		if (comp_size(&c, OLD, k) && comp_size(&c, NEW, k) &&
+		    (rc = emit_component(b, &c, k)) < 0)
+			goto out;
+	merge_replaced_segments(b);
+	count_image_hits(b);
+	if ((rc = emit_unmatched(b, NEW, false)) < 0 ||
+	    (rc = emit_unmatched(b, OLD, false)) < 0)
+		goto out;
+	rc = pair_replaced_images(b);
+out:
+	free(parent);
+	free(pedges.data);
+	components_free(&c);
+	return rc;
+}
+
+/* ---- matching two processes by identity ---- */
+
+static void pair_up(struct builder *b, uint32_t i, uint32_t j)
+{
+	b->partner[OLD][i] = (int32_t)j;
+	b->partner[NEW][j] = (int32_t)i;
+}
+
+/* Equal keys pair in address order: the k-th old segment of a key with
+ * the k-th new one. */
+static int pair_exact(struct builder *b)
+{
+	size_t no = b->snap[OLD]->nregions;
+	const snap_identity *io = b->id[OLD], *in = b->id[NEW];
+	u64map heads;
+	uint32_t *next = malloc((no + 1) * sizeof(*next));
+	uint32_t *head = malloc((no + 1) * sizeof(*head));
+	uint32_t *tail = malloc((no + 1) * sizeof(*tail));
+	int rc = SNAP_ENOMEM;
+	if (!next || !head || !tail || u64map_init(&heads, 64) < 0)
+		goto out_nomap;
+	uint32_t nkeys = 0;
+	for (uint32_t i = 0; i < no; i++) {
+		if (io->classes[i] != SNAP_MATCH_EXACT)
+			continue;
+		bool added;
+		uint32_t *slot = u64map_put(&heads, io->keys[i], nkeys, &added);
+		if (!slot)
+			goto out;
+		next[i] = NONE;
+		if (added) {
+			head[nkeys] = tail[nkeys] = i;
+			nkeys++;
+		} else {
+			next[tail[*slot]] = i;
+			tail[*slot] = i;
+		}
+	}
+	for (uint32_t j = 0; j < b->snap[NEW]->nregions; j++) {
+		if (in->classes[j] != SNAP_MATCH_EXACT)
+			continue;
+		const uint32_t *slot = u64map_get(&heads, in->keys[j]);
+		if (!slot || head[*slot] == NONE)
+			continue;
+		pair_up(b, head[*slot], j);
+		head[*slot] = next[head[*slot]];
+	}
+	rc = SNAP_OK;
+out:
+	u64map_free(&heads);
+out_nomap:
+	free(next);
+	free(head);
+	free(tail);
+	return rc;
+}
+
+struct cand {
+	uint32_t o, n;  /* positions in the item lists */
+	uint64_t cost;
+};
+
+struct item {
+	uint32_t region;
+	int64_t value;
+};
+
+static int by_value(const void *pa, const void *pb)
+{
+	const struct item *a = pa, *b = pb;
+	if (a->value != b->value)
+		return a->value < b->value ? -1 : 1;
+	return a->region < b->region ? -1 : a->region > b->region;
+}
+
+static int by_cost(const void *pa, const void *pb)
+{
+	const struct cand *a = pa, *b = pb;
+	if (a->cost != b->cost)
+		return a->cost < b->cost ? -1 : 1;
+	if (a->o != b->o)
+		return a->o < b->o ? -1 : 1;
+	return a->n < b->n ? -1 : a->n > b->n;
+}
+
+static uint64_t distance(int64_t a, int64_t b)
+{
+	return a > b ? (uint64_t)(a - b) : (uint64_t)(b - a);
+}
+
+static int push_cand(struct vec *cands, uint32_t o, uint32_t n,
+		     const struct item *os, const struct item *ns)
+{
+	struct cand *c = vec_push(cands);
+	if (!c)
+		return SNAP_ENOMEM;
+	c->o = o;
+	c->n = n;
+	c->cost = distance(os[o].value, ns[n].value);
+	return SNAP_OK;
+}
+
+/* A sparse candidate set for the greedy pairing: each old item's
+ * neighbours in value order, and the new items of about the same rank
+ * (which pairs runs of equal values in address order). */
+static int nearest_candidates(struct vec *cands, const struct item *os, size_t no,
+			      const struct item *ns, size_t nn)
+{
+	size_t extra = no > nn ? no - nn : nn - no;
+	size_t w = (extra < 4 ? extra : 4) + 1;
+	size_t p = 0;
+	for (size_t o = 0; o < no; o++) {
+		while (p < nn && ns[p].value < os[o].value)
+			p++;
+		if (p < nn && push_cand(cands, (uint32_t)o, (uint32_t)p, os, ns) < 0)
+			return SNAP_ENOMEM;
+		if (p > 0 && push_cand(cands, (uint32_t)o, (uint32_t)(p - 1), os, ns) < 0)
+			return SNAP_ENOMEM;
+		size_t rank = o * nn / no;
+		size_t lo = rank > w ? rank - w : 0;
+		for (size_t n = lo; n <= rank + w && n < nn; n++)
+			if (push_cand(cands, (uint32_t)o, (uint32_t)n, os, ns) < 0)
+				return SNAP_ENOMEM;
+	}
+	p = 0;
+	for (size_t n = 0; n < nn; n++) {
+		while (p < no && os[p].value < ns[n].value)
+			p++;
+		if (p < no && push_cand(cands, (uint32_t)p, (uint32_t)n, os, ns) < 0)
+			return SNAP_ENOMEM;
+		if (p > 0 && push_cand(cands, (uint32_t)(p - 1), (uint32_t)n, os, ns) < 0)
+			return SNAP_ENOMEM;
+	}
+	return SNAP_OK;
+}
+
+/* Pairs the regions of two lists by least |value difference|; with
+ * `similar`, only values within a factor of two of each other. */
+static int pair_nearest(struct builder *b, const uint32_t *olds, size_t no,
+			const uint32_t *news, size_t nn, int measure, bool similar)
+{
+	struct item *os = malloc((no + 1) * sizeof(*os));
+	struct item *ns = malloc((nn + 1) * sizeof(*ns));
+	struct vec cands = { .elem = sizeof(struct cand) };
+	int rc = SNAP_ENOMEM;
+	if (!os || !ns)
+		goto out;
+	for (size_t k = 0; k < no; k++)
+		os[k] = (struct item){ olds[k], b->sums[OLD][olds[k]].kb[measure] };
+	for (size_t k = 0; k < nn; k++)
+		ns[k] = (struct item){ news[k], b->sums[NEW][news[k]].kb[measure] };
+	qsort(os, no, sizeof(*os), by_value);
+	qsort(ns, nn, sizeof(*ns), by_value);
+	if (nearest_candidates(&cands, os, no, ns, nn) < 0)
+		goto out;
+	qsort(cands.data, cands.n, sizeof(struct cand), by_cost);
+	for (size_t k = 0; k < cands.n; k++) {
+		const struct cand *c = VEC_AT(cands, struct cand, k);
+		uint32_t i = os[c->o].region, j = ns[c->n].region;
+		int64_t lo = os[c->o].value, hi = ns[c->n].value;
+		if (lo > hi) {
+			int64_t t = lo;
+			lo = hi;
+			hi = t;
+		}
+		if (b->partner[OLD][i] >= 0 || b->partner[NEW][j] >= 0 ||
+		    (similar && hi > 2 * lo))
+			continue;
+		pair_up(b, i, j);
+	}
+	rc = SNAP_OK;
+out:
+	free(os);
+	free(ns);
+	free(cands.data);
+	return rc;
+}
+
+/* Groups regions by a per-region key: members of group g on side s are
+ * members[s][first[s][g] .. first[s][g + 1]), in address order. */
+struct groups {
+	uint32_t count;
+	size_t *first[2];
+	uint32_t *members[2];
+};
+
+static void groups_free(struct groups *g)
+{
+	for (int s = OLD; s <= NEW; s++) {
+		free(g->first[s]);
+		free(g->members[s]);
+	}
+}
+
+typedef bool (*want_fn)(const struct builder *b, int s, uint32_t i);
+typedef uint64_t (*key_fn)(const struct builder *b, int s, uint32_t i);
+
+static int make_groups(struct builder *b, want_fn want, key_fn key,
+		       struct groups *g)
+{
+	u64map ids;
+	size_t n[2] = { b->snap[OLD]->nregions, b->snap[NEW]->nregions };
+	uint32_t *gid[2] = { malloc((n[OLD] + 1) * 4), malloc((n[NEW] + 1) * 4) };
+	int rc = SNAP_ENOMEM;
+	if (!gid[OLD] || !gid[NEW] || u64map_init(&ids, 64) < 0)
+		goto out_nomap;
+	for (int s = OLD; s <= NEW; s++)
+		for (uint32_t i = 0; i < n[s]; i++) {
+			gid[s][i] = NONE;
+			if (!want(b, s, i))
+				continue;
+			bool added;
+			uint32_t *v = u64map_put(&ids, key(b, s, i), g->count, &added);
+			if (!v)
+				goto out;
+			g->count += added;
+			gid[s][i] = *v;
+		}
+	for (int s = OLD; s <= NEW; s++) {
+		g->first[s] = calloc(g->count + 1, sizeof(size_t));
+		g->members[s] = malloc((n[s] + 1) * sizeof(uint32_t));
+		size_t *fill = malloc((g->count + 1) * sizeof(size_t));
+		if (!g->first[s] || !g->members[s] || !fill) {
+			free(fill);
+			goto out;
+		}
+		for (uint32_t i = 0; i < n[s]; i++)
+			if (gid[s][i] != NONE)
+				g->first[s][gid[s][i]]++;
+		bucket_offsets(g->first[s], g->count);
+		memcpy(fill, g->first[s], (g->count + 1) * sizeof(size_t));
+		for (uint32_t i = 0; i < n[s]; i++)
+			if (gid[s][i] != NONE)
+				g->members[s][fill[gid[s][i]]++] = i;
+		free(fill);
+	}
+	rc = SNAP_OK;
+out:
+	u64map_free(&ids);
+out_nomap:
+	free(gid[OLD]);
+	free(gid[NEW]);
+	return rc;
+}
+
+static bool want_similar(const struct builder *b, int s, uint32_t i)
+{
+	return b->id[s]->classes[i] == SNAP_MATCH_SIMILAR;
+}
+
+static bool want_unpaired_similar(const struct builder *b, int s, uint32_t i)
+{
+	return want_similar(b, s, i) && b->partner[s][i] < 0;
+}
+
+static uint64_t key_only(const struct builder *b, int s, uint32_t i)
+{
+	return b->id[s]->keys[i];
+}
+
+static uint64_t key_and_size(const struct builder *b, int s, uint32_t i)
+{
+	uint64_t v[2] = { b->id[s]->keys[i],
+			  (uint64_t)b->sums[s][i].kb[SNAP_M_SIZE] };
+	return snap_hash64(v, sizeof(v));
+}
+
+/* Named anon, shmem and unnamed anon: first equal sizes under one key
+ * (in address order when the counts agree, else by nearest Rss), then
+ * the rest under the key by least size difference, so that one inserted
+ * region does not shift every later match. */
+static int pair_similar(struct builder *b)
+{
+	struct groups same = { 0 }, rest = { 0 };
+	int rc = make_groups(b, want_similar, key_and_size, &same);
+	for (uint32_t g = 0; rc == SNAP_OK && g < same.count; g++) {
+		size_t no = same.first[OLD][g + 1] - same.first[OLD][g];
+		size_t nn = same.first[NEW][g + 1] - same.first[NEW][g];
+		const uint32_t *os = same.members[OLD] + same.first[OLD][g];
+		const uint32_t *ns = same.members[NEW] + same.first[NEW][g];
+		if (no == nn)
+			for (size_t k = 0; k < no; k++)
+				pair_up(b, os[k], ns[k]);
+		else if (no && nn)
+			rc = pair_nearest(b, os, no, ns, nn, SNAP_M_RSS, false);
+	}
+	if (rc == SNAP_OK)
+		rc = make_groups(b, want_unpaired_similar, key_only, &rest);
+	for (uint32_t g = 0; rc == SNAP_OK && g < rest.count; g++) {
+		size_t no = rest.first[OLD][g + 1] - rest.first[OLD][g];
+		size_t nn = rest.first[NEW][g + 1] - rest.first[NEW][g];
+		if (no && nn)
+			rc = pair_nearest(b, rest.members[OLD] + rest.first[OLD][g], no,
+					  rest.members[NEW] + rest.first[NEW][g], nn,
+					  SNAP_M_SIZE, true);
+	}
+	groups_free(&same);
+	groups_free(&rest);
+	return rc;
+}
+
+/* One change per matched pair; consecutive segments of one replaced
+ * image make one change. */
+static int emit_pairs(struct builder *b)
+{
+	uint32_t open = NONE;
+	for (uint32_t j = 0; j < b->snap[NEW]->nregions; j++) {
+		int32_t i = b->partner[NEW][j];
+		if (i < 0)
+			continue;
+		bool replaced = replaced_pair(b, (uint32_t)i, j);
+		if (open != NONE && replaced) {
+			const struct pending *p = entry(b, open);
+			uint32_t lo = member(b, OLD, p->side[OLD].off + p->side[OLD].n - 1);
+			uint32_t ln = member(b, NEW, p->side[NEW].off + p->side[NEW].n - 1);
+			if (lo + 1 == (uint32_t)i && ln + 1 == j &&
+			    b->id[OLD]->image_of[lo] == b->id[OLD]->image_of[i] &&
+			    b->id[NEW]->image_of[ln] == b->id[NEW]->image_of[j]) {
+				if (add_member(b, open, OLD, (uint32_t)i) < 0 ||
+				    add_member(b, open, NEW, j) < 0)
+					return SNAP_ENOMEM;
+				continue;
+			}
+		}
+		uint32_t e = open_entry(b);
+		if (e == NONE || add_member(b, e, OLD, (uint32_t)i) < 0 ||
+		    add_member(b, e, NEW, j) < 0)
+			return SNAP_ENOMEM;
+		open = replaced ? e : NONE;
+	}
+	return SNAP_OK;
+}
+
+/* Thread stacks, arenas and guard pages churn with threads: compare
+ * each kind as one count and sum. */
+static int emit_aggregates(struct builder *b)
+{
+	static const enum snap_kind kinds[] = { SNAP_KIND_THREAD_STACK,
+						SNAP_KIND_ARENA, SNAP_KIND_GUARD };
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
+		uint32_t e = NONE;
+		for (int s = OLD; s <= NEW; s++)
+			for (uint32_t i = 0; i < b->snap[s]->nregions; i++) {
+				if (b->id[s]->kinds[i] != kinds[k])
+					continue;
+				if (e == NONE && (e = open_entry(b)) == NONE)
+					return SNAP_ENOMEM;
+				entry(b, e)->agg_kind = (int)kinds[k];
+				if (add_member(b, e, s, i) < 0)
+					return SNAP_ENOMEM;
+			}
+	}
+	return SNAP_OK;
+}
+
+static int match_by_identity(struct builder *b)
+{
+	int rc;
+	if ((rc = pair_exact(b)) < 0 || (rc = pair_similar(b)) < 0)
+		return rc;
+	count_image_hits(b);
+	if ((rc = emit_pairs(b)) < 0 || (rc = emit_unmatched(b, NEW, true)) < 0 ||
+	    (rc = emit_unmatched(b, OLD, true)) < 0)
+		return rc;
+	return emit_aggregates(b);
+}
+
+/* ---- from pending changes to the report ---- */
+
+static void fill_side(struct builder *b, int s, const struct span *span,
+		      snap_side *side)
+{
+	memset(side, 0, sizeof(*side));
+	if (!span->n)
+		return;
+	const uint32_t *idx = (const uint32_t *)b->members[s].data + span->off;
+	side->present = true;
+	side->regions = idx;
+	side->nregions = span->n;
+	side->start = region(b, s, idx[0])->start;
+	side->end = region(b, s, idx[span->n - 1])->end;
+	side->inode = region(b, s, idx[0])->inode;
+	for (size_t k = 0; k < span->n; k++)
+		sums_add(&side->sums, &b->sums[s][idx[k]]);
+}
+
+/* The region that names a change: the largest, on the new side first. */
+static void representative(const struct builder *b, const snap_change *c,
+			   int *side, uint32_t *idx)
+{
+	*side = c->new.present ? NEW : OLD;
+	const snap_side *sd = *side == NEW ? &c->new : &c->old;
+	*idx = sd->regions[0];
+	uint64_t best = 0;
+	for (size_t k = 0; k < sd->nregions; k++) {
+		const snap_region *r = region(b, *side, sd->regions[k]);
+		if (r->end - r->start > best) {
+			best = r->end - r->start;
+			*idx = sd->regions[k];
+		}
+	}
+}
+
+/* The image a side covers completely, or -1. */
+static int whole_image(const struct builder *b, int s, const snap_side *sd)
+{
+	if (!sd->present)
+		return -1;
+	int img = b->id[s]->image_of[sd->regions[0]];
+	if (img < 0 || b->id[s]->images[img].count != sd->nregions)
+		return -1;
+	for (size_t k = 0; k < sd->nregions; k++)
+		if (b->id[s]->image_of[sd->regions[k]] != img)
+			return -1;
+	return img;
+}
+
+static const enum snap_measure watched[] = {
+	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_ANONYMOUS, SNAP_M_SWAP,
+};
+
+/* 1: at or above min_change, 0: below, -1: nothing that matters moved. */
+static int significance(const snap_diff_opts *o, const snap_sums *delta)
+{
+	int level = -1;
+	for (size_t k = 0; k <= sizeof(watched) / sizeof(*watched); k++) {
+		enum snap_measure m = k < sizeof(watched) / sizeof(*watched) ?
+				      watched[k] : o->metric;
+		int64_t v = delta->kb[m] < 0 ? -delta->kb[m] : delta->kb[m];
+		if (v == 0)
+			continue;
+		if (v >= o->min_change_kb)
+			return 1;
+		level = 0;
+	}
+	return level;
+}
+
+static enum snap_change_type direction(const snap_diff_opts *o,
+				       const snap_sums *delta)
+{
+	int64_t v = delta->kb[o->metric];
+	for (size_t k = 0; v == 0 && k < sizeof(watched) / sizeof(*watched); k++)
+		v = delta->kb[watched[k]];
+	return v < 0 ? SNAP_CHANGE_SHRUNK : SNAP_CHANGE_GROWN;
+}
+
+static bool is_dup_image(const snap_identity *id, int img)
+{
+	for (size_t d = 0; d < id->ndups; d++)
+		for (size_t k = 0; k < id->dups[d].nimages; k++)
+			if (id->dups[d].images[k] == (size_t)img)
+				return true;
+	return false;
+}
+
+static bool became_deleted(const struct builder *b, const snap_change *c)
+{
+	if (!c->old.present || !c->new.present ||
+	    b->id[NEW]->image_of[c->new.regions[0]] < 0)
+		return false;
+	return replaced_pair(b, c->old.regions[0], c->new.regions[0]);
+}
+
+/* Decides the type of c; returns 1 to list it, 0 to count it hidden,
+ * -1 when nothing changed. */
+static int classify_change(const struct builder *b, snap_change *c,
+			   const bool *dup_image)
+{
+	const snap_diff_opts *o = &b->d->opts;
+	int level = significance(o, &c->delta);
+	if (!c->old.present) {
+		int img = whole_image(b, NEW, &c->new);
+		c->type = img >= 0 && dup_image[img] ? SNAP_CHANGE_DUPLICATED
+						      : SNAP_CHANGE_NEW;
+		return c->type == SNAP_CHANGE_DUPLICATED ? 1 : level > 0;
+	}
+	if (!c->new.present) {
+		c->type = SNAP_CHANGE_VANISHED;
+		return level > 0;
+	}
+	if (became_deleted(b, c)) {
+		c->type = SNAP_CHANGE_REPLACED;
+		return 1;
+	}
+	c->type = direction(o, &c->delta);
+	if (level < 1 && c->nperms_changes) {
+		c->type = SNAP_CHANGE_PERMS;
+		return 1;
+	}
+	return level;
+}
+
+static void finish_change(struct builder *b, const struct pending *p,
+			  snap_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	fill_side(b, OLD, &p->side[OLD], &c->old);
+	fill_side(b, NEW, &p->side[NEW], &c->new);
+	sums_sub(&c->delta, &c->new.sums, &c->old.sums);
+	c->mapped = (const snap_range *)b->mapped.data + p->mapped.off;
+	c->nmapped = p->mapped.n;
+	c->unmapped = (const snap_range *)b->unmapped.data + p->unmapped.off;
+	c->nunmapped = p->unmapped.n;
+	c->perms_changes = (const snap_perms_change *)b->perms.data + p->perms.off;
+	c->nperms_changes = p->perms.n;
+	c->path = "";
+	if (p->agg_kind >= 0) {
+		c->aggregate = true;
+		c->kind = (enum snap_kind)p->agg_kind;
+		return;
+	}
+	int s;
+	uint32_t idx;
+	representative(b, c, &s, &idx);
+	const snap_region *r = region(b, s, idx);
+	c->kind = b->id[s]->kinds[idx];
+	c->path = r->path;
+	c->path_len = r->path_len;
+	memcpy(c->perms, r->perms, 5);
+	int img = whole_image(b, s, s == NEW ? &c->new : &c->old);
+	if (img >= 0) {
+		const snap_image *image = &b->id[s]->images[img];
+		c->image = true;
+		c->kind = image->kind;
+		c->path = b->snap[s]->regions[image->first].path;
+		c->path_len = b->snap[s]->regions[image->first].path_len;
+	}
+}
+
+static int metric_order(const void *pa, const void *pb, void *ctx)
+{
+	const snap_change *a = pa, *b = pb;
+	const snap_diff_opts *o = ctx;
+	uint64_t da = distance(a->delta.kb[o->metric], 0);
+	uint64_t db = distance(b->delta.kb[o->metric], 0);
+	if (da != db)
+		return da > db ? -1 : 1;
+	da = distance(a->delta.kb[SNAP_M_SIZE], 0);
+	db = distance(b->delta.kb[SNAP_M_SIZE], 0);
+	if (da != db)
+		return da > db ? -1 : 1;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	uint64_t sa = a->new.present ? a->new.start : a->old.start;
+	uint64_t sb = b->new.present ? b->new.start : b->old.start;
+	return sa < sb ? -1 : sa > sb;
+}
+
+static int finish_changes(struct builder *b)
+{
+	snap_diff *d = b->d;
+	bool *dup_image = calloc(b->id[NEW]->nimages + 1, sizeof(*dup_image));
+	d->changes = arena_alloc(d->arena, (b->entries.n + 1) * sizeof(snap_change));
+	if (!dup_image || !d->changes) {
+		free(dup_image);
+		return SNAP_ENOMEM;
+	}
+	for (size_t i = 0; i < b->id[NEW]->nimages; i++)
+		dup_image[i] = is_dup_image(b->id[NEW], (int)i);
+	for (size_t e = 0; e < b->entries.n; e++) {
+		const struct pending *p = entry(b, e);
+		if (p->dead)
+			continue;
+		snap_change *c = &d->changes[d->nchanges];
+		finish_change(b, p, c);
+		int keep = classify_change(b, c, dup_image);
+		if (c->image && c->kind == SNAP_KIND_LIB &&
+		    (c->type == SNAP_CHANGE_NEW || c->type == SNAP_CHANGE_DUPLICATED))
+			d->new_libs++;
+		if (keep > 0)
+			d->nchanges++;
+		else if (keep == 0)
+			d->hidden++;
+	}
+	free(dup_image);
+	qsort_r(d->changes, d->nchanges, sizeof(*d->changes), metric_order, &d->opts);
+	return SNAP_OK;
+}
+
+/* ---- totals, duplicates, the whole diff ---- */
+
+static int load_side(struct builder *b, int s)
+{
+	const snap_snapshot *snap = b->snap[s];
+	size_t n = snap->nregions;
+	for (size_t i = 1; i < n; i++)
+		if (snap->regions[i].start < snap->regions[i - 1].end)
+			return SNAP_EFORMAT;
+	int rc = snap_identity_new(&b->id[s], snap);
+	if (rc < 0)
+		return rc;
+	b->sums[s] = malloc((n + 1) * sizeof(snap_sums));
+	b->partner[s] = malloc((n + 1) * sizeof(int32_t));
+	b->image_hits[s] = calloc(b->id[s]->nimages + 1, sizeof(uint32_t));
+	if (!b->sums[s] || !b->partner[s] || !b->image_hits[s])
+		return SNAP_ENOMEM;
+	int fields[SNAP_M_COUNT];
+	measure_fields(snap, fields);
+	snap_sums *total = s == OLD ? &b->d->total_old : &b->d->total_new;
+	snap_sums *by_kind = s == OLD ? b->d->kind_old : b->d->kind_new;
+	for (size_t i = 0; i < n; i++) {
+		region_sums(&snap->regions[i], fields, &b->sums[s][i]);
+		b->partner[s][i] = -1;
+		sums_add(total, &b->sums[s][i]);
+		sums_add(&by_kind[b->id[s]->kinds[i]], &b->sums[s][i]);
+	}
+	return SNAP_OK;
+}
+
+static int list_dups(snap_diff *d)
+{
+	const snap_identity *in = d->new_id, *io = d->old_id;
+	d->dups = arena_alloc(d->arena, (in->ndups + 1) * sizeof(*d->dups));
+	if (!d->dups)
+		return SNAP_ENOMEM;
+	for (size_t k = 0; k < in->ndups; k++) {
+		bool before = false;
+		for (size_t m = 0; m < io->ndups && !before; m++)
+			before = strcmp(io->dups[m].name, in->dups[k].name) == 0;
+		d->dups[d->ndups++] = (snap_diff_dup){ &in->dups[k], !before };
+	}
+	return SNAP_OK;
+}
+
+static void builder_free(struct builder *b)
+{
+	for (int s = OLD; s <= NEW; s++) {
+		free(b->sums[s]);
+		free(b->partner[s]);
+		free(b->image_hits[s]);
+	}
+	free(b->entries.data);
+}
+
+/* The builder's pools hold the regions, ranges and permission changes
+ * the report points into: the diff takes them over rather than copy. */
+struct diff_storage {
+	void *members[2], *mapped, *unmapped, *perms;
+};
+
+static int keep_storage(snap_diff *d, struct builder *b)
+{
+	struct diff_storage *st = arena_alloc(d->arena, sizeof(*st));
+	if (!st)
+		return SNAP_ENOMEM;
+	st->members[OLD] = b->members[OLD].data;
+	st->members[NEW] = b->members[NEW].data;
+	st->mapped = b->mapped.data;
+	st->unmapped = b->unmapped.data;
+	st->perms = b->perms.data;
+	memset(&b->members, 0, sizeof(b->members));
+	memset(&b->mapped, 0, sizeof(b->mapped));
+	memset(&b->unmapped, 0, sizeof(b->unmapped));
+	memset(&b->perms, 0, sizeof(b->perms));
+	d->pools = st;
+	return SNAP_OK;
+}
+
+static void free_pools(struct builder *b)
+{
+	free(b->members[OLD].data);
+	free(b->members[NEW].data);
+	free(b->mapped.data);
+	free(b->unmapped.data);
+	free(b->perms.data);
+}
+
+static int build(snap_diff *d, struct builder *b)
+{
+	int rc;
+	if ((rc = load_side(b, OLD)) < 0 || (rc = load_side(b, NEW)) < 0)
+		return rc;
+	d->old_id = b->id[OLD];
+	d->new_id = b->id[NEW];
+	d->same_process = snap_same_process(d->old, d->new);
+	d->by_address = d->opts.match == SNAP_MATCH_ADDRESS ||
+			(d->opts.match == SNAP_MATCH_AUTO && d->same_process);
+	rc = d->by_address ? match_by_address(b) : match_by_identity(b);
+	if (rc < 0 || (rc = finish_changes(b)) < 0 || (rc = list_dups(d)) < 0)
+		return rc;
+	return keep_storage(d, b);
+}
+
+int snap_diff_new(snap_diff **out, const snap_snapshot *old,
+		  const snap_snapshot *new, const snap_diff_opts *opts,
+		  snap_error *err)
+{
+	snap_diff *d = calloc(1, sizeof(*d));
+	if (!d || !(d->arena = arena_new())) {
+		free(d);
+		return snap_error_set(err, SNAP_ENOMEM, "diff", 0, "out of memory");
+	}
+	d->old = old;
+	d->new = new;
+	if (opts)
+		d->opts = *opts;
+	else
+		snap_diff_opts_init(&d->opts);
+	if ((unsigned)d->opts.metric >= SNAP_M_COUNT || d->opts.min_change_kb < 0) {
+		snap_diff_free(d);
+		return snap_error_set(err, SNAP_EINVAL, "diff", 0, "bad options");
+	}
+	struct builder b = {
+		.d = d,
+		.snap = { old, new },
+		.members = { { .elem = sizeof(uint32_t) }, { .elem = sizeof(uint32_t) } },
+		.mapped = { .elem = sizeof(snap_range) },
+		.unmapped = { .elem = sizeof(snap_range) },
+		.perms = { .elem = sizeof(snap_perms_change) },
+		.entries = { .elem = sizeof(struct pending) },
+	};
+	int rc = build(d, &b);
+	if (rc < 0) {
+		if (!d->old_id)
+			snap_identity_free(b.id[OLD]);
+		if (!d->new_id)
+			snap_identity_free(b.id[NEW]);
+	}
+	builder_free(&b);
+	free_pools(&b);
+	if (rc < 0) {
+		snap_diff_free(d);
+		if (rc == SNAP_EFORMAT)
+			return snap_error_set(err, rc, "diff", 0,
+					      "regions overlap or are out of address order");
+		return snap_error_set(err, rc, "diff", 0, "out of memory");
+	}
+	*out = d;
+	return SNAP_OK;
+}
+
+void snap_diff_free(snap_diff *d)
+{
+	if (!d)
+		return;
+	struct diff_storage *st = d->pools;
+	if (st) {
+		free(st->members[OLD]);
+		free(st->members[NEW]);
+		free(st->mapped);
+		free(st->unmapped);
+		free(st->perms);
+	}
+	snap_identity_free(d->old_id);
+	snap_identity_free(d->new_id);
+	arena_free(d->arena);
+	free(d);
+}
