@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "json_scan.h"
 
 struct loader {
 	snap_snapshot *snap;
@@ -44,16 +45,6 @@ static bool parse_hex_text(const char *s, uint64_t *out)
 	}
 	*out = v;
 	return n > 0;
-}
-
-static int get_hex(struct loader *ld, json_t *obj, const char *key, uint64_t *out)
-{
-	json_t *v = json_object_get(obj, key);
-	if (!json_is_string(v))
-		return bad(ld, "\"%s\" is missing or not a string", key);
-	if (!parse_hex_text(json_string_value(v), out))
-		return bad(ld, "\"%s\" is not lowercase hex of at most 16 digits", key);
-	return 0;
 }
 
 static int get_count(struct loader *ld, json_t *v, const char *key, uint64_t *out)
@@ -244,190 +235,16 @@ static int mark_units(struct loader *ld, json_t *list, const char *key,
 	return 0;
 }
 
-static int get_entry_value(struct loader *ld, json_t *v, uint32_t field,
-			   snap_entry *e)
+static int load_regions(struct loader *ld, json_t *doc, const char *regions,
+			const char *regions_end)
 {
-	const snap_field *f = &ld->snap->fields[field];
-	if (f->unit == SNAP_UNIT_TEXT) {
-		if (!json_is_string(v))
-			return bad(ld, "text field \"%s\" is not a string", f->name);
-		e->text = json_string_value(v);
-		return 0;
-	}
-	return get_count(ld, v, f->name, &e->value);
-}
-
-static bool is_fixed_key(const char *key)
-{
-	static const char *const fixed[] = { "start", "end", "perms", "offset",
-		"dev", "inode", "path", "path_hex", "fields", "VmFlags" };
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++)
-		if (strcmp(key, fixed[i]) == 0)
-			return true;
-	return false;
-}
-
-static int load_dev(struct loader *ld, json_t *obj, snap_region *r)
-{
-	json_t *v = json_object_get(obj, "dev");
-	const char *s = json_is_string(v) ? json_string_value(v) : NULL;
-	const char *colon = s ? strchr(s, ':') : NULL;
-	char major[16];
-	uint64_t ma, mi;
-	if (!colon || colon - s >= (long)sizeof(major))
-		return bad(ld, "\"%s\" is not MAJOR:MINOR hex", "dev");
-	memcpy(major, s, (size_t)(colon - s));
-	major[colon - s] = '\0';
-	if (!parse_hex_text(major, &ma) || !parse_hex_text(colon + 1, &mi) ||
-	    ma > UINT32_MAX || mi > UINT32_MAX)
-		return bad(ld, "\"%s\" is not MAJOR:MINOR hex", "dev");
-	r->dev_major = (uint32_t)ma;
-	r->dev_minor = (uint32_t)mi;
-	return 0;
-}
-
-static int load_path(struct loader *ld, json_t *obj, snap_region *r)
-{
-	json_t *path = json_object_get(obj, "path");
-	json_t *hex = json_object_get(obj, "path_hex");
-	if (path && !json_is_string(path))
-		return bad(ld, "\"%s\" is not a string", "path");
-	if (hex) {
-		const char *h = json_is_string(hex) ? json_string_value(hex) : NULL;
-		size_t n = h ? strlen(h) : 1;
-		char *bytes = snap_snapshot_alloc(ld->snap, n / 2 + 1);
-		if (!bytes)
-			return SNAP_ENOMEM;
-		for (size_t i = 0; h && i + 1 < n; i += 2) {
-			char pair[3] = { h[i], h[i + 1], 0 };
-			uint64_t b;
-			if (!parse_hex_text(pair, &b))
-				h = NULL;
-			else
-				bytes[i / 2] = (char)b;
-		}
-		if (!h || n % 2)
-			return bad(ld, "\"%s\" is not an even run of hex digits", "path_hex");
-		r->path = bytes;
-		r->path_len = n / 2;
-		return 0;
-	}
-	r->path = path ? json_string_value(path) : "";
-	r->path_len = path ? json_string_length(path) : 0;
-	return 0;
-}
-
-static int load_perms(struct loader *ld, json_t *obj, snap_region *r)
-{
-	json_t *v = json_object_get(obj, "perms");
-	if (!json_is_string(v) || json_string_length(v) != 4)
-		return bad(ld, "\"%s\" is not four characters", "perms");
-	memcpy(r->perms, json_string_value(v), 5);
-	return 0;
-}
-
-static int load_header(struct loader *ld, json_t *obj, snap_region *r)
-{
-	int rc;
-	uint64_t inode = 0;
-	if ((rc = get_hex(ld, obj, "start", &r->start)) < 0 ||
-	    (rc = get_hex(ld, obj, "end", &r->end)) < 0 ||
-	    (rc = get_hex(ld, obj, "offset", &r->offset)) < 0 ||
-	    (rc = load_perms(ld, obj, r)) < 0 || (rc = load_dev(ld, obj, r)) < 0 ||
-	    (rc = get_count(ld, json_object_get(obj, "inode"), "inode", &inode)) < 0 ||
-	    (rc = load_path(ld, obj, r)) < 0)
-		return rc;
-	r->inode = inode;
-	if (r->start > r->end)
-		return bad(ld, "%s", "start is above end");
-	json_t *flags = json_object_get(obj, "VmFlags");
-	if (flags && !json_is_string(flags))
-		return bad(ld, "\"%s\" is not a string", "VmFlags");
-	r->vmflags = flags ? json_string_value(flags) : NULL;
-	return 0;
-}
-
-/* Entries: the layout's fields in order (absent means 0), then any other
- * counter member in the object's order. */
-static int load_entries(struct loader *ld, json_t *obj, const uint32_t *layout,
-			size_t nlayout, snap_entry **out, size_t *count)
-{
-	size_t cap = nlayout + json_object_size(obj);
-	snap_entry *e = malloc((cap + 1) * sizeof(*e));
-	if (!e)
-		return SNAP_ENOMEM;
-	size_t n = 0;
-	int rc = 0;
-	for (size_t i = 0; i < nlayout && rc == 0; i++) {
-		json_t *v = json_object_get(obj, ld->snap->fields[layout[i]].name);
-		e[n] = (snap_entry){ layout[i], 0, NULL };
-		if (v)
-			rc = get_entry_value(ld, v, layout[i], &e[n]);
-		n++;
-	}
-	const char *key;
-	json_t *v;
-	json_object_foreach(obj, key, v) {
-		if (rc != 0)
-			break;
-		if (is_fixed_key(key))
-			continue;
-		int id = snap_field_find(ld->snap, key);
-		bool listed = false;
-		for (size_t i = 0; id >= 0 && i < nlayout; i++)
-			listed |= layout[i] == (uint32_t)id;
-		if (listed)
-			continue;
-		if (id < 0 && (id = snap_field_intern(ld->snap, key, strlen(key),
-						      SNAP_UNIT_KB)) < 0) {
-			rc = SNAP_ENOMEM;
-			break;
-		}
-		e[n] = (snap_entry){ (uint32_t)id, 0, NULL };
-		rc = get_entry_value(ld, v, (uint32_t)id, &e[n]);
-		n++;
-	}
-	if (rc != 0) {
-		free(e);
-		return rc;
-	}
-	*out = e;
-	*count = n;
-	return 0;
-}
-
-static int load_region(struct loader *ld, json_t *obj, const uint32_t *layout,
-		       size_t nlayout)
-{
-	snap_region r = { 0 };
-	int rc;
-	if (!json_is_object(obj))
-		return bad(ld, "%s", "not an object");
-	if ((rc = load_header(ld, obj, &r)) < 0)
-		return rc;
-	json_t *own = json_object_get(obj, "fields");
-	if (own && (rc = load_field_list(ld, own, "fields", (uint32_t **)&layout,
-					 &nlayout)) < 0)
-		return rc;
-	snap_entry *entries = NULL;
-	if ((rc = load_entries(ld, obj, layout, nlayout, &entries, &r.nentries)) < 0)
-		return rc;
-	r.entries = entries;
-	rc = snap_snapshot_add_region(ld->snap, &r);
-	free(entries);
-	return rc;
-}
-
-static int load_regions(struct loader *ld, json_t *doc)
-{
-	json_t *regions = json_object_get(doc, "regions");
 	json_t *fields = json_object_get(doc, "fields");
 	uint32_t *layout = NULL;
 	size_t nlayout = 0;
 	int rc;
 	if (!regions)
 		return bad(ld, "%s", "no \"regions\" member");
-	if (!json_is_array(regions))
+	if (*regions != '[')
 		return bad(ld, "%s", "\"regions\" is not an array");
 	if (fields && (rc = load_field_list(ld, fields, "fields", &layout, &nlayout)) < 0)
 		return rc;
@@ -436,13 +253,8 @@ static int load_regions(struct loader *ld, json_t *doc)
 	    (rc = mark_units(ld, json_object_get(doc, "text_fields"), "text_fields",
 			     SNAP_UNIT_TEXT)) < 0)
 		return rc;
-	for (size_t i = 0; i < json_array_size(regions); i++) {
-		ld->region = i + 1;
-		if ((rc = load_region(ld, json_array_get(regions, i), layout, nlayout)) < 0)
-			return rc;
-	}
-	ld->region = 0;
-	return 0;
+	return jregions_load(ld->snap, regions, regions_end, layout, nlayout,
+			     ld->source, ld->err);
 }
 
 static int load_rollup(struct loader *ld, json_t *rollup)
@@ -495,7 +307,8 @@ static int load_capture_ms(struct loader *ld, json_t *doc)
 	return 0;
 }
 
-static int load_doc(struct loader *ld, json_t *doc)
+static int load_doc(struct loader *ld, json_t *doc, const char *regions,
+		    const char *regions_end)
 {
 	snap_snapshot *snap = ld->snap;
 	int rc;
@@ -516,46 +329,193 @@ static int load_doc(struct loader *ld, json_t *doc)
 	    (rc = load_capture_ms(ld, doc)) < 0 ||
 	    (rc = load_host(ld, json_object_get(doc, "host"))) < 0 ||
 	    (rc = load_process(ld, json_object_get(doc, "process"))) < 0 ||
-	    (rc = load_regions(ld, doc)) < 0 ||
+	    (rc = load_regions(ld, doc, regions, regions_end)) < 0 ||
 	    (rc = load_rollup(ld, json_object_get(doc, "rollup"))) < 0 ||
 	    (rc = load_checksum(ld, doc)) < 0)
 		return rc;
 	return 0;
 }
 
-/* Skips white space; false at the end of input. */
-static bool more_input(FILE *f)
+/* ---- reading one document ---- */
+
+struct doc_text {
+	char *data;
+	size_t len, cap;
+};
+
+static int doc_put(struct doc_text *d, int c)
 {
-	int c;
-	while ((c = getc(f)) != EOF)
-		if (!isspace(c)) {
-			ungetc(c, f);
-			return true;
+	if (d->len + 1 >= d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1 << 16;
+		char *grown = realloc(d->data, cap);
+		if (!grown)
+			return -1;
+		d->data = grown;
+		d->cap = cap;
+	}
+	d->data[d->len++] = (char)c;
+	return 0;
+}
+
+/* Reads the next document's bytes: from its first '{' or '[' to the
+ * bracket that closes it (or the end of input, for the validator to
+ * refuse). Stops exactly there so the next document stays in f. Returns
+ * 1 at a clean end of input. */
+static int read_document(FILE *f, struct doc_text *d)
+{
+	int c, depth = 0;
+	bool in_string = false, escaped = false;
+	flockfile(f);
+	while ((c = getc_unlocked(f)) != EOF && isspace(c))
+		;
+	if (c == EOF) {
+		funlockfile(f);
+		return 1;
+	}
+	for (; c != EOF; c = getc_unlocked(f)) {
+		if (doc_put(d, c) < 0) {
+			funlockfile(f);
+			return SNAP_ENOMEM;
 		}
-	return false;
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = false;
+		} else if (c == '"') {
+			in_string = true;
+		} else if (c == '{' || c == '[') {
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if (--depth <= 0)
+				break;
+		} else if (depth == 0 && isspace(c)) {
+			break; /* a bare scalar: let the validator refuse it */
+		}
+	}
+	funlockfile(f);
+	return 0;
+}
+
+/* A top-level member: its key and value as spans of the document. */
+struct member {
+	const char *key, *key_end;
+	const char *value, *value_end;
+};
+
+#define MAX_MEMBERS 64
+
+static int split_members(struct jscan *js, const char *p, struct member *m,
+			 size_t *n, const char **why)
+{
+	*n = 0;
+	p = jscan_ws(p + 1, js->end);
+	while (*p != '}') {
+		if (*n == MAX_MEMBERS) {
+			*why = "too many members";
+			return -1;
+		}
+		struct member *cur = &m[*n];
+		cur->key = p;
+		cur->key_end = jscan_value(js, p, 1);
+		const char *colon = jscan_ws(cur->key_end, js->end);
+		cur->value = jscan_ws(colon + 1, js->end);
+		cur->value_end = jscan_value(js, cur->value, 1);
+		for (size_t i = 0; i < *n; i++)
+			if (m[i].key_end - m[i].key == cur->key_end - cur->key &&
+			    memcmp(m[i].key, cur->key, (size_t)(cur->key_end - cur->key)) == 0) {
+				*why = "duplicate object key";
+				return -1;
+			}
+		(*n)++;
+		p = jscan_ws(cur->value_end, js->end);
+		if (*p == ',')
+			p = jscan_ws(p + 1, js->end);
+	}
+	return 0;
+}
+
+/* Everything but "regions" as one small JSON object, for jansson. */
+static json_t *load_members(const struct member *m, size_t n, json_error_t *jerr,
+			    const struct member **regions)
+{
+	size_t len = 2;
+	*regions = NULL;
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)(m[i].value_end - m[i].key) + 1;
+	char *text = malloc(len + 1);
+	if (!text)
+		return NULL;
+	size_t at = 0;
+	text[at++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		if (m[i].key_end - m[i].key == 9 && memcmp(m[i].key, "\"regions\"", 9) == 0) {
+			*regions = &m[i];
+			continue;
+		}
+		if (at > 1)
+			text[at++] = ',';
+		memcpy(text + at, m[i].key, (size_t)(m[i].value_end - m[i].key));
+		at += (size_t)(m[i].value_end - m[i].key);
+	}
+	text[at++] = '}';
+	json_t *doc = json_loadb(text, at, JSON_REJECT_DUPLICATES, jerr);
+	free(text);
+	return doc;
+}
+
+static int parse_document(snap_snapshot *snap, const struct doc_text *d,
+			  const char *source, snap_error *err)
+{
+	struct jscan js = { d->data, d->data + d->len, NULL, NULL };
+	const char *start = d->data;
+	const char *end = jscan_value(&js, start, 0);
+	if (!end)
+		return snap_error_set(err, SNAP_EFORMAT, source, jscan_line(&js, js.error_at),
+				      "invalid JSON: %s", js.error);
+	if (*start != '{')
+		return snap_error_set(err, SNAP_EFORMAT, source, 0,
+				      "not a snapshot: the document is not a JSON object");
+	struct member members[MAX_MEMBERS];
+	const struct member *regions;
+	size_t n;
+	const char *why;
+	if (split_members(&js, start, members, &n, &why) < 0)
+		return snap_error_set(err, SNAP_EFORMAT, source, 0, "invalid JSON: %s", why);
+	json_error_t jerr;
+	json_t *doc = load_members(members, n, &jerr, &regions);
+	if (!doc)
+		return snap_error_set(err, SNAP_EFORMAT, source, 0, "invalid JSON: %s",
+				      jerr.text);
+	struct loader ld = { snap, source, err, 0 };
+	int rc = load_doc(&ld, doc, regions ? regions->value : NULL,
+			  regions ? regions->value_end : NULL);
+	json_decref(doc);
+	return rc;
 }
 
 int fmt_json_load(snap_snapshot **out, FILE *f, const char *source,
 		  snap_error *err)
 {
-	if (!more_input(f))
-		return ferror(f) ? snap_error_set(err, SNAP_EIO, source, 0, "read failed")
-				 : 1;
-	json_error_t jerr;
-	json_t *doc = json_loadf(f, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-				 &jerr);
-	if (!doc)
-		return snap_error_set(err, SNAP_EFORMAT, source, jerr.line,
-				      "invalid JSON: %s", jerr.text);
-	snap_snapshot *snap;
-	int rc = snap_snapshot_new(&snap);
-	if (rc < 0) {
-		json_decref(doc);
+	struct doc_text d = { 0 };
+	int rc = read_document(f, &d);
+	if (rc != 0) {
+		free(d.data);
+		if (rc == 1)
+			return ferror(f) ? snap_error_set(err, SNAP_EIO, source, 0,
+							  "read failed")
+					 : 1;
 		return snap_error_set(err, rc, source, 0, "out of memory");
 	}
-	struct loader ld = { snap, source, err, 0 };
-	rc = load_doc(&ld, doc);
-	json_decref(doc);
+	snap_snapshot *snap;
+	if ((rc = snap_snapshot_new(&snap)) < 0) {
+		free(d.data);
+		return snap_error_set(err, rc, source, 0, "out of memory");
+	}
+	rc = parse_document(snap, &d, source, err);
+	free(d.data);
 	if (rc == SNAP_ENOMEM)
 		rc = snap_error_set(err, rc, source, 0, "out of memory");
 	if (rc < 0) {

@@ -1,0 +1,702 @@
+/* The fast path of snapshot loading. A snapshot is mostly its regions
+ * array: tens of thousands of small flat objects. Building a jansson tree
+ * for them costs several times the parse and holds the whole tree in
+ * memory, so the array is validated by a strict scanner and then read
+ * straight into the model; jansson reads the small members around it. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "formats.h"
+#include "json_scan.h"
+
+#define MAX_DEPTH 512
+
+const char *jscan_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static const char *fail(struct jscan *js, const char *at, const char *msg)
+{
+	js->error_at = at;
+	js->error = msg;
+	return NULL;
+}
+
+long jscan_line(const struct jscan *js, const char *at)
+{
+	long line = 1;
+	for (const char *p = js->start; p < at && p < js->end; p++)
+		line += *p == '\n';
+	return line;
+}
+
+static int hex4(const char *p, const char *end)
+{
+	if (end - p < 4)
+		return -1;
+	int v = 0;
+	for (int i = 0; i < 4; i++) {
+		char c = p[i];
+		int d = c >= '0' && c <= '9' ? c - '0'
+			: c >= 'a' && c <= 'f' ? c - 'a' + 10
+			: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (d < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* p at the opening quote; returns the position after the closing one. */
+static const char *scan_string(struct jscan *js, const char *p)
+{
+	const char *end = js->end;
+	for (p++; p < end;) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			return p + 1;
+		if (c < 0x20)
+			return fail(js, p, "control character in a string");
+		if (c == '\\') {
+			if (p + 1 >= end)
+				break;
+			char e = p[1];
+			if (e == 'u') {
+				if (hex4(p + 2, end) < 0)
+					return fail(js, p, "bad \\u escape");
+				p += 6;
+			} else if (strchr("\"\\/bfnrt", e) && e) {
+				p += 2;
+			} else {
+				return fail(js, p, "bad escape in a string");
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		size_t n = fmt_utf8_valid(p, 2) ? 2 : fmt_utf8_valid(p, 3) ? 3
+			 : fmt_utf8_valid(p, 4) ? 4 : 0;
+		if (!n || p + n > end)
+			return fail(js, p, "invalid UTF-8 in a string");
+		p += n;
+	}
+	return fail(js, p, "unexpected end of input in a string");
+}
+
+static const char *scan_number(struct jscan *js, const char *p)
+{
+	const char *end = js->end, *s = p;
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+	} else if (p < end && *p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		return fail(js, s, "bad number");
+	}
+	if (p < end && *p == '.') {
+		const char *d = ++p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			return fail(js, s, "bad number");
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		const char *d = p;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+		if (p == d)
+			return fail(js, s, "bad number");
+	}
+	return p;
+}
+
+static const char *scan_literal(struct jscan *js, const char *p, const char *word)
+{
+	size_t n = strlen(word);
+	if ((size_t)(js->end - p) < n || memcmp(p, word, n) != 0)
+		return fail(js, p, "unexpected character");
+	return p + n;
+}
+
+static const char *scan_container(struct jscan *js, const char *p, int depth)
+{
+	char close = *p == '{' ? '}' : ']';
+	bool object = *p == '{';
+	p = jscan_ws(p + 1, js->end);
+	if (p < js->end && *p == close)
+		return p + 1;
+	for (;;) {
+		if (object) {
+			if (p >= js->end || *p != '"')
+				return fail(js, p, "string or '}' expected");
+			if (!(p = scan_string(js, p)))
+				return NULL;
+			p = jscan_ws(p, js->end);
+			if (p >= js->end || *p != ':')
+				return fail(js, p, "':' expected");
+			p++;
+		}
+		if (!(p = jscan_value(js, p, depth + 1)))
+			return NULL;
+		p = jscan_ws(p, js->end);
+		if (p < js->end && *p == ',') {
+			p = jscan_ws(p + 1, js->end);
+			continue;
+		}
+		if (p < js->end && *p == close)
+			return p + 1;
+		return fail(js, p, object ? "',' or '}' expected" : "',' or ']' expected");
+	}
+}
+
+const char *jscan_value(struct jscan *js, const char *p, int depth)
+{
+	p = jscan_ws(p, js->end);
+	if (depth > MAX_DEPTH)
+		return fail(js, p, "too deeply nested");
+	if (p >= js->end)
+		return fail(js, p, "unexpected end of input");
+	switch (*p) {
+	case '{':
+	case '[': return scan_container(js, p, depth);
+	case '"': return scan_string(js, p);
+	case 't': return scan_literal(js, p, "true");
+	case 'f': return scan_literal(js, p, "false");
+	case 'n': return scan_literal(js, p, "null");
+	default: return scan_number(js, p);
+	}
+}
+
+/* ---- regions, on validated text ---------------------------------------- */
+
+/* A string value: [s, s+len) raw, decoded into `decoded` if it has
+ * escapes. */
+struct jstr {
+	const char *s;
+	size_t len;
+};
+
+struct region_reader {
+	const char *end; /* of the regions array text */
+	snap_snapshot *snap;
+	const char *source;
+	snap_error *err;
+	size_t index; /* 1-based */
+	const uint32_t *layout;
+	size_t nlayout;
+	/* per field: the stamp of the region that set it, and its value */
+	uint32_t *stamp;
+	uint64_t *value;
+	size_t *text_off; /* a text field's value, as an offset in scratch */
+	size_t slots;
+	uint32_t *extra; /* fields not in the layout, in object order */
+	size_t nextra;
+	snap_entry *entries;
+	size_t entries_cap;
+	char *scratch;   /* decoded strings of one region */
+	size_t scratch_len, scratch_cap;
+};
+
+static const char *ws(const struct region_reader *rr, const char *p)
+{
+	return jscan_ws(p, rr->end);
+}
+
+static int rbad(struct region_reader *rr, const char *fmt, const char *what)
+{
+	char msg[300];
+	snprintf(msg, sizeof(msg), fmt, what);
+	return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0, "region %zu: %s",
+			      rr->index, msg);
+}
+
+static void put_utf8(char *out, size_t *n, unsigned cp)
+{
+	if (cp < 0x80) {
+		out[(*n)++] = (char)cp;
+	} else if (cp < 0x800) {
+		out[(*n)++] = (char)(0xc0 | cp >> 6);
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*n)++] = (char)(0xe0 | cp >> 12);
+		out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*n)++] = (char)(0xf0 | cp >> 18);
+		out[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/* Decodes the escapes of [s, e) into the scratch buffer. Scratch offsets,
+ * not pointers, are kept until the region is complete (it may grow). */
+static int decode(struct region_reader *rr, const char *s, const char *e,
+		  size_t *off, size_t *len)
+{
+	size_t need = rr->scratch_len + (size_t)(e - s) + 1;
+	if (need > rr->scratch_cap) {
+		size_t cap = rr->scratch_cap ? rr->scratch_cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		char *grown = realloc(rr->scratch, cap);
+		if (!grown)
+			return SNAP_ENOMEM;
+		rr->scratch = grown;
+		rr->scratch_cap = cap;
+	}
+	char *out = rr->scratch + rr->scratch_len;
+	size_t n = 0;
+	while (s < e) {
+		if (*s != '\\') {
+			out[n++] = *s++;
+			continue;
+		}
+		char c = s[1];
+		s += 2;
+		switch (c) {
+		case 'b': out[n++] = '\b'; break;
+		case 'f': out[n++] = '\f'; break;
+		case 'n': out[n++] = '\n'; break;
+		case 'r': out[n++] = '\r'; break;
+		case 't': out[n++] = '\t'; break;
+		case 'u': {
+			unsigned cp = (unsigned)hex4(s, e);
+			s += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff && e - s >= 6 && s[0] == '\\' &&
+			    s[1] == 'u') {
+				unsigned lo = (unsigned)hex4(s + 2, e);
+				if (lo >= 0xdc00 && lo <= 0xdfff) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					s += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp <= 0xdfff)
+				cp = 0xfffd; /* a lone surrogate */
+			put_utf8(out, &n, cp);
+			break;
+		}
+		default: out[n++] = c; break;
+		}
+	}
+	out[n] = '\0';
+	*off = rr->scratch_len;
+	*len = n;
+	rr->scratch_len += n + 1;
+	return 0;
+}
+
+/* A member's string value as offset+length in scratch (always decoded, so
+ * every string of the region is NUL-terminated). */
+struct sval {
+	size_t off, len;
+	bool set;
+};
+
+static int read_string(struct region_reader *rr, const char **p, struct sval *out)
+{
+	const char *s = *p + 1, *e = s;
+	while (*e != '"')
+		e += *e == '\\' ? 2 : 1;
+	*p = e + 1;
+	out->set = true;
+	return decode(rr, s, e, &out->off, &out->len);
+}
+
+static const char *sv(const struct region_reader *rr, const struct sval *v)
+{
+	return rr->scratch + v->off;
+}
+
+enum fixed { F_START, F_END, F_PERMS, F_OFFSET, F_DEV, F_INODE, F_PATH,
+	     F_PATH_HEX, F_FIELDS, F_VMFLAGS, F_COUNT };
+static const char *const fixed_names[F_COUNT] = { "start", "end", "perms", "offset",
+	"dev", "inode", "path", "path_hex", "fields", "VmFlags" };
+
+static int fixed_key(const char *key, size_t len)
+{
+	for (int i = 0; i < F_COUNT; i++)
+		if (strlen(fixed_names[i]) == len && memcmp(fixed_names[i], key, len) == 0)
+			return i;
+	return -1;
+}
+
+static int grow_slots(struct region_reader *rr)
+{
+	size_t n = rr->snap->nfields + 8;
+	if (n <= rr->slots)
+		return 0;
+	uint32_t *stamp = realloc(rr->stamp, n * sizeof(*stamp));
+	if (stamp)
+		rr->stamp = stamp;
+	uint64_t *value = realloc(rr->value, n * sizeof(*value));
+	if (value)
+		rr->value = value;
+	size_t *text = realloc(rr->text_off, n * sizeof(*text));
+	if (text)
+		rr->text_off = text;
+	uint32_t *extra = realloc(rr->extra, n * sizeof(*extra));
+	if (extra)
+		rr->extra = extra;
+	if (!stamp || !value || !text || !extra)
+		return SNAP_ENOMEM;
+	memset(rr->stamp + rr->slots, 0, (n - rr->slots) * sizeof(*stamp));
+	rr->slots = n;
+	return 0;
+}
+
+/* A JSON integer as a count: jansson's json_int_t range, not negative. */
+static int read_count(struct region_reader *rr, const char **p, const char *key,
+		      uint64_t *out)
+{
+	const char *s = *p;
+	if (*s == '-')
+		return rbad(rr, "\"%s\" is negative", key);
+	uint64_t v = 0;
+	while (*s >= '0' && *s <= '9') {
+		uint64_t d = (uint64_t)(*s - '0');
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
+			return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
+					      "invalid JSON: too big integer (region %zu, \"%s\")",
+					      rr->index, key);
+		v = v * 10 + d;
+		s++;
+	}
+	if (s == *p || *s == '.' || *s == 'e' || *s == 'E')
+		return rbad(rr, "\"%s\" is not an integer", key);
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+static int read_layout_list(struct region_reader *rr, const char **p,
+			    uint32_t **ids, size_t *n)
+{
+	const char *s = ws(rr, *p + 1);
+	size_t count = 0, cap = 1;
+	for (const char *c = s; *c != ']'; c++) /* names hold no ',' unescaped */
+		cap += *c == ',';
+	uint32_t *list = snap_snapshot_alloc(rr->snap, cap * sizeof(*list));
+	if (!list)
+		return SNAP_ENOMEM;
+	while (*s != ']') {
+		struct sval name;
+		if (*s != '"')
+			return rbad(rr, "\"%s\" holds something not a field name", "fields");
+		int rc = read_string(rr, &s, &name);
+		if (rc < 0)
+			return rc;
+		if (name.len == 0 || count == cap)
+			return rbad(rr, "\"%s\" holds something not a field name", "fields");
+		int id = snap_field_intern(rr->snap, sv(rr, &name), name.len, SNAP_UNIT_KB);
+		if (id < 0)
+			return SNAP_ENOMEM;
+		list[count++] = (uint32_t)id;
+		s = ws(rr, s);
+		if (*s == ',')
+			s = ws(rr, s + 1);
+	}
+	*p = s + 1;
+	*ids = list;
+	*n = count;
+	return grow_slots(rr);
+}
+
+static int set_counter(struct region_reader *rr, const char **p, int id,
+		       const char *key)
+{
+	if (rr->stamp[id] == rr->index)
+		return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
+				      "invalid JSON: duplicate object key \"%s\" (region %zu)",
+				      key, rr->index);
+	rr->stamp[id] = (uint32_t)rr->index;
+	bool text = rr->snap->fields[id].unit == SNAP_UNIT_TEXT;
+	if (**p == '"') {
+		if (!text)
+			return rbad(rr, "\"%s\" is not an integer", key);
+		struct sval v;
+		int rc = read_string(rr, p, &v);
+		rr->text_off[id] = v.off; /* scratch may still move */
+		return rc;
+	}
+	if (text)
+		return rbad(rr, "text field \"%s\" is not a string", key);
+	if (**p != '-' && (**p < '0' || **p > '9'))
+		return rbad(rr, "\"%s\" is not an integer", key);
+	return read_count(rr, p, key, &rr->value[id]);
+}
+
+static bool in_layout(const uint32_t *layout, size_t n, uint32_t id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (layout[i] == id)
+			return true;
+	return false;
+}
+
+/* One member "key": value of a region object. */
+static int read_member(struct region_reader *rr, const char **p, struct sval *fixed,
+		       const uint32_t **layout, size_t *nlayout, size_t *pos)
+{
+	struct sval key;
+	int rc = read_string(rr, p, &key);
+	if (rc < 0)
+		return rc;
+	*p = ws(rr, *p) + 1; /* the ':' */
+	*p = ws(rr, *p);
+	const char *name = sv(rr, &key);
+	int f = fixed_key(name, key.len);
+	if (f == F_FIELDS) {
+		if (**p != '[')
+			return rbad(rr, "\"%s\" is not an array", "fields");
+		uint32_t *own = NULL;
+		size_t nown = 0;
+		if ((rc = read_layout_list(rr, p, &own, &nown)) < 0)
+			return rc;
+		*layout = own;
+		*nlayout = nown;
+		*pos = 0;
+		return 0;
+	}
+	if (f >= 0) {
+		if (fixed[f].set)
+			return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
+					      "invalid JSON: duplicate object key \"%s\" "
+					      "(region %zu)", name, rr->index);
+		if (f == F_INODE) {
+			uint64_t inode;
+			if (**p != '-' && (**p < '0' || **p > '9'))
+				return rbad(rr, "\"%s\" is not an integer", "inode");
+			if ((rc = read_count(rr, p, "inode", &inode)) < 0)
+				return rc;
+			fixed[f] = (struct sval){ (size_t)inode, 0, true };
+			return 0;
+		}
+		if (**p != '"')
+			return rbad(rr, "\"%s\" is not a string", fixed_names[f]);
+		return read_string(rr, p, &fixed[f]);
+	}
+	/* Counters: the kernel's order makes the next layout field the
+	 * likely one, found without a search. */
+	int id = -1;
+	bool listed = false;
+	size_t from = *pos;
+	/* Zero counters are omitted: look ahead in the layout for this one. */
+	while (*pos < *nlayout && !listed) {
+		const char *expect = rr->snap->fields[(*layout)[*pos]].name;
+		listed = strncmp(expect, name, key.len) == 0 && expect[key.len] == '\0';
+		id = (int)(*layout)[(*pos)++];
+	}
+	if (!listed) {
+		*pos = from;
+		id = snap_field_find(rr->snap, name);
+	}
+	if (id < 0) {
+		id = snap_field_intern(rr->snap, name, key.len, SNAP_UNIT_KB);
+		if (id < 0 || grow_slots(rr) < 0)
+			return SNAP_ENOMEM;
+	}
+	if (!listed && !in_layout(*layout, *nlayout, (uint32_t)id) &&
+	    rr->stamp[id] != rr->index)
+		rr->extra[rr->nextra++] = (uint32_t)id;
+	char keycopy[128];
+	snprintf(keycopy, sizeof(keycopy), "%s", name);
+	return set_counter(rr, p, id, keycopy);
+}
+
+static bool parse_hex_text(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+	for (; s[n]; n++) {
+		int c = s[n], d;
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else
+			return false;
+		if (n >= 16)
+			return false;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return n > 0;
+}
+
+static int hex_member(struct region_reader *rr, const struct sval *v,
+		      const char *key, uint64_t *out)
+{
+	if (!v->set)
+		return rbad(rr, "\"%s\" is missing or not a string", key);
+	if (!parse_hex_text(sv(rr, v), out))
+		return rbad(rr, "\"%s\" is not lowercase hex of at most 16 digits", key);
+	return 0;
+}
+
+static int dev_member(struct region_reader *rr, const struct sval *v, snap_region *r)
+{
+	char major[16];
+	const char *s = v->set ? sv(rr, v) : NULL;
+	const char *colon = s ? strchr(s, ':') : NULL;
+	uint64_t ma, mi;
+	if (!colon || colon - s >= (long)sizeof(major))
+		return rbad(rr, "\"%s\" is not MAJOR:MINOR hex", "dev");
+	memcpy(major, s, (size_t)(colon - s));
+	major[colon - s] = '\0';
+	if (!parse_hex_text(major, &ma) || !parse_hex_text(colon + 1, &mi) ||
+	    ma > UINT32_MAX || mi > UINT32_MAX)
+		return rbad(rr, "\"%s\" is not MAJOR:MINOR hex", "dev");
+	r->dev_major = (uint32_t)ma;
+	r->dev_minor = (uint32_t)mi;
+	return 0;
+}
+
+static int path_members(struct region_reader *rr, const struct sval *fixed,
+			snap_region *r)
+{
+	const struct sval *hex = &fixed[F_PATH_HEX];
+	if (!hex->set) {
+		r->path = fixed[F_PATH].set ? sv(rr, &fixed[F_PATH]) : "";
+		r->path_len = fixed[F_PATH].set ? fixed[F_PATH].len : 0;
+		return 0;
+	}
+	/* The exact bytes replace the lossy text, in place (shorter). */
+	char *h = rr->scratch + hex->off;
+	size_t n = hex->len;
+	if (n % 2)
+		return rbad(rr, "\"%s\" is not an even run of hex digits", "path_hex");
+	for (size_t i = 0; i < n; i += 2) {
+		char pair[3] = { h[i], h[i + 1], 0 };
+		uint64_t b;
+		if (!parse_hex_text(pair, &b))
+			return rbad(rr, "\"%s\" is not an even run of hex digits", "path_hex");
+		h[i / 2] = (char)b;
+	}
+	h[n / 2] = '\0';
+	r->path = h;
+	r->path_len = n / 2;
+	return 0;
+}
+
+static int header_members(struct region_reader *rr, const struct sval *fixed,
+			  snap_region *r)
+{
+	int rc;
+	if ((rc = hex_member(rr, &fixed[F_START], "start", &r->start)) < 0 ||
+	    (rc = hex_member(rr, &fixed[F_END], "end", &r->end)) < 0 ||
+	    (rc = hex_member(rr, &fixed[F_OFFSET], "offset", &r->offset)) < 0)
+		return rc;
+	if (!fixed[F_PERMS].set || fixed[F_PERMS].len != 4)
+		return rbad(rr, "\"%s\" is not four characters", "perms");
+	memcpy(r->perms, sv(rr, &fixed[F_PERMS]), 5);
+	if ((rc = dev_member(rr, &fixed[F_DEV], r)) < 0)
+		return rc;
+	if (!fixed[F_INODE].set)
+		return rbad(rr, "\"%s\" is not an integer", "inode");
+	r->inode = fixed[F_INODE].off;
+	if ((rc = path_members(rr, fixed, r)) < 0)
+		return rc;
+	if (r->start > r->end)
+		return rbad(rr, "%s", "start is above end");
+	r->vmflags = fixed[F_VMFLAGS].set ? sv(rr, &fixed[F_VMFLAGS]) : NULL;
+	return 0;
+}
+
+static snap_entry entry_of(const struct region_reader *rr, uint32_t id)
+{
+	snap_entry e = { id, 0, NULL };
+	if (rr->stamp[id] != rr->index)
+		return e;
+	if (rr->snap->fields[id].unit == SNAP_UNIT_TEXT)
+		e.text = rr->scratch + rr->text_off[id];
+	else
+		e.value = rr->value[id];
+	return e;
+}
+
+static int build_entries(struct region_reader *rr, const uint32_t *layout,
+			 size_t nlayout, snap_region *r)
+{
+	size_t n = nlayout + rr->nextra;
+	if (n > rr->entries_cap) {
+		snap_entry *grown = realloc(rr->entries, (n + 8) * sizeof(*grown));
+		if (!grown)
+			return SNAP_ENOMEM;
+		rr->entries = grown;
+		rr->entries_cap = n + 8;
+	}
+	for (size_t i = 0; i < nlayout; i++)
+		rr->entries[i] = entry_of(rr, layout[i]);
+	for (size_t i = 0; i < rr->nextra; i++)
+		rr->entries[nlayout + i] = entry_of(rr, rr->extra[i]);
+	r->entries = rr->entries;
+	r->nentries = n;
+	return 0;
+}
+
+static int read_region(struct region_reader *rr, const char **p)
+{
+	struct sval fixed[F_COUNT] = { 0 };
+	const uint32_t *layout = rr->layout;
+	size_t nlayout = rr->nlayout, pos = 0;
+	const char *s = ws(rr, *p + 1);
+	int rc;
+	rr->scratch_len = 0;
+	rr->nextra = 0;
+	while (*s != '}') {
+		if ((rc = read_member(rr, &s, fixed, &layout, &nlayout, &pos)) < 0)
+			return rc;
+		s = ws(rr, s);
+		if (*s == ',')
+			s = ws(rr, s + 1);
+	}
+	*p = s + 1;
+	snap_region r = { 0 };
+	if ((rc = header_members(rr, fixed, &r)) < 0 ||
+	    (rc = build_entries(rr, layout, nlayout, &r)) < 0)
+		return rc;
+	return snap_snapshot_add_region(rr->snap, &r);
+}
+
+int jregions_load(snap_snapshot *snap, const char *p, const char *end,
+		  const uint32_t *layout, size_t nlayout, const char *source,
+		  snap_error *err)
+{
+	struct region_reader rr = { .end = end, .snap = snap, .source = source,
+				    .err = err, .layout = layout, .nlayout = nlayout };
+	int rc = grow_slots(&rr);
+	p = ws(&rr, p + 1); /* after '[' */
+	while (rc == 0 && *p != ']') {
+		rr.index++;
+		if (*p != '{') {
+			rc = rbad(&rr, "%s", "not an object");
+			break;
+		}
+		if ((rc = read_region(&rr, &p)) < 0)
+			break;
+		p = ws(&rr, p);
+		if (*p == ',')
+			p = ws(&rr, p + 1);
+	}
+	if (rc == SNAP_ENOMEM)
+		rc = snap_error_set(err, rc, source, 0, "out of memory");
+	free(rr.stamp);
+	free(rr.value);
+	free(rr.text_off);
+	free(rr.extra);
+	free(rr.entries);
+	free(rr.scratch);
+	return rc;
+}
