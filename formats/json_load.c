@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "formats.h"
 #include "json_scan.h"
@@ -361,10 +362,25 @@ static int doc_put(struct doc_text *d, int c)
  * bracket that closes it (or the end of input, for the validator to
  * refuse). Stops exactly there so the next document stays in f. Returns
  * 1 at a clean end of input. */
+/* For a regular file the rest of it is the most a document can take:
+ * one allocation instead of doubling (which holds two copies at once). */
+static void size_for_file(FILE *f, struct doc_text *d)
+{
+	struct stat st;
+	long at = ftell(f);
+	if (at < 0 || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= at)
+		return;
+	size_t rest = (size_t)(st.st_size - at) + 2;
+	if ((d->data = malloc(rest)))
+		d->cap = rest;
+}
+
 static int read_document(FILE *f, struct doc_text *d)
 {
 	int c, depth = 0;
 	bool in_string = false, escaped = false;
+	size_for_file(f, d);
 	flockfile(f);
 	while ((c = getc_unlocked(f)) != EOF && isspace(c))
 		;

@@ -203,6 +203,7 @@ struct region_reader {
 	uint32_t *extra; /* fields not in the layout, in object order */
 	size_t nextra;
 	snap_entry *entries;
+	uint32_t *all_fields; /* layout plus extras, when there are extras */
 	size_t entries_cap;
 	char *scratch;   /* decoded strings of one region */
 	size_t scratch_len, scratch_cap;
@@ -569,7 +570,7 @@ static int path_members(struct region_reader *rr, const struct sval *fixed,
 	const struct sval *hex = &fixed[F_PATH_HEX];
 	if (!hex->set) {
 		r->path = fixed[F_PATH].set ? sv(rr, &fixed[F_PATH]) : "";
-		r->path_len = fixed[F_PATH].set ? fixed[F_PATH].len : 0;
+		r->path_len = fixed[F_PATH].set ? (uint32_t)fixed[F_PATH].len : 0;
 		return 0;
 	}
 	/* The exact bytes replace the lossy text, in place (shorter). */
@@ -586,7 +587,7 @@ static int path_members(struct region_reader *rr, const struct sval *fixed,
 	}
 	h[n / 2] = '\0';
 	r->path = h;
-	r->path_len = n / 2;
+	r->path_len = (uint32_t)(n / 2);
 	return 0;
 }
 
@@ -614,35 +615,52 @@ static int header_members(struct region_reader *rr, const struct sval *fixed,
 	return 0;
 }
 
-static snap_entry entry_of(const struct region_reader *rr, uint32_t id)
+/* The stored entry of field id in this region, if it is worth storing. */
+static bool entry_of(const struct region_reader *rr, uint32_t id, snap_entry *e)
 {
-	snap_entry e = { id, 0, NULL };
 	if (rr->stamp[id] != rr->index)
-		return e;
-	if (rr->snap->fields[id].unit == SNAP_UNIT_TEXT)
-		e.text = rr->scratch + rr->text_off[id];
+		return false;
+	e->field = id;
+	e->is_text = rr->snap->fields[id].unit == SNAP_UNIT_TEXT;
+	if (e->is_text)
+		e->text = rr->scratch + rr->text_off[id];
 	else
-		e.value = rr->value[id];
-	return e;
+		e->value = rr->value[id];
+	return e->is_text || e->value != 0;
 }
 
 static int build_entries(struct region_reader *rr, const uint32_t *layout,
 			 size_t nlayout, snap_region *r)
 {
 	size_t n = nlayout + rr->nextra;
+	if (n > UINT16_MAX)
+		return rbad(rr, "%s", "more than 65535 fields");
 	if (n > rr->entries_cap) {
 		snap_entry *grown = realloc(rr->entries, (n + 8) * sizeof(*grown));
-		if (!grown)
+		uint32_t *all = realloc(rr->all_fields, (n + 8) * sizeof(*all));
+		if (grown)
+			rr->entries = grown;
+		if (all)
+			rr->all_fields = all;
+		if (!grown || !all)
 			return SNAP_ENOMEM;
-		rr->entries = grown;
 		rr->entries_cap = n + 8;
 	}
+	size_t kept = 0;
 	for (size_t i = 0; i < nlayout; i++)
-		rr->entries[i] = entry_of(rr, layout[i]);
+		kept += entry_of(rr, layout[i], &rr->entries[kept]);
 	for (size_t i = 0; i < rr->nextra; i++)
-		rr->entries[nlayout + i] = entry_of(rr, rr->extra[i]);
+		kept += entry_of(rr, rr->extra[i], &rr->entries[kept]);
 	r->entries = rr->entries;
-	r->nentries = n;
+	r->nentries = (uint16_t)kept;
+	if (!rr->nextra) {
+		r->layout = layout;
+	} else { /* lines beyond the layout: a layout of its own */
+		memcpy(rr->all_fields, layout, nlayout * sizeof(*layout));
+		memcpy(rr->all_fields + nlayout, rr->extra, rr->nextra * sizeof(*layout));
+		r->layout = rr->all_fields;
+	}
+	r->nlayout = (uint16_t)n;
 	return 0;
 }
 
@@ -697,6 +715,7 @@ int jregions_load(snap_snapshot *snap, const char *p, const char *end,
 	free(rr.text_off);
 	free(rr.extra);
 	free(rr.entries);
+	free(rr.all_fields);
 	free(rr.scratch);
 	return rc;
 }

@@ -351,24 +351,19 @@ int fmt_json_begin(fmt_json_writer **out, FILE *f, const snap_snapshot *snap)
 
 static int remember_layout(fmt_json_writer *w, const snap_region *r)
 {
-	w->layout = malloc((r->nentries + 1) * sizeof(*w->layout));
+	w->layout = malloc((r->nlayout + 1) * sizeof(*w->layout));
 	if (!w->layout)
 		return -1;
-	for (size_t i = 0; i < r->nentries; i++)
-		w->layout[i] = r->entries[i].field;
-	w->nlayout = r->nentries;
+	memcpy(w->layout, r->layout, r->nlayout * sizeof(*w->layout));
+	w->nlayout = r->nlayout;
 	w->have_layout = true;
 	return 0;
 }
 
 static bool follows_layout(const fmt_json_writer *w, const snap_region *r)
 {
-	if (r->nentries != w->nlayout)
-		return false;
-	for (size_t i = 0; i < r->nentries; i++)
-		if (r->entries[i].field != w->layout[i])
-			return false;
-	return true;
+	return r->nlayout == w->nlayout &&
+	       memcmp(r->layout, w->layout, r->nlayout * sizeof(*r->layout)) == 0;
 }
 
 static int put_own_fields(fmt_json_writer *w, const snap_snapshot *snap,
@@ -378,8 +373,8 @@ static int put_own_fields(fmt_json_writer *w, const snap_snapshot *snap,
 	if (line_reserve(w, 12) < 0)
 		return -1;
 	put_str(w, ",\"fields\":[");
-	for (size_t i = 0; i < r->nentries; i++) {
-		const char *name = snap->fields[r->entries[i].field].name;
+	for (size_t i = 0; i < r->nlayout; i++) {
+		const char *name = snap->fields[r->layout[i]].name;
 		if (i && line_reserve(w, 1) == 0)
 			put_str(w, ",");
 		rc |= put_json_string(w, name, strlen(name));
@@ -415,7 +410,7 @@ static int put_entries(fmt_json_writer *w, const snap_snapshot *snap,
 	for (size_t i = 0; i < r->nentries; i++) {
 		const snap_entry *e = &r->entries[i];
 		const char *name = snap->fields[e->field].name;
-		if (e->text)
+		if (e->is_text)
 			rc |= put_key_string(w, name, e->text);
 		else if (e->value)
 			rc |= put_key_u64(w, name, e->value);

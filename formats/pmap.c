@@ -467,14 +467,14 @@ static void x_values(struct x_values *xv, const struct x_fields *xf,
 	memset(xv, 0, sizeof(*xv));
 	for (size_t i = 0; i < r->nentries; i++) {
 		int f = (int)r->entries[i].field;
-		uint64_t value = r->entries[i].value;
+		uint64_t value = r->entries[i].is_text ? 0 : r->entries[i].value;
 		if (f == xf->rss)
 			xv->rss += value;
 		else if (f == xf->shared_dirty || f == xf->private_dirty)
 			xv->dirty += value;
-		else if (f == xf->swap)
-			xv->has_swap = true;
 	}
+	/* The row trigger is a printed Swap: line, whatever its value. */
+	xv->has_swap = xf->swap >= 0 && snap_region_printed(r, xf->swap);
 }
 
 static void put_extended_row(struct out *o, const struct view *v,
@@ -606,8 +606,8 @@ static int xtable_columns(struct xtable *t, const snap_snapshot *snap,
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const snap_region *r = &snap->regions[i];
 		t->flags |= everything && r->vmflags;
-		for (size_t e = 0; e < r->nentries; e++) {
-			uint32_t f = r->entries[e].field;
+		for (size_t e = 0; e < r->nlayout; e++) {
+			uint32_t f = r->layout[e];
 			if (f >= nf || seen[f])
 				continue;
 			seen[f] = true;
@@ -626,12 +626,17 @@ static int xtable_columns(struct xtable *t, const snap_snapshot *snap,
 static void xtable_load_row(struct xtable *t, const snap_region *r)
 {
 	memset(t->present, 0, t->ncols * sizeof(*t->present));
-	for (size_t e = 0; e < r->nentries; e++) {
-		int c = t->col_of_field[r->entries[e].field];
+	for (size_t e = 0; e < r->nlayout; e++) {
+		int c = t->col_of_field[r->layout[e]];
 		if (c >= 0) {
-			t->values[c] = r->entries[e].value;
+			t->values[c] = 0; /* printed; non-zero values follow */
 			t->present[c] = true;
 		}
+	}
+	for (size_t e = 0; e < r->nentries; e++) {
+		int c = t->col_of_field[r->entries[e].field];
+		if (c >= 0 && !r->entries[e].is_text)
+			t->values[c] = r->entries[e].value;
 	}
 }
 
@@ -714,7 +719,7 @@ static void xtable_measure(struct xtable *t, const struct view *v)
 		xtable_measure_fixed(t, r);
 		for (size_t e = 0; e < r->nentries; e++) {
 			int c = t->col_of_field[r->entries[e].field];
-			if (c >= 0)
+			if (c >= 0 && !r->entries[e].is_text)
 				t->cols[c].total += r->entries[e].value;
 		}
 		if (!value_widths)

@@ -25,6 +25,8 @@ static void put_header(FILE *f, const snap_region *r)
 
 static void put_entry(FILE *f, const snap_field *field, const snap_entry *e)
 {
+	const char *text = e ? snap_entry_text(e) : NULL;
+	uint64_t value = e && !e->is_text ? e->value : 0;
 	size_t label = strlen(field->name) + 1;
 	fprintf(f, "%s:", field->name);
 	size_t pad = label < 16 ? 16 - label : 1;
@@ -33,13 +35,13 @@ static void put_entry(FILE *f, const snap_field *field, const snap_entry *e)
 	int width = label < VALUE_END ? (int)(VALUE_END - label) : 0;
 	switch (field->unit) {
 	case SNAP_UNIT_KB:
-		fprintf(f, "%*" PRIu64 " kB\n", width, e->value);
+		fprintf(f, "%*" PRIu64 " kB\n", width, value);
 		break;
 	case SNAP_UNIT_NONE:
-		fprintf(f, "%*" PRIu64 "\n", width, e->value);
+		fprintf(f, "%*" PRIu64 "\n", width, value);
 		break;
 	case SNAP_UNIT_TEXT:
-		fprintf(f, "%s\n", e->text ? e->text : "");
+		fprintf(f, "%s\n", text ? text : "");
 		break;
 	}
 }
@@ -48,8 +50,14 @@ int fmt_smaps_write_region(FILE *f, const snap_snapshot *snap,
 			   const snap_region *r)
 {
 	put_header(f, r);
-	for (size_t i = 0; i < r->nentries; i++)
-		put_entry(f, &snap->fields[r->entries[i].field], &r->entries[i]);
+	/* Entries hold the non-zero lines in layout order: walk both. */
+	size_t next = 0;
+	for (size_t i = 0; i < r->nlayout; i++) {
+		const snap_entry *e = NULL;
+		if (next < r->nentries && r->entries[next].field == r->layout[i])
+			e = &r->entries[next++];
+		put_entry(f, &snap->fields[r->layout[i]], e);
+	}
 	if (r->vmflags) {
 		fputs("VmFlags:", f);
 		for (const char *s = r->vmflags; *s;) {

@@ -68,7 +68,7 @@ void region_sums(const snap_region *r, const int fields[SNAP_M_COUNT],
 	out->kb[SNAP_M_SIZE] = (int64_t)((r->end - r->start) >> 10);
 	for (size_t e = 0; e < r->nentries; e++)
 		for (int m = 1; m < SNAP_M_COUNT; m++)
-			if ((int)r->entries[e].field == fields[m])
+			if ((int)r->entries[e].field == fields[m] && !r->entries[e].is_text)
 				out->kb[m] = (int64_t)r->entries[e].value;
 }
 

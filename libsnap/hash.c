@@ -90,11 +90,11 @@ void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 	add(h, "\n", 1);
 	for (size_t i = 0; i < r->nentries; i++) {
 		const snap_entry *e = &r->entries[i];
-		if (!e->text && e->value == 0)
+		if (!e->is_text && e->value == 0)
 			continue;
 		const char *name = snap->fields[e->field].name;
 		add(h, name, strlen(name));
-		if (e->text) {
+		if (e->is_text) {
 			add(h, "=", 1);
 			add(h, e->text, strlen(e->text));
 			add(h, "\n", 1);

@@ -88,37 +88,116 @@ static int grow_regions(snap_snapshot *snap)
 	return SNAP_OK;
 }
 
+/* The region's layout in snap's storage, shared with the previous region
+ * when they printed the same lines (nearly always). */
+static const uint32_t *store_layout(snap_snapshot *snap, const uint32_t *layout,
+				    uint16_t n)
+{
+	if (snap->last_layout && snap->last_nlayout == n &&
+	    memcmp(snap->last_layout, layout, n * sizeof(*layout)) == 0)
+		return snap->last_layout;
+	uint32_t *copy = arena_alloc(snap->arena, (n + 1) * sizeof(*copy));
+	if (!copy)
+		return NULL;
+	memcpy(copy, layout, n * sizeof(*copy));
+	snap->last_layout = copy;
+	snap->last_nlayout = n;
+	return copy;
+}
+
+/* A process has a handful of distinct VmFlags strings: keep each once. */
+static const char *store_flags(snap_snapshot *snap, const char *flags)
+{
+	size_t n = sizeof(snap->flag_cache) / sizeof(*snap->flag_cache);
+	for (size_t i = 0; i < n && snap->flag_cache[i]; i++)
+		if (strcmp(snap->flag_cache[i], flags) == 0)
+			return snap->flag_cache[i];
+	const char *copy = arena_strndup(snap->arena, flags, strlen(flags));
+	if (copy) {
+		memmove(snap->flag_cache + 1, snap->flag_cache,
+			(n - 1) * sizeof(*snap->flag_cache));
+		snap->flag_cache[0] = copy;
+	}
+	return copy;
+}
+
+static bool worth_storing(const snap_entry *e)
+{
+	return e->is_text || e->value != 0;
+}
+
+static int store_entries(snap_snapshot *snap, const snap_region *r,
+			 snap_region *copy)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nentries; i++)
+		n += worth_storing(&r->entries[i]);
+	snap_entry *entries = arena_alloc(snap->arena, (n + 1) * sizeof(*entries));
+	if (!entries)
+		return SNAP_ENOMEM;
+	n = 0;
+	for (size_t i = 0; i < r->nentries; i++) {
+		const snap_entry *e = &r->entries[i];
+		if (!worth_storing(e))
+			continue;
+		entries[n] = *e;
+		if (e->is_text && !(entries[n].text = arena_strndup(snap->arena, e->text,
+								    strlen(e->text))))
+			return SNAP_ENOMEM;
+		n++;
+	}
+	copy->entries = entries;
+	copy->nentries = (uint16_t)n;
+	return SNAP_OK;
+}
+
 int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
 {
 	if (snap->nregions == snap->regions_cap && grow_regions(snap) < 0)
 		return SNAP_ENOMEM;
 	snap_region copy = *r;
-	copy.path = arena_strndup(snap->arena, r->path, r->path_len);
+	copy.path = r->path_len ? arena_strndup(snap->arena, r->path, r->path_len) : "";
 	if (!copy.path)
 		return SNAP_ENOMEM;
-	if (r->vmflags && !(copy.vmflags = arena_strndup(snap->arena, r->vmflags,
-							 strlen(r->vmflags))))
+	if (r->vmflags && !(copy.vmflags = store_flags(snap, r->vmflags)))
 		return SNAP_ENOMEM;
-	snap_entry *entries = arena_alloc(snap->arena,
-					  r->nentries * sizeof(*entries) + 1);
-	if (!entries)
-		return SNAP_ENOMEM;
-	for (size_t i = 0; i < r->nentries; i++) {
-		entries[i] = r->entries[i];
-		if (r->entries[i].text &&
-		    !(entries[i].text = arena_strndup(snap->arena, r->entries[i].text,
-						      strlen(r->entries[i].text))))
-			return SNAP_ENOMEM;
+	uint32_t derived[256];
+	const uint32_t *layout = r->layout;
+	uint16_t nlayout = r->nlayout;
+	if (!layout) { /* every given entry was printed */
+		if (r->nentries > sizeof(derived) / sizeof(*derived))
+			return SNAP_EINVAL;
+		for (size_t i = 0; i < r->nentries; i++)
+			derived[i] = r->entries[i].field;
+		layout = derived;
+		nlayout = r->nentries;
 	}
-	copy.entries = entries;
+	if (!(copy.layout = store_layout(snap, layout, nlayout)))
+		return SNAP_ENOMEM;
+	copy.nlayout = nlayout;
+	if (store_entries(snap, r, &copy) < 0)
+		return SNAP_ENOMEM;
 	snap->regions[snap->nregions++] = copy;
 	return SNAP_OK;
+}
+
+const char *snap_entry_text(const snap_entry *e)
+{
+	return e->is_text ? e->text : NULL;
+}
+
+bool snap_region_printed(const snap_region *r, int field)
+{
+	for (size_t i = 0; i < r->nlayout; i++)
+		if ((int)r->layout[i] == field)
+			return true;
+	return false;
 }
 
 uint64_t snap_region_value(const snap_region *r, int field)
 {
 	for (size_t i = 0; i < r->nentries; i++)
-		if ((int)r->entries[i].field == field)
+		if ((int)r->entries[i].field == field && !r->entries[i].is_text)
 			return r->entries[i].value;
 	return 0;
 }

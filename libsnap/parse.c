@@ -177,22 +177,31 @@ static int flush_region(snap_parser *p)
 	p->in_region = false;
 	snap_region *r = &p->cur;
 	r->path = p->path.data ? p->path.data : "";
-	r->entries = p->entries;
-	r->nentries = p->nentries;
 	if (p->nentries > p->most_entries)
 		p->most_entries = p->nentries;
 	p->had_vmflags = r->vmflags != NULL;
 	p->nregions++;
 
-	if (p->norder < p->nentries) {
+	/* The printed order is the region's layout (and the next region's
+	 * guess); only non-zero counters and text lines are kept as entries. */
+	if (p->order_cap < p->nentries) {
 		uint32_t *grown = realloc(p->order, p->nentries * sizeof(*grown));
 		if (!grown)
 			return SNAP_ENOMEM;
 		p->order = grown;
+		p->order_cap = p->nentries;
 	}
-	for (size_t i = 0; i < p->nentries; i++)
+	size_t kept = 0;
+	for (size_t i = 0; i < p->nentries; i++) {
 		p->order[i] = p->entries[i].field;
+		if (p->entries[i].is_text || p->entries[i].value)
+			p->entries[kept++] = p->entries[i];
+	}
 	p->norder = p->nentries;
+	r->layout = p->order;
+	r->nlayout = (uint16_t)p->nentries;
+	r->entries = p->entries;
+	r->nentries = (uint16_t)kept;
 
 	int rc = p->fn ? p->fn(p->ctx, p->snap, r)
 		       : snap_snapshot_add_region(p->snap, r);
@@ -232,7 +241,10 @@ static int parse_header(snap_parser *p, const char *s, const char *end,
 	skip_spaces(&s, end);
 	if (gb_set(&p->path, s, (size_t)(end - s)) < 0)
 		return SNAP_ENOMEM;
-	r->path_len = p->path.len;
+	if (p->path.len > UINT32_MAX)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "mapping name too long");
+	r->path_len = (uint32_t)p->path.len;
 	p->nentries = 0;
 	p->flags.len = 0;
 	arena_reset(p->texts);
@@ -259,6 +271,8 @@ static int add_entry(snap_parser *p, int field, uint64_t value, const char *text
 {
 	if (field < 0)
 		return SNAP_ENOMEM;
+	if (p->nentries == UINT16_MAX)
+		return SNAP_EFORMAT;
 	if (p->nentries == p->entries_cap) {
 		size_t cap = p->entries_cap ? p->entries_cap * 2 : 32;
 		snap_entry *grown = realloc(p->entries, cap * sizeof(*grown));
@@ -267,7 +281,13 @@ static int add_entry(snap_parser *p, int field, uint64_t value, const char *text
 		p->entries = grown;
 		p->entries_cap = cap;
 	}
-	p->entries[p->nentries++] = (snap_entry){ (uint32_t)field, value, text };
+	snap_entry *e = &p->entries[p->nentries++];
+	e->field = (uint32_t)field;
+	e->is_text = text != NULL;
+	if (text)
+		e->text = text;
+	else
+		e->value = value;
 	return 0;
 }
 
@@ -366,6 +386,9 @@ static int parse_line(snap_parser *p, const char *s, const char *end,
 	int rc = parse_field(p, s, end, err);
 	if (rc == SNAP_ENOMEM)
 		return snap_error_set(err, rc, p->source, p->line, "out of memory");
+	if (rc == SNAP_EFORMAT && p->nentries == UINT16_MAX)
+		return snap_error_set(err, rc, p->source, p->line,
+				      "more than 65535 lines in one mapping");
 	return rc;
 }
 

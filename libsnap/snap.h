@@ -71,30 +71,42 @@ typedef struct snap_field {
 	enum snap_unit unit;
 } snap_field;
 
-/* One line of a region after its header, in the kernel's order. `text`
- * is set only for SNAP_UNIT_TEXT fields; `value` is kB for SNAP_UNIT_KB. */
+/* A stored line of a region: a non-zero counter (value, in kB for
+ * SNAP_UNIT_KB) or a text line (is_text; read it with snap_entry_text). */
 typedef struct snap_entry {
 	uint32_t field; /* index into snap_snapshot.fields */
-	uint64_t value;
-	const char *text;
+	uint32_t is_text;
+	union {
+		uint64_t value;
+		const char *text;
+	};
 } snap_entry;
+
+/* The text of a text line, NULL for a counter. */
+const char *snap_entry_text(const snap_entry *e);
 
 /* One VMA, everything the kernel printed for it. */
 typedef struct snap_region {
 	uint64_t start, end; /* [start, end) */
 	uint64_t offset;     /* file offset in bytes */
-	uint32_t dev_major, dev_minor;
 	uint64_t inode;
-	char perms[5]; /* "r-xp", NUL-terminated */
+	uint32_t dev_major, dev_minor;
 	/* The name column verbatim as printed ("" when anonymous): "\012" for
 	 * a newline stays those four characters, " (deleted)" is kept. */
 	const char *path;
-	size_t path_len;
-	const snap_entry *entries;
-	size_t nentries;
 	/* VmFlags tokens separated by single spaces, without the kernel's
 	 * trailing space; NULL when the kernel printed no VmFlags line. */
 	const char *vmflags;
+	/* Every line the kernel printed after the header (VmFlags aside), as
+	 * field indexes in its order. Regions that printed the same lines
+	 * share one array. */
+	const uint32_t *layout;
+	/* The lines worth storing, in the same order: counters that are not
+	 * zero and text lines. A printed counter missing here is 0. */
+	const snap_entry *entries;
+	uint32_t path_len;
+	uint16_t nlayout, nentries;
+	char perms[5]; /* "r-xp", NUL-terminated */
 } snap_region;
 
 /* A "Key: value" pair from /proc/PID/status, value trimmed. */
@@ -164,6 +176,9 @@ typedef struct snap_snapshot {
 	/* private */
 	snap_arena *arena;
 	size_t regions_cap, fields_cap;
+	const uint32_t *last_layout; /* shared by regions that print alike */
+	uint16_t last_nlayout;
+	const char *flag_cache[16];  /* VmFlags strings stored once */
 } snap_snapshot;
 
 /* An empty snapshot (no metadata, no regions). */
@@ -184,11 +199,14 @@ int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		      enum snap_unit unit);
 
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
- * region of snap. */
+ * region of snap. r->layout may be NULL: every entry then counts as a
+ * printed line (zero values are accepted and not stored). */
 int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r);
 
 /* The value of field index `field` in r, 0 when r did not print it. */
 uint64_t snap_region_value(const snap_region *r, int field);
+/* True when the kernel printed field index `field` for r. */
+bool snap_region_printed(const snap_region *r, int field);
 /* Same, by name; 0 when the field is unknown or absent. */
 uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 			 const char *name);

@@ -111,15 +111,15 @@ static void expect_same_regions(const snap_snapshot *kernel,
 		assert_true(a->offset == b->offset && a->inode == b->inode);
 		assert_string_equal(a->path, b->path);
 		assert_string_equal(a->vmflags, b->vmflags);
-		assert_int_equal(a->nentries, b->nentries);
-		for (size_t e = 0; e < a->nentries; e++) {
-			const char *name = kernel->fields[a->entries[e].field].name;
-			assert_string_equal(name, got->fields[b->entries[e].field].name);
-			if (!observer_dependent(name, a) &&
-			    a->entries[e].value != b->entries[e].value)
+		assert_int_equal(a->nlayout, b->nlayout);
+		for (size_t e = 0; e < a->nlayout; e++) {
+			const char *name = kernel->fields[a->layout[e]].name;
+			assert_string_equal(name, got->fields[b->layout[e]].name);
+			uint64_t want = snap_region_value(a, (int)a->layout[e]);
+			uint64_t have = snap_region_value(b, (int)b->layout[e]);
+			if (!observer_dependent(name, a) && want != have)
 				fail_msg("region %zu %s: kernel %llu, mapsnap %llu", i, name,
-					 (unsigned long long)a->entries[e].value,
-					 (unsigned long long)b->entries[e].value);
+					 (unsigned long long)want, (unsigned long long)have);
 		}
 	}
 }

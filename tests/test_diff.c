@@ -110,7 +110,7 @@ static void add_anon(snap_snapshot *out, uint64_t start, uint64_t kb,
 	for (int k = 0; k < 4; k++) {
 		int f = snap_field_intern(out, names[k], strlen(names[k]), SNAP_UNIT_KB);
 		assert_true(f >= 0);
-		entries[k] = (snap_entry){ (uint32_t)f, values[k], NULL };
+		entries[k] = (snap_entry){ .field = (uint32_t)f, .value = values[k] };
 	}
 	snap_region r = { .start = start, .end = start + kb * 1024, .path = "",
 			  .entries = entries, .nentries = 4 };

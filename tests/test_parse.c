@@ -214,7 +214,13 @@ static void test_old_and_vendor_kernels(void **state)
 	assert_non_null(named);
 	const snap_entry *last = &named->entries[named->nentries - 1];
 	assert_int_equal(last->field, name);
-	assert_string_equal(last->text, "my cache");
+	assert_string_equal(snap_entry_text(last), "my cache");
+	assert_int_equal(named->layout[named->nlayout - 1], name);
+	/* Zero counters are printed lines, but not stored entries. */
+	assert_true(snap_region_printed(named, wb));
+	assert_int_equal(snap_region_value(named, wb), 0);
+	for (size_t i = 0; i < named->nentries; i++)
+		assert_true(named->entries[i].is_text || named->entries[i].value != 0);
 	snap_snapshot_free(vendor);
 }
 
