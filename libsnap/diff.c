@@ -1230,29 +1230,41 @@ static int finish_changes(struct builder *b)
 {
 	snap_diff *d = b->d;
 	bool *dup_image = calloc(b->id[NEW]->nimages + 1, sizeof(*dup_image));
-	d->changes = arena_alloc(d->arena, (b->entries.n + 1) * sizeof(snap_change));
-	if (!dup_image || !d->changes) {
-		free(dup_image);
-		return SNAP_ENOMEM;
-	}
-	for (size_t i = 0; i < b->id[NEW]->nimages; i++)
+	/* Most pending matches are unchanged regions: only the changes kept
+	 * are stored, so memory follows the report, not the process size. */
+	struct vec kept = { .elem = sizeof(snap_change) };
+	int rc = dup_image ? SNAP_OK : SNAP_ENOMEM;
+	for (size_t i = 0; rc == SNAP_OK && i < b->id[NEW]->nimages; i++)
 		dup_image[i] = is_dup_image(b->id[NEW], (int)i);
-	for (size_t e = 0; e < b->entries.n; e++) {
+	for (size_t e = 0; rc == SNAP_OK && e < b->entries.n; e++) {
 		const struct pending *p = entry(b, e);
 		if (p->dead)
 			continue;
-		snap_change *c = &d->changes[d->nchanges];
-		finish_change(b, p, c);
-		int keep = classify_change(b, c, dup_image);
-		if (c->image && c->kind == SNAP_KIND_LIB &&
-		    (c->type == SNAP_CHANGE_NEW || c->type == SNAP_CHANGE_DUPLICATED))
+		snap_change c;
+		finish_change(b, p, &c);
+		int keep = classify_change(b, &c, dup_image);
+		if (c.image && c.kind == SNAP_KIND_LIB &&
+		    (c.type == SNAP_CHANGE_NEW || c.type == SNAP_CHANGE_DUPLICATED))
 			d->new_libs++;
-		if (keep > 0)
-			d->nchanges++;
-		else if (keep == 0)
+		if (keep > 0) {
+			snap_change *slot = vec_push(&kept);
+			if (slot)
+				*slot = c;
+			else
+				rc = SNAP_ENOMEM;
+		} else if (keep == 0) {
 			d->hidden++;
+		}
 	}
 	free(dup_image);
+	d->changes = rc == SNAP_OK
+		? arena_alloc(d->arena, (kept.n + 1) * sizeof(snap_change)) : NULL;
+	if (d->changes && kept.n)
+		memcpy(d->changes, kept.data, kept.n * sizeof(snap_change));
+	d->nchanges = d->changes ? kept.n : 0;
+	free(kept.data);
+	if (!d->changes)
+		return SNAP_ENOMEM;
 	qsort_r(d->changes, d->nchanges, sizeof(*d->changes), metric_order, &d->opts);
 	return SNAP_OK;
 }
