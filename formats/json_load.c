@@ -153,6 +153,27 @@ static int load_status(struct loader *ld, json_t *status)
 	return 0;
 }
 
+static int load_thread_sps(struct loader *ld, json_t *list)
+{
+	snap_process *p = &ld->snap->process;
+	if (!list)
+		return 0;
+	if (!json_is_array(list))
+		return bad(ld, "\"%s\" is not an array", "thread_sp");
+	size_t n = json_array_size(list);
+	uint64_t *sps = snap_snapshot_alloc(ld->snap, (n + 1) * sizeof(*sps));
+	if (!sps)
+		return SNAP_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		json_t *v = json_array_get(list, i);
+		if (!json_is_string(v) || !parse_hex_text(json_string_value(v), &sps[i]))
+			return bad(ld, "\"%s\" holds something not hex", "thread_sp");
+	}
+	p->thread_sp = sps;
+	p->nthread_sp = n;
+	return 0;
+}
+
 static int load_process(struct loader *ld, json_t *proc)
 {
 	snap_process *p = &ld->snap->process;
@@ -185,6 +206,8 @@ static int load_process(struct loader *ld, json_t *proc)
 	if ((rc = get_opt_string(ld, proc, "comm", &p->comm)) < 0 ||
 	    (rc = get_opt_string(ld, proc, "exe", &p->exe)) < 0 ||
 	    (rc = load_cmdline(ld, json_object_get(proc, "cmdline"))) < 0)
+		return rc;
+	if ((rc = load_thread_sps(ld, json_object_get(proc, "thread_sp"))) < 0)
 		return rc;
 	return load_status(ld, json_object_get(proc, "status"));
 }

@@ -305,6 +305,17 @@ static int put_process(fmt_json_writer *w, const snap_process *p)
 	}
 	if (p->threads >= 0)
 		rc |= put_key_u64(w, "threads", (uint64_t)p->threads);
+	if (p->thread_sp) {
+		if (line_reserve(w, 20 + p->nthread_sp * 20) < 0)
+			return -1;
+		put_str(w, ",\"thread_sp\":[");
+		for (size_t i = 0; i < p->nthread_sp; i++) {
+			put_str(w, i ? ",\"" : "\"");
+			put_hex(w, p->thread_sp[i], 1);
+			put_str(w, "\"");
+		}
+		put_str(w, "]");
+	}
 	if (p->nstatus)
 		rc |= put_status(w, p);
 	if (line_reserve(w, 1) < 0)

@@ -184,6 +184,62 @@ static void read_exe(snap_snapshot *snap, const snap_capture_opts *opts,
 		: snap_snapshot_strndup(snap, target, (size_t)n);
 }
 
+/* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
+ * outside one, "running" on a CPU (no stack pointer to read). */
+static bool syscall_sp(const char *text, uint64_t *sp)
+{
+	char *end;
+	long nr = strtol(text, &end, 10);
+	if (end == text)
+		return false;
+	int skip = nr == -1 ? 0 : 6;
+	const char *s = end;
+	for (int i = 0; i <= skip; i++) {
+		while (*s == ' ')
+			s++;
+		if (i == skip)
+			break;
+		while (*s && *s != ' ')
+			s++;
+	}
+	if (strncmp(s, "0x", 2) != 0)
+		return false;
+	*sp = strtoull(s + 2, &end, 16);
+	return end != s + 2;
+}
+
+static int read_thread_sps(snap_snapshot *snap, const snap_capture_opts *opts,
+			   long pid)
+{
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s/%ld/task", procfs_root(opts), pid);
+	DIR *dir = opendir(path);
+	if (!dir)
+		return 0; /* not fatal: the kinds fall back to guard pages */
+	size_t cap = snap->process.threads > 0 ? (size_t)snap->process.threads + 8 : 64;
+	uint64_t *sps = snap_snapshot_alloc(snap, cap * sizeof(*sps));
+	struct dirent *de;
+	size_t n = 0;
+	while (sps && (de = readdir(dir)) && n < cap) {
+		long tid = strtol(de->d_name, NULL, 10);
+		if (tid <= 0 || tid == pid)
+			continue;
+		char name[64], *text;
+		snprintf(name, sizeof(name), "task/%ld/syscall", tid);
+		if (read_proc(opts, pid, name, &text, NULL) < 0)
+			continue;
+		if (syscall_sp(text, &sps[n]))
+			n++;
+		free(text);
+	}
+	closedir(dir);
+	if (!sps)
+		return SNAP_ENOMEM;
+	snap->process.thread_sp = sps;
+	snap->process.nthread_sp = n;
+	return 0;
+}
+
 int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		      const snap_capture_opts *opts, snap_error *err)
 {
@@ -225,6 +281,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 	if (rc < 0)
 		return proc_error(err, rc, pid, "status");
 	read_exe(snap, opts, pid);
+	if ((rc = read_thread_sps(snap, opts, pid)) < 0)
+		return proc_error(err, rc, pid, "task");
 	/* Opening smaps is where the kernel checks ptrace access: find out
 	 * now, before a caller starts writing a snapshot it cannot finish. */
 	char path[PATH_MAX];

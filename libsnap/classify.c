@@ -140,6 +140,20 @@ static bool is_thread_stack(const snap_region *r, const snap_region *prev)
 	       prev->end - prev->start <= GUARD_MAX;
 }
 
+/* A thread's stack pointer is inside it: the surest sign of a thread
+ * stack, with or without a guard page below. */
+static bool holds_thread_sp(const snap_snapshot *snap, const snap_region *r)
+{
+	if (r->perms[0] != 'r' || r->perms[1] != 'w')
+		return false;
+	for (size_t i = 0; i < snap->process.nthread_sp; i++) {
+		uint64_t sp = snap->process.thread_sp[i];
+		if (sp >= r->start && sp < r->end)
+			return true;
+	}
+	return false;
+}
+
 void snap_classify(const snap_snapshot *snap, enum snap_kind *kinds)
 {
 	const char *exe = exe_path(snap);
@@ -156,7 +170,7 @@ void snap_classify(const snap_snapshot *snap, enum snap_kind *kinds)
 			kinds[i] = SNAP_KIND_ARENA; /* the reserved tail */
 		} else if (is_arena_start(r, next)) {
 			kinds[i] = SNAP_KIND_ARENA;
-		} else if (is_thread_stack(r, prev)) {
+		} else if (is_thread_stack(r, prev) || holds_thread_sp(snap, r)) {
 			kinds[i] = SNAP_KIND_THREAD_STACK;
 		} else if (strcmp(r->perms, "---p") == 0) {
 			kinds[i] = SNAP_KIND_GUARD;

@@ -146,6 +146,11 @@ typedef struct snap_process {
 	long threads;
 	const snap_kv *status;
 	size_t nstatus;
+	/* The stack pointer of every thread but the main one, from
+	 * /proc/PID/task/TID/syscall (threads running on a CPU at that moment
+	 * have none): the region holding one is a thread stack. */
+	const uint64_t *thread_sp;
+	size_t nthread_sp;
 } snap_process;
 
 typedef struct snap_arena snap_arena; /* private string/array allocator */

@@ -453,6 +453,48 @@ static void test_target_exits_during_capture(void **state)
 	}
 }
 
+/* Each thread's stack pointer is captured, survives the JSON, and marks
+ * the region that holds it as a thread stack. */
+static void test_thread_stack_pointers(void **state)
+{
+	(void)state;
+	helper_proc demo;
+	char *argv[] = { (char *)helper_path("demo"), NULL };
+	char reply[64];
+	assert_int_equal(helper_start(&demo, argv), 0);
+	assert_int_equal(helper_command(&demo, "threads", reply, sizeof(reply)), 0);
+	assert_string_equal(reply, "ok");
+	usleep(100000); /* let both threads reach pause() */
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	assert_int_equal(snap_capture(&snap, demo.pid, NULL, &err), 0);
+	assert_int_equal(snap->process.nthread_sp, 2);
+	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
+	snap_classify(snap, kinds);
+	for (size_t t = 0; t < 2; t++) {
+		uint64_t sp = snap->process.thread_sp[t];
+		size_t holder = snap->nregions;
+		for (size_t i = 0; i < snap->nregions; i++)
+			if (sp >= snap->regions[i].start && sp < snap->regions[i].end)
+				holder = i;
+		assert_true(holder < snap->nregions);
+		assert_int_equal(kinds[holder], SNAP_KIND_THREAD_STACK);
+	}
+	char *buf = NULL;
+	size_t len;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(fmt_json_write(f, snap), 0);
+	fclose(f);
+	snap_snapshot *back = load_json_text(buf, len);
+	assert_int_equal(back->process.nthread_sp, 2);
+	assert_true(back->process.thread_sp[1] == snap->process.thread_sp[1]);
+	snap_snapshot_free(back);
+	free(buf);
+	free(kinds);
+	snap_snapshot_free(snap);
+	helper_stop(&demo);
+}
+
 static void test_usage(void **state)
 {
 	(void)state;
@@ -613,6 +655,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_permission_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_outputs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_target_exits_during_capture, setup, teardown),
+		cmocka_unit_test(test_thread_stack_pointers),
 		cmocka_unit_test(test_usage),
 		cmocka_unit_test_setup_teardown(test_convert_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_inputs, setup, teardown),

@@ -390,6 +390,16 @@ static void test_classify_neighbours(void **state)
 	assert_int_equal(kinds[5], SNAP_KIND_ANON); /* not adjacent to the guard */
 	assert_int_equal(kinds[6], SNAP_KIND_ARENA); /* a fully grown heap */
 	assert_int_equal(kinds[7], SNAP_KIND_ANON);  /* aligned by chance */
+	/* A stack without a guard page (a custom thread stack) is known by
+	 * the thread's stack pointer inside it. */
+	uint64_t sp = 0x7f0030001234ull;
+	snap->process.thread_sp = &sp;
+	snap->process.nthread_sp = 1;
+	snap_classify(snap, kinds);
+	assert_int_equal(kinds[7], SNAP_KIND_THREAD_STACK);
+	assert_int_equal(kinds[5], SNAP_KIND_ANON);
+	snap->process.thread_sp = NULL;
+	snap->process.nthread_sp = 0;
 	snap_snapshot_free(snap);
 }
 
