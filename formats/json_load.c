@@ -28,26 +28,6 @@ static int bad(struct loader *ld, const char *fmt, const char *what)
 	return snap_error_set(ld->err, SNAP_EFORMAT, ld->source, 0, "%s", msg);
 }
 
-static bool parse_hex_text(const char *s, uint64_t *out)
-{
-	uint64_t v = 0;
-	size_t n = 0;
-	for (; s[n]; n++) {
-		int c = s[n], d;
-		if (c >= '0' && c <= '9')
-			d = c - '0';
-		else if (c >= 'a' && c <= 'f')
-			d = c - 'a' + 10;
-		else
-			return false;
-		if (n >= 16)
-			return false;
-		v = v << 4 | (uint64_t)d;
-	}
-	*out = v;
-	return n > 0;
-}
-
 static int get_count(struct loader *ld, json_t *v, const char *key, uint64_t *out)
 {
 	if (!json_is_integer(v))
@@ -166,7 +146,7 @@ static int load_thread_sps(struct loader *ld, json_t *list)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		json_t *v = json_array_get(list, i);
-		if (!json_is_string(v) || !parse_hex_text(json_string_value(v), &sps[i]))
+		if (!json_is_string(v) || !jscan_hex(json_string_value(v), &sps[i]))
 			return bad(ld, "\"%s\" holds something not hex", "thread_sp");
 	}
 	p->thread_sp = sps;
@@ -314,7 +294,7 @@ static int load_checksum(struct loader *ld, json_t *doc)
 		return 0;
 	const char *s = json_is_string(v) ? json_string_value(v) : "";
 	if (strncmp(s, "xxh3-64:", 8) != 0 ||
-	    !parse_hex_text(s + 8, &ld->snap->stored_checksum))
+	    !jscan_hex(s + 8, &ld->snap->stored_checksum))
 		return bad(ld, "%s", "\"checksum\" is not \"xxh3-64:<hex>\"");
 	ld->snap->has_stored_checksum = true;
 	return 0;

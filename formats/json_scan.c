@@ -516,7 +516,7 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 	return set_counter(rr, p, id, keycopy);
 }
 
-static bool parse_hex_text(const char *s, uint64_t *out)
+bool jscan_hex(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
 	size_t n = 0;
@@ -541,7 +541,7 @@ static int hex_member(struct region_reader *rr, const struct sval *v,
 {
 	if (!v->set)
 		return rbad(rr, "\"%s\" is missing or not a string", key);
-	if (!parse_hex_text(sv(rr, v), out))
+	if (!jscan_hex(sv(rr, v), out))
 		return rbad(rr, "\"%s\" is not lowercase hex of at most 16 digits", key);
 	return 0;
 }
@@ -556,7 +556,7 @@ static int dev_member(struct region_reader *rr, const struct sval *v, snap_regio
 		return rbad(rr, "\"%s\" is not MAJOR:MINOR hex", "dev");
 	memcpy(major, s, (size_t)(colon - s));
 	major[colon - s] = '\0';
-	if (!parse_hex_text(major, &ma) || !parse_hex_text(colon + 1, &mi) ||
+	if (!jscan_hex(major, &ma) || !jscan_hex(colon + 1, &mi) ||
 	    ma > UINT32_MAX || mi > UINT32_MAX)
 		return rbad(rr, "\"%s\" is not MAJOR:MINOR hex", "dev");
 	r->dev_major = (uint32_t)ma;
@@ -581,7 +581,7 @@ static int path_members(struct region_reader *rr, const struct sval *fixed,
 	for (size_t i = 0; i < n; i += 2) {
 		char pair[3] = { h[i], h[i + 1], 0 };
 		uint64_t b;
-		if (!parse_hex_text(pair, &b))
+		if (!jscan_hex(pair, &b))
 			return rbad(rr, "\"%s\" is not an even run of hex digits", "path_hex");
 		h[i / 2] = (char)b;
 	}

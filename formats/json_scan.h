@@ -4,7 +4,9 @@
 #ifndef MAPSNAP_JSON_SCAN_H
 #define MAPSNAP_JSON_SCAN_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "snap.h"
 
@@ -21,6 +23,8 @@ const char *jscan_ws(const char *p, const char *end);
 /* Validates one JSON value at p and returns its end, or NULL (js->error
  * set). Strings are checked for escapes, control bytes and UTF-8. */
 const char *jscan_value(struct jscan *js, const char *p, int depth);
+/* Lowercase hex of 1 to 16 digits (the snapshot's address form). */
+bool jscan_hex(const char *s, uint64_t *out);
 /* The 1-based line of a position. */
 long jscan_line(const struct jscan *js, const char *at);
 

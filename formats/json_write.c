@@ -49,37 +49,14 @@ static void put_str(fmt_json_writer *w, const char *s)
 	put_raw(w, s, strlen(s));
 }
 
-static size_t u64_digits(char *out, uint64_t v)
-{
-	char tmp[24];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
 static void put_u64(fmt_json_writer *w, uint64_t v)
 {
-	w->line_len += u64_digits(w->line + w->line_len, v);
+	w->line_len += snap_format_dec(w->line + w->line_len, v);
 }
 
 static void put_hex(fmt_json_writer *w, uint64_t v, int min_digits)
 {
-	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
-	do {
-		tmp[n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < min_digits)
-		tmp[n++] = '0';
-	while (n)
-		w->line[w->line_len++] = tmp[--n];
+	w->line_len += snap_format_hex(w->line + w->line_len, v, (size_t)min_digits);
 }
 
 /* ---- UTF-8 and escaping ---- */

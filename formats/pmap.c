@@ -100,19 +100,6 @@ static char *put_right(char *p, const char *s, size_t n, size_t width)
 /* ---- numbers ------------------------------------------------------------- */
 
 
-static size_t dec_text(char *dst, uint64_t v)
-{
-	char tmp[NUM_MAX];
-	size_t n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		dst[i] = tmp[n - 1 - i];
-	return n;
-}
-
 /* "%*lu" into p; returns the end. Digits go straight to their place from
  * the right; a number wider than the column takes the general way. */
 static char *put_right_dec(char *p, uint64_t v, size_t width)
@@ -122,7 +109,7 @@ static char *put_right_dec(char *p, uint64_t v, size_t width)
 	do {
 		if (q == p) {
 			char text[NUM_MAX];
-			return put_right(p, text, dec_text(text, v), width);
+			return put_right(p, text, snap_format_dec(text, v), width);
 		}
 		*--q = (char)('0' + rest % 10);
 		rest /= 10;
@@ -130,23 +117,6 @@ static char *put_right_dec(char *p, uint64_t v, size_t width)
 	while (q > p)
 		*--q = ' ';
 	return p + width;
-}
-
-/* Lower-case hex, zero-padded to at least min_digits ("%0*lx"). */
-static size_t hex_text(char *dst, uint64_t v, size_t min_digits)
-{
-	static const char digits[] = "0123456789abcdef";
-	char tmp[NUM_MAX];
-	size_t n = 0;
-	do {
-		tmp[n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n < min_digits)
-		tmp[n++] = '0';
-	for (size_t i = 0; i < n; i++)
-		dst[i] = tmp[n - 1 - i];
-	return n;
 }
 
 /* kB as "512K", "1.3M", "20G": one decimal below 10 of a unit. */
@@ -162,11 +132,11 @@ static size_t human_text(char *dst, uint64_t kb)
 	size_t n;
 	uint64_t tenths = (kb * 10 + scale / 2) / scale;
 	if (unit > 0 && tenths < 100) {
-		n = dec_text(dst, tenths / 10);
+		n = snap_format_dec(dst, tenths / 10);
 		dst[n++] = '.';
 		dst[n++] = (char)('0' + tenths % 10);
 	} else {
-		n = dec_text(dst, (kb + scale / 2) / scale);
+		n = snap_format_dec(dst, (kb + scale / 2) / scale);
 	}
 	dst[n++] = units[unit];
 	return n;
@@ -178,7 +148,7 @@ static size_t kb_text(char *dst, uint64_t kb, bool human, bool k_suffix)
 {
 	if (human)
 		return human_text(dst, kb);
-	size_t n = dec_text(dst, kb);
+	size_t n = snap_format_dec(dst, kb);
 	if (k_suffix)
 		dst[n++] = 'K';
 	return n;
@@ -187,13 +157,13 @@ static size_t kb_text(char *dst, uint64_t kb, bool human, bool k_suffix)
 static void out_dec(struct out *o, uint64_t v)
 {
 	char t[NUM_MAX];
-	out_put(o, t, dec_text(t, v));
+	out_put(o, t, snap_format_dec(t, v));
 }
 
 static void out_hex16(struct out *o, uint64_t v)
 {
 	char t[NUM_MAX];
-	out_put(o, t, hex_text(t, v, 16));
+	out_put(o, t, snap_format_hex(t, v, 16));
 }
 
 static void out_kb(struct out *o, uint64_t kb, bool human, size_t width,
@@ -333,7 +303,7 @@ static void put_simple_name(struct out *o, const snap_snapshot *snap,
 	char t[NUM_MAX];
 	if (is_sysv_shm(r)) {
 		out_str(o, "  [ shmid=0x");
-		out_put(o, t, hex_text(t, r->inode, 1));
+		out_put(o, t, snap_format_hex(t, r->inode, 1));
 		out_str(o, " ]");
 		return;
 	}
@@ -425,9 +395,9 @@ static void write_device(struct view *v)
 		out_hex16(o, r->offset);
 		out_char(o, ' ');
 		/* pmap re-prints the device from its parsed numbers: "%03x:%05x" */
-		out_put(o, t, hex_text(t, r->dev_major, 3));
+		out_put(o, t, snap_format_hex(t, r->dev_major, 3));
 		out_char(o, ':');
-		out_put(o, t, hex_text(t, r->dev_minor, 5));
+		out_put(o, t, snap_format_hex(t, r->dev_minor, 5));
 		out_char(o, ' ');
 		put_simple_name(o, v->snap, r, opts->show_path);
 		out_char(o, '\n');
@@ -649,7 +619,7 @@ static size_t xvalue_text(char *dst, const struct xtable *t, size_t c)
 		return 1;
 	}
 	return t->cols[c].kb ? kb_text(dst, t->values[c], t->human, false)
-			     : dec_text(dst, t->values[c]);
+			     : snap_format_dec(dst, t->values[c]);
 }
 
 static size_t max_size(size_t a, size_t b)
@@ -703,7 +673,7 @@ static void xtable_header_widths(struct xtable *t)
 	for (size_t c = 0; c < t->ncols; c++) {
 		struct xcol *col = &t->cols[c];
 		size_t total_len = col->kb ? kb_text(text, col->total, t->human, false)
-					   : dec_text(text, col->total);
+					   : snap_format_dec(text, col->total);
 		col->width = max_size(max_size(col->name_len, total_len), col->value_width);
 	}
 }
@@ -770,18 +740,18 @@ static void put_x_header(struct out *o, const struct xtable *t,
 static char *put_x_fixed(char *p, const struct xtable *t, const snap_region *r)
 {
 	char text[NUM_MAX];
-	p = put_right(p, text, hex_text(text, r->start, 8), t->w_addr);
+	p = put_right(p, text, snap_format_hex(text, r->start, 8), t->w_addr);
 	*p++ = ' ';
 	p = put_right(p, r->perms, strlen(r->perms), t->w_perm);
 	*p++ = ' ';
-	p = put_right(p, text, hex_text(text, r->offset, 8), t->w_off);
+	p = put_right(p, text, snap_format_hex(text, r->offset, 8), t->w_off);
 	*p++ = ' ';
-	size_t n = hex_text(text, r->dev_major, 2);
+	size_t n = snap_format_hex(text, r->dev_major, 2);
 	text[n++] = ':';
-	n += hex_text(text + n, r->dev_minor, 2);
+	n += snap_format_hex(text + n, r->dev_minor, 2);
 	p = put_right(p, text, n, t->w_dev);
 	*p++ = ' ';
-	return put_right(p, text, dec_text(text, r->inode), t->w_inode);
+	return put_right(p, text, snap_format_dec(text, r->inode), t->w_inode);
 }
 
 /* Pass 2: one row. -X names are raw (no '?' escaping), never "[ anon ]". */
@@ -828,7 +798,7 @@ static void put_x_footer(struct out *o, const struct xtable *t)
 	for (size_t c = 0; c < t->ncols; c++) {
 		const struct xcol *col = &t->cols[c];
 		size_t n = col->kb ? kb_text(text, col->total, t->human, false)
-				   : dec_text(text, col->total);
+				   : snap_format_dec(text, col->total);
 		out_right(o, text, n, col->width);
 		out_char(o, ' ');
 	}

@@ -37,29 +37,12 @@ static void add(snap_hasher *h, const void *data, size_t len)
 
 static char *put_dec(char *out, uint64_t v)
 {
-	char tmp[24];
-	int n = 0;
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*out++ = tmp[--n];
-	return out;
+	return out + snap_format_dec(out, v);
 }
 
 static char *put_hex(char *out, uint64_t v)
 {
-	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	int n = 0;
-	do {
-		tmp[n++] = digits[v & 15];
-		v >>= 4;
-	} while (v);
-	while (n)
-		*out++ = tmp[--n];
-	return out;
+	return out + snap_format_hex(out, v, 1);
 }
 
 /* The canonical encoding of formats/README.md: a header line

@@ -308,6 +308,12 @@ void snap_utc_now(char *buf, size_t size);
 
 /* ---- utilities shared by the front ends -------------------------------- */
 
+/* v in decimal / lowercase hex zero-padded to min_digits (at most 32),
+ * without a NUL; returns the number of bytes written (at most 32). The
+ * fast paths of every writer use them instead of printf. */
+size_t snap_format_dec(char *out, uint64_t v);
+size_t snap_format_hex(char *out, uint64_t v, size_t min_digits);
+
 /* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
  * bytes; a leading '+' or '-' is accepted when allow_sign. */
 int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);

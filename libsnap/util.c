@@ -102,3 +102,32 @@ int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes)
 	*bytes = sign * (int64_t)(total + 0.5);
 	return SNAP_OK;
 }
+
+size_t snap_format_dec(char *out, uint64_t v)
+{
+	char tmp[24];
+	size_t n = 0;
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+size_t snap_format_hex(char *out, uint64_t v, size_t min_digits)
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[32];
+	size_t n = 0;
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n < min_digits && n < sizeof(tmp))
+		tmp[n++] = '0';
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
