@@ -39,8 +39,6 @@ bool fmt_checksum_mismatch(const snap_snapshot *snap);
 
 /* JSON string escaping (valid UTF-8 out, whatever bytes come in). */
 void fmt_json_put_string(FILE *f, const char *s, size_t len);
-/* True when s[0..len) is valid UTF-8. */
-bool fmt_utf8_valid(const char *s, size_t len);
 
 /* ---- smaps text ---------------------------------------------------------- */
 

@@ -205,12 +205,16 @@ static int load_field_list(struct loader *ld, json_t *list, const char *key,
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < *n; i++) {
 		json_t *name = json_array_get(list, i);
-		if (!json_is_string(name) || json_string_length(name) == 0)
+		if (!json_is_string(name) ||
+		    !snap_field_name_valid(json_string_value(name), json_string_length(name)))
 			return bad(ld, "\"%s\" holds something not a field name", key);
 		int id = snap_field_intern(ld->snap, json_string_value(name),
 					   json_string_length(name), SNAP_UNIT_KB);
 		if (id < 0)
 			return SNAP_ENOMEM;
+		for (size_t j = 0; j < i; j++)
+			if ((*ids)[j] == (uint32_t)id)
+				return bad(ld, "\"%s\" names a field twice", key);
 		(*ids)[i] = (uint32_t)id;
 	}
 	return 0;
@@ -228,7 +232,8 @@ static int mark_units(struct loader *ld, json_t *list, const char *key,
 	if (!json_is_array(list))
 		return bad(ld, "\"%s\" is not an array", key);
 	json_array_foreach(list, i, name) {
-		if (!json_is_string(name) || json_string_length(name) == 0)
+		if (!json_is_string(name) ||
+		    !snap_field_name_valid(json_string_value(name), json_string_length(name)))
 			return bad(ld, "\"%s\" holds something not a field name", key);
 		int id = snap_field_intern(ld->snap, json_string_value(name),
 					   json_string_length(name), unit);

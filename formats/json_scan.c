@@ -79,9 +79,8 @@ static const char *scan_string(struct jscan *js, const char *p)
 			p++;
 			continue;
 		}
-		size_t n = fmt_utf8_valid(p, 2) ? 2 : fmt_utf8_valid(p, 3) ? 3
-			 : fmt_utf8_valid(p, 4) ? 4 : 0;
-		if (!n || p + n > end)
+		size_t n = snap_utf8_seq((const unsigned char *)p, (size_t)(end - p));
+		if (!n)
 			return fail(js, p, "invalid UTF-8 in a string");
 		p += n;
 	}
@@ -386,8 +385,12 @@ static int read_layout_list(struct region_reader *rr, const char **p,
 {
 	const char *s = ws(rr, *p + 1);
 	size_t count = 0, cap = 1;
-	for (const char *c = s; *c != ']'; c++) /* names hold no ',' unescaped */
+	for (const char *c = s; *c != ']'; c++) {
+		if (*c == '"') /* skip the string: names may hold ',' or ']' */
+			for (c++; *c != '"'; c += *c == '\\' ? 2 : 1)
+				;
 		cap += *c == ',';
+	}
 	uint32_t *list = snap_snapshot_alloc(rr->snap, cap * sizeof(*list));
 	if (!list)
 		return SNAP_ENOMEM;
@@ -398,11 +401,14 @@ static int read_layout_list(struct region_reader *rr, const char **p,
 		int rc = read_string(rr, &s, &name);
 		if (rc < 0)
 			return rc;
-		if (name.len == 0 || count == cap)
+		if (!snap_field_name_valid(sv(rr, &name), name.len) || count == cap)
 			return rbad(rr, "\"%s\" holds something not a field name", "fields");
 		int id = snap_field_intern(rr->snap, sv(rr, &name), name.len, SNAP_UNIT_KB);
 		if (id < 0)
 			return SNAP_ENOMEM;
+		for (size_t i = 0; i < count; i++)
+			if (list[i] == (uint32_t)id)
+				return rbad(rr, "\"%s\" names a field twice", "fields");
 		list[count++] = (uint32_t)id;
 		s = ws(rr, s);
 		if (*s == ',')
@@ -490,6 +496,8 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 	}
 	/* Counters: the kernel's order makes the next layout field the
 	 * likely one, found without a search. */
+	if (!snap_field_name_valid(name, key.len))
+		return rbad(rr, "\"%s\" is not a field name", name);
 	int id = -1;
 	bool listed = false;
 	size_t from = *pos;
@@ -599,8 +607,14 @@ static int header_members(struct region_reader *rr, const struct sval *fixed,
 	    (rc = hex_member(rr, &fixed[F_END], "end", &r->end)) < 0 ||
 	    (rc = hex_member(rr, &fixed[F_OFFSET], "offset", &r->offset)) < 0)
 		return rc;
-	if (!fixed[F_PERMS].set || fixed[F_PERMS].len != 4)
-		return rbad(rr, "\"%s\" is not four characters", "perms");
+	const char *perms = fixed[F_PERMS].set ? sv(rr, &fixed[F_PERMS]) : "";
+	if (fixed[F_PERMS].len != 4 || !strchr("r-", perms[0]) || !strchr("w-", perms[1]) ||
+	    !strchr("x-", perms[2]) || !strchr("ps", perms[3]))
+		return rbad(rr, "\"%s\" is not like r-xp", "perms");
+	if (fixed[F_VMFLAGS].set)
+		for (const char *c = sv(rr, &fixed[F_VMFLAGS]); *c; c++)
+			if ((*c < 0x21 || *c > 0x7e) && *c != ' ')
+				return rbad(rr, "\"%s\" is not ASCII flag names", "VmFlags");
 	memcpy(r->perms, sv(rr, &fixed[F_PERMS]), 5);
 	if ((rc = dev_member(rr, &fixed[F_DEV], r)) < 0)
 		return rc;
@@ -656,7 +670,8 @@ static int build_entries(struct region_reader *rr, const uint32_t *layout,
 	if (!rr->nextra) {
 		r->layout = layout;
 	} else { /* lines beyond the layout: a layout of its own */
-		memcpy(rr->all_fields, layout, nlayout * sizeof(*layout));
+		if (nlayout)
+			memcpy(rr->all_fields, layout, nlayout * sizeof(*layout));
 		memcpy(rr->all_fields + nlayout, rr->extra, rr->nextra * sizeof(*layout));
 		r->layout = rr->all_fields;
 	}

@@ -61,51 +61,6 @@ static void put_hex(fmt_json_writer *w, uint64_t v, int min_digits)
 
 /* ---- UTF-8 and escaping ---- */
 
-/* Length of the valid UTF-8 sequence at s, or 0 when invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	unsigned cp = c & (0x3f >> (n - 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-bool fmt_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (!n)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* Worst case per input byte: "\ufffd" (6) or "\u001f" (6). */
 static int put_json_string(fmt_json_writer *w, const char *s, size_t len)
 {
@@ -140,7 +95,7 @@ static int put_json_string(fmt_json_writer *w, const char *s, size_t len)
 			}
 			i++;
 		} else {
-			size_t n = utf8_seq(p + i, len - i);
+			size_t n = snap_utf8_seq(p + i, len - i);
 			if (n) {
 				memcpy(out, p + i, n);
 				out += n;
@@ -165,23 +120,44 @@ void fmt_json_put_string(FILE *f, const char *s, size_t len)
 	free(w.line);
 }
 
+static bool plain_key(const char *key)
+{
+	for (const unsigned char *k = (const unsigned char *)key; *k; k++)
+		if (*k < 0x20 || *k >= 0x80 || *k == '"' || *k == '\\')
+			return false;
+	return true;
+}
+
+/* ,"key": with the key escaped when it needs it (field names never do;
+ * status and rollup keys from a hand-edited file might). */
+static int put_key(fmt_json_writer *w, const char *key, size_t extra)
+{
+	size_t len = strlen(key);
+	if (line_reserve(w, len + 4 + extra) < 0)
+		return -1;
+	put_str(w, ",");
+	if (plain_key(key)) {
+		put_str(w, "\"");
+		put_raw(w, key, len);
+		put_str(w, "\"");
+	} else if (put_json_string(w, key, len) < 0 || line_reserve(w, 1 + extra) < 0) {
+		return -1;
+	}
+	put_str(w, ":");
+	return 0;
+}
+
 static int put_key_string(fmt_json_writer *w, const char *key, const char *value)
 {
-	if (line_reserve(w, strlen(key) + 4) < 0)
+	if (put_key(w, key, 0) < 0)
 		return -1;
-	put_str(w, ",\"");
-	put_str(w, key);
-	put_str(w, "\":");
 	return put_json_string(w, value, strlen(value));
 }
 
 static int put_key_u64(fmt_json_writer *w, const char *key, uint64_t value)
 {
-	if (line_reserve(w, strlen(key) + 32) < 0)
+	if (put_key(w, key, 32) < 0)
 		return -1;
-	put_str(w, ",\"");
-	put_str(w, key);
-	put_str(w, "\":");
 	put_u64(w, value);
 	return 0;
 }
@@ -380,7 +356,7 @@ static int put_path(fmt_json_writer *w, const snap_region *r)
 		return -1;
 	put_str(w, ",\"path\":");
 	rc |= put_json_string(w, r->path, r->path_len);
-	if (fmt_utf8_valid(r->path, r->path_len))
+	if (snap_utf8_valid(r->path, r->path_len))
 		return rc;
 	if (line_reserve(w, r->path_len * 2 + 16) < 0)
 		return -1;
@@ -466,7 +442,8 @@ static int put_name_list(fmt_json_writer *w, const char *key,
 
 static int put_fields(fmt_json_writer *w, const snap_snapshot *snap)
 {
-	uint32_t *ids = malloc((snap->nfields + 1) * sizeof(*ids));
+	size_t cap = snap->nfields > w->nlayout ? snap->nfields : w->nlayout;
+	uint32_t *ids = malloc((cap + 1) * sizeof(*ids));
 	if (!ids)
 		return -1;
 	size_t n = 0;

@@ -1177,11 +1177,15 @@ static void finish_change(struct builder *b, const struct pending *p,
 	fill_side(b, OLD, &p->side[OLD], &c->old);
 	fill_side(b, NEW, &p->side[NEW], &c->new);
 	sums_sub(&c->delta, &c->new.sums, &c->old.sums);
-	c->mapped = (const snap_range *)b->mapped.data + p->mapped.off;
+	/* An empty pool has no data pointer to offset from. */
+	c->mapped = p->mapped.n ? (const snap_range *)b->mapped.data + p->mapped.off
+				: NULL;
 	c->nmapped = p->mapped.n;
-	c->unmapped = (const snap_range *)b->unmapped.data + p->unmapped.off;
+	c->unmapped = p->unmapped.n
+		? (const snap_range *)b->unmapped.data + p->unmapped.off : NULL;
 	c->nunmapped = p->unmapped.n;
-	c->perms_changes = (const snap_perms_change *)b->perms.data + p->perms.off;
+	c->perms_changes = p->perms.n
+		? (const snap_perms_change *)b->perms.data + p->perms.off : NULL;
 	c->nperms_changes = p->perms.n;
 	c->path = "";
 	if (p->agg_kind >= 0) {

@@ -46,6 +46,19 @@ void *snap_snapshot_alloc(snap_snapshot *snap, size_t size)
 	return arena_alloc(snap->arena, size);
 }
 
+bool snap_field_name_valid(const char *name, size_t len)
+{
+	if (len == 0 || len > 64)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || strchr("_.()-", c)) || c == '\0')
+			return false;
+	}
+	return true;
+}
+
 int snap_field_find(const snap_snapshot *snap, const char *name)
 {
 	for (size_t i = 0; i < snap->nfields; i++)

@@ -38,6 +38,11 @@ struct snap_parser {
 	uint32_t *order;
 	size_t norder, order_cap;
 
+	/* Per field, the number of the region that printed it last: a key
+	 * printed twice in one mapping is not smaps text. */
+	uint32_t *printed_in;
+	size_t printed_cap;
+
 	size_t nregions;
 	size_t most_entries;
 	bool had_vmflags;
@@ -95,6 +100,7 @@ void snap_parser_free(snap_parser *p)
 	free(p->flags.data);
 	free(p->entries);
 	free(p->order);
+	free(p->printed_in);
 	arena_free(p->texts);
 	free(p);
 }
@@ -210,6 +216,13 @@ static int flush_region(snap_parser *p)
 	return rc;
 }
 
+/* The kernel prints [r-][w-][x-][ps] and nothing else. */
+static bool valid_perms(const char *s)
+{
+	return (s[0] == 'r' || s[0] == '-') && (s[1] == 'w' || s[1] == '-') &&
+	       (s[2] == 'x' || s[2] == '-') && (s[3] == 'p' || s[3] == 's');
+}
+
 static int parse_header(snap_parser *p, const char *s, const char *end,
 			snap_error *err)
 {
@@ -219,7 +232,7 @@ static int parse_header(snap_parser *p, const char *s, const char *end,
 	if (!scan_hex(&s, end, &r->start) || !scan_char(&s, end, '-') ||
 	    !scan_hex(&s, end, &r->end) || !scan_char(&s, end, ' '))
 		goto bad;
-	if (end - s < 5 || s[4] != ' ')
+	if (end - s < 5 || s[4] != ' ' || !valid_perms(s))
 		goto bad;
 	memcpy(r->perms, s, 4);
 	r->perms[4] = '\0';
@@ -267,6 +280,24 @@ static int field_index(snap_parser *p, const char *key, size_t keylen,
 	return snap_field_intern(p->snap, key, keylen, unit);
 }
 
+/* True when field was already printed in the current region. */
+static int printed_twice(snap_parser *p, int field, bool *twice)
+{
+	if ((size_t)field >= p->printed_cap) {
+		size_t cap = (size_t)field + 32;
+		uint32_t *grown = realloc(p->printed_in, cap * sizeof(*grown));
+		if (!grown)
+			return SNAP_ENOMEM;
+		memset(grown + p->printed_cap, 0, (cap - p->printed_cap) * sizeof(*grown));
+		p->printed_in = grown;
+		p->printed_cap = cap;
+	}
+	uint32_t region = (uint32_t)p->nregions + 1;
+	*twice = p->printed_in[field] == region;
+	p->printed_in[field] = region;
+	return 0;
+}
+
 static int add_entry(snap_parser *p, int field, uint64_t value, const char *text)
 {
 	if (field < 0)
@@ -289,6 +320,40 @@ static int add_entry(snap_parser *p, int field, uint64_t value, const char *text
 	else
 		e->value = value;
 	return 0;
+}
+
+/* The kernel prints a field the same way in every region; one that turns
+ * from a number into text (or loses its "kB") is not smaps text. */
+static int unit_changed(snap_parser *p, int field, snap_error *err)
+{
+	return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+			      "%s: printed differently than in earlier mappings",
+			      p->snap->fields[field].name);
+}
+
+/* A field's line in the current region: printed once, the same way as
+ * in every other region. */
+static int check_field(snap_parser *p, int field, enum snap_unit unit,
+		       snap_error *err)
+{
+	bool twice;
+	if (field < 0 || printed_twice(p, field, &twice) < 0)
+		return SNAP_ENOMEM;
+	if (twice)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "%s: printed twice in one mapping",
+				      p->snap->fields[field].name);
+	if (p->snap->fields[field].unit != unit)
+		return unit_changed(p, field, err);
+	return 0;
+}
+
+static int add_counter(snap_parser *p, const char *key, size_t keylen,
+		       enum snap_unit unit, uint64_t value, snap_error *err)
+{
+	int field = field_index(p, key, keylen, unit);
+	int rc = check_field(p, field, unit, err);
+	return rc < 0 ? rc : add_entry(p, field, value, NULL);
 }
 
 static int parse_vmflags(snap_parser *p, const char *s, const char *end)
@@ -319,7 +384,7 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 		       snap_error *err)
 {
 	const char *colon = memchr(s, ':', (size_t)(end - s));
-	if (!colon || colon == s || memchr(s, ' ', (size_t)(colon - s)))
+	if (!colon || !snap_field_name_valid(s, (size_t)(colon - s)))
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "expected a 'Key: value' line");
 	if (!p->in_region)
@@ -327,8 +392,13 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 				      "field line before any mapping header");
 	size_t keylen = (size_t)(colon - s);
 	const char *v = colon + 1;
-	if (keylen == 7 && memcmp(s, "VmFlags", 7) == 0)
+	if (keylen == 7 && memcmp(s, "VmFlags", 7) == 0) {
+		for (const char *c = v; c < end; c++)
+			if ((*c < 0x21 || *c > 0x7e) && *c != ' ' && *c != '\t')
+				return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+						      "VmFlags: not ASCII flag names");
 		return parse_vmflags(p, v, end);
+	}
 
 	skip_spaces(&v, end);
 	uint64_t value;
@@ -342,11 +412,9 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 				      "number out of range");
 	if (numeric) {
 		if (after == end)
-			return add_entry(p, field_index(p, s, keylen, SNAP_UNIT_NONE),
-					 value, NULL);
+			return add_counter(p, s, keylen, SNAP_UNIT_NONE, value, err);
 		if (end - after == 3 && memcmp(after, " kB", 3) == 0)
-			return add_entry(p, field_index(p, s, keylen, SNAP_UNIT_KB),
-					 value, NULL);
+			return add_counter(p, s, keylen, SNAP_UNIT_KB, value, err);
 	}
 	/* Keep the text exactly: drop only the label's padding to column 16
 	 * (the kernel pads every label so), not spaces that belong to it. */
@@ -354,12 +422,17 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 	size_t pad = keylen + 1 < 16 ? 16 - (keylen + 1) : 1;
 	while (pad-- && text_start < end && *text_start == ' ')
 		text_start++;
+	/* Text must reach the JSON exactly, and JSON text is UTF-8. */
+	if (!snap_utf8_valid(text_start, (size_t)(end - text_start)))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "field text is not valid UTF-8");
 	const char *text = arena_strndup(p->texts, text_start,
 					 (size_t)(end - text_start));
 	int field = field_index(p, s, keylen, SNAP_UNIT_TEXT);
-	if (!text || field < 0)
+	if (!text)
 		return SNAP_ENOMEM;
-	return add_entry(p, field, 0, text);
+	int rc = check_field(p, field, SNAP_UNIT_TEXT, err);
+	return rc < 0 ? rc : add_entry(p, field, 0, text);
 }
 
 static bool is_header_start(char c)

@@ -197,6 +197,9 @@ const char *snap_snapshot_strndup(snap_snapshot *snap, const char *s, size_t n);
 /* Raw storage owned by the snapshot (zeroed), for arrays of members. */
 void *snap_snapshot_alloc(snap_snapshot *snap, size_t size);
 
+/* True for a name the kernel could print as a smaps field: ASCII letters,
+ * digits and "_.()-" (the JSON writer emits names unescaped). */
+bool snap_field_name_valid(const char *name, size_t len);
 /* Index of the field called name, or -1. */
 int snap_field_find(const snap_snapshot *snap, const char *name);
 /* Index of the field, adding it with the given unit when new; -1 ENOMEM. */
@@ -313,6 +316,12 @@ void snap_utc_now(char *buf, size_t size);
  * fast paths of every writer use them instead of printf. */
 size_t snap_format_dec(char *out, uint64_t v);
 size_t snap_format_hex(char *out, uint64_t v, size_t min_digits);
+
+/* The length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when
+ * the bytes there are not valid UTF-8 (overlong, surrogate, cut off). */
+size_t snap_utf8_seq(const unsigned char *s, size_t avail);
+/* True when s[0..len) is valid UTF-8. */
+bool snap_utf8_valid(const char *s, size_t len);
 
 /* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
  * bytes; a leading '+' or '-' is accepted when allow_sign. */

@@ -9,6 +9,13 @@ command -v make >/dev/null 2>&1 || missing="$missing make"
 need jansson libjansson-dev
 need libxxhash libxxhash-dev
 need cmocka libcmocka-dev
+# make fuzz: clang with libFuzzer and the sanitizer runtimes.
+if ! command -v clang >/dev/null 2>&1; then
+	missing="$missing clang libclang-rt-14-dev"
+elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;return 0;}' |
+	clang -x c -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
+	missing="$missing libclang-rt-14-dev"
+fi
 if [ -z "$missing" ]; then
 	echo "deps: all present"
 	exit 0

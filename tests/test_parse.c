@@ -257,6 +257,13 @@ static void test_bad_inputs(void **state)
 	expect_bad("Size:                  4 kB\n", 1, "before any mapping");
 	expect_bad(HDR "\n" BODY, 2, "empty line");
 	expect_bad(HDR "garbage without colon\n", 2, "Key: value");
+	expect_bad(HDR "Rss:   4 kB\nRss:   8 kB\n", 3, "printed twice");
+	expect_bad("00400000-00401000 r\"xp 00000000 08:01 42 /bin/x\n", 1, "header");
+	expect_bad(HDR "VmFlags: rd \xe9x \n", 2, "not ASCII");
+	expect_bad(HDR BODY HDR "Size:  4\n", 6, "printed differently");
+	expect_bad(HDR BODY HDR "Size:  four kB\n", 6, "printed differently");
+	expect_bad(HDR "Name:  caf\xe9\n", 2, "not valid UTF-8");
+	expect_bad(HDR "R\"ss:  4 kB\n", 2, "Key: value");
 	static const char nul[] = HDR "Rss:  4 kB\0x\n";
 	expect_bad_n(nul, sizeof(nul) - 1, 2, "NUL");
 	expect_bad(HDR "Size: 99999999999999999999999 kB\n" BODY, 2, "out of range");

@@ -1,0 +1,48 @@
+/* The diff of two fuzzed snapshots (the input split at its first NUL, or
+ * in half), in both matching modes, rendered in every format, and a gate
+ * checked against it. */
+#include <string.h>
+
+#include "fuzz_common.h"
+
+static void render(const snap_diff *diff)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	fmt_diff_opts opts = { "old", "new", NULL, false, 0 };
+	FUZZ_ASSERT(fmt_diff_text(f, diff, &opts) == 0);
+	FUZZ_ASSERT(fmt_diff_json(f, diff, &opts) == 0);
+	FUZZ_ASSERT(fmt_diff_markdown(f, diff, &opts) == 0);
+	fclose(f);
+	free(buf);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const uint8_t *nul = memchr(data, 0, size);
+	size_t half = nul ? (size_t)(nul - data) : size / 2;
+	snap_snapshot *a = fuzz_parse_smaps(data, half, half / 2);
+	size_t rest = nul ? size - half - 1 : size - half;
+	snap_snapshot *b = fuzz_parse_smaps(data + size - rest, rest, rest / 3);
+	for (int mode = SNAP_MATCH_ADDRESS; a && b && mode <= SNAP_MATCH_IDENTITY; mode++) {
+		snap_diff_opts opts;
+		snap_diff_opts_init(&opts);
+		opts.match = (enum snap_match_mode)mode;
+		snap_diff *diff = NULL;
+		if (snap_diff_new(&diff, a, b, &opts, NULL) != 0)
+			continue;
+		render(diff);
+		snap_gate *gate;
+		if (snap_gate_new(&gate) == 0) {
+			if (snap_gate_add(gate, "rss>+1%", NULL) == 0 &&
+			    snap_gate_add(gate, "heap.dirty>+4K", NULL) == 0)
+				(void)snap_gate_check(gate, diff);
+			snap_gate_free(gate);
+		}
+		snap_diff_free(diff);
+	}
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	return 0;
+}
