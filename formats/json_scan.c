@@ -576,6 +576,8 @@ static int path_members(struct region_reader *rr, const struct sval *fixed,
 			snap_region *r)
 {
 	const struct sval *hex = &fixed[F_PATH_HEX];
+	if (fixed[F_PATH].len > SNAP_PATH_MAX || hex->len > 2 * SNAP_PATH_MAX)
+		return rbad(rr, "\"%s\" is longer than a kernel prints", "path");
 	if (!hex->set) {
 		r->path = fixed[F_PATH].set ? sv(rr, &fixed[F_PATH]) : "";
 		r->path_len = fixed[F_PATH].set ? (uint32_t)fixed[F_PATH].len : 0;

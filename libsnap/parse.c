@@ -254,9 +254,10 @@ static int parse_header(snap_parser *p, const char *s, const char *end,
 	skip_spaces(&s, end);
 	if (gb_set(&p->path, s, (size_t)(end - s)) < 0)
 		return SNAP_ENOMEM;
-	if (p->path.len > UINT32_MAX)
+	/* d_path() prints at most PATH_MAX (4096) plus " (deleted)". */
+	if (p->path.len > SNAP_PATH_MAX)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
-				      "mapping name too long");
+				      "mapping name longer than %d bytes", SNAP_PATH_MAX);
 	r->path_len = (uint32_t)p->path.len;
 	p->nentries = 0;
 	p->flags.len = 0;

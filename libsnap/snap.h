@@ -24,6 +24,9 @@
 
 #define SNAP_VERSION_STRING "0.1.0"
 #define SNAP_SNAPSHOT_SCHEMA "mapsnap.snapshot/1"
+/* The longest mapping name accepted: the kernel prints at most PATH_MAX
+ * (4096) bytes and " (deleted)"; anything longer is not smaps. */
+#define SNAP_PATH_MAX 8192
 
 /* ---- errors ------------------------------------------------------------ */
 
