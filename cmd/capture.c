@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "series_capture.h"
 
 struct capture_settings {
 	const char *output; /* NULL: default names in the current directory */
@@ -24,6 +25,8 @@ static void usage(FILE *f)
 	fputs("usage: mapsnap capture [options] PID...\n"
 	      "       mapsnap capture --name COMM [options]\n"
 	      "       mapsnap capture --from-smaps FILE [--proc-files] [options]\n"
+	      "       mapsnap capture PID --every DURATION [--count N | --for DURATION]\n"
+	      "                       -o FILE   (a series: see 'capture --every 1s --help')\n"
 	      "\n"
 	      "Captures /proc/PID/smaps with the process and host facts into a\n"
 	      "snapshot JSON file, by default mapsnap-<comm>-<pid>-<UTC time>.json\n"
@@ -253,6 +256,8 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_settings s = { 0 };
+	if (series_capture_wanted(argc, argv))
+		return cmd_capture_series(argc, argv);
 	if (parse_args(&s, argc, argv) != EXIT_OK)
 		return EXIT_ERROR;
 	argc -= optind;

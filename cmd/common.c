@@ -109,6 +109,12 @@ static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
 		int rc = fmt_json_load(&snap, f, source, err);
 		if (rc == 1)
 			break;
+		if (rc == SNAP_ETRUNC && list->count > before) {
+			cli_warn("%s: the last snapshot is cut off (its writer was "
+				 "stopped mid-write); using the %zu complete ones", source,
+				 list->count - before);
+			break;
+		}
 		if (rc < 0)
 			return rc;
 		if (cli_snapshots_push(list, snap) < 0) {

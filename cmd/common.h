@@ -61,5 +61,8 @@ int cmd_convert(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_around(int argc, char **argv);
+int cmd_trend(int argc, char **argv);
+int cmd_summary(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

@@ -17,6 +17,9 @@ static const struct subcommand subcommands[] = {
 	{ "show", cmd_show, "show a snapshot or pid as procps-ng pmap does" },
 	{ "diff", cmd_diff, "what changed in memory between two snapshots or pids" },
 	{ "around", cmd_around, "capture a pid before and after a command, diff" },
+	{ "trend", cmd_trend, "which regions keep growing over a series of snapshots" },
+	{ "summary", cmd_summary, "where the memory of a snapshot or pid is" },
+	{ "check", cmd_check, "what looks wrong in a snapshot or pid's memory map" },
 };
 
 static void usage(FILE *f)

@@ -1,32 +1,14 @@
 /* mapsnap show: a snapshot (file, stdin or live pid) in the formats of
  * procps-ng pmap 4.0.2, plus sorting and filters pmap does not have. */
 #include <errno.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common.h"
+#include "filters.h"
 
 enum sort_key { SORT_NONE, SORT_RSS, SORT_PSS, SORT_SIZE, SORT_DIRTY, SORT_SWAP };
-
-/* The issue's --kind names are groups of libsnap kinds, so that the seven
- * of them cover every region exactly once. Any other kind name
- * (thread-stack, arena, exe, ...) selects just that kind. */
-static const struct kind_group {
-	const char *name;
-	enum snap_kind kinds[4];
-	size_t nkinds;
-} kind_groups[] = {
-	{ "heap", { SNAP_KIND_HEAP }, 1 },
-	{ "stack", { SNAP_KIND_STACK, SNAP_KIND_THREAD_STACK }, 2 },
-	{ "anon", { SNAP_KIND_ANON, SNAP_KIND_ARENA, SNAP_KIND_ANON_NAMED,
-		    SNAP_KIND_GUARD }, 4 },
-	{ "lib", { SNAP_KIND_LIB, SNAP_KIND_EXE }, 2 },
-	{ "file", { SNAP_KIND_FILE }, 1 },
-	{ "shmem", { SNAP_KIND_SHMEM }, 1 },
-	{ "special", { SNAP_KIND_SPECIAL }, 1 },
-};
 
 struct show_settings {
 	fmt_pmap_opts view;
@@ -35,11 +17,7 @@ struct show_settings {
 	enum sort_key sort;
 	size_t top;
 	bool has_top;
-	bool kinds[SNAP_KIND_COUNT];
-	bool has_kinds;
-	int64_t min_size, max_size;
-	bool has_min, has_max;
-	const char *path_glob;
+	cli_filter filter; /* --kind, --min-size, --max-size, --path */
 	const char *range_arg;
 	char filters[512]; /* the filter options as given, for the note */
 };
@@ -63,13 +41,9 @@ static void usage(FILE *f)
 	      "  -h, --human           sizes as 512K, 1.3M, 20G where pmap prints kB\n"
 	      "      --sort KEY        largest first by rss, pss, size, dirty or swap\n"
 	      "      --top N           only the first N rows (sorted by rss unless\n"
-	      "                        --sort says otherwise)\n"
-	      "      --kind LIST       heap,stack,anon,lib,file,shmem,special (or exact\n"
-	      "                        kinds: exe, thread-stack, arena, anon-named, guard)\n"
-	      "      --min-size SIZE   mappings of at least SIZE (4K, 10M, 1.5G)\n"
-	      "      --max-size SIZE   mappings of at most SIZE\n"
-	      "      --path GLOB       named mappings whose path or file name matches\n"
-	      "      --help            this help\n"
+	      "                        --sort says otherwise)\n", f);
+	fputs(filter_usage, f);
+	fputs("      --help            this help\n"
 	      "\n"
 	      "A filtered view prints totals of the rows it shows and says so on\n"
 	      "its last line.\n", f);
@@ -129,49 +103,6 @@ static int parse_sort(struct show_settings *s, const char *arg)
 	return cli_error("show: --sort takes rss, pss, size, dirty or swap, not '%s'", arg);
 }
 
-static int add_kind(struct show_settings *s, const char *name, size_t len)
-{
-	char word[32];
-	if (len == 0 || len >= sizeof(word))
-		return cli_error("show: bad --kind list");
-	memcpy(word, name, len);
-	word[len] = '\0';
-	for (size_t g = 0; g < sizeof(kind_groups) / sizeof(*kind_groups); g++)
-		if (strcmp(word, kind_groups[g].name) == 0) {
-			for (size_t k = 0; k < kind_groups[g].nkinds; k++)
-				s->kinds[kind_groups[g].kinds[k]] = true;
-			return EXIT_OK;
-		}
-	int kind = snap_kind_parse(word);
-	if (kind < 0)
-		return cli_error("show: unknown kind '%s' (see 'mapsnap show --help')", word);
-	s->kinds[kind] = true;
-	return EXIT_OK;
-}
-
-static int parse_kinds(struct show_settings *s, const char *arg)
-{
-	s->has_kinds = true;
-	for (const char *p = arg;;) {
-		const char *comma = strchr(p, ',');
-		size_t len = comma ? (size_t)(comma - p) : strlen(p);
-		if (add_kind(s, p, len) != EXIT_OK)
-			return EXIT_ERROR;
-		if (!comma)
-			return EXIT_OK;
-		p = comma + 1;
-	}
-}
-
-static int parse_size_opt(int64_t *out, bool *has, const char *opt, const char *arg)
-{
-	if (snap_parse_size(arg, false, out) < 0)
-		return cli_error("show: %s takes a size such as 4K, 10M or 1.5G, not '%s'",
-				 opt, arg);
-	*has = true;
-	return EXIT_OK;
-}
-
 static int parse_top(struct show_settings *s, const char *arg)
 {
 	char *end;
@@ -192,6 +123,12 @@ static void note_filter(struct show_settings *s, const char *opt, const char *ar
 		 opt, arg);
 }
 
+static int region_filter(struct show_settings *s, const char *opt, const char *arg)
+{
+	note_filter(s, opt, arg);
+	return filter_option(&s->filter, "show", opt, arg);
+}
+
 /* ---- command line -------------------------------------------------------- */
 
 enum { OPT_SORT = 256, OPT_TOP, OPT_KIND, OPT_MIN, OPT_MAX, OPT_PATH, OPT_HELP };
@@ -208,17 +145,10 @@ static int parse_option(struct show_settings *s, int c, const char *arg)
 	case 'A': s->range_arg = arg; return parse_range(&s->view, arg);
 	case OPT_SORT: return parse_sort(s, arg);
 	case OPT_TOP: note_filter(s, "--top", arg); return parse_top(s, arg);
-	case OPT_KIND: note_filter(s, "--kind", arg); return parse_kinds(s, arg);
-	case OPT_MIN:
-		note_filter(s, "--min-size", arg);
-		return parse_size_opt(&s->min_size, &s->has_min, "--min-size", arg);
-	case OPT_MAX:
-		note_filter(s, "--max-size", arg);
-		return parse_size_opt(&s->max_size, &s->has_max, "--max-size", arg);
-	case OPT_PATH:
-		note_filter(s, "--path", arg);
-		s->path_glob = arg;
-		return EXIT_OK;
+	case OPT_KIND: return region_filter(s, "--kind", arg);
+	case OPT_MIN: return region_filter(s, "--min-size", arg);
+	case OPT_MAX: return region_filter(s, "--max-size", arg);
+	case OPT_PATH: return region_filter(s, "--path", arg);
 	case OPT_HELP: usage(stdout); exit(EXIT_OK);
 	default: return cli_error("show: see 'mapsnap show --help'");
 	}
@@ -266,40 +196,16 @@ static int parse_args(struct show_settings *s, int argc, char **argv)
 
 static bool chooses_rows(const struct show_settings *s)
 {
-	return s->sort != SORT_NONE || s->has_top || s->has_kinds || s->has_min ||
-	       s->has_max || s->path_glob;
-}
-
-/* The glob matches the path, the path without " (deleted)", or (for a
- * glob without '/') the file name. */
-static bool path_matches(const snap_region *r, const char *glob)
-{
-	if (r->path_len == 0)
-		return false;
-	char *path = strndup(r->path, snap_path_undeleted(r, NULL));
-	if (!path)
-		return false;
-	const char *base = strrchr(path, '/');
-	bool match = fnmatch(glob, r->path, 0) == 0 || fnmatch(glob, path, 0) == 0 ||
-		     (!strchr(glob, '/') && base && fnmatch(glob, base + 1, 0) == 0);
-	free(path);
-	return match;
+	return s->sort != SORT_NONE || s->has_top || filter_active(&s->filter);
 }
 
 static bool region_passes(const struct show_settings *s, const snap_region *r,
 			  const enum snap_kind *kinds, size_t i)
 {
 	const fmt_pmap_opts *v = &s->view;
-	uint64_t size = r->end - r->start;
 	if (v->has_range && (r->end - 1 < v->low || r->start > v->high))
 		return false;
-	if (kinds && !s->kinds[kinds[i]])
-		return false;
-	if (s->has_min && size < (uint64_t)s->min_size)
-		return false;
-	if (s->has_max && size > (uint64_t)s->max_size)
-		return false;
-	return !s->path_glob || path_matches(r, s->path_glob);
+	return filter_region(&s->filter, r, kinds ? kinds[i] : SNAP_KIND_ANON);
 }
 
 static uint64_t sort_value(const snap_snapshot *snap, const snap_region *r,
@@ -354,9 +260,10 @@ static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *sn
 {
 	enum snap_kind *kinds = NULL;
 	size_t *rows = malloc((snap->nregions + 1) * sizeof(*rows));
-	if (s->has_kinds && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))))
+	bool has_kinds = s->filter.has_kinds;
+	if (has_kinds && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))))
 		snap_classify(snap, kinds);
-	if (!rows || (s->has_kinds && !kinds)) {
+	if (!rows || (has_kinds && !kinds)) {
 		free(rows);
 		free(kinds);
 		return SNAP_ENOMEM;

@@ -30,7 +30,8 @@ int fmt_json_write(FILE *f, const snap_snapshot *snap);
 
 /* Reads the next snapshot document from f (a file may hold several, one
  * after another). Returns 0 with *out set, 1 at a clean end of input, or
- * a negative code with err naming `source`. */
+ * a negative code with err naming `source`: SNAP_ETRUNC when the input
+ * ends inside the document (a series cut off mid-append). */
 int fmt_json_load(snap_snapshot **out, FILE *f, const char *source,
 		  snap_error *err);
 /* True when the snapshot carried a checksum that its regions do not
@@ -106,5 +107,85 @@ const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign);
 /* Where a change is: "[heap] 55d1ca504000-55d1cb125000 (was ...-55d1ca525000)",
  * a path with its segment count, or an address range for anonymous memory. */
 const char *fmt_change_where(char *buf, size_t size, const snap_change *c);
+
+/* ---- summary and check reports (summary_*.c, check_*.c) ------------------ */
+
+typedef struct fmt_summary_opts {
+	/* How the input was named on the command line ("pid 1234",
+	 * "before.json"); NULL prints nothing. */
+	const char *label;
+	/* The filter options as given ("--kind heap"), NULL when none. */
+	const char *filter;
+	/* text and markdown: list at most this many libraries; 0: all. */
+	size_t libs;
+} fmt_summary_opts;
+
+/* The summary for a terminal: process line, totals with the rollup
+ * cross-check, kinds, top regions, libraries, thread stacks, arenas. */
+int fmt_summary_text(FILE *f, const snap_summary *sum, const fmt_summary_opts *opts);
+/* The "mapsnap.summary/1" document (schema in formats/README.md). */
+int fmt_summary_json(FILE *f, const snap_summary *sum, const fmt_summary_opts *opts);
+/* GitHub-flavoured markdown tables of the same. */
+int fmt_summary_markdown(FILE *f, const snap_summary *sum,
+			 const fmt_summary_opts *opts);
+
+typedef struct fmt_check_opts {
+	const char *label;  /* as in fmt_summary_opts */
+	/* text and markdown: regions listed per finding; 0: all. */
+	size_t regions;
+} fmt_check_opts;
+
+/* Findings, most severe first, each with its regions and advice. */
+int fmt_check_text(FILE *f, const snap_check *c, const fmt_check_opts *opts);
+/* The "mapsnap.check/1" document (schema in formats/README.md). */
+int fmt_check_json(FILE *f, const snap_check *c, const fmt_check_opts *opts);
+int fmt_check_markdown(FILE *f, const snap_check *c, const fmt_check_opts *opts);
+
+/* Shared by those reports. The process line, "sleep (pid 42)
+ * /usr/bin/sleep, captured 2026-...Z on kernel 6.1.0", or what is known. */
+const char *fmt_process_line(char *buf, size_t size, const snap_snapshot *snap);
+/* "7f12a000-7f12b000 rw-p" and the path, for one region. */
+const char *fmt_region_line(char *buf, size_t size, const snap_region *r);
+/* The process and capture facts as JSON members (no braces):
+ * "process":{...}|null,"captured_at":...,"kernel":...,"source":... */
+void fmt_process_json(FILE *f, const snap_snapshot *snap);
+/* Text inside a markdown table cell, with markdown's characters escaped. */
+void fmt_markdown_text(FILE *f, const char *s, size_t len);
+
+/* ---- trend reports (trend_text.c, trend_json.c, trend_markdown.c) --------- */
+
+typedef struct fmt_trend_opts {
+	/* How the inputs were named ("leak.json", "3 files"); NULL: nothing. */
+	const char *label;
+	/* A gate already checked against the trend, or NULL. */
+	const snap_trend_gate *gate;
+	bool color;   /* text only: ANSI colours (the caller decides) */
+	bool ascii;   /* text: sparklines in ASCII instead of Unicode blocks */
+	/* text and markdown: list at most this many regions besides the
+	 * suspects; 0: all that changed. */
+	size_t limit;
+} fmt_trend_opts;
+
+/* A readable report: the series, leak suspects with sparklines, other
+ * regions that changed, the process and per-kind trends, the gate. */
+int fmt_trend_text(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts);
+/* The "mapsnap.trend/1" document (schema in formats/README.md). */
+int fmt_trend_json(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts);
+/* GitHub-flavoured markdown for PR comments and CI job summaries. */
+int fmt_trend_markdown(FILE *f, const snap_trend *trend,
+		       const fmt_trend_opts *opts);
+
+/* values[n] (kB; below 0: absent, a space) as a line of at most width
+ * cells from lowest to highest value: "▁▂▄█" (UTF-8), or " .:-=+*#"
+ * characters when ascii. Longer series are averaged into width cells.
+ * Writes a NUL-terminated string into buf; returns buf. */
+const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
+			  size_t n, size_t width, bool ascii);
+/* A slope as "+4.7M/min" (sizes, kB per minute) or "+2.5/min" (counts). */
+const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
+/* Where a trend region is: "[heap] 55d1ca504000-55d1cb125000", a path
+ * with its range, an address range for anonymous memory, or "all 12
+ * thread-stack regions" for an aggregate. */
+const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
 #endif

@@ -350,6 +350,7 @@ static int load_doc(struct loader *ld, json_t *doc, const char *regions,
 struct doc_text {
 	char *data;
 	size_t len, cap;
+	bool cut; /* the input ended inside the document */
 };
 
 static int doc_put(struct doc_text *d, int c)
@@ -420,6 +421,7 @@ static int read_document(FILE *f, struct doc_text *d)
 		}
 	}
 	funlockfile(f);
+	d->cut = c == EOF && depth > 0;
 	return 0;
 }
 
@@ -532,6 +534,13 @@ int fmt_json_load(snap_snapshot **out, FILE *f, const char *source,
 							  "read failed")
 					 : 1;
 		return snap_error_set(err, rc, source, 0, "out of memory");
+	}
+	/* A series whose writer was killed mid-append ends this way: callers
+	 * keep the documents before it. */
+	if (d.cut) {
+		free(d.data);
+		return snap_error_set(err, SNAP_ETRUNC, source, 0, "invalid JSON: "
+				      "the last document is cut off (the input ends inside it)");
 	}
 	snap_snapshot *snap;
 	if ((rc = snap_snapshot_new(&snap)) < 0) {

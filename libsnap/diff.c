@@ -1442,3 +1442,94 @@ void snap_diff_free(snap_diff *d)
 	arena_free(d->arena);
 	free(d);
 }
+
+/* ---- correspondence alone (series.c follows regions over many snapshots) ---- */
+
+/* Components of the overlap graph with members on both sides. */
+static int label_by_address(struct builder *b, int32_t *groups[2])
+{
+	size_t no = b->snap[OLD]->nregions, total = no + b->snap[NEW]->nregions;
+	uint32_t *parent = malloc((total + 1) * sizeof(*parent));
+	struct vec pedges = { .elem = sizeof(struct edge) };
+	struct components c = { 0 };
+	int rc = SNAP_ENOMEM;
+	if (!parent)
+		goto out;
+	for (size_t x = 0; x < total; x++)
+		parent[x] = (uint32_t)x;
+	if ((rc = sweep_overlaps(b, parent, &pedges)) < 0 ||
+	    (rc = group_components(b, parent, &pedges, &c)) < 0)
+		goto out;
+	for (size_t x = 0; x < total; x++) {
+		uint32_t k = c.of_node[x];
+		int32_t label = comp_size(&c, OLD, k) && comp_size(&c, NEW, k)
+				? (int32_t)k : -1;
+		if (x < no)
+			groups[OLD][x] = label;
+		else
+			groups[NEW][x - no] = label;
+	}
+out:
+	free(parent);
+	free(pedges.data);
+	components_free(&c);
+	return rc;
+}
+
+static int label_by_identity(struct builder *b, int32_t *groups[2])
+{
+	int rc;
+	if ((rc = pair_exact(b)) < 0 || (rc = pair_similar(b)) < 0)
+		return rc;
+	for (size_t i = 0; i < b->snap[OLD]->nregions; i++)
+		groups[OLD][i] = b->partner[OLD][i];
+	for (size_t j = 0; j < b->snap[NEW]->nregions; j++)
+		groups[NEW][j] = b->partner[NEW][j] >= 0 ? (int32_t)j : -1;
+	return SNAP_OK;
+}
+
+static int prepare_side(struct builder *b, int s, bool with_sums)
+{
+	const snap_snapshot *snap = b->snap[s];
+	size_t n = snap->nregions;
+	for (size_t i = 1; i < n; i++)
+		if (snap->regions[i].start < snap->regions[i - 1].end)
+			return SNAP_EFORMAT;
+	b->partner[s] = malloc((n + 1) * sizeof(int32_t));
+	b->sums[s] = with_sums ? malloc((n + 1) * sizeof(snap_sums)) : NULL;
+	if (!b->partner[s] || (with_sums && !b->sums[s]))
+		return SNAP_ENOMEM;
+	int fields[SNAP_M_COUNT];
+	measure_fields(snap, fields);
+	for (size_t i = 0; i < n; i++) {
+		b->partner[s][i] = -1;
+		if (with_sums)
+			region_sums(&snap->regions[i], fields, &b->sums[s][i]);
+	}
+	return SNAP_OK;
+}
+
+int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
+		    const snap_identity *old_id, const snap_identity *new_id,
+		    enum snap_match_mode mode)
+{
+	/* The builder only reads identities: the casts drop nothing written. */
+	struct builder b = {
+		.snap = { old_id->snap, new_id->snap },
+		.id = { (snap_identity *)old_id, (snap_identity *)new_id },
+		.entries = { .elem = sizeof(struct pending) },
+	};
+	bool address = mode == SNAP_MATCH_ADDRESS ||
+		       (mode == SNAP_MATCH_AUTO &&
+			snap_same_process(old_id->snap, new_id->snap));
+	int32_t *groups[2] = { old_groups, new_groups };
+	int rc;
+	if ((rc = prepare_side(&b, OLD, !address)) == SNAP_OK &&
+	    (rc = prepare_side(&b, NEW, !address)) == SNAP_OK)
+		rc = address ? label_by_address(&b, groups)
+			     : label_by_identity(&b, groups);
+	if (by_address)
+		*by_address = address;
+	builder_free(&b);
+	return rc;
+}

@@ -40,6 +40,7 @@ const char *snap_strerror(int code)
 	case SNAP_EPERM: return "permission denied";
 	case SNAP_EINVAL: return "invalid argument";
 	case SNAP_EEXIST: return "file exists";
+	case SNAP_ETRUNC: return "truncated input";
 	}
 	return "unknown error";
 }

@@ -39,6 +39,7 @@ enum snap_status {
 	SNAP_EPERM = -5,    /* not allowed to read the process */
 	SNAP_EINVAL = -6,   /* bad argument or option value */
 	SNAP_EEXIST = -7,   /* output exists and overwriting was not asked for */
+	SNAP_ETRUNC = -8,   /* input ends inside a document (its writer was killed) */
 };
 
 /* Where and why something failed. `source` names the file, pid or
@@ -601,5 +602,328 @@ const char *snap_gate_expr(const snap_gate *gate, size_t i);
 int snap_gate_check(snap_gate *gate, const snap_diff *diff);
 /* The violations of the last check (borrowed). */
 const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count);
+
+/* ---- summary and checks (analysis.c, check.c) -------------------------- */
+
+/* Which regions a summary counts (the CLI's --kind, --size and --path
+ * filters). kind is the region's classified kind. True keeps it. */
+typedef bool (*snap_region_filter)(void *ctx, const snap_snapshot *snap,
+				   const snap_region *r, enum snap_kind kind);
+
+typedef struct snap_summary_opts {
+	enum snap_measure metric;  /* ranks top regions and libraries */
+	size_t top;                /* how many top regions to list */
+	snap_region_filter filter; /* NULL: every region */
+	void *filter_ctx;
+} snap_summary_opts;
+
+/* Defaults: Rss, 10 regions, no filter. */
+void snap_summary_opts_init(snap_summary_opts *opts);
+
+/* An executable or library load instance, its (kept) segments summed. */
+typedef struct snap_summary_lib {
+	const snap_image *image; /* borrowed from the summary's identity */
+	snap_sums sums;
+} snap_summary_lib;
+
+/* One counter summed over the regions, against smaps_rollup. */
+typedef struct snap_rollup_row {
+	enum snap_measure measure; /* Rss, Pss, Private_Dirty, Swap */
+	int64_t summed_kb, rollup_kb;
+	/* Pss: each smaps line is truncated on its own, so the sum may fall
+	 * short of the rollup by up to 1 kB per region. 0 for the others. */
+	int64_t tolerance_kb;
+	bool agrees;
+} snap_rollup_row;
+
+/* Where the memory of one snapshot is. */
+typedef struct snap_summary {
+	const snap_snapshot *snap; /* borrowed: must outlive the summary */
+	snap_identity *id;         /* owned: kinds and images */
+	snap_summary_opts opts;
+	bool filtered;             /* a filter was given */
+	snap_sums total;           /* of the regions kept */
+	snap_sums by_kind[SNAP_KIND_COUNT];
+	uint32_t *top;             /* region indexes, largest metric first */
+	size_t ntop;
+	snap_summary_lib *libs;    /* exe and lib images, largest metric first */
+	size_t nlibs;
+	struct {
+		size_t count;          /* regions of SNAP_KIND_THREAD_STACK */
+		int64_t size_kb, rss_kb;
+		long threads;          /* Threads: in /proc/PID/status, -1 unknown */
+	} stacks;
+	struct {
+		size_t count;          /* arena heaps (their rw-p parts) */
+		int64_t committed_kb;  /* Size of the rw-p parts */
+		int64_t reserved_kb;   /* Size of every arena region: address space held */
+		int64_t rss_kb;
+	} arenas;
+	/* The cross-check against smaps_rollup. nrollup is 0 when the
+	 * snapshot has no rollup or a filter is set (a part never matches
+	 * the whole). torn: some row disagrees, the read was not atomic. */
+	snap_rollup_row rollup[4];
+	size_t nrollup;
+	bool torn;
+} snap_summary;
+
+/* Classifies snap and adds it up. opts may be NULL (defaults). Returns
+ * 0, SNAP_ENOMEM, or SNAP_EINVAL for a metric out of range. */
+int snap_summary_new(snap_summary **out, const snap_snapshot *snap,
+		     const snap_summary_opts *opts);
+void snap_summary_free(snap_summary *sum);
+
+/* How bad a finding is. --strict fails on warning and worse. */
+enum snap_severity {
+	SNAP_SEV_INFO,    /* worth knowing, often normal */
+	SNAP_SEV_WARNING, /* likely a problem, or a security smell */
+	SNAP_SEV_ERROR,   /* will break soon (mmap about to fail) */
+	SNAP_SEV_COUNT
+};
+
+/* "info", "warning", "error". */
+const char *snap_severity_name(enum snap_severity sev);
+
+/* Thresholds of the rules; README and `mapsnap check --help` list the
+ * defaults that snap_check_opts_init() sets. Sizes are kB. */
+typedef struct snap_check_opts {
+	int64_t heap_min_kb;      /* heap-fragmentation: a heap of this Size... */
+	double heap_ratio;        /* ...or more, at least this many times its Rss */
+	size_t small_maps;        /* ...or this many small anonymous regions */
+	int64_t small_max_kb;     /* what small means: Size at most this */
+	double dirty_ratio;       /* private-dirty-ratio: Private_Dirty / Size over */
+	int64_t dirty_min_kb;     /* ...in regions of this Size or more */
+	double swap_ratio;        /* swap-pressure: Swap / (Rss + Swap) over */
+	int64_t swap_min_kb;      /* ...with at least this much Swap */
+	int64_t large_anon_kb;    /* large-anonymous: Size at least this */
+	size_t thread_stacks_max; /* thread-stacks: a warning above this count */
+	double map_count_ratio;   /* map-count: regions over this share of... */
+	long max_map_count;       /* ...vm.max_map_count; <= 0 unknown (skipped) */
+} snap_check_opts;
+
+void snap_check_opts_init(snap_check_opts *opts);
+
+/* One thing that looks wrong. */
+typedef struct snap_finding {
+	const char *rule;          /* "deleted-mapping" */
+	enum snap_severity severity;
+	const char *message;       /* what was found, one sentence */
+	const char *advice;        /* what to do about it, one sentence */
+	const uint32_t *regions;   /* indexes into snap->regions, ascending */
+	size_t nregions;
+	int64_t size_kb;           /* Size of those regions */
+} snap_finding;
+
+typedef struct snap_check snap_check;
+
+/* A rule: appends its findings to c; returns how many, or SNAP_ENOMEM. */
+typedef struct snap_rule {
+	const char *name;
+	const char *about; /* one line for --help */
+	int (*run)(snap_check *c);
+} snap_rule;
+
+struct snap_check {
+	const snap_snapshot *snap; /* borrowed: must outlive the check */
+	snap_identity *id;         /* owned: kinds, images, duplicates */
+	snap_check_opts opts;
+	snap_finding *findings;    /* most severe first, then in rule order */
+	size_t nfindings;
+	size_t by_severity[SNAP_SEV_COUNT];
+	/* Rules that ran but could not judge, and why ("map-count:
+	 * vm.max_map_count is unknown"). */
+	const char **skipped;
+	size_t nskipped;
+	/* private */
+	int fields[SNAP_M_COUNT];
+	size_t cap, skipped_cap;
+	snap_arena *arena;
+};
+
+/* Every rule, in report order. */
+const snap_rule *snap_check_rules(size_t *count);
+/* The rule called name, or NULL. */
+const snap_rule *snap_check_rule(const char *name);
+
+/* Classifies snap; runs no rule yet. opts may be NULL (defaults). */
+int snap_check_new(snap_check **out, const snap_snapshot *snap,
+		   const snap_check_opts *opts);
+void snap_check_free(snap_check *c);
+/* Runs one rule, then orders all findings (most severe first, stable).
+ * Returns the number of findings it added, or a negative code. */
+int snap_check_run(snap_check *c, const snap_rule *rule);
+/* Runs every rule; returns the number of findings or a negative code. */
+int snap_check_run_all(snap_check *c);
+
+/* ---- series and trends (series.c) ---------------------------------------- */
+
+/* Which regions of two snapshots are one memory object, as snap_diff_new
+ * matches them (diff.c), without building a report: from identities
+ * already built, so a series builds each snapshot's identity once.
+ * SNAP_MATCH_AUTO matches by address when both are one process, else by
+ * identity. Fills old_groups[old->nregions] and new_groups[new->nregions]
+ * with labels: regions with equal labels (>= 0) are one object seen
+ * twice (by address, a split or merge gives several regions one label);
+ * -1 has no counterpart. By identity, aggregate kinds (thread stacks,
+ * arenas, guard pages) stay -1. *by_address (may be NULL) says which way
+ * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
+ * address order. */
+int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
+		    const snap_identity *old_id, const snap_identity *new_id,
+		    enum snap_match_mode mode);
+
+/* A duration: "500ms", "2s", "1.5m", "1h", "1d" (a bare number is
+ * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed. */
+int snap_parse_duration(const char *text, int64_t *ms);
+/* A rate: "1M/min", "+64K/s", "2G/h", "10/min" into an amount per minute:
+ * kB when sizes (the amount is a size as snap_parse_size reads it), else
+ * a count. A sign is accepted. SNAP_EINVAL when malformed. */
+int snap_parse_rate(const char *text, bool sizes, double *per_min);
+/* "2026-11-22T02:05:53.123Z" (captured_at) as seconds since the epoch;
+ * SNAP_EINVAL when it is not that form. */
+int snap_parse_utc(const char *text, double *seconds);
+
+/* The Theil-Sen slope of the points (t[i], y[i]): the median of the
+ * slopes of every pair with distinct t (an evenly spread sample of
+ * 200,000 pairs for longer series), robust to a few wild points. 0 with
+ * fewer than two distinct t. Units: y per unit of t. */
+int snap_theil_sen(double *slope, const double *t, const double *y, size_t n);
+
+/* How one series of values moved. Values below 0 are absent points
+ * (the region did not exist then) and are skipped. Slopes per minute. */
+typedef struct snap_growth {
+	size_t points;      /* values present */
+	double slope;       /* Theil-Sen over all points */
+	double late_slope;  /* Theil-Sen over the later half of the points */
+	int64_t first, last, min, max;
+	size_t grew;        /* steps (consecutive present points) that rose */
+	size_t shrank;      /* steps that fell */
+	size_t flat_tail;   /* steps since the last rise (all when none) */
+} snap_growth;
+
+/* Computes g from values v[n] at times t[n] (seconds, ascending). */
+int snap_growth_compute(snap_growth *g, const double *t, const int64_t *v,
+			size_t n);
+
+/* What a series looks like. Only STEADY is a leak suspect. */
+enum snap_trend_verdict {
+	SNAP_TREND_FLAT,      /* never changed */
+	SNAP_TREND_STEADY,    /* keeps growing: a leak suspect */
+	SNAP_TREND_PLATEAU,   /* grew, then stopped (or slowed down) */
+	SNAP_TREND_UNSTEADY,  /* goes up and down */
+	SNAP_TREND_SLOW,      /* grows, but slower than the threshold */
+	SNAP_TREND_SHRINKING, /* falls */
+	SNAP_TREND_SHORT,     /* changed, but too few points to tell */
+	SNAP_TREND_GONE,      /* not in the last snapshot */
+	SNAP_TREND_VERDICTS
+};
+
+/* "flat", "steady", "plateau", "unsteady", "slow", "shrinking", "short",
+ * "gone". */
+const char *snap_trend_verdict_name(enum snap_trend_verdict v);
+
+typedef struct snap_trend_opts {
+	enum snap_measure measure; /* flags suspects: Rss, Private_Dirty or Size */
+	double min_slope_kb;       /* kB per minute a suspect grows at least */
+	double steady_fraction;    /* share of steps that must not fall */
+	size_t min_points;         /* fewer points are SHORT */
+	enum snap_match_mode match;
+} snap_trend_opts;
+
+/* Defaults: Rss, 16 kB/min, 0.9, 5 points, automatic matching. */
+void snap_trend_opts_init(snap_trend_opts *opts);
+
+/* The verdict on g (min_slope per minute), the first rule that holds:
+ *   FLAT      max == min
+ *   SHORT     fewer than min_points points
+ *   SHRINKING under steady_fraction of the steps held or rose, and a
+ *             negative slope; or last < first
+ *   UNSTEADY  under steady_fraction of the steps held or rose; or
+ *             last == first
+ *   PLATEAU   the growth stopped: the late slope is <= 0 or under half
+ *             the slope, or no rise for more steps than max(2, 3 x the
+ *             mean steps between rises)
+ *   SLOW      slope below min_slope
+ *   STEADY    otherwise: a leak suspect */
+enum snap_trend_verdict snap_growth_judge(const snap_growth *g, double min_slope,
+					  const snap_trend_opts *opts);
+
+/* The measures a trend follows: Rss, Private_Dirty, Size (index 0..2). */
+#define SNAP_TREND_MEASURES 3
+enum snap_measure snap_trend_measure(size_t index);
+/* The index of m among them, or -1. */
+int snap_trend_measure_index(enum snap_measure m);
+
+/* One memory object followed through the series: a region matched from
+ * snapshot to snapshot (regions that merged sum their histories), or,
+ * with aggregate, every thread stack, arena or guard page together. */
+typedef struct snap_trend_region {
+	enum snap_kind kind;
+	bool aggregate;
+	const char *path;      /* verbatim, borrowed from a snapshot; "" anonymous */
+	size_t path_len;
+	char perms[5];         /* of its largest region */
+	uint64_t start, end;   /* span of its regions in the last snapshot it is in */
+	size_t nregions;       /* how many regions there */
+	size_t first, last;    /* the snapshots it is in: first .. last */
+	snap_growth growth[SNAP_TREND_MEASURES];
+	const int64_t *values[SNAP_TREND_MEASURES]; /* kB per snapshot; -1 absent */
+	enum snap_trend_verdict verdict; /* of opts.measure */
+} snap_trend_region;
+
+/* A whole-process or per-kind series. */
+typedef struct snap_trend_series {
+	snap_growth growth;
+	const int64_t *values; /* per snapshot */
+	enum snap_trend_verdict verdict;
+} snap_trend_series;
+
+typedef struct snap_trend {
+	const snap_snapshot **snaps; /* by captured_at; borrowed snapshots */
+	size_t nsnaps;
+	const double *seconds;       /* per snapshot, since the first */
+	snap_trend_opts opts;
+	size_t address_steps;        /* steps matched by address, the rest by identity */
+	/* Suspects first (steepest first), then the others that changed (by
+	 * max - min of opts.measure, then |slope|), then the FLAT ones. */
+	snap_trend_region *regions;
+	size_t nregions;
+	size_t suspects;             /* regions[0 .. suspects) are STEADY */
+	size_t flat;                 /* regions that never changed */
+	snap_trend_series total[SNAP_TREND_MEASURES];
+	snap_trend_series region_count, thread_stacks;
+	snap_trend_series kind[SNAP_KIND_COUNT][SNAP_TREND_MEASURES];
+	bool kind_seen[SNAP_KIND_COUNT];
+	snap_arena *arena;           /* private */
+} snap_trend;
+
+/* Orders snaps by captured_at (equal times keep their order), matches
+ * regions across them as snap_diff_match does step by step, and judges
+ * every series. Needs two or more snapshots, each with captured_at
+ * (SNAP_EINVAL otherwise); the snapshots must outlive the trend. */
+int snap_trend_new(snap_trend **out, snap_snapshot *const *snaps, size_t n,
+		   const snap_trend_opts *opts, snap_error *err);
+void snap_trend_free(snap_trend *trend);
+
+/* The CI gate for a trend. Trend terms: "leak-suspects OP N" and
+ * "[KIND.]METRIC.slope OP RATE" (METRIC rss, dirty, size, or the counts
+ * regions and thread-stacks without KIND; RATE as snap_parse_rate, e.g.
+ * "rss.slope>+1M/min", "heap.rss.slope>=64K/min", "regions.slope>0/min").
+ * Any other expression is a diff gate (snap_gate_add) checked against
+ * the diff of the first and last snapshots. */
+typedef struct snap_trend_gate snap_trend_gate;
+
+int snap_trend_gate_new(snap_trend_gate **out);
+void snap_trend_gate_free(snap_trend_gate *gate);
+/* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
+int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err);
+size_t snap_trend_gate_size(const snap_trend_gate *gate);
+/* Evaluates every expression; returns the number of violations or a
+ * negative code (err says why). */
+int snap_trend_gate_check(snap_trend_gate *gate, const snap_trend *trend,
+			  snap_error *err);
+/* The violations of the last check, in expression order (borrowed). */
+const snap_violation *snap_trend_gate_violations(const snap_trend_gate *gate,
+						 size_t *count);
 
 #endif

@@ -217,10 +217,21 @@ static void test_several_documents(void **state)
 	cmd_result_free(&res);
 
 	/* A broken document after a good one: the good one is shown. */
-	char *broken = concat(big, "{\"schema\": \"mapsnap.snapshot/1\", \"broken");
+	char *broken = concat(big, "{\"schema\": \"mapsnap.snapshot/1\", \"broken\": }");
 	assert_int_equal(write_file(both_path, broken, strlen(broken)), 0);
 	run_show(&res, (const char *[]){ "-x", both_path, NULL }, NULL);
 	assert_one_error_line(&res);
+	assert_string_equal(res.out, want_big);
+	cmd_result_free(&res);
+	free(broken);
+	/* A last document cut off (a series whose writer was killed): the
+	 * complete ones are shown, with one warning (issue 6). */
+	broken = concat(big, "{\"schema\": \"mapsnap.snapshot/1\", \"broken");
+	assert_int_equal(write_file(both_path, broken, strlen(broken)), 0);
+	run_show(&res, (const char *[]){ "-x", both_path, NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(count_lines(res.err), 1);
+	assert_non_null(strstr(res.err, "cut off"));
 	assert_string_equal(res.out, want_big);
 	cmd_result_free(&res);
 	free(broken);

@@ -1,0 +1,124 @@
+/* Region filters shared by show and summary. */
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "filters.h"
+
+const char filter_usage[] =
+	"      --kind LIST       heap,stack,anon,lib,file,shmem,special (or exact\n"
+	"                        kinds: exe, thread-stack, arena, anon-named, guard)\n"
+	"      --min-size SIZE   mappings of at least SIZE (4K, 10M, 1.5G)\n"
+	"      --max-size SIZE   mappings of at most SIZE\n"
+	"      --path GLOB       named mappings whose path or file name matches\n";
+
+/* The issue's --kind names are groups of libsnap kinds, so that the seven
+ * of them cover every region exactly once. Any other kind name
+ * (thread-stack, arena, exe, ...) selects just that kind. */
+static const struct kind_group {
+	const char *name;
+	enum snap_kind kinds[4];
+	size_t nkinds;
+} kind_groups[] = {
+	{ "heap", { SNAP_KIND_HEAP }, 1 },
+	{ "stack", { SNAP_KIND_STACK, SNAP_KIND_THREAD_STACK }, 2 },
+	{ "anon", { SNAP_KIND_ANON, SNAP_KIND_ARENA, SNAP_KIND_ANON_NAMED,
+		    SNAP_KIND_GUARD }, 4 },
+	{ "lib", { SNAP_KIND_LIB, SNAP_KIND_EXE }, 2 },
+	{ "file", { SNAP_KIND_FILE }, 1 },
+	{ "shmem", { SNAP_KIND_SHMEM }, 1 },
+	{ "special", { SNAP_KIND_SPECIAL }, 1 },
+};
+
+static int add_kind(cli_filter *f, const char *command, const char *name,
+		    size_t len)
+{
+	char word[32];
+	if (len == 0 || len >= sizeof(word))
+		return cli_error("%s: bad --kind list", command);
+	memcpy(word, name, len);
+	word[len] = '\0';
+	for (size_t g = 0; g < sizeof(kind_groups) / sizeof(*kind_groups); g++)
+		if (strcmp(word, kind_groups[g].name) == 0) {
+			for (size_t k = 0; k < kind_groups[g].nkinds; k++)
+				f->kinds[kind_groups[g].kinds[k]] = true;
+			return EXIT_OK;
+		}
+	int kind = snap_kind_parse(word);
+	if (kind < 0)
+		return cli_error("%s: unknown kind '%s' (see 'mapsnap %s --help')",
+				 command, word, command);
+	f->kinds[kind] = true;
+	return EXIT_OK;
+}
+
+static int parse_kinds(cli_filter *f, const char *command, const char *arg)
+{
+	f->has_kinds = true;
+	for (const char *p = arg;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+		if (add_kind(f, command, p, len) != EXIT_OK)
+			return EXIT_ERROR;
+		if (!comma)
+			return EXIT_OK;
+		p = comma + 1;
+	}
+}
+
+static int parse_size(int64_t *out, bool *has, const char *command,
+		      const char *opt, const char *arg)
+{
+	if (snap_parse_size(arg, false, out) < 0)
+		return cli_error("%s: %s takes a size such as 4K, 10M or 1.5G, not '%s'",
+				 command, opt, arg);
+	*has = true;
+	return EXIT_OK;
+}
+
+int filter_option(cli_filter *f, const char *command, const char *opt,
+		  const char *arg)
+{
+	if (strcmp(opt, "--kind") == 0)
+		return parse_kinds(f, command, arg);
+	if (strcmp(opt, "--min-size") == 0)
+		return parse_size(&f->min_size, &f->has_min, command, opt, arg);
+	if (strcmp(opt, "--max-size") == 0)
+		return parse_size(&f->max_size, &f->has_max, command, opt, arg);
+	f->path_glob = arg;
+	return EXIT_OK;
+}
+
+bool filter_active(const cli_filter *f)
+{
+	return f->has_kinds || f->has_min || f->has_max || f->path_glob;
+}
+
+/* The glob matches the path, the path without " (deleted)", or (for a
+ * glob without '/') the file name. */
+static bool path_matches(const snap_region *r, const char *glob)
+{
+	if (r->path_len == 0)
+		return false;
+	char *path = strndup(r->path, snap_path_undeleted(r, NULL));
+	if (!path)
+		return false;
+	const char *base = strrchr(path, '/');
+	bool match = fnmatch(glob, r->path, 0) == 0 || fnmatch(glob, path, 0) == 0 ||
+		     (!strchr(glob, '/') && base && fnmatch(glob, base + 1, 0) == 0);
+	free(path);
+	return match;
+}
+
+bool filter_region(const cli_filter *f, const snap_region *r, enum snap_kind kind)
+{
+	uint64_t size = r->end - r->start;
+	if (f->has_kinds && !f->kinds[kind])
+		return false;
+	if (f->has_min && size < (uint64_t)f->min_size)
+		return false;
+	if (f->has_max && size > (uint64_t)f->max_size)
+		return false;
+	return !f->path_glob || path_matches(r, f->path_glob);
+}

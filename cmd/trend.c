@@ -1,0 +1,278 @@
+/* mapsnap trend FILE...: which regions keep growing over a series of
+ * snapshots (capture --every), how fast, and how sure that is. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+
+enum trend_format { TREND_TEXT, TREND_JSON, TREND_MARKDOWN };
+
+enum { OPT_FORMAT = 256, OPT_METRIC, OPT_MIN_SLOPE, OPT_MIN_POINTS, OPT_MATCH,
+       OPT_FAIL_IF, OPT_LIMIT, OPT_ASCII, OPT_TIMING };
+
+struct trend_settings {
+	enum trend_format format;
+	const char *output;
+	bool force, ascii, timing;
+	size_t limit;
+	snap_trend_opts trend;
+	snap_trend_gate *gate; /* owned */
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mapsnap trend [options] FILE...\n"
+	      "\n"
+	      "Follows every region through a series of snapshots (files written by\n"
+	      "'mapsnap capture PID --every 1s -o FILE', and/or single snapshots,\n"
+	      "ordered by capture time), matching regions as diff does, and says\n"
+	      "which keep growing: the Theil-Sen slope of Rss, Private_Dirty and\n"
+	      "Size, the share of steps that grew, the total growth. A leak suspect\n"
+	      "grows faster than --min-slope, falls in under 10% of its steps and\n"
+	      "is still rising at the end (growth that stopped is a plateau).\n"
+	      "\n"
+	      "  -o, --output FILE          write the report to FILE (default stdout)\n"
+	      "  -f, --force                overwrite FILE\n"
+	      "      --format text|json|markdown  report format (default text)\n"
+	      "      --metric rss|dirty|size  what flags a suspect (default rss)\n"
+	      "      --min-slope RATE       slowest growth that is a leak (default\n"
+	      "                             16K/min); units /s, /min, /h\n"
+	      "      --min-points N         snapshots a region needs to be judged\n"
+	      "                             (default 5)\n"
+	      "      --match auto|address|identity  as in diff (default auto)\n"
+	      "      --fail-if EXPR         exit 1 when EXPR holds (repeatable):\n"
+	      "                             leak-suspects>0  rss.slope>+1M/min\n"
+	      "                             heap.rss.slope>64K/min  regions.slope>10/min\n"
+	      "                             thread-stacks.slope>0/min, or any diff\n"
+	      "                             expression (rss>+10%), checked on the first\n"
+	      "                             and last snapshots\n"
+	      "      --limit N              text/markdown: other regions listed\n"
+	      "                             (default 10, 0 for all)\n"
+	      "      --ascii                ASCII sparklines instead of Unicode blocks\n"
+	      "      --timing               print the time spent loading, matching and\n"
+	      "                             judging, and reporting on stderr\n"
+	      "  -h, --help                 this help\n"
+	      "\n"
+	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
+}
+
+static int parse_format(struct trend_settings *s, const char *arg)
+{
+	if (strcmp(arg, "text") == 0)
+		s->format = TREND_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		s->format = TREND_JSON;
+	else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
+		s->format = TREND_MARKDOWN;
+	else
+		return cli_error("trend: unknown --format '%s' (text, json, markdown)", arg);
+	return EXIT_OK;
+}
+
+static int parse_metric(struct trend_settings *s, const char *arg)
+{
+	int m = snap_measure_parse(arg);
+	if (m < 0 || snap_trend_measure_index((enum snap_measure)m) < 0)
+		return cli_error("trend: unknown --metric '%s' (rss, dirty, size)", arg);
+	s->trend.measure = (enum snap_measure)m;
+	return EXIT_OK;
+}
+
+static int parse_match(struct trend_settings *s, const char *arg)
+{
+	if (strcmp(arg, "auto") == 0)
+		s->trend.match = SNAP_MATCH_AUTO;
+	else if (strcmp(arg, "address") == 0)
+		s->trend.match = SNAP_MATCH_ADDRESS;
+	else if (strcmp(arg, "identity") == 0)
+		s->trend.match = SNAP_MATCH_IDENTITY;
+	else
+		return cli_error("trend: unknown --match '%s' (auto, address, identity)", arg);
+	return EXIT_OK;
+}
+
+static int parse_count(size_t *out, const char *arg, const char *opt, long min)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+	if (!*arg || *end || v < min)
+		return cli_error("trend: %s wants a number >= %ld, not '%s'", opt, min, arg);
+	*out = (size_t)v;
+	return EXIT_OK;
+}
+
+static int parse_option(struct trend_settings *s, int c, const char *arg)
+{
+	snap_error err;
+	switch (c) {
+	case OPT_FORMAT: return parse_format(s, arg);
+	case OPT_METRIC: return parse_metric(s, arg);
+	case OPT_MATCH: return parse_match(s, arg);
+	case OPT_LIMIT: return parse_count(&s->limit, arg, "--limit", 0);
+	case OPT_MIN_POINTS: return parse_count(&s->trend.min_points, arg, "--min-points", 2);
+	case OPT_MIN_SLOPE:
+		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb) < 0 ||
+		    s->trend.min_slope_kb < 0)
+			return cli_error("trend: --min-slope wants a rate such as 64K/min or "
+					 "1M/h, not '%s'", arg);
+		return EXIT_OK;
+	case OPT_FAIL_IF:
+		return snap_trend_gate_add(s->gate, arg, &err) < 0 ? cli_report(&err)
+								   : EXIT_OK;
+	case OPT_ASCII: s->ascii = true; return EXIT_OK;
+	case OPT_TIMING: s->timing = true; return EXIT_OK;
+	}
+	return EXIT_ERROR;
+}
+
+static int parse_args(struct trend_settings *s, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "metric", required_argument, NULL, OPT_METRIC },
+		{ "min-slope", required_argument, NULL, OPT_MIN_SLOPE },
+		{ "min-points", required_argument, NULL, OPT_MIN_POINTS },
+		{ "match", required_argument, NULL, OPT_MATCH },
+		{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ "ascii", no_argument, NULL, OPT_ASCII },
+		{ "timing", no_argument, NULL, OPT_TIMING },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		switch (c) {
+		case 'o': s->output = optarg; break;
+		case 'f': s->force = true; break;
+		case 'h': usage(stdout); return -1;
+		case '?': return cli_bad_option("trend", argv);
+		default:
+			if (parse_option(s, c, optarg) != EXIT_OK)
+				return EXIT_ERROR;
+		}
+	}
+	if (optind >= argc)
+		return cli_error("trend: give the series files (see 'mapsnap trend --help')");
+	return EXIT_OK;
+}
+
+/* ---- the report ---- */
+
+static bool use_color(const struct trend_settings *s, const cli_output *out)
+{
+	const char *no_color = getenv("NO_COLOR");
+	return s->format == TREND_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
+	       !(no_color && *no_color);
+}
+
+static int write_report(FILE *f, enum trend_format format, const snap_trend *t,
+			const fmt_trend_opts *o)
+{
+	switch (format) {
+	case TREND_JSON: return fmt_trend_json(f, t, o);
+	case TREND_MARKDOWN: return fmt_trend_markdown(f, t, o);
+	default: return fmt_trend_text(f, t, o);
+	}
+}
+
+static int write_to(const struct trend_settings *s, const snap_trend *t,
+		    fmt_trend_opts *o, bool *on_terminal)
+{
+	cli_output out;
+	snap_error err;
+	const char *path = s->output ? s->output : "-";
+	if (cli_output_open(&out, path, s->force, &err) < 0)
+		return cli_report(&err);
+	o->color = use_color(s, &out);
+	*on_terminal = s->format == TREND_TEXT && out.to_stdout && isatty(STDOUT_FILENO);
+	if (write_report(out.f, s->format, t, o) < 0) {
+		cli_output_discard(&out);
+		return cli_error("%s: write failed", path);
+	}
+	if (cli_output_commit(&out, &err) < 0)
+		return cli_report(&err);
+	return EXIT_OK;
+}
+
+static int report(const struct trend_settings *s, const snap_trend *t,
+		  const char *label)
+{
+	snap_error err = { 0 };
+	int bad = snap_trend_gate_check(s->gate, t, &err);
+	if (bad < 0)
+		return cli_report(&err);
+	fmt_trend_opts o = { label, s->gate, false, s->ascii, s->limit };
+	bool terminal = false;
+	int rc = write_to(s, t, &o, &terminal);
+	if (rc != EXIT_OK || bad == 0)
+		return rc;
+	size_t n;
+	const snap_violation *v = snap_trend_gate_violations(s->gate, &n);
+	for (size_t k = 0; k < n && !terminal; k++)
+		cli_warn("gate failed: %s", v[k].message);
+	return EXIT_GATE;
+}
+
+static int load_inputs(cli_snapshots *list, int argc, char **argv)
+{
+	snap_error err = { 0 };
+	size_t stdin_uses = 0;
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "-") == 0 && ++stdin_uses > 1)
+			return cli_error("trend: '-' (stdin) can be given once");
+		if (cli_load_arg(list, argv[i], NULL, &err) < 0)
+			return cli_report(&err);
+	}
+	return EXIT_OK;
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int cmd_trend(int argc, char **argv)
+{
+	struct trend_settings s = { .limit = 10 };
+	snap_trend_opts_init(&s.trend);
+	if (snap_trend_gate_new(&s.gate) < 0)
+		return cli_error("out of memory");
+	cli_snapshots list = { 0 };
+	snap_trend *t = NULL;
+	double at[4] = { now_ms(), 0, 0, 0 };
+	int rc = parse_args(&s, argc, argv);
+	if (rc == EXIT_OK)
+		rc = load_inputs(&list, argc - optind, argv + optind);
+	at[1] = now_ms();
+	if (rc == EXIT_OK) {
+		snap_error err = { 0 };
+		if (snap_trend_new(&t, list.items, list.count, &s.trend, &err) < 0)
+			rc = cli_report(&err);
+	}
+	at[2] = now_ms();
+	if (rc == EXIT_OK) {
+		char label[600];
+		if (argc - optind == 1)
+			snprintf(label, sizeof(label), "%s", argv[optind]);
+		else
+			snprintf(label, sizeof(label), "%d inputs", argc - optind);
+		rc = report(&s, t, label);
+	}
+	at[3] = now_ms();
+	if (s.timing && t)
+		fprintf(stderr, "mapsnap: trend timing: load %.1f ms (%zu snapshots), "
+			"match and judge %.1f ms, report %.1f ms\n", at[1] - at[0],
+			list.count, at[2] - at[1], at[3] - at[2]);
+	snap_trend_free(t);
+	cli_snapshots_free(&list);
+	snap_trend_gate_free(s.gate);
+	return rc < 0 ? EXIT_OK : rc;
+}

@@ -1,0 +1,73 @@
+/* The check's findings as GitHub-flavoured markdown: a verdict line and
+ * a table, one row per finding, for bug reports and CI job summaries. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "formats.h"
+
+static void put_cstr(FILE *f, const char *s)
+{
+	fmt_markdown_text(f, s, strlen(s));
+}
+
+static void put_title(FILE *f, const snap_check *c, const fmt_check_opts *o)
+{
+	char line[1400];
+	fputs("### mapsnap check\n\n", f);
+	put_cstr(f, fmt_process_line(line, sizeof(line), c->snap));
+	fputs("\n\n", f);
+	if (o->label) {
+		fputs("Input: ", f);
+		put_cstr(f, o->label);
+		fputs("\n\n", f);
+	}
+	fprintf(f, "**%zu finding%s**: %zu error%s, %zu warning%s, %zu info.\n\n",
+		c->nfindings, c->nfindings == 1 ? "" : "s", c->by_severity[SNAP_SEV_ERROR],
+		c->by_severity[SNAP_SEV_ERROR] == 1 ? "" : "s",
+		c->by_severity[SNAP_SEV_WARNING],
+		c->by_severity[SNAP_SEV_WARNING] == 1 ? "" : "s",
+		c->by_severity[SNAP_SEV_INFO]);
+}
+
+static void put_regions(FILE *f, const snap_check *c, const snap_finding *x,
+			size_t limit)
+{
+	size_t n = limit && limit < x->nregions ? limit : x->nregions;
+	for (size_t k = 0; k < n; k++) {
+		char where[1200];
+		fputs(k ? "<br>" : "", f);
+		put_cstr(f, fmt_region_line(where, sizeof(where),
+					    &c->snap->regions[x->regions[k]]));
+	}
+	if (n < x->nregions)
+		fprintf(f, "<br>... %zu in all", x->nregions);
+}
+
+int fmt_check_markdown(FILE *f, const snap_check *c, const fmt_check_opts *opts)
+{
+	fmt_check_opts none = { 0 };
+	if (!opts)
+		opts = &none;
+	put_title(f, c, opts);
+	if (c->nfindings)
+		fputs("| severity | rule | finding | regions | advice |\n"
+		      "|---|---|---|---|---|\n", f);
+	for (size_t k = 0; k < c->nfindings; k++) {
+		const snap_finding *x = &c->findings[k];
+		fprintf(f, "| %s | %s | ", snap_severity_name(x->severity), x->rule);
+		put_cstr(f, x->message);
+		fputs(" | ", f);
+		put_regions(f, c, x, opts->regions);
+		fputs(" | ", f);
+		put_cstr(f, x->advice);
+		fputs(" |\n", f);
+	}
+	if (c->nfindings)
+		fputc('\n', f);
+	for (size_t k = 0; k < c->nskipped; k++) {
+		fputs("Not checked: ", f);
+		put_cstr(f, c->skipped[k]);
+		fputs(".\n\n", f);
+	}
+	return ferror(f) ? SNAP_EIO : SNAP_OK;
+}

@@ -1,0 +1,344 @@
+/* The trend as a readable report: which regions keep growing (with a
+ * sparkline of each), what else moved, and the process as a whole. */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "formats.h"
+
+#define MAX_CELLS 256
+#define SPARK_WIDTH 32
+
+/* ---- shared with the other trend formats ---- */
+
+/* Mean of the present values of each cell; false when a cell has none. */
+static size_t cell_means(double *mean, bool *present, const int64_t *v, size_t n,
+			 size_t width)
+{
+	size_t cells = n < width ? n : width;
+	for (size_t c = 0; c < cells; c++) {
+		size_t lo = c * n / cells, hi = (c + 1) * n / cells, count = 0;
+		double sum = 0;
+		for (size_t i = lo; i < hi; i++)
+			if (v[i] >= 0) {
+				sum += (double)v[i];
+				count++;
+			}
+		present[c] = count > 0;
+		mean[c] = count ? sum / (double)count : 0;
+	}
+	return cells;
+}
+
+const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
+			  size_t n, size_t width, bool ascii)
+{
+	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char levels[] = "_.-:=+*#";
+	double mean[MAX_CELLS];
+	bool present[MAX_CELLS];
+	size_t cells = cell_means(mean, present, values, n,
+				  width < MAX_CELLS ? width : MAX_CELLS);
+	double lo = INFINITY, hi = -INFINITY;
+	for (size_t c = 0; c < cells; c++)
+		if (present[c]) {
+			lo = mean[c] < lo ? mean[c] : lo;
+			hi = mean[c] > hi ? mean[c] : hi;
+		}
+	size_t at = 0;
+	if (size)
+		buf[0] = '\0';
+	for (size_t c = 0; c < cells; c++) {
+		int level = hi > lo ? (int)((mean[c] - lo) / (hi - lo) * 7 + 0.5) : 0;
+		char one[2] = { ascii ? levels[level] : ' ', '\0' };
+		const char *cell = !present[c] ? " " : ascii ? one : blocks[level];
+		size_t len = strlen(cell);
+		if (at + len + 1 > size)
+			break;
+		memcpy(buf + at, cell, len + 1);
+		at += len;
+	}
+	return buf;
+}
+
+const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes)
+{
+	if (!sizes) {
+		snprintf(buf, size, "%+.1f/min", per_min);
+		return buf;
+	}
+	double a = fabs(per_min);
+	const char *sign = per_min > 0 ? "+" : per_min < 0 ? "-" : "";
+	if (a < 10 && a != floor(a))
+		snprintf(buf, size, "%s%.1fK/min", sign, a);
+	else if (a < 1024)
+		snprintf(buf, size, "%s%.0fK/min", sign, a);
+	else if (a < 1024.0 * 1024)
+		snprintf(buf, size, "%s%.1fM/min", sign, a / 1024);
+	else
+		snprintf(buf, size, "%s%.2fG/min", sign, a / (1024.0 * 1024));
+	return buf;
+}
+
+const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r)
+{
+	if (r->aggregate)
+		snprintf(buf, size, "all %zu %s regions", r->nregions,
+			 snap_kind_name(r->kind));
+	else if (r->path_len)
+		snprintf(buf, size, "%.*s %08" PRIx64 "-%08" PRIx64, (int)r->path_len,
+			 r->path, r->start, r->end);
+	else
+		snprintf(buf, size, "%08" PRIx64 "-%08" PRIx64, r->start, r->end);
+	return buf;
+}
+
+/* ---- colour ---- */
+
+struct out {
+	FILE *f;
+	bool color, ascii;
+	int mi; /* the flagging measure's index */
+};
+
+#define RESET "\033[0m"
+#define BOLD "\033[1m"
+#define RED "\033[31m"
+#define GREEN "\033[32m"
+#define YELLOW "\033[33m"
+#define CYAN "\033[36m"
+#define DIM "\033[2m"
+
+static const char *paint(const struct out *o, const char *code)
+{
+	return o->color ? code : "";
+}
+
+static const char *verdict_color(enum snap_trend_verdict v)
+{
+	switch (v) {
+	case SNAP_TREND_STEADY: return RED;
+	case SNAP_TREND_PLATEAU:
+	case SNAP_TREND_SLOW: return YELLOW;
+	case SNAP_TREND_SHRINKING:
+	case SNAP_TREND_GONE: return GREEN;
+	case SNAP_TREND_UNSTEADY: return CYAN;
+	default: return "";
+	}
+}
+
+static void put_verdict(const struct out *o, enum snap_trend_verdict v, int width)
+{
+	const char *c = verdict_color(v);
+	fprintf(o->f, "%s%-*s%s", paint(o, c), width, snap_trend_verdict_name(v),
+		paint(o, *c ? RESET : ""));
+}
+
+/* ---- header ---- */
+
+static void duration_text(char *buf, size_t size, double s)
+{
+	if (s < 60)
+		snprintf(buf, size, "%.1fs", s);
+	else if (s < 3600)
+		snprintf(buf, size, "%dm %02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, size, "%dh %02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+}
+
+static size_t count_processes(const snap_trend *t)
+{
+	size_t n = 1;
+	for (size_t s = 1; s < t->nsnaps; s++)
+		n += !snap_same_process(t->snaps[s - 1], t->snaps[s]);
+	return n;
+}
+
+static void put_matching(const struct out *o, const snap_trend *t)
+{
+	size_t steps = t->nsnaps - 1;
+	if (t->address_steps == steps)
+		fputs("matched by address", o->f);
+	else if (t->address_steps == 0)
+		fputs("matched by identity (path, name, anchor)", o->f);
+	else
+		fprintf(o->f, "matched by address (%zu steps) and identity (%zu)",
+			t->address_steps, steps - t->address_steps);
+}
+
+static void put_header(const struct out *o, const snap_trend *t,
+		       const fmt_trend_opts *opts)
+{
+	const snap_snapshot *last = t->snaps[t->nsnaps - 1];
+	char span[32], rate[32];
+	duration_text(span, sizeof(span), t->seconds[t->nsnaps - 1]);
+	fprintf(o->f, "%smapsnap trend%s: ", paint(o, BOLD), paint(o, RESET));
+	size_t procs = count_processes(t);
+	if (procs > 1)
+		fprintf(o->f, "%zu processes, ", procs);
+	else if (last->process.known)
+		fprintf(o->f, "%s (pid %ld), ", last->process.comm ? last->process.comm : "?",
+			last->process.pid);
+	fprintf(o->f, "%zu snapshots over %s, ", t->nsnaps, span);
+	put_matching(o, t);
+	fputc('\n', o->f);
+	if (opts->label)
+		fprintf(o->f, "  %s\n", opts->label);
+	fprintf(o->f, "  %s .. %s\n", t->snaps[0]->captured_at, last->captured_at);
+	fmt_rate(rate, sizeof(rate), t->opts.min_slope_kb, true);
+	fprintf(o->f, "  leak suspect: %s slope >= %s, at least %.0f%% of steps not "
+		"falling, still rising at the end, %zu+ snapshots\n",
+		snap_measure_name(t->opts.measure), rate[0] == '+' ? rate + 1 : rate,
+		t->opts.steady_fraction * 100, t->opts.min_points);
+}
+
+/* ---- suspects ---- */
+
+static void put_measure_line(const struct out *o, const snap_trend *t,
+			     const snap_trend_region *r, int m)
+{
+	const snap_growth *g = &r->growth[m];
+	char a[32], b[32], d[32], rate[32], spark[MAX_CELLS * 4];
+	fprintf(o->f, "      %-14s %9s -> %-9s %9s %12s  grew %zu of %zu steps",
+		snap_measure_name(snap_trend_measure((size_t)m)),
+		fmt_kb(a, sizeof(a), g->first, false), fmt_kb(b, sizeof(b), g->last, false),
+		fmt_kb(d, sizeof(d), g->last - g->first, true),
+		fmt_rate(rate, sizeof(rate), g->slope, true), g->grew,
+		g->points ? g->points - 1 : 0);
+	if (m == snap_trend_measure_index(SNAP_M_RSS))
+		fprintf(o->f, "  %s", fmt_sparkline(spark, sizeof(spark), r->values[m],
+						     t->nsnaps, SPARK_WIDTH, o->ascii));
+	fputc('\n', o->f);
+}
+
+static void put_suspects(const struct out *o, const snap_trend *t)
+{
+	fprintf(o->f, "\n%sLEAK SUSPECTS%s: ", paint(o, BOLD), paint(o, RESET));
+	if (!t->suspects) {
+		fprintf(o->f, "none (%zu regions followed, %zu changed)\n", t->nregions,
+			t->nregions - t->flat);
+		return;
+	}
+	fprintf(o->f, "%s%zu%s\n", paint(o, RED), t->suspects, paint(o, RESET));
+	for (size_t k = 0; k < t->suspects; k++) {
+		const snap_trend_region *r = &t->regions[k];
+		char where[700];
+		fprintf(o->f, "  %s%-12s%s %-4s  %s\n", paint(o, RED), snap_kind_name(r->kind),
+			paint(o, RESET), r->aggregate ? "" : r->perms,
+			fmt_trend_where(where, sizeof(where), r));
+		for (int m = 0; m < SNAP_TREND_MEASURES; m++)
+			put_measure_line(o, t, r, m);
+	}
+}
+
+/* ---- the other regions that changed ---- */
+
+static void put_others(const struct out *o, const snap_trend *t, size_t limit)
+{
+	size_t changed = t->nregions - t->flat - t->suspects;
+	size_t shown = limit && limit < changed ? limit : changed;
+	const char *name = snap_measure_name(snap_trend_measure((size_t)o->mi));
+	fprintf(o->f, "\n%sOTHER REGIONS THAT CHANGED%s: %zu", paint(o, BOLD),
+		paint(o, RESET), shown);
+	if (shown < changed)
+		fprintf(o->f, " of %zu", changed);
+	fprintf(o->f, " listed by %s range (max - min), %zu never changed\n", name,
+		t->flat);
+	if (!shown)
+		return;
+	fprintf(o->f, "  %s%-10s %-12s %9s %12s %9s %7s %7s  %-4s  %s%s\n", paint(o, DIM),
+		"VERDICT", "KIND", "RANGE", "SLOPE", "GROWTH", "GREW", "FELL", "PERM",
+		"WHERE", paint(o, RESET));
+	for (size_t k = t->suspects; k < t->suspects + shown; k++) {
+		const snap_trend_region *r = &t->regions[k];
+		const snap_growth *g = &r->growth[o->mi];
+		char range[32], rate[32], d[32], grew[24], fell[24], where[700];
+		size_t steps = g->points ? g->points - 1 : 0;
+		snprintf(grew, sizeof(grew), "%zu/%zu", g->grew, steps);
+		snprintf(fell, sizeof(fell), "%zu/%zu", g->shrank, steps);
+		fputs("  ", o->f);
+		put_verdict(o, r->verdict, 10);
+		fprintf(o->f, " %-12s %9s %12s %9s %7s %7s  %-4s  %s\n", snap_kind_name(r->kind),
+			fmt_kb(range, sizeof(range), g->max - g->min, false),
+			fmt_rate(rate, sizeof(rate), g->slope, true),
+			fmt_kb(d, sizeof(d), g->last - g->first, true), grew, fell,
+			r->aggregate ? "" : r->perms, fmt_trend_where(where, sizeof(where), r));
+	}
+}
+
+/* ---- process and kinds ---- */
+
+static void put_series_row(const struct out *o, const snap_trend *t,
+			   const char *name, const snap_trend_series *s, bool sizes)
+{
+	const snap_growth *g = &s->growth;
+	char a[32], b[32], d[32], rate[32], spark[MAX_CELLS * 4];
+	if (sizes)
+		fprintf(o->f, "  %-14s %9s %9s %9s ", name, fmt_kb(a, sizeof(a), g->first, false),
+			fmt_kb(b, sizeof(b), g->last, false),
+			fmt_kb(d, sizeof(d), g->last - g->first, true));
+	else
+		fprintf(o->f, "  %-14s %9" PRId64 " %9" PRId64 " %+9" PRId64 " ", name,
+			g->first, g->last, g->last - g->first);
+	fprintf(o->f, "%12s  ", fmt_rate(rate, sizeof(rate), g->slope, sizes));
+	put_verdict(o, s->verdict, 10);
+	fprintf(o->f, " %s\n", fmt_sparkline(spark, sizeof(spark), s->values, t->nsnaps,
+					     SPARK_WIDTH, o->ascii));
+}
+
+static void put_table_head(const struct out *o, const char *first)
+{
+	fprintf(o->f, "  %s%-14s %9s %9s %9s %12s  %-10s %s%s\n", paint(o, DIM), first,
+		"FIRST", "LAST", "GROWTH", "SLOPE", "VERDICT", "OVER TIME", paint(o, RESET));
+}
+
+static void put_process(const struct out *o, const snap_trend *t)
+{
+	fprintf(o->f, "\n%sPROCESS%s\n", paint(o, BOLD), paint(o, RESET));
+	put_table_head(o, "");
+	for (int m = 0; m < SNAP_TREND_MEASURES; m++)
+		put_series_row(o, t, snap_measure_name(snap_trend_measure((size_t)m)),
+			       &t->total[m], true);
+	put_series_row(o, t, "regions", &t->region_count, false);
+	put_series_row(o, t, "thread stacks", &t->thread_stacks, false);
+}
+
+static void put_kinds(const struct out *o, const snap_trend *t)
+{
+	fprintf(o->f, "\n%sBY KIND%s (%s)\n", paint(o, BOLD), paint(o, RESET),
+		snap_measure_name(snap_trend_measure((size_t)o->mi)));
+	put_table_head(o, "KIND");
+	for (int k = 0; k < SNAP_KIND_COUNT; k++)
+		if (t->kind_seen[k])
+			put_series_row(o, t, snap_kind_name((enum snap_kind)k),
+				       &t->kind[k][o->mi], true);
+}
+
+static void put_gate(const struct out *o, const snap_trend_gate *gate)
+{
+	size_t n = snap_trend_gate_size(gate), bad;
+	if (!n)
+		return;
+	const snap_violation *v = snap_trend_gate_violations(gate, &bad);
+	fprintf(o->f, "\n%sGATE%s %s%s%s (%zu of %zu checks failed)\n", paint(o, BOLD),
+		paint(o, RESET), paint(o, bad ? RED : GREEN), bad ? "FAILED" : "passed",
+		paint(o, RESET), bad, n);
+	for (size_t k = 0; k < bad; k++)
+		fprintf(o->f, "  %s\n", v[k].message);
+}
+
+int fmt_trend_text(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts)
+{
+	fmt_trend_opts none = { 0 };
+	if (!opts)
+		opts = &none;
+	struct out o = { f, opts->color, opts->ascii,
+			 snap_trend_measure_index(trend->opts.measure) };
+	put_header(&o, trend, opts);
+	put_suspects(&o, trend);
+	put_others(&o, trend, opts->limit);
+	put_process(&o, trend);
+	put_kinds(&o, trend);
+	put_gate(&o, opts->gate);
+	return ferror(f) ? SNAP_EIO : SNAP_OK;
+}
