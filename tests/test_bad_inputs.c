@@ -56,34 +56,43 @@ static void expect_refused(const cmd_result *res, const char *path,
 			 res->err);
 }
 
+/* Every reading command, "@F" standing for the bad file and "@O" for an
+ * output file that must never appear. */
+static const char *const commands[][8] = {
+	{ "convert", "--to", "smaps", "@F", "-o", "@O" },
+	{ "show", "-x", "@F" },
+	{ "diff", "@F", GOOD, "-o", "@O" },
+	{ "diff", GOOD, "@F" },
+	{ "capture", "--from-smaps", "@F", "-o", "@O" },
+	{ "summary", "@F" },
+	{ "check", "@F" },
+	{ "trend", "@F" },
+};
+
+static void run_command(cmd_result *res, const char *const *cmd, const char *file,
+			const char *out)
+{
+	char *argv[12];
+	int n = 0;
+	argv[n++] = (char *)mapsnap_bin();
+	for (int i = 0; i < 8 && cmd[i]; i++)
+		argv[n++] = (char *)(strcmp(cmd[i], "@F") == 0 ? file
+				     : strcmp(cmd[i], "@O") == 0 ? out : cmd[i]);
+	argv[n] = NULL;
+	assert_int_equal(run_cmd(res, argv, NULL), 0);
+}
+
 /* Every reading command on one bad file. */
 static void refuse_everywhere(struct fixture *fx, const char *path)
 {
 	char *out;
 	assert_true(asprintf(&out, "%s/out", fx->dir) > 0);
-	cmd_result res;
-
-	assert_int_equal(run_mapsnap(&res, NULL, "convert", "--to", "smaps", path, "-o",
-				     out, NULL), 0);
-	expect_refused(&res, path, "convert");
-	cmd_result_free(&res);
-
-	assert_int_equal(run_mapsnap(&res, NULL, "show", "-x", path, NULL), 0);
-	expect_refused(&res, path, "show");
-	cmd_result_free(&res);
-
-	assert_int_equal(run_mapsnap(&res, NULL, "diff", path, GOOD, "-o", out, NULL), 0);
-	expect_refused(&res, path, "diff (old)");
-	cmd_result_free(&res);
-	assert_int_equal(run_mapsnap(&res, NULL, "diff", GOOD, path, NULL), 0);
-	expect_refused(&res, path, "diff (new)");
-	cmd_result_free(&res);
-
-	assert_int_equal(run_mapsnap(&res, NULL, "capture", "--from-smaps", path, "-o",
-				     out, NULL), 0);
-	expect_refused(&res, path, "capture --from-smaps");
-	cmd_result_free(&res);
-
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++) {
+		cmd_result res;
+		run_command(&res, commands[i], path, out);
+		expect_refused(&res, path, commands[i][0]);
+		cmd_result_free(&res);
+	}
 	if (file_exists(out))
 		fail_msg("an output file was left for %s", path);
 	free(out);
@@ -155,6 +164,36 @@ static void test_checksum_mismatch_warns(void **state)
 	free(out);
 }
 
+/* A series whose writer was killed mid-append: readers keep the complete
+ * snapshots and warn once. */
+static void test_cut_series_warns(void **state)
+{
+	struct fixture *fx = *state;
+	char *path;
+	assert_true(asprintf(&path, "%s/series.json", fx->dir) > 0);
+	cmd_result res;
+	assert_int_equal(run_mapsnap(&res, NULL, "convert", "--to", "json", GOOD, NULL), 0);
+	assert_int_equal(res.status, 0);
+	size_t doc = res.out_len;
+	char *series = malloc(doc * 3);
+	memcpy(series, res.out, doc);
+	memcpy(series + doc, res.out, doc);
+	memcpy(series + 2 * doc, res.out, doc / 2); /* the third, cut off */
+	assert_int_equal(write_file(path, series, doc * 2 + doc / 2), 0);
+	cmd_result_free(&res);
+	free(series);
+	static const char *const readers[][8] = {
+		{ "show", "@F" }, { "summary", "@F" }, { "convert", "--to", "smaps", "@F" },
+	};
+	for (size_t i = 0; i < sizeof(readers) / sizeof(*readers); i++) {
+		run_command(&res, readers[i], path, NULL);
+		if (res.status != 0 || !one_line(res.err) || !strstr(res.err, path))
+			fail_msg("%s: status %d, stderr: %s", readers[i][0], res.status, res.err);
+		cmd_result_free(&res);
+	}
+	free(path);
+}
+
 /* 100 captures of a process that maps, splits and unmaps without pause:
  * each one a complete snapshot whose checksum holds. */
 static void test_captures_under_churn(void **state)
@@ -195,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corpus_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_large_cases_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_mismatch_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cut_series_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_under_churn, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
