@@ -9,10 +9,8 @@
 
 #include "common.h"
 
-enum check_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
-
 struct check_settings {
-	enum check_format format;
+	enum cli_format format;
 	snap_check_opts check;
 	bool max_map_count_given;
 	bool strict;
@@ -65,19 +63,6 @@ static void usage(FILE *f)
 }
 
 /* ---- option values ---- */
-
-static int parse_format(enum check_format *out, const char *arg)
-{
-	if (strcmp(arg, "text") == 0)
-		*out = FORMAT_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		*out = FORMAT_JSON;
-	else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
-		*out = FORMAT_MARKDOWN;
-	else
-		return cli_error("check: unknown --format '%s' (text, json, markdown)", arg);
-	return EXIT_OK;
-}
 
 static int parse_kb(int64_t *out, const char *opt, const char *arg)
 {
@@ -195,7 +180,7 @@ static int parse_threshold(snap_check_opts *o, int c, const char *arg)
 static int parse_option(struct check_settings *s, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_FORMAT: return parse_format(&s->format, arg);
+	case OPT_FORMAT: return cli_parse_format("check", arg, &s->format);
 	case OPT_STRICT: s->strict = true; return EXIT_OK;
 	case OPT_ONLY: s->only = arg; return check_rule_list("--only", arg);
 	case OPT_SKIP: s->skip = arg; return check_rule_list("--skip", arg);
@@ -280,8 +265,8 @@ static int write_report(const struct check_settings *s, const snap_check *c,
 {
 	fmt_check_opts o = { label, s->regions };
 	switch (s->format) {
-	case FORMAT_JSON: return fmt_check_json(stdout, c, &o);
-	case FORMAT_MARKDOWN: return fmt_check_markdown(stdout, c, &o);
+	case CLI_FORMAT_JSON: return fmt_check_json(stdout, c, &o);
+	case CLI_FORMAT_MARKDOWN: return fmt_check_markdown(stdout, c, &o);
 	default: return fmt_check_text(stdout, c, &o);
 	}
 }
@@ -322,7 +307,7 @@ static int check_arg(const struct check_settings *s, const char *arg)
 	bool loaded = cli_load_arg(&list, arg, &capture, &err) == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status != EXIT_ERROR; i++) {
-		if (i && s->format == FORMAT_TEXT)
+		if (i && s->format == CLI_FORMAT_TEXT)
 			putchar('\n');
 		int rc = check_snapshot(s, list.items[i], live, arg, label);
 		if (rc != EXIT_OK)

@@ -51,6 +51,20 @@ int cli_bad_option(const char *command, char **argv)
 			 "'mapsnap %s --help')", command, arg, command);
 }
 
+int cli_parse_format(const char *command, const char *arg, enum cli_format *out)
+{
+	if (strcmp(arg, "text") == 0)
+		*out = CLI_FORMAT_TEXT;
+	else if (strcmp(arg, "json") == 0)
+		*out = CLI_FORMAT_JSON;
+	else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
+		*out = CLI_FORMAT_MARKDOWN;
+	else
+		return cli_error("%s: unknown --format '%s' (text, json, markdown)",
+				 command, arg);
+	return EXIT_OK;
+}
+
 /* ---- inputs ---- */
 
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap)

@@ -11,6 +11,11 @@
 
 enum { EXIT_OK = 0, EXIT_GATE = 1, EXIT_ERROR = 2 };
 
+/* --format of the reporting commands. */
+enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_MARKDOWN };
+/* "text", "json", "markdown" (or "md"); an error line names the command. */
+int cli_parse_format(const char *command, const char *arg, enum cli_format *out);
+
 /* "mapsnap: <message>" on stderr. cli_error returns EXIT_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -58,22 +58,6 @@ void report_free(report_settings *s)
 	s->gate = NULL;
 }
 
-static int parse_format(report_settings *s, const char *arg)
-{
-	static const char *const names[] = { "text", "json", "markdown" };
-	for (int k = 0; k < 3; k++)
-		if (strcmp(arg, names[k]) == 0) {
-			s->format = (enum report_format)k;
-			return 0;
-		}
-	if (strcmp(arg, "md") == 0) {
-		s->format = REPORT_MARKDOWN;
-		return 0;
-	}
-	cli_error("unknown --format '%s' (text, json, markdown)", arg);
-	return 2;
-}
-
 static int parse_metric(report_settings *s, const char *arg)
 {
 	static const char *const names[] = { "rss", "pss", "size", "dirty", "swap" };
@@ -119,7 +103,7 @@ int report_option(report_settings *s, int opt, const char *arg)
 	int64_t bytes;
 	switch (opt) {
 	case OPT_FORMAT:
-		return parse_format(s, arg);
+		return cli_parse_format("diff", arg, &s->format);
 	case OPT_METRIC:
 		return parse_metric(s, arg);
 	case OPT_MATCH:
@@ -145,24 +129,24 @@ int report_option(report_settings *s, int opt, const char *arg)
 
 /* ---- the report ---- */
 
-static bool use_color(enum report_format format, const cli_output *out)
+static bool use_color(enum cli_format format, const cli_output *out)
 {
 	const char *no_color = getenv("NO_COLOR");
-	return format == REPORT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
+	return format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
 	       !(no_color && *no_color);
 }
 
-static int write_report(FILE *f, enum report_format format, const snap_diff *d,
+static int write_report(FILE *f, enum cli_format format, const snap_diff *d,
 			const fmt_diff_opts *o)
 {
 	switch (format) {
-	case REPORT_JSON: return fmt_diff_json(f, d, o);
-	case REPORT_MARKDOWN: return fmt_diff_markdown(f, d, o);
+	case CLI_FORMAT_JSON: return fmt_diff_json(f, d, o);
+	case CLI_FORMAT_MARKDOWN: return fmt_diff_markdown(f, d, o);
 	default: return fmt_diff_text(f, d, o);
 	}
 }
 
-static int write_to(const char *path, bool force, enum report_format format,
+static int write_to(const char *path, bool force, enum cli_format format,
 		    const snap_diff *d, fmt_diff_opts *o, bool *on_terminal_text)
 {
 	cli_output out;
@@ -170,7 +154,7 @@ static int write_to(const char *path, bool force, enum report_format format,
 	if (cli_output_open(&out, path, force, &err) < 0)
 		return cli_report(&err);
 	o->color = use_color(format, &out);
-	*on_terminal_text = format == REPORT_TEXT && out.to_stdout;
+	*on_terminal_text = format == CLI_FORMAT_TEXT && out.to_stdout;
 	if (write_report(out.f, format, d, o) < 0) {
 		cli_output_discard(&out);
 		return cli_error("%s: write failed", path);
@@ -194,7 +178,7 @@ int report_run(const report_settings *s, const snap_snapshot *old,
 	bool terminal = false, ignored;
 	int rc = bad < 0 ? cli_error("out of memory") : EXIT_OK;
 	if (rc == EXIT_OK && json_path)
-		rc = write_to(json_path, force, REPORT_JSON, d, &o, &ignored);
+		rc = write_to(json_path, force, CLI_FORMAT_JSON, d, &o, &ignored);
 	if (rc == EXIT_OK)
 		rc = write_to(out, force, s->format, d, &o, &terminal);
 	if (rc == EXIT_OK && bad > 0) {

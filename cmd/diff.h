@@ -7,10 +7,8 @@
 
 #include "common.h"
 
-enum report_format { REPORT_TEXT, REPORT_JSON, REPORT_MARKDOWN };
-
 typedef struct report_settings {
-	enum report_format format;
+	enum cli_format format;
 	snap_diff_opts diff;
 	snap_gate *gate; /* --fail-if expressions (owned) */
 	size_t limit;

@@ -9,10 +9,8 @@
 #include "common.h"
 #include "filters.h"
 
-enum summary_format { FORMAT_TEXT, FORMAT_JSON, FORMAT_MARKDOWN };
-
 struct summary_settings {
-	enum summary_format format;
+	enum cli_format format;
 	snap_summary_opts summary;
 	cli_filter filter;
 	char filters[512]; /* the filter options as given */
@@ -43,19 +41,6 @@ static void usage(FILE *f)
 	      "then does not apply. A torn read (the totals disagree with the\n"
 	      "rollup) is reported in the summary and, for json and markdown, on\n"
 	      "stderr. Exit status: 0, or 2 on an error.\n", f);
-}
-
-static int parse_format(enum summary_format *out, const char *arg)
-{
-	if (strcmp(arg, "text") == 0)
-		*out = FORMAT_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		*out = FORMAT_JSON;
-	else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
-		*out = FORMAT_MARKDOWN;
-	else
-		return cli_error("summary: unknown --format '%s' (text, json, markdown)", arg);
-	return EXIT_OK;
 }
 
 static int parse_count(size_t *out, const char *opt, const char *arg)
@@ -93,7 +78,7 @@ enum { OPT_FORMAT = 256, OPT_TOP, OPT_METRIC, OPT_LIBS, OPT_KIND, OPT_MIN, OPT_M
 static int parse_option(struct summary_settings *s, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_FORMAT: return parse_format(&s->format, arg);
+	case OPT_FORMAT: return cli_parse_format("summary", arg, &s->format);
 	case OPT_TOP: return parse_count(&s->summary.top, "--top", arg);
 	case OPT_METRIC: return parse_metric(s, arg);
 	case OPT_LIBS: return parse_count(&s->libs, "--libs", arg);
@@ -165,8 +150,8 @@ static int write_summary(const struct summary_settings *s, const snap_summary *s
 {
 	fmt_summary_opts o = { label, s->filters[0] ? s->filters : NULL, s->libs };
 	switch (s->format) {
-	case FORMAT_JSON: return fmt_summary_json(stdout, sum, &o);
-	case FORMAT_MARKDOWN: return fmt_summary_markdown(stdout, sum, &o);
+	case CLI_FORMAT_JSON: return fmt_summary_json(stdout, sum, &o);
+	case CLI_FORMAT_MARKDOWN: return fmt_summary_markdown(stdout, sum, &o);
 	default: return fmt_summary_text(stdout, sum, &o);
 	}
 }
@@ -183,7 +168,7 @@ static int summarise(const struct summary_settings *s, const snap_snapshot *snap
 	if (snap_summary_new(&sum, snap, &opts) < 0)
 		return cli_error("summary: %s: out of memory", arg);
 	int rc = write_summary(s, sum, label);
-	if (sum->torn && s->format != FORMAT_TEXT)
+	if (sum->torn && s->format != CLI_FORMAT_TEXT)
 		warn_torn(sum, arg);
 	snap_summary_free(sum);
 	if (rc < 0)
@@ -210,7 +195,7 @@ static int summarise_arg(const struct summary_settings *s, const char *arg)
 	bool loaded = cli_load_arg(&list, arg, NULL, &err) == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status == EXIT_OK; i++) {
-		if (i && s->format == FORMAT_TEXT)
+		if (i && s->format == CLI_FORMAT_TEXT)
 			putchar('\n');
 		status = summarise(s, list.items[i], arg, label);
 	}

@@ -8,13 +8,11 @@
 
 #include "common.h"
 
-enum trend_format { TREND_TEXT, TREND_JSON, TREND_MARKDOWN };
-
 enum { OPT_FORMAT = 256, OPT_METRIC, OPT_MIN_SLOPE, OPT_MIN_POINTS, OPT_MATCH,
        OPT_FAIL_IF, OPT_LIMIT, OPT_ASCII, OPT_TIMING };
 
 struct trend_settings {
-	enum trend_format format;
+	enum cli_format format;
 	const char *output;
 	bool force, ascii, timing;
 	size_t limit;
@@ -59,19 +57,6 @@ static void usage(FILE *f)
 	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
 }
 
-static int parse_format(struct trend_settings *s, const char *arg)
-{
-	if (strcmp(arg, "text") == 0)
-		s->format = TREND_TEXT;
-	else if (strcmp(arg, "json") == 0)
-		s->format = TREND_JSON;
-	else if (strcmp(arg, "markdown") == 0 || strcmp(arg, "md") == 0)
-		s->format = TREND_MARKDOWN;
-	else
-		return cli_error("trend: unknown --format '%s' (text, json, markdown)", arg);
-	return EXIT_OK;
-}
-
 static int parse_metric(struct trend_settings *s, const char *arg)
 {
 	int m = snap_measure_parse(arg);
@@ -108,7 +93,7 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 {
 	snap_error err;
 	switch (c) {
-	case OPT_FORMAT: return parse_format(s, arg);
+	case OPT_FORMAT: return cli_parse_format("trend", arg, &s->format);
 	case OPT_METRIC: return parse_metric(s, arg);
 	case OPT_MATCH: return parse_match(s, arg);
 	case OPT_LIMIT: return parse_count(&s->limit, arg, "--limit", 0);
@@ -167,16 +152,16 @@ static int parse_args(struct trend_settings *s, int argc, char **argv)
 static bool use_color(const struct trend_settings *s, const cli_output *out)
 {
 	const char *no_color = getenv("NO_COLOR");
-	return s->format == TREND_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
+	return s->format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
 	       !(no_color && *no_color);
 }
 
-static int write_report(FILE *f, enum trend_format format, const snap_trend *t,
+static int write_report(FILE *f, enum cli_format format, const snap_trend *t,
 			const fmt_trend_opts *o)
 {
 	switch (format) {
-	case TREND_JSON: return fmt_trend_json(f, t, o);
-	case TREND_MARKDOWN: return fmt_trend_markdown(f, t, o);
+	case CLI_FORMAT_JSON: return fmt_trend_json(f, t, o);
+	case CLI_FORMAT_MARKDOWN: return fmt_trend_markdown(f, t, o);
 	default: return fmt_trend_text(f, t, o);
 	}
 }
@@ -190,7 +175,7 @@ static int write_to(const struct trend_settings *s, const snap_trend *t,
 	if (cli_output_open(&out, path, s->force, &err) < 0)
 		return cli_report(&err);
 	o->color = use_color(s, &out);
-	*on_terminal = s->format == TREND_TEXT && out.to_stdout && isatty(STDOUT_FILENO);
+	*on_terminal = s->format == CLI_FORMAT_TEXT && out.to_stdout && isatty(STDOUT_FILENO);
 	if (write_report(out.f, s->format, t, o) < 0) {
 		cli_output_discard(&out);
 		return cli_error("%s: write failed", path);

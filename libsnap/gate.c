@@ -246,19 +246,6 @@ static bool violated(enum op op, double actual, double limit)
 	return false;
 }
 
-/* kB as "512K", "12.3M", "1.50G". */
-static void human_kb(char *buf, size_t size, double kb, bool sign)
-{
-	const char *fmt = sign ? "%+.*f%s" : "%.*f%s";
-	double a = fabs(kb);
-	if (a < 1024)
-		snprintf(buf, size, fmt, 0, kb, "K");
-	else if (a < 1024.0 * 1024)
-		snprintf(buf, size, fmt, 1, kb / 1024, "M");
-	else
-		snprintf(buf, size, fmt, 2, kb / (1024.0 * 1024), "G");
-}
-
 static void describe(const struct expr *x, double old, double new,
 		     double actual, snap_violation *v)
 {
@@ -273,8 +260,8 @@ static void describe(const struct expr *x, double old, double new,
 		 what);
 	bool sizes = x->subject == SUBJ_MEASURE;
 	if (sizes) {
-		human_kb(o, sizeof(o), old, false);
-		human_kb(n, sizeof(n), new, false);
+		snap_format_kb(o, sizeof(o), old, false);
+		snap_format_kb(n, sizeof(n), new, false);
 	} else {
 		snprintf(o, sizeof(o), "%.0f", old);
 		snprintf(n, sizeof(n), "%.0f", new);
@@ -282,7 +269,7 @@ static void describe(const struct expr *x, double old, double new,
 	if (x->mode == MODE_PERCENT)
 		snprintf(a, sizeof(a), "%+.1f%%", actual);
 	else if (sizes)
-		human_kb(a, sizeof(a), actual, x->mode == MODE_DELTA);
+		snap_format_kb(a, sizeof(a), actual, x->mode == MODE_DELTA);
 	else
 		snprintf(a, sizeof(a), x->mode == MODE_DELTA ? "%+.0f" : "%.0f", actual);
 	if (isinf(actual))

@@ -1064,19 +1064,6 @@ static bool violates(enum cmp op, double actual, double limit)
 	return false;
 }
 
-/* kB as "512K", "12.3M", "1.50G". */
-static void kb_text(char *buf, size_t size, double kb, bool sign)
-{
-	const char *fmt = sign ? "%+.*f%s" : "%.*f%s";
-	double a = fabs(kb);
-	if (a < 1024)
-		snprintf(buf, size, fmt, a < 10 && a != floor(a) ? 1 : 0, kb, "K");
-	else if (a < 1024.0 * 1024)
-		snprintf(buf, size, fmt, 1, kb / 1024, "M");
-	else
-		snprintf(buf, size, fmt, 2, kb / (1024.0 * 1024), "G");
-}
-
 /* "[heap]", "/usr/lib/libfoo.so", "anon at 7f12a000", "thread stacks". */
 static void region_name(char *buf, size_t size, const snap_trend_region *r)
 {
@@ -1099,7 +1086,7 @@ static void describe_suspects(const struct trend_expr *x, const snap_trend *t,
 	for (size_t k = 0; k < t->suspects && k < 3 && at < sizeof(v->message); k++) {
 		char name[128], rate[32];
 		region_name(name, sizeof(name), &t->regions[k]);
-		kb_text(rate, sizeof(rate), t->regions[k].growth[mi].slope, true);
+		snap_format_kb(rate, sizeof(rate), t->regions[k].growth[mi].slope, true);
 		at += (size_t)snprintf(v->message + at, sizeof(v->message) - at,
 				       "%s%s %s/min", k ? ", " : " (", name, rate);
 	}
@@ -1124,9 +1111,9 @@ static void describe_slope(const struct trend_expr *x, const snap_trend_series *
 	char rate[32], first[32], last[32];
 	const snap_growth *g = &se->growth;
 	if (x->term == TERM_SLOPE) {
-		kb_text(rate, sizeof(rate), g->slope, true);
-		kb_text(first, sizeof(first), (double)g->first, false);
-		kb_text(last, sizeof(last), (double)g->last, false);
+		snap_format_kb(rate, sizeof(rate), g->slope, true);
+		snap_format_kb(first, sizeof(first), (double)g->first, false);
+		snap_format_kb(last, sizeof(last), (double)g->last, false);
 		snprintf(v->message, sizeof(v->message), "%s: %s%s%s slope %s/min (%s -> %s)",
 			 x->text, x->kind >= 0 ? snap_kind_name((enum snap_kind)x->kind) : "",
 			 x->kind >= 0 ? " " : "",

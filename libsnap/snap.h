@@ -321,6 +321,10 @@ void snap_utc_now(char *buf, size_t size);
 size_t snap_format_dec(char *out, uint64_t v);
 size_t snap_format_hex(char *out, uint64_t v, size_t min_digits);
 
+/* kB in human units: "512K", "12.3M", "1.50G" (one decimal below 10K when
+ * fractional); with sign, "+512K" / "-1.0M". */
+void snap_format_kb(char *buf, size_t size, double kb, bool sign);
+
 /* The length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when
  * the bytes there are not valid UTF-8 (overlong, surrogate, cut off). */
 size_t snap_utf8_seq(const unsigned char *s, size_t avail);

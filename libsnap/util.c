@@ -176,3 +176,15 @@ bool snap_utf8_valid(const char *s, size_t len)
 	}
 	return true;
 }
+
+void snap_format_kb(char *buf, size_t size, double kb, bool sign)
+{
+	const char *fmt = sign ? "%+.*f%s" : "%.*f%s";
+	double a = fabs(kb);
+	if (a < 1024)
+		snprintf(buf, size, fmt, a < 10 && a != floor(a) ? 1 : 0, kb, "K");
+	else if (a < 1024.0 * 1024)
+		snprintf(buf, size, fmt, 1, kb / 1024, "M");
+	else
+		snprintf(buf, size, fmt, 2, kb / (1024.0 * 1024), "G");
+}
