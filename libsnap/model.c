@@ -48,7 +48,10 @@ void *snap_snapshot_alloc(snap_snapshot *snap, size_t size)
 
 bool snap_field_name_valid(const char *name, size_t len)
 {
-	if (len == 0 || len > 64)
+	/* Kernel fields start with a capital; the region's own JSON members
+	 * (start, path, ...) do not, and VmFlags has a line of its own. */
+	if (len == 0 || len > 64 || name[0] < 'A' || name[0] > 'Z' ||
+	    (len == 7 && memcmp(name, "VmFlags", 7) == 0))
 		return false;
 	for (size_t i = 0; i < len; i++) {
 		char c = name[i];

@@ -385,7 +385,8 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 		       snap_error *err)
 {
 	const char *colon = memchr(s, ':', (size_t)(end - s));
-	if (!colon || !snap_field_name_valid(s, (size_t)(colon - s)))
+	bool vmflags = colon && colon - s == 7 && memcmp(s, "VmFlags", 7) == 0;
+	if (!colon || (!vmflags && !snap_field_name_valid(s, (size_t)(colon - s))))
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "expected a 'Key: value' line");
 	if (!p->in_region)
@@ -393,7 +394,7 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 				      "field line before any mapping header");
 	size_t keylen = (size_t)(colon - s);
 	const char *v = colon + 1;
-	if (keylen == 7 && memcmp(s, "VmFlags", 7) == 0) {
+	if (vmflags) {
 		for (const char *c = v; c < end; c++)
 			if ((*c < 0x21 || *c > 0x7e) && *c != ' ' && *c != '\t')
 				return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,

@@ -201,8 +201,9 @@ const char *snap_snapshot_strndup(snap_snapshot *snap, const char *s, size_t n);
 /* Raw storage owned by the snapshot (zeroed), for arrays of members. */
 void *snap_snapshot_alloc(snap_snapshot *snap, size_t size);
 
-/* True for a name the kernel could print as a smaps field: ASCII letters,
- * digits and "_.()-" (the JSON writer emits names unescaped). */
+/* True for a name the kernel could print as a smaps field: a capital
+ * letter, then ASCII letters, digits and "_.()-" (the JSON writer emits
+ * names unescaped, beside lowercase members such as "path"). */
 bool snap_field_name_valid(const char *name, size_t len);
 /* Index of the field called name, or -1. */
 int snap_field_find(const snap_snapshot *snap, const char *name);

@@ -264,6 +264,7 @@ static void test_bad_inputs(void **state)
 	expect_bad(HDR BODY HDR "Size:  four kB\n", 6, "printed differently");
 	expect_bad(HDR "Name:  caf\xe9\n", 2, "not valid UTF-8");
 	expect_bad(HDR "R\"ss:  4 kB\n", 2, "Key: value");
+	expect_bad(HDR "path:  4 kB\n", 2, "Key: value");
 	static const char nul[] = HDR "Rss:  4 kB\0x\n";
 	expect_bad_n(nul, sizeof(nul) - 1, 2, "NUL");
 	expect_bad(HDR "Size: 99999999999999999999999 kB\n" BODY, 2, "out of range");
