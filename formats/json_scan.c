@@ -576,7 +576,9 @@ static int path_members(struct region_reader *rr, const struct sval *fixed,
 			snap_region *r)
 {
 	const struct sval *hex = &fixed[F_PATH_HEX];
-	if (fixed[F_PATH].len > SNAP_PATH_MAX || hex->len > 2 * SNAP_PATH_MAX)
+	/* The exact name is what a kernel printed: path_hex when present (the
+	 * lossy "path" beside it grows by U+FFFD), else path. */
+	if (hex->set ? hex->len > 2 * SNAP_PATH_MAX : fixed[F_PATH].len > SNAP_PATH_MAX)
 		return rbad(rr, "\"%s\" is longer than a kernel prints", "path");
 	if (!hex->set) {
 		r->path = fixed[F_PATH].set ? sv(rr, &fixed[F_PATH]) : "";
