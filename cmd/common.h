@@ -69,5 +69,6 @@ int cmd_around(int argc, char **argv);
 int cmd_trend(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

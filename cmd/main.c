@@ -20,6 +20,7 @@ static const struct subcommand subcommands[] = {
 	{ "trend", cmd_trend, "which regions keep growing over a series of snapshots" },
 	{ "summary", cmd_summary, "where the memory of a snapshot or pid is" },
 	{ "check", cmd_check, "what looks wrong in a snapshot or pid's memory map" },
+	{ "report", cmd_report, "one self-contained HTML page of a snapshot, diff or series" },
 };
 
 static void usage(FILE *f)

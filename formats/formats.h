@@ -188,4 +188,40 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
  * thread-stack regions" for an aggregate. */
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
+/* ---- HTML report (report_html.c; page sources in formats/html/) ---------- */
+
+/* The filters the page opens with (the CLI's --kind, --min-size,
+ * --max-size and --path, meaning what they mean there); a #fragment in
+ * the page's URL overrides them. */
+typedef struct fmt_report_filter {
+	bool kinds[SNAP_KIND_COUNT];
+	bool has_kinds;
+	int64_t min_size, max_size; /* bytes */
+	bool has_min, has_max;
+	const char *path;           /* a glob as --path takes it, or NULL */
+} fmt_report_filter;
+
+typedef struct fmt_report_opts {
+	/* How the inputs were named ("pid 1234", "before.json"); NULL: nothing. */
+	const char *label;
+	/* Findings on the snapshot whose regions the page shows (its rules
+	 * already run), or NULL for no findings panel. */
+	const snap_check *check;
+	const fmt_report_filter *filter; /* NULL: the page opens unfiltered */
+} fmt_report_opts;
+
+/* One self-contained HTML page (no network, works from file://): the
+ * process, totals and kinds, the findings, a treemap of Rss and a
+ * sortable, filterable table of the regions, drawn by inline script from
+ * an embedded "mapsnap.report/1" JSON document (formats/README.md). The
+ * map view shows id's snapshot; the diff view the new snapshot with its
+ * changes; the trend view the series' charts and its last snapshot, whose
+ * identity `last` must be (trend->snaps[nsnaps - 1]). opts may be NULL.
+ * Returns 0, SNAP_ENOMEM, SNAP_EINVAL when opts->check or last is of
+ * another snapshot, or SNAP_EIO when writing failed. */
+int fmt_report_map(FILE *f, const snap_identity *id, const fmt_report_opts *opts);
+int fmt_report_diff(FILE *f, const snap_diff *diff, const fmt_report_opts *opts);
+int fmt_report_trend(FILE *f, const snap_trend *trend, const snap_identity *last,
+		     const fmt_report_opts *opts);
+
 #endif
