@@ -16,6 +16,8 @@ elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;r
 	clang -x c -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
 	missing="$missing libclang-rt-14-dev"
 fi
+# make check opens mapsnap report's pages in headless Chromium.
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 if [ -z "$missing" ]; then
 	echo "deps: all present"
 	exit 0

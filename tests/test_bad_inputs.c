@@ -67,6 +67,8 @@ static const char *const commands[][8] = {
 	{ "summary", "@F" },
 	{ "check", "@F" },
 	{ "trend", "@F" },
+	{ "report", "@F", "-o", "@O" },
+	{ "report", GOOD, "@F", "-o", "@O" },
 };
 
 static void run_command(cmd_result *res, const char *const *cmd, const char *file,
