@@ -12,6 +12,7 @@
  * textContent only. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -704,12 +705,12 @@ static int32_t *suspect_of_regions(const snap_trend *t, const snap_snapshot *las
 
 /* ---- the page ---- */
 
-/* Copies JSON text, escaping what could end or confuse the <script>
- * element that holds it. */
+/* Copies JSON text (NUL-terminated after n bytes), escaping what could
+ * end or confuse the <script> element that holds it. */
 static void put_script_safe(FILE *f, const char *s, size_t n)
 {
 	size_t plain = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = strcspn(s, "<>&\xe2"); i < n; i += 1 + strcspn(s + i + 1, "<>&\xe2")) {
 		const char *esc = NULL;
 		size_t skip = 1;
 		unsigned char c = (unsigned char)s[i];
@@ -790,7 +791,11 @@ static int data_open(struct data_buf *b)
 	b->text = NULL;
 	b->len = 0;
 	b->f = open_memstream(&b->text, &b->len);
-	return b->f ? SNAP_OK : SNAP_ENOMEM;
+	if (!b->f)
+		return SNAP_ENOMEM;
+	/* Only this thread writes it: skip stdio's per-call locking. */
+	__fsetlocking(b->f, FSETLOCKING_BYCALLER);
+	return SNAP_OK;
 }
 
 /* Closes the buffer and writes the page around it. */

@@ -40,7 +40,11 @@
     file: ['file'], shmem: ['shmem'], special: ['special'],
   };
 
+  /* How long reading the data and drawing took, for make bench (the
+   * parse alone is its baseline). */
+  const startedAt = performance.now();
   const D = JSON.parse(document.getElementById('mapsnap-data').textContent);
+  const parsedAt = performance.now();
   const KINDS = D.kinds;
   const regions = D.regions.map((a, i) => ({ i: i, a: a, kind: a[R.KIND], rss: a[R.RSS] }));
 
@@ -1243,6 +1247,8 @@
       clearTimeout(resize);
       resize = setTimeout(() => renderTreemap(filteredRegions()), 200);
     });
+    document.body.setAttribute('data-parse-ms', (parsedAt - startedAt).toFixed(1));
+    document.body.setAttribute('data-draw-ms', (performance.now() - startedAt).toFixed(1));
     document.body.setAttribute('data-ready', '1');
   }
 
