@@ -28,3 +28,7 @@ echo "\$ mapsnap show -x --sort rss --top 5 $OUT/after.json"
 echo
 echo "\$ mapsnap diff $OUT/before.json $OUT/after.json"
 "$MAPSNAP" diff "$OUT/before.json" "$OUT/after.json"
+echo
+echo "\$ mapsnap report $OUT/before.json $OUT/after.json -o $OUT/report.html"
+"$MAPSNAP" report "$OUT/before.json" "$OUT/after.json" -o "$OUT/report.html"
+echo "open file://$(cd "$OUT" && pwd)/report.html in a browser"
