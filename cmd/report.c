@@ -47,8 +47,9 @@ static void usage(FILE *f)
 	      "\n"
 	      "The page needs no network and fetches nothing: open it from a file://\n"
 	      "URL or keep it as a CI artifact. Its filters are kept in the URL's\n"
-	      "#fragment (#kind=heap,anon&min=64K&path=*libc*), so a link opens\n"
-	      "the same view.\n"
+	      "#fragment (#kind=heap,anon&min=64K&path=libc), so a link opens\n"
+	      "the same view. In the page, path text without * ? [ matches\n"
+	      "anywhere in a path; --path (glob= in a link) is a glob as in show.\n"
 	      "\n"
 	      "  -o, --output FILE     write the page to FILE (default " DEFAULT_OUTPUT
 	      ");\n"

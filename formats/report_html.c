@@ -64,7 +64,7 @@ static void put_hex(FILE *f, uint64_t v)
 static void put_number(FILE *f, double v)
 {
 	if (isfinite(v))
-		fprintf(f, "%.6g", v);
+		fprintf(f, "%.10g", v);
 	else
 		fputs("null", f);
 }
@@ -289,8 +289,10 @@ static void put_region(FILE *f, const struct region_ctx *c, size_t i)
 	put_str(f, r->vmflags);
 	fputc(',', f);
 	put_hex(f, r->offset);
-	fprintf(f, ",\"%02" PRIx32 ":%02" PRIx32 "\",", r->dev_major, r->dev_minor);
+	/* Inodes can exceed a JavaScript number's 53 bits too. */
+	fprintf(f, ",\"%02" PRIx32 ":%02" PRIx32 "\",\"", r->dev_major, r->dev_minor);
 	put_u64(f, r->inode);
+	fputc('"', f);
 	fprintf(f, ",%d]", c->mark ? (int)c->mark[i] : -1);
 }
 
@@ -438,7 +440,7 @@ static void put_side(FILE *f, const snap_side *s)
 
 static void put_change(FILE *f, const snap_change *c)
 {
-	char where[1024];
+	char where[SNAP_PATH_MAX + 256];
 	fprintf(f, "{\"type\":\"%s\",\"kind\":%d,\"path\":", snap_change_name(c->type),
 		(int)c->kind);
 	fmt_json_put_string(f, c->path, c->path_len);
@@ -580,7 +582,7 @@ static void put_series(FILE *f, const snap_trend_series *s, size_t n)
 static void put_trend_region(FILE *f, const snap_trend *t, const snap_trend_region *r,
 			     bool values)
 {
-	char where[1024];
+	char where[SNAP_PATH_MAX + 256];
 	fprintf(f, "{\"kind\":%d,\"aggregate\":%s,\"path\":", (int)r->kind,
 		r->aggregate ? "true" : "false");
 	fmt_json_put_string(f, r->path, r->path_len);

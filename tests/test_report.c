@@ -713,6 +713,47 @@ static void url_fragment_filters_the_table_and_treemap(void **state)
 	free(page);
 }
 
+static bool all_regions(const snap_snapshot *s, const enum snap_kind *k, size_t i)
+{
+	(void)s, (void)k, (void)i;
+	return true;
+}
+
+static bool named_libc_so_6(const snap_snapshot *s, const enum snap_kind *k, size_t i)
+{
+	(void)k;
+	const snap_region *r = &s->regions[i];
+	const char *slash = r->path_len ? strrchr(r->path, '/') : NULL;
+	return slash && strcmp(slash + 1, "libc.so.6") == 0;
+}
+
+/* Mistakes in a hand-edited URL are reported, and never empty the page:
+ * unknown kinds, a finding that is not a number, a change filter outside
+ * the diff view. "+" in a fragment reads as a space. */
+static void fragment_mistakes_do_not_empty_the_page(void **state)
+{
+	(void)state;
+	need_chromium();
+	char *page = path_in("mistakes.html");
+	report(page, fx.after, NULL);
+	static const char *const fragments[] = { "kind=bogus", "kind=", "finding=x",
+						 "finding=", "change=grown" };
+	struct expect all = count_regions(fx.after, all_regions);
+	for (size_t c = 0; c < sizeof(fragments) / sizeof(*fragments); c++) {
+		char *dom = browse(page, fragments[c], NULL);
+		print_message("#%s\n", fragments[c]);
+		expect_filtered(dom, all);
+		free(dom);
+	}
+	char *dom = browse(page, "kind=bogus", NULL);
+	assert_non_null(strstr(dom, "unknown kind bogus"));
+	free(dom);
+	dom = browse(page, "sort=+size", NULL);
+	assert_non_null(strstr(dom, "<th class=\"num sorted asc\" data-key=\"size\""));
+	free(dom);
+	free(page);
+}
+
 /* --kind/--min-size/--path on the command line open the page filtered. */
 static void cli_filters_open_the_page_filtered(void **state)
 {
@@ -729,6 +770,25 @@ static void cli_filters_open_the_page_filtered(void **state)
 	/* A fragment overrides them. */
 	dom = browse(page, "kind=stack", NULL);
 	expect_filtered(dom, count_regions(fx.after, is_stack));
+	free(dom);
+	/* --path is a glob as show takes it: without wildcards, the whole
+	 * path or file name, not any text in it. */
+	res = run_ok(0, "report", "-f", "-o", page, "--path", "libc.so", fx.after, NULL);
+	cmd_result_free(&res);
+	dom = browse(page, NULL, NULL);
+	assert_int_equal(attr_num(dom, "match-count", "data-count"), 0);
+	free(dom);
+	res = run_ok(0, "report", "-f", "-o", page, "--path", "libc.so.6", fx.after, NULL);
+	cmd_result_free(&res);
+	dom = browse(page, NULL, NULL);
+	expect_filtered(dom, count_regions(fx.after, named_libc_so_6));
+	free(dom);
+	/* The same in a link, and typed text (path=) matches anywhere. */
+	dom = browse(page, "glob=libc.so", NULL);
+	assert_int_equal(attr_num(dom, "match-count", "data-count"), 0);
+	free(dom);
+	dom = browse(page, "path=libc.so.6", NULL);
+	expect_filtered(dom, count_regions(fx.after, named_libc_so_6));
 	free(dom);
 	free(page);
 }
@@ -1063,6 +1123,7 @@ int main(void)
 		cmocka_unit_test(map_view_draws_treemap_table_and_findings),
 		cmocka_unit_test(url_fragment_filters_the_table_and_treemap),
 		cmocka_unit_test(cli_filters_open_the_page_filtered),
+		cmocka_unit_test(fragment_mistakes_do_not_empty_the_page),
 		cmocka_unit_test(diff_view_highlights_grown_new_duplicated),
 		cmocka_unit_test(diff_view_highlights_vanished),
 		cmocka_unit_test(diff_view_filters_by_change),

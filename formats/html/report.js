@@ -185,13 +185,14 @@
     return slash >= 0 ? p.slice(slash + 1) : p;
   }
 
-  /* The path filter: plain text matches anywhere in the path; with * ? or
-   * [ it is a glob matched as --path matches (the path, the path without
+  /* The path filter: typed text without * ? or [ matches anywhere in the
+   * path; otherwise, and always for a pattern from --path or #glob=, it is
+   * a glob matched as --path matches (the path, the path without
    * " (deleted)", or for a glob without / the file name). Anonymous
    * regions never match. */
-  function pathMatcher(text) {
+  function pathMatcher(text, asGlob) {
     if (!text) return null;
-    const glob = /[*?[]/.test(text) ? text : '*' + text.replace(/\\/g, '\\\\') + '*';
+    const glob = asGlob || /[*?[]/.test(text) ? text : '*' + text.replace(/\\/g, '\\\\') + '*';
     const re = globToRegExp(glob);
     const byName = glob.indexOf('/') < 0;
     return function (path) {
@@ -208,6 +209,7 @@
     min: null, /* bytes */
     max: null,
     path: '',
+    glob: false, /* path is a --path glob even without wildcards */
     finding: -1,
     change: '',
     sort: 'rss',
@@ -236,6 +238,7 @@
     state.min = f.min;
     state.max = f.max;
     state.path = f.path || '';
+    state.glob = !!f.path;
   }
 
   function readHash() {
@@ -244,18 +247,25 @@
     for (const [key, value] of params) {
       if (key === 'kind') {
         const got = kindIndexes(value.split(',').filter((s) => s));
-        state.kinds = got.set;
+        /* Only unknown names (or none): no kind filter, not an empty page. */
+        state.kinds = got.set.size ? got.set : null;
         if (got.bad.length) errors.push('unknown kind ' + got.bad.join(', '));
       } else if (key === 'min' || key === 'max') {
         const bytes = value === '' ? null : parseSize(value);
         if (value !== '' && bytes === null) errors.push(key + ' size "' + value + '"');
         else state[key] = bytes;
-      } else if (key === 'path') state.path = value;
-      else if (key === 'finding') state.finding = parseInt(value, 10);
-      else if (key === 'change') state.change = value;
-      else if (key === 'sort') {
+      } else if (key === 'path' || key === 'glob') {
+        state.path = value;
+        state.glob = key === 'glob';
+      } else if (key === 'finding') {
+        const k = parseInt(value, 10);
+        state.finding = Number.isInteger(k) && k >= 0 ? k : -1;
+      } else if (key === 'change') {
+        if (D.view === 'diff') state.change = value;
+      } else if (key === 'sort') {
+        /* A '+' in a URL fragment reads as a space. */
         state.desc = value[0] === '-';
-        state.sort = value.replace(/^[-+]/, '');
+        state.sort = value.replace(/^[-+ ]/, '');
       } else if (key === 'page') state.page = Math.max(0, (parseInt(value, 10) || 1) - 1);
     }
     return errors;
@@ -266,7 +276,7 @@
     if (state.kinds) p.set('kind', [...state.kinds].sort((x, y) => x - y).map((k) => KINDS[k]).join(','));
     if (state.min !== null) p.set('min', String(state.min));
     if (state.max !== null) p.set('max', String(state.max));
-    if (state.path) p.set('path', state.path);
+    if (state.path) p.set(state.glob ? 'glob' : 'path', state.path);
     if (state.finding >= 0) p.set('finding', String(state.finding));
     if (state.change) p.set('change', state.change);
     if (state.sort !== 'rss' || !state.desc) p.set('sort', (state.desc ? '-' : '') + state.sort);
@@ -288,7 +298,7 @@
   }
 
   function filteredRegions() {
-    const match = pathMatcher(state.path);
+    const match = pathMatcher(state.path, state.glob);
     const inFinding = findingSet();
     return regions.filter((r) => {
       const a = r.a;
@@ -309,7 +319,7 @@
 
   function findingSet() {
     const findings = D.check ? D.check.findings : [];
-    if (state.finding < 0 || state.finding >= findings.length) return null;
+    if (!(state.finding >= 0 && state.finding < findings.length)) return null;
     return new Set(findings[state.finding].regions);
   }
 
@@ -954,7 +964,9 @@
       if (text !== '' && bytes === null) errors.push('"' + text + '" is not a size (4K, 10M, 1.5G)');
       else state[key] = bytes;
     }
-    state.path = byId('filter-path').value;
+    const path = byId('filter-path').value;
+    if (path !== state.path) state.glob = false;
+    state.path = path;
     state.finding = parseInt(byId('filter-finding').value, 10);
     if (D.view === 'diff') state.change = byId('filter-change').value;
     state.page = 0;
@@ -976,7 +988,7 @@
     form.addEventListener('change', later);
     form.addEventListener('submit', (e) => e.preventDefault());
     byId('filter-reset').addEventListener('click', () => {
-      Object.assign(state, { kinds: null, min: null, max: null, path: '', finding: -1, change: '', page: 0 });
+      Object.assign(state, { kinds: null, min: null, max: null, path: '', glob: false, finding: -1, change: '', page: 0 });
       fillFilterForm();
       renderKindChips();
       renderFindings();
