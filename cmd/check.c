@@ -232,19 +232,6 @@ static int parse_args(struct check_settings *s, int argc, char **argv)
 
 /* ---- checking ---- */
 
-/* vm.max_map_count of this host, for a process captured now; 0 unknown. */
-static long host_max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long n = 0;
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	return n;
-}
-
 static int run_rules(const struct check_settings *s, snap_check *c)
 {
 	size_t n;
@@ -277,7 +264,7 @@ static int check_snapshot(const struct check_settings *s, const snap_snapshot *s
 {
 	snap_check_opts opts = s->check;
 	if (live && !s->max_map_count_given)
-		opts.max_map_count = host_max_map_count();
+		opts.max_map_count = cli_host_max_map_count();
 	snap_check *c = NULL;
 	if (snap_check_new(&c, snap, &opts) < 0 || run_rules(s, c) < 0) {
 		snap_check_free(c);

@@ -65,6 +65,32 @@ int cli_parse_format(const char *command, const char *arg, enum cli_format *out)
 	return EXIT_OK;
 }
 
+int cli_parse_match(const char *command, const char *arg, enum snap_match_mode *out)
+{
+	if (strcmp(arg, "auto") == 0)
+		*out = SNAP_MATCH_AUTO;
+	else if (strcmp(arg, "address") == 0)
+		*out = SNAP_MATCH_ADDRESS;
+	else if (strcmp(arg, "identity") == 0)
+		*out = SNAP_MATCH_IDENTITY;
+	else
+		return cli_error("%s: unknown --match '%s' (auto, address, identity)",
+				 command, arg);
+	return EXIT_OK;
+}
+
+long cli_host_max_map_count(void)
+{
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
+	long n = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = 0;
+		fclose(f);
+	}
+	return n;
+}
+
 /* ---- inputs ---- */
 
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap)

@@ -15,6 +15,10 @@ enum { EXIT_OK = 0, EXIT_GATE = 1, EXIT_ERROR = 2 };
 enum cli_format { CLI_FORMAT_TEXT, CLI_FORMAT_JSON, CLI_FORMAT_MARKDOWN };
 /* "text", "json", "markdown" (or "md"); an error line names the command. */
 int cli_parse_format(const char *command, const char *arg, enum cli_format *out);
+/* --match of diff, trend and report: "auto", "address", "identity". */
+int cli_parse_match(const char *command, const char *arg, enum snap_match_mode *out);
+/* vm.max_map_count of this host (for a process captured now); 0 unknown. */
+long cli_host_max_map_count(void);
 
 /* "mapsnap: <message>" on stderr. cli_error returns EXIT_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

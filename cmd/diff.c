@@ -70,21 +70,6 @@ static int parse_metric(report_settings *s, const char *arg)
 	return 2;
 }
 
-static int parse_match(report_settings *s, const char *arg)
-{
-	if (strcmp(arg, "auto") == 0)
-		s->diff.match = SNAP_MATCH_AUTO;
-	else if (strcmp(arg, "address") == 0)
-		s->diff.match = SNAP_MATCH_ADDRESS;
-	else if (strcmp(arg, "identity") == 0)
-		s->diff.match = SNAP_MATCH_IDENTITY;
-	else {
-		cli_error("unknown --match '%s' (auto, address, identity)", arg);
-		return 2;
-	}
-	return 0;
-}
-
 static int parse_number(size_t *out, const char *arg, const char *opt)
 {
 	char *end;
@@ -107,7 +92,7 @@ int report_option(report_settings *s, int opt, const char *arg)
 	case OPT_METRIC:
 		return parse_metric(s, arg);
 	case OPT_MATCH:
-		return parse_match(s, arg);
+		return cli_parse_match("diff", arg, &s->diff.match) == EXIT_OK ? 0 : 2;
 	case OPT_LIMIT:
 		return parse_number(&s->limit, arg, "--limit");
 	case OPT_MIN_CHANGE:

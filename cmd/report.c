@@ -75,15 +75,8 @@ enum { OPT_KIND = 256, OPT_MIN, OPT_MAX, OPT_PATH, OPT_MATCH, OPT_MIN_CHANGE,
 static int parse_match(struct report_settings *s, const char *arg)
 {
 	enum snap_match_mode mode;
-	if (strcmp(arg, "auto") == 0)
-		mode = SNAP_MATCH_AUTO;
-	else if (strcmp(arg, "address") == 0)
-		mode = SNAP_MATCH_ADDRESS;
-	else if (strcmp(arg, "identity") == 0)
-		mode = SNAP_MATCH_IDENTITY;
-	else
-		return cli_error("report: unknown --match '%s' (auto, address, identity)",
-				 arg);
+	if (cli_parse_match("report", arg, &mode) != EXIT_OK)
+		return EXIT_ERROR;
 	s->diff.match = mode;
 	s->trend.match = mode;
 	return EXIT_OK;
@@ -205,25 +198,12 @@ static bool live_snapshot(const struct inputs *in, const snap_snapshot *snap)
 
 /* ---- the page ---- */
 
-/* vm.max_map_count of this host, for a process captured now; 0 unknown. */
-static long host_max_map_count(void)
-{
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-	long n = 0;
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = 0;
-		fclose(f);
-	}
-	return n;
-}
-
 static int run_check(snap_check **out, const snap_snapshot *snap, bool live)
 {
 	snap_check_opts opts;
 	snap_check_opts_init(&opts);
 	if (live)
-		opts.max_map_count = host_max_map_count();
+		opts.max_map_count = cli_host_max_map_count();
 	*out = NULL;
 	if (snap_check_new(out, snap, &opts) < 0 || snap_check_run_all(*out) < 0) {
 		snap_check_free(*out);

@@ -66,19 +66,6 @@ static int parse_metric(struct trend_settings *s, const char *arg)
 	return EXIT_OK;
 }
 
-static int parse_match(struct trend_settings *s, const char *arg)
-{
-	if (strcmp(arg, "auto") == 0)
-		s->trend.match = SNAP_MATCH_AUTO;
-	else if (strcmp(arg, "address") == 0)
-		s->trend.match = SNAP_MATCH_ADDRESS;
-	else if (strcmp(arg, "identity") == 0)
-		s->trend.match = SNAP_MATCH_IDENTITY;
-	else
-		return cli_error("trend: unknown --match '%s' (auto, address, identity)", arg);
-	return EXIT_OK;
-}
-
 static int parse_count(size_t *out, const char *arg, const char *opt, long min)
 {
 	char *end;
@@ -95,7 +82,7 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 	switch (c) {
 	case OPT_FORMAT: return cli_parse_format("trend", arg, &s->format);
 	case OPT_METRIC: return parse_metric(s, arg);
-	case OPT_MATCH: return parse_match(s, arg);
+	case OPT_MATCH: return cli_parse_match("trend", arg, &s->trend.match);
 	case OPT_LIMIT: return parse_count(&s->limit, arg, "--limit", 0);
 	case OPT_MIN_POINTS: return parse_count(&s->trend.min_points, arg, "--min-points", 2);
 	case OPT_MIN_SLOPE:
