@@ -1,6 +1,7 @@
 /* The diff of two fuzzed snapshots (the input split at its first NUL, or
- * in half), in both matching modes, rendered in every format, and a gate
- * checked against it. */
+ * in half), in both matching modes, rendered in every format (the HTML
+ * report's embedded data must hold no raw '<'), and a gate checked
+ * against it. */
 #include <string.h>
 
 #include "fuzz_common.h"
@@ -18,6 +19,24 @@ static void render(const snap_diff *diff)
 	free(buf);
 }
 
+/* Nothing from the snapshots may end the <script> element holding the
+ * data: no '<' between its start tag and its end tag. */
+static void render_html(const snap_diff *diff)
+{
+	char *page = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&page, &len);
+	FUZZ_ASSERT(fmt_report_diff(f, diff, NULL) == 0);
+	fclose(f);
+	const char *tag = "id=\"mapsnap-data\">";
+	const char *data = strstr(page, tag);
+	FUZZ_ASSERT(data != NULL);
+	data += strlen(tag);
+	const char *end = strstr(data, "</script>");
+	FUZZ_ASSERT(end != NULL && memchr(data, '<', (size_t)(end - data)) == NULL);
+	free(page);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *nul = memchr(data, 0, size);
@@ -33,6 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (snap_diff_new(&diff, a, b, &opts, NULL) != 0)
 			continue;
 		render(diff);
+		render_html(diff);
 		snap_gate *gate;
 		if (snap_gate_new(&gate) == 0) {
 			if (snap_gate_add(gate, "rss>+1%", NULL) == 0 &&
