@@ -965,7 +965,12 @@ static void trend_view_charts_total_and_suspects(void **state)
 			 suspects);
 	/* The last snapshot's regions, the suspect's marked. */
 	assert_true(count_between(dom, "regions-table", "tooltip", "class=\"suspect\"") >= 1);
-	assert_true(count_between(dom, "treemap", "treemap-note", "class=\"region suspect\"") >= 1);
+	size_t suspect_rects = count_between(dom, "treemap", "treemap-note",
+					     "class=\"region suspect\"");
+	assert_true(suspect_rects >= 1);
+	/* ...each outlined above its group's border. */
+	assert_int_equal(count_between(dom, "treemap", "treemap-note", "class=\"suspect-box\""),
+			 suspect_rects);
 	assert_int_equal(attr_num(dom, "findings-list", "data-count"), findings_of_last(fx.series));
 	json_decref(trend);
 	free(dom);

@@ -691,12 +691,19 @@
      * the counts below hold. */
     const pad = k.w > 4 && k.h - head > 4 ? 1 : 0;
     for (const g of squarify(k.item.groups, k.x + pad, k.y + head + pad, k.w - 2 * pad, k.h - head - 2 * pad)) {
+      const suspects = [];
       for (const cell of squarify(g.item.items, g.x, g.y, g.w, g.h)) {
         svg.appendChild(regionRect(cell, name));
         counts.rects++;
         if (!cell.item.region) counts.merged += cell.item.count;
+        else if (D.view === 'trend' && cell.item.region.a[R.MARK] >= 0) suspects.push(cell);
       }
       svg.appendChild(svgEl('rect', { class: 'group-box', x: g.x, y: g.y, width: g.w, height: g.h }));
+      /* Outlines go over the group's border, or it would hide them. */
+      for (const c of suspects) {
+        svg.appendChild(svgEl('rect', { class: 'suspect-box', x: (c.x + 1.5).toFixed(2), y: (c.y + 1.5).toFixed(2),
+          width: Math.max(0, c.w - 3).toFixed(2), height: Math.max(0, c.h - 3).toFixed(2) }));
+      }
       if (g.h > 28) drawLabel(svg, g.item.label, g.x, g.y, g.w, 'group-label');
     }
     svg.appendChild(svgEl('rect', { class: 'kind-box', x: k.x, y: k.y, width: k.w, height: k.h }));
@@ -1145,7 +1152,7 @@
     ], { sort: 'verdict', desc: false, rowAttrs: (r) => ({ class: 'verdict-' + r.verdict, 'data-t': r.i, 'data-verdict': r.verdict }) });
     table.setRows(rows);
     const hidden = t.changed - rows.length;
-    byId('trend').appendChild(el('p', { class: 'note' }, t.suspects + ' suspects, ' + t.changed + ' regions changed, ' + t.flat +
+    byId('trend').appendChild(el('p', { class: 'note' }, t.suspects + (t.suspects === 1 ? ' suspect, ' : ' suspects, ') + t.changed + ' regions changed, ' + t.flat +
       ' never did' + (hidden > 0 ? '; ' + hidden + ' of the smallest changes are not listed' : '') + '. Slopes are Theil-Sen, per minute; a suspect grows by at least ' +
       fmtKB(t.min_slope_kb) + '/min and keeps growing.'));
   }
