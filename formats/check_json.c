@@ -6,14 +6,6 @@
 
 #include "formats.h"
 
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		fmt_json_put_string(f, s, strlen(s));
-	else
-		fputs("null", f);
-}
-
 static void put_thresholds(FILE *f, const snap_check_opts *o)
 {
 	fprintf(f, ",\n\"thresholds\":{\"heap_min_kb\":%" PRId64 ",\"heap_ratio\":%g,"
@@ -43,11 +35,11 @@ static void put_region(FILE *f, const snap_check *c, size_t i)
 static void put_finding(FILE *f, const snap_check *c, const snap_finding *x)
 {
 	fputs("{\"rule\":", f);
-	put_str(f, x->rule);
+	fmt_json_put_cstr(f, x->rule);
 	fprintf(f, ",\"severity\":\"%s\",\"message\":", snap_severity_name(x->severity));
-	put_str(f, x->message);
+	fmt_json_put_cstr(f, x->message);
 	fputs(",\"advice\":", f);
-	put_str(f, x->advice);
+	fmt_json_put_cstr(f, x->advice);
 	fprintf(f, ",\"size_kb\":%" PRId64 ",\"regions\":[", x->size_kb);
 	for (size_t k = 0; k < x->nregions; k++) {
 		fputs(k ? ",\n " : "\n ", f);
@@ -62,7 +54,7 @@ int fmt_check_json(FILE *f, const snap_check *c, const fmt_check_opts *opts)
 	if (!opts)
 		opts = &none;
 	fputs("{\"schema\":\"mapsnap.check/1\",\"label\":", f);
-	put_str(f, opts->label);
+	fmt_json_put_cstr(f, opts->label);
 	fputs(",\n", f);
 	fmt_process_json(f, c->snap);
 	fprintf(f, ",\n\"regions\":%zu", c->snap->nregions);
@@ -79,7 +71,7 @@ int fmt_check_json(FILE *f, const snap_check *c, const fmt_check_opts *opts)
 	fputs("],\n\"skipped\":[", f);
 	for (size_t k = 0; k < c->nskipped; k++) {
 		fputs(k ? "," : "", f);
-		put_str(f, c->skipped[k]);
+		fmt_json_put_cstr(f, c->skipped[k]);
 	}
 	fputs("]}\n", f);
 	return ferror(f) ? SNAP_EIO : SNAP_OK;

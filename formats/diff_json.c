@@ -13,48 +13,25 @@ static void put_key(FILE *f, const char *key)
 	fprintf(f, "\"%s\":", key);
 }
 
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		fmt_json_put_string(f, s, strlen(s));
-	else
-		fputs("null", f);
-}
-
-static void put_counters(FILE *f, const snap_sums *s)
-{
-	fprintf(f, "\"regions\":%" PRId64, s->regions);
-	for (int m = 0; m < SNAP_M_COUNT; m++)
-		fprintf(f, ",\"%s\":%" PRId64, snap_measure_name((enum snap_measure)m),
-			s->kb[m]);
-}
-
-static void put_sums(FILE *f, const snap_sums *s)
-{
-	fputc('{', f);
-	put_counters(f, s);
-	fputc('}', f);
-}
-
 static void put_input(FILE *f, const char *label, const snap_snapshot *s)
 {
 	fputc('{', f);
 	put_key(f, "label");
-	put_str(f, label);
+	fmt_json_put_cstr(f, label);
 	const snap_process *p = &s->process;
 	if (p->known) {
 		fprintf(f, ",\"pid\":%ld,\"start_time\":%lld,\"comm\":", p->pid,
 			p->start_time);
-		put_str(f, p->comm);
+		fmt_json_put_cstr(f, p->comm);
 		fputs(",\"exe\":", f);
-		put_str(f, p->exe);
+		fmt_json_put_cstr(f, p->exe);
 	}
 	fputs(",\"captured_at\":", f);
-	put_str(f, s->captured_at);
+	fmt_json_put_cstr(f, s->captured_at);
 	fputs(",\"hostname\":", f);
-	put_str(f, s->host.hostname);
+	fmt_json_put_cstr(f, s->host.hostname);
 	fputs(",\"boot_id\":", f);
-	put_str(f, s->host.boot_id);
+	fmt_json_put_cstr(f, s->host.boot_id);
 	fprintf(f, ",\"regions\":%zu}", s->nregions);
 }
 
@@ -65,11 +42,11 @@ static void put_totals(FILE *f, const snap_sums *old, const snap_sums *new)
 		delta.kb[m] -= old->kb[m];
 	delta.regions -= old->regions;
 	fputs("\"old\":", f);
-	put_sums(f, old);
+	fmt_json_put_sums(f, old);
 	fputs(",\"new\":", f);
-	put_sums(f, new);
+	fmt_json_put_sums(f, new);
 	fputs(",\"delta\":", f);
-	put_sums(f, &delta);
+	fmt_json_put_sums(f, &delta);
 }
 
 static void put_by_kind(FILE *f, const snap_diff *d)
@@ -96,7 +73,7 @@ static void put_side(FILE *f, const snap_side *s)
 	}
 	fprintf(f, "{\"start\":\"%08" PRIx64 "\",\"end\":\"%08" PRIx64 "\","
 		"\"inode\":%" PRIu64 ",", s->start, s->end, s->inode);
-	put_counters(f, &s->sums);
+	fmt_json_put_counters(f, &s->sums);
 	fputc('}', f);
 }
 
@@ -120,7 +97,7 @@ static void put_change(FILE *f, const snap_change *c)
 	fputs(",\"new\":", f);
 	put_side(f, &c->new);
 	fputs(",\"delta\":", f);
-	put_sums(f, &c->delta);
+	fmt_json_put_sums(f, &c->delta);
 	put_ranges(f, "mapped", c->mapped, c->nmapped);
 	put_ranges(f, "unmapped", c->unmapped, c->nunmapped);
 	fputs(",\"perms_changes\":[", f);
@@ -139,7 +116,7 @@ static void put_dups(FILE *f, const snap_diff *d)
 	for (size_t k = 0; k < d->ndups; k++) {
 		const snap_duplicate *dup = d->dups[k].dup;
 		fprintf(f, "%s\n{\"name\":", k ? "," : "");
-		put_str(f, dup->name);
+		fmt_json_put_cstr(f, dup->name);
 		fprintf(f, ",\"new_in_new\":%s,\"same_file\":%s,\"images\":[",
 			d->dups[k].new_in_new ? "true" : "false",
 			dup->same_file ? "true" : "false");
@@ -174,18 +151,18 @@ static void put_gate(FILE *f, const snap_gate *gate)
 	fprintf(f, ",\n\"gate\":{\"passed\":%s,\"expressions\":[", bad ? "false" : "true");
 	for (size_t k = 0; k < n; k++) {
 		fputs(k ? "," : "", f);
-		put_str(f, snap_gate_expr(gate, k));
+		fmt_json_put_cstr(f, snap_gate_expr(gate, k));
 	}
 	fputs("],\"violations\":[", f);
 	for (size_t k = 0; k < bad; k++) {
 		fprintf(f, "%s{\"expr\":", k ? "," : "");
-		put_str(f, v[k].expr);
+		fmt_json_put_cstr(f, v[k].expr);
 		fputs(",\"actual\":", f);
 		put_number(f, v[k].actual);
 		fputs(",\"limit\":", f);
 		put_number(f, v[k].limit);
 		fputs(",\"message\":", f);
-		put_str(f, v[k].message);
+		fmt_json_put_cstr(f, v[k].message);
 		fputc('}', f);
 	}
 	fputs("]}", f);

@@ -40,6 +40,14 @@ bool fmt_checksum_mismatch(const snap_snapshot *snap);
 
 /* JSON string escaping (valid UTF-8 out, whatever bytes come in). */
 void fmt_json_put_string(FILE *f, const char *s, size_t len);
+/* A C string, or null for NULL. */
+void fmt_json_put_cstr(FILE *f, const char *s);
+/* "regions":N,"Size":kB,... for every measure: members of an object the
+ * caller opened (put_counters), or the object itself (put_sums). */
+void fmt_json_put_counters(FILE *f, const snap_sums *s);
+void fmt_json_put_sums(FILE *f, const snap_sums *s);
+/* [kB,...] with a negative value (absent) as null. */
+void fmt_json_put_kb_values(FILE *f, const int64_t *v, size_t n);
 
 /* ---- smaps text ---------------------------------------------------------- */
 

@@ -120,6 +120,43 @@ void fmt_json_put_string(FILE *f, const char *s, size_t len)
 	free(w.line);
 }
 
+void fmt_json_put_cstr(FILE *f, const char *s)
+{
+	if (s)
+		fmt_json_put_string(f, s, strlen(s));
+	else
+		fputs("null", f);
+}
+
+void fmt_json_put_counters(FILE *f, const snap_sums *s)
+{
+	fprintf(f, "\"regions\":%" PRId64, s->regions);
+	for (int m = 0; m < SNAP_M_COUNT; m++)
+		fprintf(f, ",\"%s\":%" PRId64, snap_measure_name((enum snap_measure)m),
+			s->kb[m]);
+}
+
+void fmt_json_put_sums(FILE *f, const snap_sums *s)
+{
+	fputc('{', f);
+	fmt_json_put_counters(f, s);
+	fputc('}', f);
+}
+
+void fmt_json_put_kb_values(FILE *f, const int64_t *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		if (v[i] < 0)
+			fputs("null", f);
+		else
+			fprintf(f, "%" PRId64, v[i]);
+	}
+	fputc(']', f);
+}
+
 static bool plain_key(const char *key)
 {
 	for (const unsigned char *k = (const unsigned char *)key; *k; k++)

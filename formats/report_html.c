@@ -27,14 +27,6 @@
 
 /* ---- JSON pieces ---- */
 
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		fmt_json_put_string(f, s, strlen(s));
-	else
-		fputs("null", f);
-}
-
 static void put_u64(FILE *f, uint64_t v)
 {
 	char buf[32];
@@ -74,17 +66,6 @@ static void put_bool(FILE *f, bool v)
 	fputs(v ? "true" : "false", f);
 }
 
-static void put_sums(FILE *f, const snap_sums *s)
-{
-	fputs("{\"regions\":", f);
-	put_i64(f, s->regions);
-	for (int m = 0; m < SNAP_M_COUNT; m++) {
-		fprintf(f, ",\"%s\":", snap_measure_name((enum snap_measure)m));
-		put_i64(f, s->kb[m]);
-	}
-	fputc('}', f);
-}
-
 static void put_kinds(FILE *f)
 {
 	fputs(",\n\"kinds\":[", f);
@@ -104,14 +85,14 @@ static void put_process(FILE *f, const snap_process *p)
 	fputs(",\"threads\":", f);
 	put_i64(f, p->threads);
 	fputs(",\"comm\":", f);
-	put_str(f, p->comm);
+	fmt_json_put_cstr(f, p->comm);
 	fputs(",\"exe\":", f);
-	put_str(f, p->exe);
+	fmt_json_put_cstr(f, p->exe);
 	fputs(",\"argv\":[", f);
 	for (size_t i = 0; i < p->argc; i++) {
 		if (i)
 			fputc(',', f);
-		put_str(f, p->argv[i]);
+		fmt_json_put_cstr(f, p->argv[i]);
 	}
 	fputs("]}", f);
 }
@@ -124,24 +105,24 @@ static void put_snapshot_facts(FILE *f, const snap_snapshot *snap)
 	else
 		fputs("null", f);
 	fputs(",\"tool\":", f);
-	put_str(f, snap->tool);
+	fmt_json_put_cstr(f, snap->tool);
 	fputs(",\"captured_at\":", f);
-	put_str(f, snap->captured_at);
+	fmt_json_put_cstr(f, snap->captured_at);
 	fputs(",\"source\":", f);
-	put_str(f, snap->source);
+	fmt_json_put_cstr(f, snap->source);
 	fputs(",\"hostname\":", f);
-	put_str(f, snap->host.hostname);
+	fmt_json_put_cstr(f, snap->host.hostname);
 	fputs(",\"kernel\":", f);
-	put_str(f, snap->host.kernel);
+	fmt_json_put_cstr(f, snap->host.kernel);
 	fputs(",\"machine\":", f);
-	put_str(f, snap->host.machine);
+	fmt_json_put_cstr(f, snap->host.machine);
 	fputs(",\"redacted\":", f);
 	put_bool(f, snap->redacted);
 	fprintf(f, ",\"regions\":%zu,\"rollup\":{", snap->nregions);
 	for (size_t i = 0; i < snap->nrollup; i++) {
 		if (i)
 			fputc(',', f);
-		put_str(f, snap->rollup[i].name);
+		fmt_json_put_cstr(f, snap->rollup[i].name);
 		fputc(':', f);
 		put_u64(f, snap->rollup[i].value);
 	}
@@ -211,7 +192,7 @@ static void put_fields(FILE *f, const snap_snapshot *snap, const struct layouts 
 	fputs(",\n\"fields\":[", f);
 	for (size_t i = 0; i < snap->nfields; i++) {
 		fputs(i ? ",{\"name\":" : "{\"name\":", f);
-		put_str(f, snap->fields[i].name);
+		fmt_json_put_cstr(f, snap->fields[i].name);
 		fprintf(f, ",\"unit\":\"%s\"}", units[snap->fields[i].unit]);
 	}
 	fputs("],\n\"layouts\":[", f);
@@ -240,7 +221,7 @@ static void put_values(FILE *f, const snap_region *r)
 		if (e < r->nentries && r->entries[e].field == r->layout[j]) {
 			const snap_entry *x = &r->entries[e++];
 			if (x->is_text)
-				put_str(f, x->text);
+				fmt_json_put_cstr(f, x->text);
 			else
 				put_u64(f, x->value);
 		} else {
@@ -286,7 +267,7 @@ static void put_region(FILE *f, const struct region_ctx *c, size_t i)
 	fputc(',', f);
 	put_values(f, r);
 	fputc(',', f);
-	put_str(f, r->vmflags);
+	fmt_json_put_cstr(f, r->vmflags);
 	fputc(',', f);
 	put_hex(f, r->offset);
 	/* Inodes can exceed a JavaScript number's 53 bits too. */
@@ -338,11 +319,11 @@ out:
 static void put_finding(FILE *f, const snap_finding *x)
 {
 	fputs("{\"rule\":", f);
-	put_str(f, x->rule);
+	fmt_json_put_cstr(f, x->rule);
 	fprintf(f, ",\"severity\":\"%s\",\"message\":", snap_severity_name(x->severity));
-	put_str(f, x->message);
+	fmt_json_put_cstr(f, x->message);
 	fputs(",\"advice\":", f);
-	put_str(f, x->advice);
+	fmt_json_put_cstr(f, x->advice);
 	fputs(",\"size_kb\":", f);
 	put_i64(f, x->size_kb);
 	fputs(",\"regions\":[", f);
@@ -374,7 +355,7 @@ static void put_check(FILE *f, const snap_check *c)
 	for (size_t k = 0; k < c->nskipped; k++) {
 		if (k)
 			fputc(',', f);
-		put_str(f, c->skipped[k]);
+		fmt_json_put_cstr(f, c->skipped[k]);
 	}
 	fputs("]}", f);
 }
@@ -409,7 +390,7 @@ static void put_filter(FILE *f, const fmt_report_filter *flt)
 	else
 		fputs("null", f);
 	fputs(",\"path\":", f);
-	put_str(f, flt->path);
+	fmt_json_put_cstr(f, flt->path);
 	fputc('}', f);
 }
 
@@ -418,7 +399,7 @@ static void put_head(FILE *f, const char *view, const fmt_report_opts *o)
 {
 	fprintf(f, "{\"schema\":\"" DATA_SCHEMA "\",\"view\":\"%s\",\"tool\":\"mapsnap "
 		SNAP_VERSION_STRING "\",\"label\":", view);
-	put_str(f, o->label);
+	fmt_json_put_cstr(f, o->label);
 	put_kinds(f);
 	put_filter(f, o->filter);
 }
@@ -434,7 +415,7 @@ static void put_side(FILE *f, const snap_side *s)
 	fputs(",\"end\":", f);
 	put_hex(f, s->end);
 	fprintf(f, ",\"nregions\":%zu,\"sums\":", s->nregions);
-	put_sums(f, &s->sums);
+	fmt_json_put_sums(f, &s->sums);
 	fputc('}', f);
 }
 
@@ -445,7 +426,7 @@ static void put_change(FILE *f, const snap_change *c)
 		(int)c->kind);
 	fmt_json_put_string(f, c->path, c->path_len);
 	fputs(",\"where\":", f);
-	put_str(f, fmt_change_where(where, sizeof(where), c));
+	fmt_json_put_cstr(f, fmt_change_where(where, sizeof(where), c));
 	fprintf(f, ",\"perms\":\"%s\",\"image\":%s,\"aggregate\":%s,\"mapped\":%zu,"
 		"\"unmapped\":%zu,\"perms_changes\":%zu,\"old\":", c->perms,
 		c->image ? "true" : "false", c->aggregate ? "true" : "false", c->nmapped,
@@ -454,7 +435,7 @@ static void put_change(FILE *f, const snap_change *c)
 	fputs(",\"new\":", f);
 	put_side(f, &c->new);
 	fputs(",\"delta\":", f);
-	put_sums(f, &c->delta);
+	fmt_json_put_sums(f, &c->delta);
 	fputc('}', f);
 }
 
@@ -464,7 +445,7 @@ static void put_dups(FILE *f, const snap_diff *d)
 	for (size_t k = 0; k < d->ndups; k++) {
 		const snap_duplicate *dup = d->dups[k].dup;
 		fputs(k ? ",\n{\"name\":" : "\n{\"name\":", f);
-		put_str(f, dup->name);
+		fmt_json_put_cstr(f, dup->name);
 		fprintf(f, ",\"new_in_new\":%s,\"same_file\":%s,\"images\":[",
 			d->dups[k].new_in_new ? "true" : "false",
 			dup->same_file ? "true" : "false");
@@ -481,20 +462,20 @@ static void put_dups(FILE *f, const snap_diff *d)
 static void put_diff_totals(FILE *f, const snap_diff *d)
 {
 	fputs(",\"total_old\":", f);
-	put_sums(f, &d->total_old);
+	fmt_json_put_sums(f, &d->total_old);
 	fputs(",\"total_new\":", f);
-	put_sums(f, &d->total_new);
+	fmt_json_put_sums(f, &d->total_new);
 	fputs(",\n\"kind_old\":[", f);
 	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
 		if (k)
 			fputc(',', f);
-		put_sums(f, &d->kind_old[k]);
+		fmt_json_put_sums(f, &d->kind_old[k]);
 	}
 	fputs("],\n\"kind_new\":[", f);
 	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
 		if (k)
 			fputc(',', f);
-		put_sums(f, &d->kind_new[k]);
+		fmt_json_put_sums(f, &d->kind_new[k]);
 	}
 	fputc(']', f);
 }
@@ -538,20 +519,6 @@ static int32_t *change_of_regions(const snap_diff *d)
 
 /* ---- trend ---- */
 
-static void put_values_kb(FILE *f, const int64_t *v, size_t n)
-{
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		if (v[i] < 0)
-			fputs("null", f);
-		else
-			put_i64(f, v[i]);
-	}
-	fputc(']', f);
-}
-
 static void put_growth(FILE *f, const snap_growth *g)
 {
 	fputs("{\"slope\":", f);
@@ -575,7 +542,7 @@ static void put_series(FILE *f, const snap_trend_series *s, size_t n)
 	fprintf(f, "{\"verdict\":\"%s\",\"growth\":", snap_trend_verdict_name(s->verdict));
 	put_growth(f, &s->growth);
 	fputs(",\"values\":", f);
-	put_values_kb(f, s->values, n);
+	fmt_json_put_kb_values(f, s->values, n);
 	fputc('}', f);
 }
 
@@ -587,7 +554,7 @@ static void put_trend_region(FILE *f, const snap_trend *t, const snap_trend_regi
 		r->aggregate ? "true" : "false");
 	fmt_json_put_string(f, r->path, r->path_len);
 	fputs(",\"where\":", f);
-	put_str(f, fmt_trend_where(where, sizeof(where), r));
+	fmt_json_put_cstr(f, fmt_trend_where(where, sizeof(where), r));
 	fprintf(f, ",\"perms\":\"%s\",\"start\":", r->perms);
 	put_hex(f, r->start);
 	fputs(",\"end\":", f);
@@ -602,7 +569,7 @@ static void put_trend_region(FILE *f, const snap_trend *t, const snap_trend_regi
 	fputs("},\"values\":", f);
 	int mi = snap_trend_measure_index(t->opts.measure);
 	if (values && mi >= 0)
-		put_values_kb(f, r->values[mi], t->nsnaps);
+		fmt_json_put_kb_values(f, r->values[mi], t->nsnaps);
 	else
 		fputs("null", f);
 	fputc('}', f);
@@ -644,7 +611,7 @@ static void put_trend_snapshots(FILE *f, const snap_trend *t)
 	for (size_t s = 0; s < t->nsnaps; s++) {
 		if (s)
 			fputc(',', f);
-		put_str(f, t->snaps[s]->captured_at);
+		fmt_json_put_cstr(f, t->snaps[s]->captured_at);
 	}
 	fputc(']', f);
 }

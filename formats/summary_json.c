@@ -7,14 +7,6 @@
 
 #include "formats.h"
 
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		fmt_json_put_string(f, s, strlen(s));
-	else
-		fputs("null", f);
-}
-
 void fmt_process_json(FILE *f, const snap_snapshot *snap)
 {
 	const snap_process *p = &snap->process;
@@ -22,29 +14,21 @@ void fmt_process_json(FILE *f, const snap_snapshot *snap)
 	if (p->known) {
 		fprintf(f, "{\"pid\":%ld,\"start_time\":%lld,\"threads\":%ld,\"comm\":",
 			p->pid, p->start_time, p->threads);
-		put_str(f, p->comm);
+		fmt_json_put_cstr(f, p->comm);
 		fputs(",\"exe\":", f);
-		put_str(f, p->exe);
+		fmt_json_put_cstr(f, p->exe);
 		fputc('}', f);
 	} else {
 		fputs("null", f);
 	}
 	fputs(",\"captured_at\":", f);
-	put_str(f, snap->captured_at);
+	fmt_json_put_cstr(f, snap->captured_at);
 	fputs(",\"kernel\":", f);
-	put_str(f, snap->host.kernel);
+	fmt_json_put_cstr(f, snap->host.kernel);
 	fputs(",\"hostname\":", f);
-	put_str(f, snap->host.hostname);
+	fmt_json_put_cstr(f, snap->host.hostname);
 	fputs(",\"source\":", f);
-	put_str(f, snap->source);
-}
-
-static void put_counters(FILE *f, const snap_sums *s)
-{
-	fprintf(f, "\"regions\":%" PRId64, s->regions);
-	for (int m = 0; m < SNAP_M_COUNT; m++)
-		fprintf(f, ",\"%s\":%" PRId64, snap_measure_name((enum snap_measure)m),
-			s->kb[m]);
+	fmt_json_put_cstr(f, snap->source);
 }
 
 static void put_rollup(FILE *f, const snap_summary *sum)
@@ -76,7 +60,7 @@ static void put_kinds(FILE *f, const snap_summary *sum)
 			continue;
 		fprintf(f, "%s\n{\"kind\":\"%s\",", first ? "" : ",",
 			snap_kind_name((enum snap_kind)k));
-		put_counters(f, s);
+		fmt_json_put_counters(f, s);
 		fprintf(f, ",\"rss_share\":%.4f}",
 			rss ? (double)s->kb[SNAP_M_RSS] / (double)rss : 0.0);
 		first = false;
@@ -122,7 +106,7 @@ static void put_libs(FILE *f, const snap_summary *sum)
 			",\"load\":%u,\"start\":\"%08" PRIx64 "\",",
 			snap_kind_name(img->kind), img->deleted ? "true" : "false",
 			img->inode, img->ordinal, first->start);
-		put_counters(f, &lib->sums);
+		fmt_json_put_counters(f, &lib->sums);
 		fputc('}', f);
 	}
 	fputs("]", f);
@@ -134,15 +118,15 @@ int fmt_summary_json(FILE *f, const snap_summary *sum, const fmt_summary_opts *o
 	if (!opts)
 		opts = &none;
 	fputs("{\"schema\":\"mapsnap.summary/1\",\"label\":", f);
-	put_str(f, opts->label);
+	fmt_json_put_cstr(f, opts->label);
 	fputs(",\n", f);
 	fmt_process_json(f, sum->snap);
 	fprintf(f, ",\n\"regions\":%zu,\"filtered\":%s,\"filter\":", sum->snap->nregions,
 		sum->filtered ? "true" : "false");
-	put_str(f, sum->filtered ? opts->filter : NULL);
+	fmt_json_put_cstr(f, sum->filtered ? opts->filter : NULL);
 	fprintf(f, ",\"metric\":\"%s\",\n\"totals\":{",
 		snap_measure_name(sum->opts.metric));
-	put_counters(f, &sum->total);
+	fmt_json_put_counters(f, &sum->total);
 	fputs("}", f);
 	put_rollup(f, sum);
 	put_kinds(f, sum);

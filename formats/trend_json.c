@@ -8,14 +8,6 @@
 
 #include "formats.h"
 
-static void put_str(FILE *f, const char *s)
-{
-	if (s)
-		fmt_json_put_string(f, s, strlen(s));
-	else
-		fputs("null", f);
-}
-
 static void put_number(FILE *f, double v)
 {
 	if (isinf(v))
@@ -24,20 +16,6 @@ static void put_number(FILE *f, double v)
 		fputs("null", f);
 	else
 		fprintf(f, "%.6g", v);
-}
-
-static void put_values(FILE *f, const int64_t *v, size_t n)
-{
-	fputc('[', f);
-	for (size_t i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		if (v[i] < 0)
-			fputs("null", f);
-		else
-			fprintf(f, "%" PRId64, v[i]);
-	}
-	fputc(']', f);
 }
 
 static void put_growth(FILE *f, const snap_growth *g)
@@ -59,7 +37,7 @@ static void put_series(FILE *f, const char *key, const snap_trend_series *s,
 	fprintf(f, "\"%s\":{\"verdict\":\"%s\",", key, snap_trend_verdict_name(s->verdict));
 	put_growth(f, &s->growth);
 	fputs(",\"values\":", f);
-	put_values(f, s->values, n);
+	fmt_json_put_kb_values(f, s->values, n);
 	fputc('}', f);
 }
 
@@ -69,12 +47,12 @@ static void put_snapshots(FILE *f, const snap_trend *t)
 	for (size_t s = 0; s < t->nsnaps; s++) {
 		const snap_snapshot *snap = t->snaps[s];
 		fprintf(f, "%s\n{\"captured_at\":", s ? "," : "");
-		put_str(f, snap->captured_at);
+		fmt_json_put_cstr(f, snap->captured_at);
 		fprintf(f, ",\"seconds\":%.3f", t->seconds[s]);
 		if (snap->process.known) {
 			fprintf(f, ",\"pid\":%ld,\"start_time\":%lld,\"comm\":", snap->process.pid,
 				snap->process.start_time);
-			put_str(f, snap->process.comm);
+			fmt_json_put_cstr(f, snap->process.comm);
 		}
 		fprintf(f, ",\"regions\":%zu}", snap->nregions);
 	}
@@ -96,7 +74,7 @@ static void put_region(FILE *f, const snap_trend *t, const snap_trend_region *r)
 		fprintf(f, ",\"%s\":{", snap_measure_name(snap_trend_measure(m)));
 		put_growth(f, &r->growth[m]);
 		fputs(",\"values\":", f);
-		put_values(f, r->values[m], t->nsnaps);
+		fmt_json_put_kb_values(f, r->values[m], t->nsnaps);
 		fputc('}', f);
 	}
 	fputc('}', f);
@@ -144,13 +122,13 @@ static void put_gate(FILE *f, const snap_trend_gate *gate)
 		bad ? "false" : "true");
 	for (size_t k = 0; k < bad; k++) {
 		fprintf(f, "%s{\"expr\":", k ? "," : "");
-		put_str(f, v[k].expr);
+		fmt_json_put_cstr(f, v[k].expr);
 		fputs(",\"actual\":", f);
 		put_number(f, v[k].actual);
 		fputs(",\"limit\":", f);
 		put_number(f, v[k].limit);
 		fputs(",\"message\":", f);
-		put_str(f, v[k].message);
+		fmt_json_put_cstr(f, v[k].message);
 		fputc('}', f);
 	}
 	fputs("]}", f);
@@ -163,7 +141,7 @@ int fmt_trend_json(FILE *f, const snap_trend *t, const fmt_trend_opts *opts)
 		opts = &none;
 	fputs("{\"schema\":\"mapsnap.trend/1\",\"tool\":\"mapsnap " SNAP_VERSION_STRING
 	      "\",\"label\":", f);
-	put_str(f, opts->label);
+	fmt_json_put_cstr(f, opts->label);
 	put_snapshots(f, t);
 	fprintf(f, ",\n\"matching\":{\"address_steps\":%zu,\"identity_steps\":%zu}",
 		t->address_steps, t->nsnaps - 1 - t->address_steps);
