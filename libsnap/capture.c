@@ -606,14 +606,9 @@ int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 		free(comm);
 		if (!match)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			pid_t *grown = realloc(pids, cap * sizeof(*grown));
-			if (!grown) {
-				rc = SNAP_ENOMEM;
-				break;
-			}
-			pids = grown;
+		if (array_grow(&pids, &cap, n, sizeof(*pids), 16) < 0) {
+			rc = SNAP_ENOMEM;
+			break;
 		}
 		pids[n++] = (pid_t)pid;
 	}

@@ -89,14 +89,8 @@ struct list {
 
 static int list_add(struct list *l, size_t i)
 {
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		uint32_t *grown = realloc(l->v, cap * sizeof(*grown));
-		if (!grown)
-			return SNAP_ENOMEM;
-		l->v = grown;
-		l->cap = cap;
-	}
+	if (array_grow(&l->v, &l->cap, l->n, sizeof(*l->v), 16) < 0)
+		return SNAP_ENOMEM;
 	l->v[l->n++] = (uint32_t)i;
 	return SNAP_OK;
 }
@@ -128,14 +122,8 @@ static int add(snap_check *c, const char *rule, enum snap_severity sev,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (c->nfindings == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		snap_finding *grown = realloc(c->findings, cap * sizeof(*grown));
-		if (!grown)
-			return SNAP_ENOMEM;
-		c->findings = grown;
-		c->cap = cap;
-	}
+	if (array_grow(&c->findings, &c->cap, c->nfindings, sizeof(*c->findings), 16) < 0)
+		return SNAP_ENOMEM;
 	size_t n = l ? l->n : 0;
 	uint32_t *regions = arena_alloc(c->arena, n * sizeof(*regions) + 1);
 	const char *message = arena_strndup(c->arena, msg, strlen(msg));
@@ -153,14 +141,8 @@ static int add(snap_check *c, const char *rule, enum snap_severity sev,
 
 static int skip(snap_check *c, const char *why)
 {
-	if (c->nskipped == c->skipped_cap) {
-		size_t cap = c->skipped_cap ? c->skipped_cap * 2 : 4;
-		const char **grown = realloc(c->skipped, cap * sizeof(*grown));
-		if (!grown)
-			return SNAP_ENOMEM;
-		c->skipped = grown;
-		c->skipped_cap = cap;
-	}
+	if (array_grow(&c->skipped, &c->skipped_cap, c->nskipped, sizeof(*c->skipped), 4) < 0)
+		return SNAP_ENOMEM;
 	c->skipped[c->nskipped++] = why;
 	return 0;
 }

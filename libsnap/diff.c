@@ -139,14 +139,8 @@ struct vec {
 
 static void *vec_push(struct vec *v)
 {
-	if (v->n == v->cap) {
-		size_t cap = v->cap ? v->cap * 2 : 64;
-		char *grown = realloc(v->data, cap * v->elem);
-		if (!grown)
-			return NULL;
-		v->data = grown;
-		v->cap = cap;
-	}
+	if (array_grow(&v->data, &v->cap, v->n, v->elem, 64) < 0)
+		return NULL;
 	void *slot = v->data + v->n++ * v->elem;
 	memset(slot, 0, v->elem);
 	return slot;

@@ -179,14 +179,8 @@ int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err)
 	free(s);
 	if (rc < 0)
 		return rc;
-	if (gate->n == gate->cap) {
-		size_t cap = gate->cap ? gate->cap * 2 : 4;
-		struct expr *grown = realloc(gate->exprs, cap * sizeof(*grown));
-		if (!grown)
-			return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-		gate->exprs = grown;
-		gate->cap = cap;
-	}
+	if (array_grow(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs), 4) < 0)
+		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
 	if (!(x.text = strdup(expr)))
 		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
 	gate->exprs[gate->n++] = x;

@@ -288,14 +288,10 @@ static int build_images(snap_identity *id, int rss_field)
 		if (!is_image_kind(id->kinds[i]) || r->inode == 0)
 			continue;
 		if (!continues(id, i)) {
-			if (id->nimages == cap) {
-				cap = cap ? cap * 2 : 64;
-				snap_image *grown = realloc(id->images, cap * sizeof(*grown));
-				if (!grown) {
-					rc = SNAP_ENOMEM;
-					break;
-				}
-				id->images = grown;
+			if (array_grow(&id->images, &cap, id->nimages, sizeof(*id->images),
+				       64) < 0) {
+				rc = SNAP_ENOMEM;
+				break;
 			}
 			bool added;
 			snap_image *img = &id->images[id->nimages++];

@@ -15,6 +15,18 @@ void arena_reset(snap_arena *a);
 /* Reads a whole (proc) file into a malloc'd NUL-terminated buffer. */
 int read_file_all(const char *path, char **out, size_t *len);
 
+/* Room for element n of the array *items (a T ** passed as void *, with
+ * elements of `size` bytes): when n reaches *cap, doubles it (from
+ * `first`) and reallocates. SNAP_OK, or SNAP_ENOMEM with both unchanged. */
+int array_regrow(void *items, size_t *cap, size_t size, size_t first);
+
+/* Inline: parsers call it once per element, and nearly always there is room. */
+static inline int array_grow(void *items, size_t *cap, size_t n, size_t size,
+			     size_t first)
+{
+	return n < *cap ? SNAP_OK : array_regrow(items, cap, size, first);
+}
+
 /* True when token is one of the space-separated words of list. */
 bool has_token(const char *list, const char *token);
 

@@ -78,30 +78,14 @@ int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		if (strncmp(f, name, len) == 0 && f[len] == '\0')
 			return (int)i;
 	}
-	if (snap->nfields == snap->fields_cap) {
-		size_t cap = snap->fields_cap ? snap->fields_cap * 2 : 32;
-		snap_field *grown = realloc(snap->fields, cap * sizeof(*grown));
-		if (!grown)
-			return -1;
-		snap->fields = grown;
-		snap->fields_cap = cap;
-	}
+	if (array_grow(&snap->fields, &snap->fields_cap, snap->nfields,
+		       sizeof(*snap->fields), 32) < 0)
+		return -1;
 	const char *copy = arena_strndup(snap->arena, name, len);
 	if (!copy)
 		return -1;
 	snap->fields[snap->nfields] = (snap_field){ copy, unit };
 	return (int)snap->nfields++;
-}
-
-static int grow_regions(snap_snapshot *snap)
-{
-	size_t cap = snap->regions_cap ? snap->regions_cap * 2 : 256;
-	snap_region *grown = realloc(snap->regions, cap * sizeof(*grown));
-	if (!grown)
-		return SNAP_ENOMEM;
-	snap->regions = grown;
-	snap->regions_cap = cap;
-	return SNAP_OK;
 }
 
 /* The region's layout in snap's storage, shared with the previous region
@@ -169,7 +153,8 @@ static int store_entries(snap_snapshot *snap, const snap_region *r,
 
 int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
 {
-	if (snap->nregions == snap->regions_cap && grow_regions(snap) < 0)
+	if (array_grow(&snap->regions, &snap->regions_cap, snap->nregions,
+		       sizeof(*snap->regions), 256) < 0)
 		return SNAP_ENOMEM;
 	snap_region copy = *r;
 	copy.path = r->path_len ? arena_strndup(snap->arena, r->path, r->path_len) : "";

@@ -305,14 +305,8 @@ static int add_entry(snap_parser *p, int field, uint64_t value, const char *text
 		return SNAP_ENOMEM;
 	if (p->nentries == UINT16_MAX)
 		return SNAP_EFORMAT;
-	if (p->nentries == p->entries_cap) {
-		size_t cap = p->entries_cap ? p->entries_cap * 2 : 32;
-		snap_entry *grown = realloc(p->entries, cap * sizeof(*grown));
-		if (!grown)
-			return SNAP_ENOMEM;
-		p->entries = grown;
-		p->entries_cap = cap;
-	}
+	if (array_grow(&p->entries, &p->entries_cap, p->nentries, sizeof(*p->entries), 32) < 0)
+		return SNAP_ENOMEM;
 	snap_entry *e = &p->entries[p->nentries++];
 	e->field = (uint32_t)field;
 	e->is_text = text != NULL;

@@ -10,6 +10,21 @@
 
 #include "internal.h"
 
+int array_regrow(void *items, size_t *cap, size_t size, size_t first)
+{
+	size_t want = *cap ? *cap * 2 : first;
+	if (want < *cap || want > SIZE_MAX / size)
+		return SNAP_ENOMEM;
+	void *old;
+	memcpy(&old, items, sizeof(old));
+	void *grown = realloc(old, want * size);
+	if (!grown)
+		return SNAP_ENOMEM;
+	memcpy(items, &grown, sizeof(grown));
+	*cap = want;
+	return SNAP_OK;
+}
+
 int read_file_all(const char *path, char **out, size_t *len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
