@@ -5,7 +5,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
 
@@ -284,13 +283,8 @@ static int check_arg(const struct check_settings *s, const char *arg)
 	/* No rule reads smaps_rollup: skip its second page walk. */
 	snap_capture_opts capture = { .no_rollup = true };
 	snap_error err = { 0 };
-	long pid;
-	bool live = access(arg, F_OK) != 0 && cli_is_pid(arg, &pid);
 	char label[600];
-	if (live)
-		snprintf(label, sizeof(label), "pid %ld", pid);
-	else
-		snprintf(label, sizeof(label), "%s", arg);
+	bool live = cli_input_label(label, sizeof(label), arg);
 	bool loaded = cli_load_arg(&list, arg, &capture, &err) == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status != EXIT_ERROR; i++) {

@@ -129,6 +129,23 @@ bool cli_is_pid(const char *arg, long *pid)
 	return true;
 }
 
+bool cli_is_live_pid(const char *arg, long *pid)
+{
+	long ignored;
+	return access(arg, F_OK) != 0 && cli_is_pid(arg, pid ? pid : &ignored);
+}
+
+bool cli_input_label(char *buf, size_t size, const char *arg)
+{
+	long pid;
+	bool live = cli_is_live_pid(arg, &pid);
+	if (live)
+		snprintf(buf, size, "pid %ld", pid);
+	else
+		snprintf(buf, size, "%s", arg);
+	return live;
+}
+
 /* The first byte that is not white space, left unread; EOF when none. */
 static int peek_content(FILE *f)
 {

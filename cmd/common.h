@@ -47,6 +47,12 @@ void cli_snapshots_free(cli_snapshots *list);
 
 /* True when arg is all digits (and not an existing file). */
 bool cli_is_pid(const char *arg, long *pid);
+/* True when arg names a live process, not a file (no such path, and a
+ * process id); *pid gets it. pid may be NULL. */
+bool cli_is_live_pid(const char *arg, long *pid);
+/* How a header names an input: "pid 1234" for a live process (then it
+ * returns true), else arg itself. */
+bool cli_input_label(char *buf, size_t size, const char *arg);
 
 /* Output that never leaves a half-written file: a temporary file in the
  * target directory, renamed over the target only on commit. "-" writes to

@@ -208,15 +208,6 @@ static int parse_args(struct diff_settings *s, int argc, char **argv)
 	return EXIT_OK;
 }
 
-static void label_of(char *buf, size_t size, const char *arg)
-{
-	long pid;
-	if (access(arg, F_OK) != 0 && cli_is_pid(arg, &pid))
-		snprintf(buf, size, "pid %ld", pid);
-	else
-		snprintf(buf, size, "%s", arg);
-}
-
 /* Loads both arguments; *old and *new point into list. */
 static int load_pair(cli_snapshots *list, char **args, snap_snapshot **old,
 		     snap_snapshot **new)
@@ -252,8 +243,8 @@ int cmd_diff(int argc, char **argv)
 	rc = load_pair(&list, args, &old, &new);
 	if (rc == EXIT_OK) {
 		char lo[600], ln[600];
-		label_of(lo, sizeof(lo), args[0]);
-		label_of(ln, sizeof(ln), args[1]);
+		cli_input_label(lo, sizeof(lo), args[0]);
+		cli_input_label(ln, sizeof(ln), args[1]);
 		rc = report_run(&s.report, old, new, lo, ln, s.output ? s.output : "-",
 				s.force, NULL);
 	}

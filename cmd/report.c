@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
 #include "filters.h"
@@ -143,12 +142,6 @@ static int parse_args(struct report_settings *s, int argc, char **argv)
 
 /* ---- inputs ---- */
 
-static bool is_live(const char *arg)
-{
-	long pid;
-	return access(arg, F_OK) != 0 && cli_is_pid(arg, &pid);
-}
-
 static int load_inputs(struct inputs *in, int argc, char **argv)
 {
 	snap_error err = { 0 };
@@ -168,7 +161,7 @@ static int load_inputs(struct inputs *in, int argc, char **argv)
 			return cli_error("out of memory");
 		in->live = grown;
 		for (size_t k = before; k < in->list.count; k++)
-			in->live[k] = is_live(argv[i]);
+			in->live[k] = cli_is_live_pid(argv[i], NULL);
 	}
 	return EXIT_OK;
 }
@@ -245,36 +238,27 @@ static void page_free(struct page *p)
 	snap_trend_free(p->trend);
 }
 
-static void label_of(char *buf, size_t size, const char *arg)
-{
-	long pid;
-	if (access(arg, F_OK) != 0 && cli_is_pid(arg, &pid))
-		snprintf(buf, size, "pid %ld", pid);
-	else
-		snprintf(buf, size, "%s", arg);
-}
-
 static int build_view(struct page *p, const struct report_settings *s,
 		      const struct inputs *in, char **args)
 {
 	snap_error err = { 0 };
 	snap_snapshot **items = in->list.items;
 	if (p->view == VIEW_MAP) {
-		label_of(p->label, sizeof(p->label), args[0]);
+		cli_input_label(p->label, sizeof(p->label), args[0]);
 		p->shown = items[0];
 		if (snap_identity_new(&p->id, items[0]) < 0)
 			return cli_error("report: out of memory");
 	} else if (p->view == VIEW_DIFF) {
 		char old[300], new[300];
-		label_of(old, sizeof(old), args[0]);
-		label_of(new, sizeof(new), args[1]);
+		cli_input_label(old, sizeof(old), args[0]);
+		cli_input_label(new, sizeof(new), args[1]);
 		snprintf(p->label, sizeof(p->label), "%s -> %s", old, new);
 		if (snap_diff_new(&p->diff, items[0], items[1], &s->diff, &err) < 0)
 			return cli_report(&err);
 		p->shown = items[1];
 	} else {
 		if (in->nargs == 1)
-			label_of(p->label, sizeof(p->label), args[0]);
+			cli_input_label(p->label, sizeof(p->label), args[0]);
 		else
 			snprintf(p->label, sizeof(p->label), "%d inputs", in->nargs);
 		if (snap_trend_new(&p->trend, items, in->list.count, &s->trend, &err) < 0)

@@ -4,7 +4,6 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "common.h"
 #include "filters.h"
@@ -176,21 +175,12 @@ static int summarise(const struct summary_settings *s, const snap_snapshot *snap
 	return EXIT_OK;
 }
 
-static void label_of(char *buf, size_t size, const char *arg)
-{
-	long pid;
-	if (access(arg, F_OK) != 0 && cli_is_pid(arg, &pid))
-		snprintf(buf, size, "pid %ld", pid);
-	else
-		snprintf(buf, size, "%s", arg);
-}
-
 static int summarise_arg(const struct summary_settings *s, const char *arg)
 {
 	cli_snapshots list = { 0 };
 	snap_error err = { 0 };
 	char label[600];
-	label_of(label, sizeof(label), arg);
+	cli_input_label(label, sizeof(label), arg);
 	/* A file whose third document is broken still gives the first two. */
 	bool loaded = cli_load_arg(&list, arg, NULL, &err) == 0;
 	int status = EXIT_OK;
