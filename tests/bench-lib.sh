@@ -52,3 +52,37 @@ peak_kib() {
 verdict() {
 	awk -v r="$1" -v l="$2" -v w="$3" 'BEGIN { printf "  target %s <= %s: %s\n", w, l, (r <= l ? "met" : "NOT met") }'
 }
+
+# start_helper BUILD NAME ARG...: starts BUILD/helpers/NAME with its stdin
+# on a fifo in $BENCH_TMP (it runs until stop_helper closes it, or the
+# script exits, which also removes $BENCH_TMP), waits for its "ready PID"
+# line and sets helper_pid and pid. Exits 2 when the helper does not start.
+start_helper() {
+	helper_build=$1 helper_name=$2
+	shift 2
+	mkfifo "$BENCH_TMP/stdin"
+	"$helper_build/helpers/$helper_name" "$@" <"$BENCH_TMP/stdin" >"$BENCH_TMP/ready" &
+	helper_pid=$!
+	exec 3>"$BENCH_TMP/stdin"
+	trap bench_cleanup EXIT INT TERM
+	tries=0
+	while ! grep -q '^ready' "$BENCH_TMP/ready" 2>/dev/null; do
+		tries=$((tries + 1))
+		if [ "$tries" -gt 600 ] || ! kill -0 "$helper_pid" 2>/dev/null; then
+			echo "bench: $helper_name $* did not start" >&2
+			exit 2
+		fi
+		sleep 0.1
+	done
+	pid=$(awk '/^ready/ { print $2; exit }' "$BENCH_TMP/ready")
+}
+
+stop_helper() {
+	exec 3>&-
+}
+
+bench_cleanup() {
+	exec 3>&-
+	wait "$helper_pid" 2>/dev/null
+	rm -rf "$BENCH_TMP"
+}

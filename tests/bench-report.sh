@@ -26,20 +26,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-report.XXXXXX") || exit 2
 BENCH_TMP=$work
 . "$here/bench-lib.sh"
 
-fifo="$work/stdin"
-mkfifo "$fifo"
-"$helper" "$maps" 16384 <"$fifo" >"$work/ready" &
-helper_pid=$!
-exec 3>"$fifo" # the helper runs until this closes
-cleanup() {
-	exec 3>&-
-	wait "$helper_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-while ! grep -q ready "$work/ready" 2>/dev/null; do sleep 0.1; done
-"$mapsnap" capture "$helper_pid" -o "$work/snap.json" >/dev/null || exit 2
-exec 3>&- # the snapshot is all the rest needs
+start_helper "$build" manymaps "$maps" 16384
+"$mapsnap" capture "$pid" -o "$work/snap.json" >/dev/null || exit 2
+stop_helper # the snapshot is all the rest needs
 snap_bytes=$(wc -c <"$work/snap.json")
 
 echo "mapsnap report: a snapshot of $maps mappings, $snap_bytes bytes of JSON"

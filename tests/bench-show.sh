@@ -19,29 +19,9 @@ if [ ! -x "$helper" ] || [ ! -x "$mapsnap" ]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-show.XXXXXX") || exit 2
-fifo="$work/stdin"
-mkfifo "$fifo"
-"$helper" "$maps" <"$fifo" >"$work/ready" &
-helper_pid=$!
-exec 3>"$fifo" # the helper runs until this closes
-
-cleanup() {
-	exec 3>&-
-	wait "$helper_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-i=0
-while ! grep -q '^ready' "$work/ready" 2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 600 ] || ! kill -0 "$helper_pid" 2>/dev/null; then
-		echo "bench-show: $helper $maps did not start" >&2
-		exit 2
-	fi
-	sleep 0.1
-done
-pid=$(awk '/^ready/ { print $2 }' "$work/ready")
+BENCH_TMP=$work
+. "$(dirname "$0")/bench-lib.sh"
+start_helper "$build" manymaps "$maps"
 regions=$(wc -l <"/proc/$pid/maps")
 
 have_pmap=0

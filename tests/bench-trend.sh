@@ -28,28 +28,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/bench-trend.XXXXXX") || exit 2
 BENCH_TMP=$work
 . "$here/bench-lib.sh"
 
-fifo="$work/stdin"
-mkfifo "$fifo"
-"$helper" "$maps" <"$fifo" >"$work/ready" &
-helper_pid=$!
-exec 3>"$fifo" # the helper runs until this closes
-cleanup() {
-	exec 3>&-
-	wait "$helper_pid" 2>/dev/null
-	rm -rf "$work"
-}
-trap cleanup EXIT INT TERM
-
-i=0
-while ! grep -q '^ready' "$work/ready" 2>/dev/null; do
-	i=$((i + 1))
-	if [ "$i" -gt 600 ] || ! kill -0 "$helper_pid" 2>/dev/null; then
-		echo "bench-trend: $helper $maps did not start" >&2
-		exit 2
-	fi
-	sleep 0.1
-done
-pid=$(awk '{print $2}' "$work/ready")
+start_helper "$build" leaker "$maps"
 regions=$(wc -l <"/proc/$pid/maps")
 
 series="$work/series.json"

@@ -10,15 +10,9 @@ export BENCH_TMP
 . "$(dirname "$0")/bench-lib.sh"
 MAPS=${MAPS:-60000}
 
-fifo="$BENCH_TMP/ctl"
-mkfifo "$fifo"
-"$BUILD/helpers/manymaps" "$MAPS" 65536 <"$fifo" >"$BENCH_TMP/ready" &
-exec 9>"$fifo" # holding the fifo open keeps the workload alive
-while ! grep -q ready "$BENCH_TMP/ready" 2>/dev/null; do sleep 0.1; done
-PID=$(awk '{print $2}' "$BENCH_TMP/ready")
+start_helper "$BUILD" manymaps "$MAPS" 65536
+PID=$pid
 export PID
-cleanup() { exec 9>&-; wait; rm -rf "$BENCH_TMP"; }
-trap cleanup EXIT
 
 regions=$(wc -l <"/proc/$PID/maps")
 smaps_bytes=$(wc -c <"/proc/$PID/smaps")
