@@ -76,29 +76,9 @@ static void need_chromium(void)
 	}
 }
 
-/* Runs mapsnap; the exit status must be `want`. */
-static cmd_result run_ok(int want, ...)
-{
-	char *argv[24];
-	int n = 0;
-	va_list ap;
-	va_start(ap, want);
-	argv[n++] = (char *)mapsnap_bin();
-	for (char *a; n < 23 && (a = va_arg(ap, char *));)
-		argv[n++] = a;
-	va_end(ap);
-	argv[n] = NULL;
-	cmd_result res;
-	assert_int_equal(run_cmd(&res, argv, NULL), 0);
-	if (res.status != want)
-		fail_msg("mapsnap %s: exit %d, want %d; stderr: %s", argv[1], res.status,
-			 want, res.err);
-	return res;
-}
-
 static void report(const char *out, const char *in1, const char *in2)
 {
-	cmd_result res = run_ok(0, "report", "-f", "-o", out, in1, in2, NULL);
+	cmd_result res = run_mapsnap_ok(0, "report", "-f", "-o", out, in1, in2, NULL);
 	cmd_result_free(&res);
 }
 
@@ -258,7 +238,7 @@ static size_t kinds_with_rss(const snap_snapshot *snap)
 /* A subcommand's JSON output. */
 static json_t *json_of(const char *cmd, const char *in1, const char *in2)
 {
-	cmd_result res = run_ok(0, cmd, "--format", "json", in1, in2, NULL);
+	cmd_result res = run_mapsnap_ok(0, cmd, "--format", "json", in1, in2, NULL);
 	json_error_t jerr;
 	json_t *doc = json_loads(res.out, 0, &jerr);
 	if (!doc)
@@ -478,7 +458,7 @@ static void data_holds_every_region_and_escapes_hostile_paths(void **state)
 	(void)state;
 	char *snapshot = path_in("hostile.json");
 	char *page = path_in("hostile-data.html");
-	cmd_result res = run_ok(0, "capture", "--from-smaps", HOSTILE_FIXTURE, "-f", "-o",
+	cmd_result res = run_mapsnap_ok(0, "capture", "--from-smaps", HOSTILE_FIXTURE, "-f", "-o",
 				snapshot, NULL);
 	cmd_result_free(&res);
 	report(page, snapshot, NULL);
@@ -533,7 +513,7 @@ static void output_is_safe(void **state)
 	(void)state;
 	char *page = path_in("kept.html");
 	assert_int_equal(write_file(page, "mine\n", 5), 0);
-	cmd_result res = run_ok(2, "report", "-o", page, fx.after, NULL);
+	cmd_result res = run_mapsnap_ok(2, "report", "-o", page, fx.after, NULL);
 	assert_non_null(strstr(res.err, page));
 	assert_int_equal(count_in(res.err, strlen(res.err), "\n"), 1);
 	cmd_result_free(&res);
@@ -541,19 +521,19 @@ static void output_is_safe(void **state)
 	assert_string_equal(kept, "mine\n");
 	free(kept);
 	/* stdout gets the page, and nothing else. */
-	res = run_ok(0, "report", "-o", "-", fx.after, NULL);
+	res = run_mapsnap_ok(0, "report", "-o", "-", fx.after, NULL);
 	assert_true(strncmp(res.out, "<!DOCTYPE html>", 15) == 0);
 	assert_non_null(strstr(res.out, "</html>"));
 	cmd_result_free(&res);
 	/* The default name, in the current directory, never overwritten. */
-	res = run_ok(2, "report", "--kind", "nosuchkind", fx.after, NULL);
+	res = run_mapsnap_ok(2, "report", "--kind", "nosuchkind", fx.after, NULL);
 	assert_true(strncmp(res.err, "mapsnap: ", 9) == 0);
 	assert_int_equal(count_in(res.err, strlen(res.err), "\n"), 1);
 	assert_false(file_exists("report.html"));
 	cmd_result_free(&res);
-	res = run_ok(2, "report", NULL);
+	res = run_mapsnap_ok(2, "report", NULL);
 	cmd_result_free(&res);
-	res = run_ok(0, "report", "--help", NULL);
+	res = run_mapsnap_ok(0, "report", "--help", NULL);
 	assert_non_null(strstr(res.out, "usage: mapsnap report"));
 	cmd_result_free(&res);
 	free(page);
@@ -760,7 +740,7 @@ static void cli_filters_open_the_page_filtered(void **state)
 	(void)state;
 	need_chromium();
 	char *page = path_in("cli-filter.html");
-	cmd_result res = run_ok(0, "report", "-f", "-o", page, "--kind", "heap", fx.after,
+	cmd_result res = run_mapsnap_ok(0, "report", "-f", "-o", page, "--kind", "heap", fx.after,
 				NULL);
 	cmd_result_free(&res);
 	char *dom = browse(page, NULL, NULL);
@@ -773,12 +753,12 @@ static void cli_filters_open_the_page_filtered(void **state)
 	free(dom);
 	/* --path is a glob as show takes it: without wildcards, the whole
 	 * path or file name, not any text in it. */
-	res = run_ok(0, "report", "-f", "-o", page, "--path", "libc.so", fx.after, NULL);
+	res = run_mapsnap_ok(0, "report", "-f", "-o", page, "--path", "libc.so", fx.after, NULL);
 	cmd_result_free(&res);
 	dom = browse(page, NULL, NULL);
 	assert_int_equal(attr_num(dom, "match-count", "data-count"), 0);
 	free(dom);
-	res = run_ok(0, "report", "-f", "-o", page, "--path", "libc.so.6", fx.after, NULL);
+	res = run_mapsnap_ok(0, "report", "-f", "-o", page, "--path", "libc.so.6", fx.after, NULL);
 	cmd_result_free(&res);
 	dom = browse(page, NULL, NULL);
 	expect_filtered(dom, count_regions(fx.after, named_libc_so_6));
@@ -983,7 +963,7 @@ static void three_files_make_a_trend(void **state)
 {
 	(void)state;
 	char *page = path_in("three.html");
-	cmd_result res = run_ok(0, "report", "-f", "-o", page, fx.before, fx.after, fx.after,
+	cmd_result res = run_mapsnap_ok(0, "report", "-f", "-o", page, fx.before, fx.after, fx.after,
 				NULL);
 	assert_non_null(strstr(res.out, "trend view"));
 	cmd_result_free(&res);

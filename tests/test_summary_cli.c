@@ -120,27 +120,6 @@ static json_t *parse(const cmd_result *res)
 	return doc;
 }
 
-/* Runs mapsnap with the NULL-ended args; the exit status must be want. */
-static cmd_result run_ok(int want, ...)
-{
-	char *argv[64];
-	int n = 0;
-	argv[n++] = (char *)mapsnap_bin();
-	va_list ap;
-	va_start(ap, want);
-	char *arg;
-	while ((arg = va_arg(ap, char *)) && n < 63)
-		argv[n++] = arg;
-	va_end(ap);
-	argv[n] = NULL;
-	cmd_result res;
-	assert_int_equal(run_cmd(&res, argv, NULL), 0);
-	if (res.status != want)
-		fail_msg("%s %s: exit %d, not %d: %s", argv[1], argv[n - 1], res.status,
-			 want, res.err);
-	return res;
-}
-
 static const char *str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -198,7 +177,7 @@ static json_t *finding_path(json_t *doc, const char *rule, const char *path)
 
 static json_t *check_json(const char *pid)
 {
-	cmd_result res = run_ok(0, "check", "--format", "json", "--large-anon", "8M",
+	cmd_result res = run_mapsnap_ok(0, "check", "--format", "json", "--large-anon", "8M",
 				"--dirty-min", "8M", pid, NULL);
 	json_t *doc = parse(&res);
 	cmd_result_free(&res);
@@ -270,7 +249,7 @@ static void check_live_map_count_uses_the_host_limit(void **state)
 	assert_int_equal(findings_of(doc, "map-count", none, 1), 0);
 	json_decref(doc);
 	/* a lower limit, as an option: the helper's 300+ regions are over 90% */
-	cmd_result res = run_ok(1, "check", "--strict", "--format", "json", "--only",
+	cmd_result res = run_mapsnap_ok(1, "check", "--strict", "--format", "json", "--only",
 				"map-count", "--max-map-count", "320", fx.dirty_pid, NULL);
 	doc = parse(&res);
 	json_t *f = json_array_get(json_object_get(doc, "findings"), 0);
@@ -308,7 +287,7 @@ static void check_live_clean_process(void **state)
 	assert_int_equal(num(counts, "warning"), 0);
 	assert_int_equal(num(counts, "error"), 0);
 	json_decref(doc);
-	cmd_result res = run_ok(0, "check", "--strict", fx.clean_pid, NULL);
+	cmd_result res = run_mapsnap_ok(0, "check", "--strict", fx.clean_pid, NULL);
 	assert_non_null(strstr(res.out, "Nothing suspicious found."));
 	cmd_result_free(&res);
 }
@@ -318,17 +297,17 @@ static void check_live_clean_process(void **state)
 static void check_strict_exit_codes(void **state)
 {
 	(void)state;
-	cmd_result res = run_ok(1, "check", "--strict", fx.dirty_pid, NULL);
+	cmd_result res = run_mapsnap_ok(1, "check", "--strict", fx.dirty_pid, NULL);
 	cmd_result_free(&res);
-	res = run_ok(0, "check", fx.dirty_pid, NULL);
+	res = run_mapsnap_ok(0, "check", fx.dirty_pid, NULL);
 	cmd_result_free(&res);
 	/* only info findings: --strict passes */
-	res = run_ok(0, "check", "--strict", "--only", "thread-stacks", fx.dirty_pid, NULL);
+	res = run_mapsnap_ok(0, "check", "--strict", "--only", "thread-stacks", fx.dirty_pid, NULL);
 	assert_non_null(strstr(res.out, "INFO     thread-stacks:"));
 	cmd_result_free(&res);
 	char missing[4200];
 	snprintf(missing, sizeof(missing), "%s/no-such-file.json", fx.dir);
-	res = run_ok(2, "check", "--strict", missing, NULL);
+	res = run_mapsnap_ok(2, "check", "--strict", missing, NULL);
 	assert_int_equal(strncmp(res.err, "mapsnap: ", 9), 0);
 	assert_non_null(strstr(res.err, "no-such-file.json"));
 	cmd_result_free(&res);
@@ -338,15 +317,15 @@ static void check_strict_exit_codes(void **state)
 		{ "--format", "html" }, { "--max-map-count", "0" },
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
-		res = run_ok(2, "check", bad[k][0], bad[k][1], fx.clean_pid, NULL);
+		res = run_mapsnap_ok(2, "check", bad[k][0], bad[k][1], fx.clean_pid, NULL);
 		assert_int_equal(strncmp(res.err, "mapsnap: check: ", 16), 0);
 		cmd_result_free(&res);
 	}
-	res = run_ok(2, "check", "--no-such-option", fx.clean_pid, NULL);
+	res = run_mapsnap_ok(2, "check", "--no-such-option", fx.clean_pid, NULL);
 	cmd_result_free(&res);
-	res = run_ok(2, "check", NULL);
+	res = run_mapsnap_ok(2, "check", NULL);
 	cmd_result_free(&res);
-	res = run_ok(0, "check", "--help", NULL);
+	res = run_mapsnap_ok(0, "check", "--help", NULL);
 	assert_int_equal(strncmp(res.out, "usage: mapsnap check", 20), 0);
 	assert_non_null(strstr(res.out, "patched-code"));
 	cmd_result_free(&res);
@@ -359,7 +338,7 @@ static const char *captured(void)
 	static char path[4200];
 	if (!path[0]) {
 		snprintf(path, sizeof(path), "%s/dirty.json", fx.dir);
-		cmd_result res = run_ok(0, "capture", fx.dirty_pid, "-o", path, NULL);
+		cmd_result res = run_mapsnap_ok(0, "capture", fx.dirty_pid, "-o", path, NULL);
 		cmd_result_free(&res);
 	}
 	return path;
@@ -369,7 +348,7 @@ static void check_file_formats(void **state)
 {
 	(void)state;
 	const char *file = captured();
-	cmd_result res = run_ok(0, "check", "--format", "json", file, NULL);
+	cmd_result res = run_mapsnap_ok(0, "check", "--format", "json", file, NULL);
 	json_t *doc = parse(&res);
 	cmd_result_free(&res);
 	/* a file does not record vm.max_map_count: said, not guessed */
@@ -380,18 +359,18 @@ static void check_file_formats(void **state)
 	assert_string_equal(str(doc, "label"), file);
 	json_decref(doc);
 
-	res = run_ok(1, "check", "--strict", "--regions", "2", file, NULL);
+	res = run_mapsnap_ok(1, "check", "--strict", "--regions", "2", file, NULL);
 	assert_non_null(strstr(res.out, "WARNING  writable-executable:"));
 	assert_non_null(strstr(res.out, "advice: "));
 	assert_non_null(strstr(res.out, "not checked: map-count"));
 	assert_non_null(strstr(res.out, "regions in all"));
 	cmd_result_free(&res);
-	res = run_ok(0, "check", "--format", "markdown", file, NULL);
+	res = run_mapsnap_ok(0, "check", "--format", "markdown", file, NULL);
 	assert_non_null(strstr(res.out, "### mapsnap check"));
 	assert_non_null(strstr(res.out, "| severity | rule | finding | regions | advice |"));
 	assert_non_null(strstr(res.out, "| warning | writable-executable |"));
 	cmd_result_free(&res);
-	res = run_ok(0, "check", "--max-map-count", "100", "--format", "json", file, NULL);
+	res = run_mapsnap_ok(0, "check", "--max-map-count", "100", "--format", "json", file, NULL);
 	doc = parse(&res);
 	assert_int_equal(json_array_size(json_object_get(doc, "skipped")), 0);
 	json_t *mc[1];
@@ -518,7 +497,7 @@ static void summary_metric_and_filters(void **state)
 static void summary_text_and_markdown(void **state)
 {
 	(void)state;
-	cmd_result res = run_ok(0, "summary", "--libs", "2", fx.dirty_pid, NULL);
+	cmd_result res = run_mapsnap_ok(0, "summary", "--libs", "2", fx.dirty_pid, NULL);
 	static const char *const text_parts[] = {
 		"mapsnap summary: suspicious (pid ", "TOTALS", "BY KIND", "%Rss",
 		"TOP 10 REGIONS by Rss", "LIBRARIES by Rss:", ", the first 2",
@@ -529,7 +508,7 @@ static void summary_text_and_markdown(void **state)
 		if (!strstr(res.out, text_parts[k]))
 			fail_msg("no '%s' in:\n%s", text_parts[k], res.out);
 	cmd_result_free(&res);
-	res = run_ok(0, "summary", "--format", "markdown", fx.dirty_pid, NULL);
+	res = run_mapsnap_ok(0, "summary", "--format", "markdown", fx.dirty_pid, NULL);
 	static const char *const md_parts[] = {
 		"### mapsnap summary", "#### Totals and kinds",
 		"| kind | Size | Rss | Pss | Private_Dirty | Swap | regions |",
@@ -546,16 +525,16 @@ static void summary_torn_file(void **state)
 	(void)state;
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/torn.json", fx.dir);
-	cmd_result res = run_ok(0, "capture", "--from-smaps",
+	cmd_result res = run_mapsnap_ok(0, "capture", "--from-smaps",
 				"fixtures/check/summary-torn.smaps", "--proc-files", "-o",
 				path, NULL);
 	cmd_result_free(&res);
-	res = run_ok(0, "summary", path, NULL);
+	res = run_mapsnap_ok(0, "summary", path, NULL);
 	assert_non_null(strstr(res.out, "WARNING: the summed smaps disagree with "
 				"smaps_rollup"));
 	assert_non_null(strstr(res.out, "<- differs"));
 	cmd_result_free(&res);
-	res = run_ok(0, "summary", "--format", "json", path, NULL);
+	res = run_mapsnap_ok(0, "summary", "--format", "json", path, NULL);
 	json_t *doc = parse(&res);
 	assert_true(json_is_false(json_object_get(json_object_get(doc, "rollup"), "agrees")));
 	assert_non_null(strstr(res.err, "torn read"));
@@ -563,10 +542,10 @@ static void summary_torn_file(void **state)
 	cmd_result_free(&res);
 	/* the same regions with a matching rollup: no warning */
 	snprintf(path, sizeof(path), "%s/whole.json", fx.dir);
-	res = run_ok(0, "capture", "--from-smaps", "fixtures/check/summary.smaps",
+	res = run_mapsnap_ok(0, "capture", "--from-smaps", "fixtures/check/summary.smaps",
 		     "--proc-files", "-o", path, NULL);
 	cmd_result_free(&res);
-	res = run_ok(0, "summary", "--format", "json", path, NULL);
+	res = run_mapsnap_ok(0, "summary", "--format", "json", path, NULL);
 	doc = parse(&res);
 	assert_true(json_is_true(json_object_get(json_object_get(doc, "rollup"), "agrees")));
 	assert_string_equal(res.err, "");
@@ -577,11 +556,11 @@ static void summary_torn_file(void **state)
 static void summary_usage_errors(void **state)
 {
 	(void)state;
-	cmd_result res = run_ok(0, "summary", "--help", NULL);
+	cmd_result res = run_mapsnap_ok(0, "summary", "--help", NULL);
 	assert_int_equal(strncmp(res.out, "usage: mapsnap summary", 22), 0);
 	assert_non_null(strstr(res.out, "--kind LIST"));
 	cmd_result_free(&res);
-	res = run_ok(2, "summary", NULL);
+	res = run_mapsnap_ok(2, "summary", NULL);
 	assert_int_equal(strncmp(res.err, "mapsnap: summary: ", 18), 0);
 	cmd_result_free(&res);
 	static const char *const bad[][2] = {
@@ -589,16 +568,16 @@ static void summary_usage_errors(void **state)
 		{ "--min-size", "huge" }, { "--format", "xml" },
 	};
 	for (size_t k = 0; k < sizeof(bad) / sizeof(*bad); k++) {
-		res = run_ok(2, "summary", bad[k][0], bad[k][1], fx.clean_pid, NULL);
+		res = run_mapsnap_ok(2, "summary", bad[k][0], bad[k][1], fx.clean_pid, NULL);
 		assert_int_equal(strncmp(res.err, "mapsnap: summary: ", 18), 0);
 		cmd_result_free(&res);
 	}
 	char missing[4200];
 	snprintf(missing, sizeof(missing), "%s/missing.json", fx.dir);
-	res = run_ok(2, "summary", missing, NULL);
+	res = run_mapsnap_ok(2, "summary", missing, NULL);
 	assert_non_null(strstr(res.err, "missing.json"));
 	cmd_result_free(&res);
-	res = run_ok(2, "summary", "--bogus", fx.clean_pid, NULL);
+	res = run_mapsnap_ok(2, "summary", "--bogus", fx.clean_pid, NULL);
 	cmd_result_free(&res);
 	/* text that is neither a snapshot nor smaps */
 	assert_int_equal(run_mapsnap(&res, "hello\n", "summary", "-", NULL), 0);

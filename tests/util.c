@@ -3,6 +3,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,19 +137,41 @@ void cmd_result_free(cmd_result *res)
 	memset(res, 0, sizeof(*res));
 }
 
-int run_mapsnap(cmd_result *res, const char *stdin_text, ...)
+/* argv[0] the binary, then ap's arguments up to NULL (63 at most). */
+static int mapsnap_argv(char *argv[64], va_list ap)
 {
-	char *argv[64];
 	int n = 0;
 	argv[n++] = (char *)mapsnap_bin();
-	va_list ap;
-	va_start(ap, stdin_text);
 	char *arg;
 	while ((arg = va_arg(ap, char *)) && n < 63)
 		argv[n++] = arg;
-	va_end(ap);
 	argv[n] = NULL;
+	return n;
+}
+
+int run_mapsnap(cmd_result *res, const char *stdin_text, ...)
+{
+	char *argv[64];
+	va_list ap;
+	va_start(ap, stdin_text);
+	mapsnap_argv(argv, ap);
+	va_end(ap);
 	return run_cmd(res, argv, stdin_text);
+}
+
+cmd_result run_mapsnap_ok(int want, ...)
+{
+	char *argv[64];
+	va_list ap;
+	va_start(ap, want);
+	int n = mapsnap_argv(argv, ap);
+	va_end(ap);
+	cmd_result res;
+	assert_int_equal(run_cmd(&res, argv, NULL), 0);
+	if (res.status != want)
+		fail_msg("%s %s: exit %d, not %d: %s", argv[1], argv[n - 1], res.status,
+			 want, res.err);
+	return res;
 }
 
 static int read_line(int fd, char *buf, size_t size)

@@ -20,6 +20,8 @@ int run_cmd(cmd_result *res, char *const argv[], const char *stdin_text);
 void cmd_result_free(cmd_result *res);
 /* Runs the mapsnap binary ($MAPSNAP or ./mapsnap) with args, NULL-ended. */
 int run_mapsnap(cmd_result *res, const char *stdin_text, ...);
+/* The same without stdin, failing the test unless it exits `want`. */
+cmd_result run_mapsnap_ok(int want, ...);
 
 const char *mapsnap_bin(void);
 /* $MAPSNAP_HELPERS/name or build/helpers/name, in a static buffer. */
