@@ -3,7 +3,6 @@
  * string goes through fmt_json_put_string. Counters are kB, addresses
  * hex strings (they overflow JSON integers in some readers). */
 #include <inttypes.h>
-#include <math.h>
 #include <string.h>
 
 #include "formats.h"
@@ -136,14 +135,6 @@ static void put_dups(FILE *f, const snap_diff *d)
 	fputs("]", f);
 }
 
-static void put_number(FILE *f, double v)
-{
-	if (isinf(v))
-		fputs(v > 0 ? "1e308" : "-1e308", f);
-	else
-		fprintf(f, "%.6g", v);
-}
-
 static void put_gate(FILE *f, const snap_gate *gate)
 {
 	size_t n = snap_gate_size(gate), bad = 0;
@@ -153,19 +144,9 @@ static void put_gate(FILE *f, const snap_gate *gate)
 		fputs(k ? "," : "", f);
 		fmt_json_put_cstr(f, snap_gate_expr(gate, k));
 	}
-	fputs("],\"violations\":[", f);
-	for (size_t k = 0; k < bad; k++) {
-		fprintf(f, "%s{\"expr\":", k ? "," : "");
-		fmt_json_put_cstr(f, v[k].expr);
-		fputs(",\"actual\":", f);
-		put_number(f, v[k].actual);
-		fputs(",\"limit\":", f);
-		put_number(f, v[k].limit);
-		fputs(",\"message\":", f);
-		fmt_json_put_cstr(f, v[k].message);
-		fputc('}', f);
-	}
-	fputs("]}", f);
+	fputs("],\"violations\":", f);
+	fmt_json_put_violations(f, v, bad);
+	fputc('}', f);
 }
 
 int fmt_diff_json(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)

@@ -48,6 +48,10 @@ void fmt_json_put_counters(FILE *f, const snap_sums *s);
 void fmt_json_put_sums(FILE *f, const snap_sums *s);
 /* [kB,...] with a negative value (absent) as null. */
 void fmt_json_put_kb_values(FILE *f, const int64_t *v, size_t n);
+/* A number with 6 significant digits; infinities as +-1e308, NaN as null. */
+void fmt_json_put_number(FILE *f, double v);
+/* A gate's violations: [{"expr","actual","limit","message"},...]. */
+void fmt_json_put_violations(FILE *f, const snap_violation *v, size_t n);
 
 /* ---- smaps text ---------------------------------------------------------- */
 

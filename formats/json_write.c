@@ -3,6 +3,7 @@
  * careful string escaper; regions can be written as they are parsed.
  * The schema is in formats/README.md. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +154,33 @@ void fmt_json_put_kb_values(FILE *f, const int64_t *v, size_t n)
 			fputs("null", f);
 		else
 			fprintf(f, "%" PRId64, v[i]);
+	}
+	fputc(']', f);
+}
+
+void fmt_json_put_number(FILE *f, double v)
+{
+	if (isinf(v))
+		fputs(v > 0 ? "1e308" : "-1e308", f);
+	else if (isnan(v))
+		fputs("null", f);
+	else
+		fprintf(f, "%.6g", v);
+}
+
+void fmt_json_put_violations(FILE *f, const snap_violation *v, size_t n)
+{
+	fputc('[', f);
+	for (size_t k = 0; k < n; k++) {
+		fprintf(f, "%s{\"expr\":", k ? "," : "");
+		fmt_json_put_cstr(f, v[k].expr);
+		fputs(",\"actual\":", f);
+		fmt_json_put_number(f, v[k].actual);
+		fputs(",\"limit\":", f);
+		fmt_json_put_number(f, v[k].limit);
+		fputs(",\"message\":", f);
+		fmt_json_put_cstr(f, v[k].message);
+		fputc('}', f);
 	}
 	fputc(']', f);
 }

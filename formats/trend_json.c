@@ -3,27 +3,16 @@
  * fmt_json_put_string; sizes are kB, slopes kB (or counts) per minute,
  * addresses hex strings. */
 #include <inttypes.h>
-#include <math.h>
 #include <string.h>
 
 #include "formats.h"
 
-static void put_number(FILE *f, double v)
-{
-	if (isinf(v))
-		fputs(v > 0 ? "1e308" : "-1e308", f);
-	else if (isnan(v))
-		fputs("null", f);
-	else
-		fprintf(f, "%.6g", v);
-}
-
 static void put_growth(FILE *f, const snap_growth *g)
 {
 	fputs("\"slope_per_min\":", f);
-	put_number(f, g->slope);
+	fmt_json_put_number(f, g->slope);
 	fputs(",\"late_slope_per_min\":", f);
-	put_number(f, g->late_slope);
+	fmt_json_put_number(f, g->late_slope);
 	fprintf(f, ",\"first\":%" PRId64 ",\"last\":%" PRId64 ",\"min\":%" PRId64
 		",\"max\":%" PRId64 ",\"growth\":%" PRId64 ",\"points\":%zu,\"steps\":%zu,"
 		"\"grew\":%zu,\"shrank\":%zu,\"flat_tail\":%zu", g->first, g->last, g->min,
@@ -118,20 +107,10 @@ static void put_gate(FILE *f, const snap_trend_gate *gate)
 {
 	size_t n = snap_trend_gate_size(gate), bad = 0;
 	const snap_violation *v = gate ? snap_trend_gate_violations(gate, &bad) : NULL;
-	fprintf(f, ",\n\"gate\":{\"checks\":%zu,\"passed\":%s,\"violations\":[", n,
+	fprintf(f, ",\n\"gate\":{\"checks\":%zu,\"passed\":%s,\"violations\":", n,
 		bad ? "false" : "true");
-	for (size_t k = 0; k < bad; k++) {
-		fprintf(f, "%s{\"expr\":", k ? "," : "");
-		fmt_json_put_cstr(f, v[k].expr);
-		fputs(",\"actual\":", f);
-		put_number(f, v[k].actual);
-		fputs(",\"limit\":", f);
-		put_number(f, v[k].limit);
-		fputs(",\"message\":", f);
-		fmt_json_put_cstr(f, v[k].message);
-		fputc('}', f);
-	}
-	fputs("]}", f);
+	fmt_json_put_violations(f, v, bad);
+	fputc('}', f);
 }
 
 int fmt_trend_json(FILE *f, const snap_trend *t, const fmt_trend_opts *opts)
@@ -147,9 +126,9 @@ int fmt_trend_json(FILE *f, const snap_trend *t, const fmt_trend_opts *opts)
 		t->address_steps, t->nsnaps - 1 - t->address_steps);
 	fprintf(f, ",\n\"rules\":{\"measure\":\"%s\",\"min_slope_kb_per_min\":",
 		snap_measure_name(t->opts.measure));
-	put_number(f, t->opts.min_slope_kb);
+	fmt_json_put_number(f, t->opts.min_slope_kb);
 	fputs(",\"steady_fraction\":", f);
-	put_number(f, t->opts.steady_fraction);
+	fmt_json_put_number(f, t->opts.steady_fraction);
 	fprintf(f, ",\"min_points\":%zu}", t->opts.min_points);
 	fprintf(f, ",\n\"leak_suspects\":%zu,\"regions_followed\":%zu,"
 		"\"regions_flat\":%zu,\n\"regions\":[", t->suspects, t->nregions, t->flat);
