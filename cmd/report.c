@@ -221,7 +221,6 @@ static void to_report_filter(fmt_report_filter *out, const cli_filter *f)
 struct page {
 	enum report_view view;
 	const snap_snapshot *shown;
-	snap_identity *id;   /* map view: owned */
 	snap_diff *diff;     /* diff view: owned */
 	snap_trend *trend;   /* trend view: owned */
 	snap_check *check;   /* of the shown snapshot: owned */
@@ -233,7 +232,6 @@ struct page {
 static void page_free(struct page *p)
 {
 	snap_check_free(p->check);
-	snap_identity_free(p->id);
 	snap_diff_free(p->diff);
 	snap_trend_free(p->trend);
 }
@@ -246,8 +244,6 @@ static int build_view(struct page *p, const struct report_settings *s,
 	if (p->view == VIEW_MAP) {
 		cli_input_label(p->label, sizeof(p->label), args[0]);
 		p->shown = items[0];
-		if (snap_identity_new(&p->id, items[0]) < 0)
-			return cli_error("report: out of memory");
 	} else if (p->view == VIEW_DIFF) {
 		char old[300], new[300];
 		cli_input_label(old, sizeof(old), args[0]);
@@ -271,7 +267,9 @@ static int build_view(struct page *p, const struct report_settings *s,
 static int write_view(FILE *f, const struct page *p)
 {
 	switch (p->view) {
-	case VIEW_MAP: return fmt_report_map(f, p->id, &p->opts);
+	/* The check's identity of the shown snapshot serves the map and
+	 * trend views: no need to work it out twice. */
+	case VIEW_MAP: return fmt_report_map(f, p->check->id, &p->opts);
 	case VIEW_DIFF: return fmt_report_diff(f, p->diff, &p->opts);
 	default: return fmt_report_trend(f, p->trend, p->check->id, &p->opts);
 	}
