@@ -261,8 +261,11 @@ static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *sn
 	enum snap_kind *kinds = NULL;
 	size_t *rows = malloc((snap->nregions + 1) * sizeof(*rows));
 	bool has_kinds = s->filter.has_kinds;
-	if (has_kinds && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))))
-		snap_classify(snap, kinds);
+	if (has_kinds && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))) &&
+	    snap_classify(snap, kinds, NULL, NULL) < 0) {
+		free(kinds);
+		kinds = NULL;
+	}
 	if (!rows || (has_kinds && !kinds)) {
 		free(rows);
 		free(kinds);

@@ -90,8 +90,8 @@ static void put_change(FILE *f, const snap_change *c)
 	fprintf(f, "{\"change\":\"%s\",\"kind\":\"%s\",\"path\":",
 		snap_change_name(c->type), snap_kind_name(c->kind));
 	fmt_json_put_string(f, c->path, c->path_len);
-	fprintf(f, ",\"perms\":\"%s\",\"image\":%s,\"aggregate\":%s,\"old\":", c->perms,
-		c->image ? "true" : "false", c->aggregate ? "true" : "false");
+	fprintf(f, ",\"perms\":\"%s\",\"image\":%s,\"evidence\":\"%s\",\"old\":",
+		c->perms, c->image ? "true" : "false", snap_evidence_name(c->evidence));
 	put_side(f, &c->old);
 	fputs(",\"new\":", f);
 	put_side(f, &c->new);

@@ -104,8 +104,11 @@ static void put_changes(FILE *f, const snap_diff *d, const fmt_diff_opts *o)
 			snap_kind_name(c->kind),
 			fmt_kb(a, sizeof(a), c->delta.kb[d->opts.metric], true),
 			fmt_kb(b, sizeof(b), c->delta.kb[SNAP_M_SIZE], true),
-			c->image || c->aggregate ? "" : c->perms);
+			c->image ? "" : c->perms);
 		put_cstr(f, fmt_change_where(where, sizeof(where), c));
+		char moved[200];
+		if (fmt_change_moved(moved, sizeof(moved), c, d->opts.metric, SNAP_M_SIZE)[0])
+			fprintf(f, " (moved: %s)", moved);
 		fputs(" |\n", f);
 	}
 	fputc('\n', f);

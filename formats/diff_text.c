@@ -30,9 +30,6 @@ const char *fmt_change_where(char *buf, size_t size, const snap_change *c)
 {
 	const snap_side *s = main_side(c);
 	int n = 0;
-	if (c->aggregate)
-		return snprintf(buf, size, "%" PRId64 " -> %" PRId64 " regions",
-				c->old.sums.regions, c->new.sums.regions), buf;
 	if (c->path_len)
 		n = snprintf(buf, size, "%.*s ", (int)c->path_len, c->path);
 	if (n < 0 || (size_t)n >= size)
@@ -121,7 +118,7 @@ static void put_header(const struct out *o, const snap_diff *d,
 {
 	fprintf(o->f, "%smapsnap diff%s: %s, matched by %s\n", paint(o, BOLD),
 		paint(o, RESET), d->same_process ? "same process" : "two processes",
-		d->by_address ? "address" : "identity (path, name, anchor)");
+		d->by_address ? "address" : "identity (path, name, kind and size)");
 	put_input(o, "old", opts->old_label, d->old);
 	put_input(o, "new", opts->new_label, d->new);
 }
@@ -142,8 +139,36 @@ static void put_range_list(const struct out *o, const char *what,
 		fprintf(o->f, "%30s... %zu more %s ranges\n", "", n - MAX_DETAILS, what);
 }
 
-static void put_details(const struct out *o, const snap_change *c)
+static enum snap_measure second_measure(const snap_diff *d)
 {
+	return d->opts.metric == SNAP_M_SIZE ? SNAP_M_RSS : SNAP_M_SIZE;
+}
+
+const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,
+			     enum snap_measure shown1, enum snap_measure shown2)
+{
+	buf[0] = '\0';
+	if (c->delta.kb[shown1] != 0 || c->delta.kb[shown2] != 0)
+		return buf;
+	size_t n = 0;
+	for (int m = 0; m < SNAP_M_COUNT && n < size; m++) {
+		char kb[32];
+		if (c->delta.kb[m] == 0)
+			continue;
+		int w = snprintf(buf + n, size - n, "%s%s %s", n ? ", " : "",
+				 snap_measure_name(m), fmt_kb(kb, sizeof(kb), c->delta.kb[m], true));
+		n = w < 0 ? size : n + (size_t)w;
+	}
+	if (n == 0 && c->delta.regions != 0)
+		snprintf(buf, size, "regions %+" PRId64, c->delta.regions);
+	return buf;
+}
+
+static void put_details(const struct out *o, const snap_diff *d, const snap_change *c)
+{
+	char moved[200];
+	if (fmt_change_moved(moved, sizeof(moved), c, d->opts.metric, second_measure(d))[0])
+		fprintf(o->f, "%30smoved: %s\n", "", moved);
 	put_range_list(o, "mapped", c->mapped, c->nmapped, 1);
 	put_range_list(o, "unmapped", c->unmapped, c->nunmapped, -1);
 	for (size_t k = 0; k < c->nperms_changes && k < MAX_DETAILS; k++) {
@@ -154,7 +179,7 @@ static void put_details(const struct out *o, const snap_change *c)
 	if (c->nperms_changes > MAX_DETAILS)
 		fprintf(o->f, "%30s... %zu more permission changes\n", "",
 			c->nperms_changes - MAX_DETAILS);
-	if (!c->aggregate && c->old.present && c->new.present &&
+	if (c->old.present && c->new.present &&
 	    c->old.nregions != c->new.nregions)
 		fprintf(o->f, "%30s%s: %zu region%s -> %zu\n", "",
 			c->old.nregions < c->new.nregions ? "split" : "merged",
@@ -167,11 +192,6 @@ static void put_details(const struct out *o, const snap_change *c)
 			c->old.inode, c->new.inode);
 }
 
-static enum snap_measure second_measure(const snap_diff *d)
-{
-	return d->opts.metric == SNAP_M_SIZE ? SNAP_M_RSS : SNAP_M_SIZE;
-}
-
 static void put_change(const struct out *o, const snap_diff *d,
 		       const snap_change *c)
 {
@@ -180,9 +200,9 @@ static void put_change(const struct out *o, const snap_diff *d,
 		snap_change_name(c->type), paint(o, RESET), snap_kind_name(c->kind));
 	put_delta(o, c->delta.kb[d->opts.metric], 10);
 	put_delta(o, c->delta.kb[second_measure(d)], 11);
-	fprintf(o->f, "  %-4s  %s\n", c->image || c->aggregate ? "" : c->perms,
+	fprintf(o->f, "  %-4s  %s\n", c->image ? "" : c->perms,
 		fmt_change_where(where, sizeof(where), c));
-	put_details(o, c);
+	put_details(o, d, c);
 }
 
 static size_t shown(const snap_diff *d, const fmt_diff_opts *opts)

@@ -427,9 +427,9 @@ static void put_change(FILE *f, const snap_change *c)
 	fmt_json_put_string(f, c->path, c->path_len);
 	fputs(",\"where\":", f);
 	fmt_json_put_cstr(f, fmt_change_where(where, sizeof(where), c));
-	fprintf(f, ",\"perms\":\"%s\",\"image\":%s,\"aggregate\":%s,\"mapped\":%zu,"
+	fprintf(f, ",\"perms\":\"%s\",\"image\":%s,\"evidence\":\"%s\",\"mapped\":%zu,"
 		"\"unmapped\":%zu,\"perms_changes\":%zu,\"old\":", c->perms,
-		c->image ? "true" : "false", c->aggregate ? "true" : "false", c->nmapped,
+		c->image ? "true" : "false", snap_evidence_name(c->evidence), c->nmapped,
 		c->nunmapped, c->nperms_changes);
 	put_side(f, &c->old);
 	fputs(",\"new\":", f);
@@ -550,8 +550,8 @@ static void put_trend_region(FILE *f, const snap_trend *t, const snap_trend_regi
 			     bool values)
 {
 	char where[SNAP_PATH_MAX + 256];
-	fprintf(f, "{\"kind\":%d,\"aggregate\":%s,\"path\":", (int)r->kind,
-		r->aggregate ? "true" : "false");
+	fprintf(f, "{\"kind\":%d,\"born\":%s,\"members\":%zu,\"path\":", (int)r->kind,
+		r->born ? "true" : "false", r->members);
 	fmt_json_put_string(f, r->path, r->path_len);
 	fputs(",\"where\":", f);
 	fmt_json_put_cstr(f, fmt_trend_where(where, sizeof(where), r));
@@ -662,7 +662,8 @@ static int32_t *suspect_of_regions(const snap_trend *t, const snap_snapshot *las
 	memset(mark, 0xff, (n + 1) * sizeof(*mark));
 	for (size_t k = 0; k < t->suspects; k++) {
 		const snap_trend_region *r = &t->regions[k];
-		if (r->aggregate || r->last + 1 != t->nsnaps)
+		/* A born group spans other regions between its members. */
+		if (r->born || r->last + 1 != t->nsnaps)
 			continue;
 		for (size_t i = lower_bound(last, r->start);
 		     i < n && last->regions[i].start < r->end; i++)

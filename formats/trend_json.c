@@ -50,14 +50,14 @@ static void put_snapshots(FILE *f, const snap_trend *t)
 
 static void put_region(FILE *f, const snap_trend *t, const snap_trend_region *r)
 {
-	fprintf(f, "{\"verdict\":\"%s\",\"suspect\":%s,\"kind\":\"%s\",\"aggregate\":%s,"
-		"\"path\":", snap_trend_verdict_name(r->verdict),
+	fprintf(f, "{\"verdict\":\"%s\",\"suspect\":%s,\"kind\":\"%s\",\"born\":%s,"
+		"\"members\":%zu,\"path\":", snap_trend_verdict_name(r->verdict),
 		r->verdict == SNAP_TREND_STEADY ? "true" : "false", snap_kind_name(r->kind),
-		r->aggregate ? "true" : "false");
+		r->born ? "true" : "false", r->members);
 	fmt_json_put_string(f, r->path, r->path_len);
 	fprintf(f, ",\"perms\":\"%s\",\"start\":\"%08" PRIx64 "\",\"end\":\"%08" PRIx64
 		"\",\"regions\":%zu,\"first\":%zu,\"last\":%zu",
-		r->aggregate ? "" : r->perms, r->start, r->end, r->nregions, r->first,
+		r->perms, r->start, r->end, r->nregions, r->first,
 		r->last);
 	for (size_t m = 0; m < SNAP_TREND_MEASURES; m++) {
 		fprintf(f, ",\"%s\":{", snap_measure_name(snap_trend_measure(m)));

@@ -82,9 +82,9 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes)
 
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r)
 {
-	if (r->aggregate)
-		snprintf(buf, size, "all %zu %s regions", r->nregions,
-			 snap_kind_name(r->kind));
+	if (r->born)
+		snprintf(buf, size, "%zu regions born during the series%s%.*s", r->members,
+			 r->path_len ? ": " : "", (int)r->path_len, r->path);
 	else if (r->path_len)
 		snprintf(buf, size, "%.*s %08" PRIx64 "-%08" PRIx64, (int)r->path_len,
 			 r->path, r->start, r->end);
@@ -224,7 +224,7 @@ static void put_suspects(const struct out *o, const snap_trend *t)
 		const snap_trend_region *r = &t->regions[k];
 		char where[700];
 		fprintf(o->f, "  %s%-12s%s %-4s  %s\n", paint(o, RED), snap_kind_name(r->kind),
-			paint(o, RESET), r->aggregate ? "" : r->perms,
+			paint(o, RESET), r->perms,
 			fmt_trend_where(where, sizeof(where), r));
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++)
 			put_measure_line(o, t, r, m);
@@ -262,7 +262,7 @@ static void put_others(const struct out *o, const snap_trend *t, size_t limit)
 			fmt_kb(range, sizeof(range), g->max - g->min, false),
 			fmt_rate(rate, sizeof(rate), g->slope, true),
 			fmt_kb(d, sizeof(d), g->last - g->first, true), grew, fell,
-			r->aggregate ? "" : r->perms, fmt_trend_where(where, sizeof(where), r));
+			r->perms, fmt_trend_where(where, sizeof(where), r));
 	}
 }
 

@@ -407,21 +407,30 @@ static int sparse_heap(snap_check *c, size_t i)
 		   human(s2, sizeof(s2), rss), 100.0 * (double)rss / (double)size);
 }
 
-/* Anonymous memory right above a file's writable segment is that
- * program's or library's .bss (Android showmap's rule), no allocation. */
-static bool is_bss(const snap_check *c, size_t i)
+static bool no_access_kind(const snap_check *c, size_t i)
 {
-	if (i == 0 || c->id->image_of[i - 1] < 0)
-		return false;
-	const snap_region *prev = region(c, i - 1);
-	return prev->end == region(c, i)->start && prev->perms[1] == 'w';
+	return c->id->kinds[i] == SNAP_KIND_RESERVED || c->id->kinds[i] == SNAP_KIND_GUARD;
 }
 
+/* Memory committed inside a reservation (PartitionAlloc's super pages,
+ * V8's cage) touches no-access ranges: one large mapping carved up by
+ * mprotect, not scattered mmaps. */
+static bool inside_reservation(const snap_check *c, size_t i)
+{
+	const snap_region *r = region(c, i);
+	return (i > 0 && region(c, i - 1)->end == r->start && no_access_kind(c, i - 1)) ||
+	       (i + 1 < c->snap->nregions && region(c, i + 1)->start == r->end &&
+		no_access_kind(c, i + 1));
+}
+
+/* A library's .bss and commits inside a reservation are no allocations
+ * of their own. */
 static bool small_anon(const snap_check *c, size_t i)
 {
 	const snap_region *r = region(c, i);
 	return c->id->kinds[i] == SNAP_KIND_ANON && strcmp(r->perms, "rw-p") == 0 &&
-	       size_kb(r) <= c->opts.small_max_kb && !is_bss(c, i);
+	       size_kb(r) <= c->opts.small_max_kb && c->id->attached[i] < 0 &&
+	       !inside_reservation(c, i);
 }
 
 static int scattered_small(snap_check *c)
@@ -600,23 +609,25 @@ static int rule_large_anonymous(snap_check *c)
 
 /* ---- thread-stacks ---- */
 
-/* Threads: in status counts the main thread, whose stack is [stack].
- * More stacks than other threads are glibc's cache of exited threads'
- * stacks, or stacks glibc did not make (smaps-semantics §3.6). */
+/* The evidence, and the threads: Threads: in status counts the main
+ * thread, whose stack is [stack]; MAP_STACK stacks beyond the other
+ * threads are glibc's cache of exited threads' stacks (§3.6). */
 static const char *threads_note(char *note, size_t size, const snap_check *c,
 				size_t stacks)
 {
-	const snap_process *p = &c->snap->process;
-	note[0] = '\0';
-	if (!p->known || p->threads <= 0)
+	const snap_stack_evidence *st = &c->id->stacks;
+	size_t n = (size_t)snprintf(note, size, " (%zu by stack pointer, %zu by the "
+				    "MAP_STACK mark, %zu by guard page alone)",
+				    st->by_pointer, st->by_map_stack, st->by_pattern);
+	if (st->threads <= 0 || n >= size)
 		return note;
-	size_t others = (size_t)p->threads - 1;
-	int n = snprintf(note, size, "; the process has %ld thread%s",
-			 p->threads, p->threads == 1 ? "" : "s");
-	if (stacks > others && n > 0 && (size_t)n < size)
-		snprintf(note + n, size - (size_t)n,
-			 " (%zu stack%s cached or not made by glibc)", stacks - others,
-			 stacks - others == 1 ? "" : "s");
+	size_t others = (size_t)st->threads - 1;
+	n += (size_t)snprintf(note + n, size - n, "; the process has %ld thread%s",
+			      st->threads, st->threads == 1 ? "" : "s");
+	if (stacks > others && n < size)
+		snprintf(note + n, size - n, ", so %zu %s glibc's cache of exited "
+			 "threads' stacks", stacks - others,
+			 stacks - others == 1 ? "is in" : "are in");
 	return note;
 }
 
@@ -638,7 +649,7 @@ static int rule_thread_stacks(snap_check *c)
 			rss += value(c, region(c, i), SNAP_M_RSS);
 		}
 	bool many = l.n > c->opts.thread_stacks_max;
-	char s1[32], s2[32], limit[64] = "", note[160];
+	char s1[32], s2[32], limit[64] = "", note[256];
 	if (many)
 		snprintf(limit, sizeof(limit), ", more than %zu", c->opts.thread_stacks_max);
 	if (rc == SNAP_OK && l.n)

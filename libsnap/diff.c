@@ -162,7 +162,6 @@ struct span {
 struct pending {
 	struct span side[2], mapped, unmapped, perms;
 	int image[2];         /* the whole image an unmatched change covers */
-	int agg_kind;         /* SNAP_KIND_* of an aggregate, or -1 */
 	bool dead;            /* merged into another change */
 };
 
@@ -201,7 +200,6 @@ static uint32_t open_entry(struct builder *b)
 	p->unmapped.off = b->unmapped.n;
 	p->perms.off = b->perms.n;
 	p->image[OLD] = p->image[NEW] = -1;
-	p->agg_kind = -1;
 	return (uint32_t)(b->entries.n - 1);
 }
 
@@ -244,16 +242,12 @@ static bool is_anon_family(const snap_region *r)
 		(r->path_len > 6 && memcmp(r->path, "[anon:", 6) == 0));
 }
 
-static bool is_guard_perms(const snap_region *r)
-{
-	return strcmp(r->perms, "---p") == 0;
-}
-
 /* ---- unmatched regions: new and vanished ---- */
 
 /* Whether unmatched region i (side s) belongs in the open change e:
- * segments of one wholly unmatched image, a guard page with the thread
- * stack above it, or an arena's committed part with its reserve. */
+ * segments of one wholly unmatched image, or an arena's committed part
+ * with its reserve. A change is one kind of memory: a new thread's guard
+ * page is a change of its own. */
 static bool joins(struct builder *b, int s, uint32_t e, uint32_t i, int img)
 {
 	const struct pending *p = entry(b, e);
@@ -261,22 +255,17 @@ static bool joins(struct builder *b, int s, uint32_t e, uint32_t i, int img)
 		return p->image[s] == img;
 	uint32_t last = member(b, s, p->side[s].off + p->side[s].n - 1);
 	const snap_region *prev = region(b, s, last), *r = region(b, s, i);
-	if (prev->end != r->start || !is_anon_family(prev) || !is_anon_family(r))
-		return false;
 	const enum snap_kind *kinds = b->id[s]->kinds;
-	if (p->side[s].n == 1 && is_guard_perms(prev) && !is_guard_perms(r))
-		return true;
-	return kinds[last] == SNAP_KIND_ARENA && kinds[i] == SNAP_KIND_ARENA &&
-	       is_guard_perms(r) && !is_guard_perms(prev);
+	return prev->end == r->start && kinds[last] == SNAP_KIND_ARENA &&
+	       kinds[i] == SNAP_KIND_ARENA && b->id[s]->evidence[i] == SNAP_EV_ARENA_RESERVE;
 }
 
-static int emit_unmatched(struct builder *b, int s, bool skip_aggregates)
+static int emit_unmatched(struct builder *b, int s)
 {
 	const snap_identity *id = b->id[s];
 	uint32_t open = NONE;
 	for (uint32_t i = 0; i < b->snap[s]->nregions; i++) {
-		if (b->partner[s][i] >= 0 ||
-		    (skip_aggregates && id->classes[i] == SNAP_MATCH_AGGREGATE)) {
+		if (b->partner[s][i] >= 0) {
 			open = NONE;
 			continue;
 		}
@@ -324,18 +313,23 @@ static bool replaced_pair(const struct builder *b, uint32_t i, uint32_t j)
 
 /* ---- matching one process by address ---- */
 
-/* Overlapping regions are one memory object seen twice when they are
- * the same file, both anonymous, or the same [name]; anything else at a
- * reused address is a new object. */
-static bool compatible(const snap_region *a, const snap_region *b)
+/* Overlapping regions i (old) and j (new) are one memory object seen
+ * twice when they are of one kind and the same file, both unnamed or
+ * [anon:], or the same [name]. Anything else at a reused address (a
+ * thread stack, a library or a file mapped where anonymous memory was
+ * unmapped) is a new object, so no change mixes kinds. */
+static bool compatible(const struct builder *b, uint32_t i, uint32_t j)
 {
-	if (a->inode || b->inode)
-		return a->inode == b->inode && a->dev_major == b->dev_major &&
-		       a->dev_minor == b->dev_minor;
-	if (is_anon_family(a) && is_anon_family(b))
+	if (b->id[OLD]->kinds[i] != b->id[NEW]->kinds[j])
+		return false;
+	const snap_region *x = region(b, OLD, i), *y = region(b, NEW, j);
+	if (x->inode || y->inode)
+		return x->inode == y->inode && x->dev_major == y->dev_major &&
+		       x->dev_minor == y->dev_minor;
+	if (is_anon_family(x) && is_anon_family(y))
 		return true;
-	size_t na = snap_path_undeleted(a, NULL), nb = snap_path_undeleted(b, NULL);
-	return na == nb && memcmp(a->path, b->path, na) == 0;
+	size_t nx = snap_path_undeleted(x, NULL), ny = snap_path_undeleted(y, NULL);
+	return nx == ny && memcmp(x->path, y->path, nx) == 0;
 }
 
 static uint32_t uf_root(uint32_t *parent, uint32_t x)
@@ -367,7 +361,7 @@ static int sweep_overlaps(struct builder *b, uint32_t *parent, struct vec *pedge
 			j++;
 			continue;
 		}
-		if (compatible(a, c)) {
+		if (compatible(b, (uint32_t)i, (uint32_t)j)) {
 			parent[uf_root(parent, (uint32_t)i)] =
 				uf_root(parent, (uint32_t)(no + j));
 			if (strcmp(a->perms, c->perms) != 0) {
@@ -660,8 +654,7 @@ static int match_by_address(struct builder *b)
 			goto out;
 	merge_replaced_segments(b);
 	count_image_hits(b);
-	if ((rc = emit_unmatched(b, NEW, false)) < 0 ||
-	    (rc = emit_unmatched(b, OLD, false)) < 0)
+	if ((rc = emit_unmatched(b, NEW)) < 0 || (rc = emit_unmatched(b, OLD)) < 0)
 		goto out;
 	rc = pair_replaced_images(b);
 out:
@@ -1004,38 +997,15 @@ static int emit_pairs(struct builder *b)
 	return SNAP_OK;
 }
 
-/* Thread stacks, arenas and guard pages churn with threads: compare
- * each kind as one count and sum. */
-static int emit_aggregates(struct builder *b)
-{
-	static const enum snap_kind kinds[] = { SNAP_KIND_THREAD_STACK,
-						SNAP_KIND_ARENA, SNAP_KIND_GUARD };
-	for (size_t k = 0; k < sizeof(kinds) / sizeof(*kinds); k++) {
-		uint32_t e = NONE;
-		for (int s = OLD; s <= NEW; s++)
-			for (uint32_t i = 0; i < b->snap[s]->nregions; i++) {
-				if (b->id[s]->kinds[i] != kinds[k])
-					continue;
-				if (e == NONE && (e = open_entry(b)) == NONE)
-					return SNAP_ENOMEM;
-				entry(b, e)->agg_kind = (int)kinds[k];
-				if (add_member(b, e, s, i) < 0)
-					return SNAP_ENOMEM;
-			}
-	}
-	return SNAP_OK;
-}
-
 static int match_by_identity(struct builder *b)
 {
 	int rc;
 	if ((rc = pair_exact(b)) < 0 || (rc = pair_similar(b)) < 0)
 		return rc;
 	count_image_hits(b);
-	if ((rc = emit_pairs(b)) < 0 || (rc = emit_unmatched(b, NEW, true)) < 0 ||
-	    (rc = emit_unmatched(b, OLD, true)) < 0)
+	if ((rc = emit_pairs(b)) < 0 || (rc = emit_unmatched(b, NEW)) < 0)
 		return rc;
-	return emit_aggregates(b);
+	return emit_unmatched(b, OLD);
 }
 
 /* ---- from pending changes to the report ---- */
@@ -1092,9 +1062,24 @@ static const enum snap_measure watched[] = {
 	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_ANONYMOUS, SNAP_M_SWAP,
 };
 
-/* 1: at or above min_change, 0: below, -1: nothing that matters moved. */
+/* Whether anything at all moved: a counter, or the number of regions (a
+ * split or a merge). */
+static bool anything_moved(const snap_sums *delta)
+{
+	for (int m = 0; m < SNAP_M_COUNT; m++)
+		if (delta->kb[m] != 0)
+			return true;
+	return delta->regions != 0;
+}
+
+/* 1: at or above min_change, 0: below, -1: nothing that matters moved.
+ * With min_change 0 every movement counts, so the changes add up to the
+ * totals in every counter; otherwise Pss and the shared/clean splits,
+ * which other processes move, are noise. */
 static int significance(const snap_diff_opts *o, const snap_sums *delta)
 {
+	if (o->min_change_kb == 0)
+		return anything_moved(delta) ? 1 : -1;
 	int level = -1;
 	for (size_t k = 0; k <= sizeof(watched) / sizeof(*watched); k++) {
 		enum snap_measure m = k < sizeof(watched) / sizeof(*watched) ?
@@ -1181,17 +1166,12 @@ static void finish_change(struct builder *b, const struct pending *p,
 	c->perms_changes = p->perms.n
 		? (const snap_perms_change *)b->perms.data + p->perms.off : NULL;
 	c->nperms_changes = p->perms.n;
-	c->path = "";
-	if (p->agg_kind >= 0) {
-		c->aggregate = true;
-		c->kind = (enum snap_kind)p->agg_kind;
-		return;
-	}
 	int s;
 	uint32_t idx;
 	representative(b, c, &s, &idx);
 	const snap_region *r = region(b, s, idx);
 	c->kind = b->id[s]->kinds[idx];
+	c->evidence = (enum snap_evidence)b->id[s]->evidence[idx];
 	c->path = r->path;
 	c->path_len = r->path_len;
 	memcpy(c->perms, r->perms, 5);

@@ -164,10 +164,131 @@ size_t snap_anon_name_key(char *buf, size_t size, const char *name, size_t len)
 	return n;
 }
 
+/* ---- images ---- */
+
+static bool is_image_kind(enum snap_kind k)
+{
+	return k == SNAP_KIND_EXE || k == SNAP_KIND_LIB || k == SNAP_KIND_FILE;
+}
+
+static bool same_file(const snap_region *a, const snap_region *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major &&
+	       a->dev_minor == b->dev_minor;
+}
+
+/* Whether region i continues the image that holds region i - 1: a gap
+ * of it, or another mapping of its file that does not start the file
+ * over (a mapping at offset 0 is a new load). */
+static bool continues(const snap_identity *id, size_t i)
+{
+	if (i == 0 || id->image_of[i - 1] < 0)
+		return false;
+	const snap_image *img = &id->images[id->image_of[i - 1]];
+	const snap_region *r = &id->snap->regions[i];
+	if (id->snap->regions[i - 1].end != r->start)
+		return false;
+	if (id->evidence[i] == SNAP_EV_IMAGE_GAP)
+		return true;
+	return same_file(r, &id->snap->regions[img->first]) && r->offset != 0;
+}
+
+static uint64_t undeleted_hash(const snap_region *r)
+{
+	return snap_hash64(r->path, snap_path_undeleted(r, NULL));
+}
+
+static uint64_t lib_name_hash_of(const char *path, size_t len)
+{
+	char name[512];
+	size_t n = snap_lib_name(name, sizeof(name), path, len);
+	return snap_hash64(name, n < sizeof(name) ? n : sizeof(name) - 1);
+}
+
+/* Numbers the images of one path (and of one library name) 0, 1, ... */
+static int number_images(snap_identity *id)
+{
+	u64map by_path, by_name;
+	if (u64map_init(&by_path, id->nimages) < 0)
+		return SNAP_ENOMEM;
+	if (u64map_init(&by_name, id->nimages) < 0) {
+		u64map_free(&by_path);
+		return SNAP_ENOMEM;
+	}
+	int rc = SNAP_OK;
+	for (size_t k = 0; k < id->nimages && rc == SNAP_OK; k++) {
+		snap_image *img = &id->images[k];
+		bool added;
+		uint32_t *path_seen = u64map_put(&by_path, snap_hash64(img->path, img->path_len),
+						 0, &added);
+		uint32_t *name_seen = path_seen
+			? u64map_put(&by_name, lib_name_hash_of(img->path, img->path_len), 0,
+				     &added) : NULL;
+		if (!path_seen || !name_seen) {
+			rc = SNAP_ENOMEM;
+			break;
+		}
+		img->ordinal = (*path_seen)++;
+		img->name_ordinal = (*name_seen)++;
+	}
+	u64map_free(&by_path);
+	u64map_free(&by_name);
+	return rc;
+}
+
+static snap_image *open_image(snap_identity *id, size_t *cap, size_t i)
+{
+	if (array_grow(&id->images, cap, id->nimages, sizeof(*id->images), 64) < 0)
+		return NULL;
+	const snap_region *r = &id->snap->regions[i];
+	snap_image *img = &id->images[id->nimages++];
+	memset(img, 0, sizeof(*img));
+	img->first = i;
+	img->kind = id->kinds[i];
+	img->path = r->path;
+	img->path_len = snap_path_undeleted(r, &img->deleted);
+	img->inode = r->inode;
+	img->dev_major = r->dev_major;
+	img->dev_minor = r->dev_minor;
+	img->bss = -1;
+	return img;
+}
+
+static int build_images(snap_identity *id, int rss_field)
+{
+	const snap_snapshot *snap = id->snap;
+	size_t cap = 0;
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const snap_region *r = &snap->regions[i];
+		id->image_of[i] = -1;
+		id->attached[i] = -1;
+		if (id->evidence[i] == SNAP_EV_BSS && i && id->image_of[i - 1] >= 0) {
+			id->attached[i] = id->image_of[i - 1];
+			id->images[id->image_of[i - 1]].bss = (int64_t)i;
+			continue;
+		}
+		if (!is_image_kind(id->kinds[i]))
+			continue;
+		if (!continues(id, i)) {
+			if (r->inode == 0)
+				continue; /* a gap with no image below it */
+			if (!open_image(id, &cap, i))
+				return SNAP_ENOMEM;
+		}
+		snap_image *img = &id->images[id->nimages - 1];
+		img->count++;
+		img->has_offset0 |= r->inode != 0 && r->offset == 0;
+		img->size_kb += (r->end - r->start) >> 10;
+		img->rss_kb += rss_field >= 0 ? snap_region_value(r, rss_field) : 0;
+		id->image_of[i] = (int32_t)(id->nimages - 1);
+	}
+	return number_images(id);
+}
+
 /* ---- keys ---- */
 
 enum key_tag { TAG_FILE = 1, TAG_NAMED, TAG_ANON_NAMED, TAG_SHMEM, TAG_ANON,
-	       TAG_AGGREGATE, TAG_START };
+	       TAG_GAP, TAG_BSS };
 
 static uint64_t mix(uint64_t tag, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -197,49 +318,51 @@ static uint64_t anon_name_hash(const snap_region *r)
 	return h;
 }
 
-static uint64_t undeleted_hash(const snap_region *r)
+/* A segment of an image: the file's path, offset and perms, and which
+ * load of that path; a gap: its image and its place in it. */
+static uint64_t image_key(const snap_identity *id, size_t i)
 {
-	return snap_hash64(r->path, snap_path_undeleted(r, NULL));
+	const snap_region *r = &id->snap->regions[i];
+	const snap_image *img = &id->images[id->image_of[i]];
+	if (r->inode != 0)
+		return mix(TAG_FILE, undeleted_hash(r), r->offset,
+			   perms_word(r) << 32 | img->ordinal);
+	return mix(TAG_GAP, snap_hash64(img->path, img->path_len), i - img->first,
+		   img->ordinal);
 }
 
-static void key_region(snap_identity *id, size_t i, uint64_t anchor)
+/* .bss follows its library by name, so a library moved to another path
+ * keeps its .bss matched. */
+static uint64_t bss_key(const snap_identity *id, size_t i)
+{
+	const snap_image *img = &id->images[id->attached[i]];
+	return mix(TAG_BSS, lib_name_hash_of(img->path, img->path_len),
+		   img->name_ordinal, perms_word(&id->snap->regions[i]));
+}
+
+static void key_region(snap_identity *id, size_t i)
 {
 	const snap_region *r = &id->snap->regions[i];
 	enum snap_kind kind = id->kinds[i];
-	uint8_t cls = SNAP_MATCH_SIMILAR;
+	uint8_t cls = SNAP_MATCH_EXACT;
 	uint64_t key;
-	switch (kind) {
-	case SNAP_KIND_EXE:
-	case SNAP_KIND_LIB:
-	case SNAP_KIND_FILE: {
-		uint32_t ordinal = id->image_of[i] >= 0 ?
-				   id->images[id->image_of[i]].ordinal : 0;
-		key = mix(TAG_FILE, undeleted_hash(r), r->offset,
-			  perms_word(r) << 32 | ordinal);
-		cls = SNAP_MATCH_EXACT;
-		break;
-	}
-	case SNAP_KIND_HEAP:
-	case SNAP_KIND_STACK:
-	case SNAP_KIND_SPECIAL:
+	if (id->image_of[i] >= 0) {
+		key = image_key(id, i);
+	} else if (id->attached[i] >= 0) {
+		key = bss_key(id, i);
+	} else if (kind == SNAP_KIND_HEAP || kind == SNAP_KIND_STACK ||
+		   kind == SNAP_KIND_SPECIAL ||
+		   (is_image_kind(kind) && r->path_len > 0)) {
 		key = mix(TAG_NAMED, undeleted_hash(r), perms_word(r), 0);
-		cls = SNAP_MATCH_EXACT;
-		break;
-	case SNAP_KIND_ANON_NAMED:
+	} else if (kind == SNAP_KIND_ANON_NAMED) {
 		key = mix(TAG_ANON_NAMED, anon_name_hash(r), perms_word(r), 0);
-		break;
-	case SNAP_KIND_SHMEM:
+		cls = SNAP_MATCH_SIMILAR;
+	} else if (kind == SNAP_KIND_SHMEM) {
 		key = mix(TAG_SHMEM, undeleted_hash(r), perms_word(r), 0);
-		break;
-	case SNAP_KIND_THREAD_STACK:
-	case SNAP_KIND_ARENA:
-	case SNAP_KIND_GUARD:
-		key = mix(TAG_AGGREGATE, kind, 0, 0);
-		cls = SNAP_MATCH_AGGREGATE;
-		break;
-	default:
-		key = mix(TAG_ANON, anchor, perms_word(r), 0);
-		break;
+		cls = SNAP_MATCH_SIMILAR;
+	} else {
+		key = mix(TAG_ANON, kind, perms_word(r), 0);
+		cls = SNAP_MATCH_SIMILAR;
 	}
 	id->keys[i] = key;
 	id->classes[i] = cls;
@@ -247,77 +370,8 @@ static void key_region(snap_identity *id, size_t i, uint64_t anchor)
 
 static void build_keys(snap_identity *id)
 {
-	uint64_t anchor = mix(TAG_START, 0, 0, 0);
-	for (size_t i = 0; i < id->snap->nregions; i++) {
-		key_region(id, i, anchor);
-		if (id->snap->regions[i].path_len > 0)
-			anchor = id->keys[i];
-	}
-}
-
-/* ---- images ---- */
-
-static bool is_image_kind(enum snap_kind k)
-{
-	return k == SNAP_KIND_EXE || k == SNAP_KIND_LIB || k == SNAP_KIND_FILE;
-}
-
-/* Whether region i continues the image that holds region i - 1. */
-static bool continues(const snap_identity *id, size_t i)
-{
-	if (i == 0 || id->image_of[i - 1] < 0)
-		return false;
-	const snap_region *prev = &id->snap->regions[i - 1];
-	const snap_region *r = &id->snap->regions[i];
-	return r->inode == prev->inode && r->dev_major == prev->dev_major &&
-	       r->dev_minor == prev->dev_minor && r->offset != 0 &&
-	       r->offset >= prev->offset;
-}
-
-static int build_images(snap_identity *id, int rss_field)
-{
-	const snap_snapshot *snap = id->snap;
-	u64map ordinals;
-	if (u64map_init(&ordinals, 64) < 0)
-		return SNAP_ENOMEM;
-	size_t cap = 0;
-	int rc = SNAP_OK;
-	for (size_t i = 0; i < snap->nregions; i++) {
-		const snap_region *r = &snap->regions[i];
-		id->image_of[i] = -1;
-		if (!is_image_kind(id->kinds[i]) || r->inode == 0)
-			continue;
-		if (!continues(id, i)) {
-			if (array_grow(&id->images, &cap, id->nimages, sizeof(*id->images),
-				       64) < 0) {
-				rc = SNAP_ENOMEM;
-				break;
-			}
-			bool added;
-			snap_image *img = &id->images[id->nimages++];
-			memset(img, 0, sizeof(*img));
-			img->first = i;
-			img->kind = id->kinds[i];
-			img->path = r->path;
-			img->path_len = snap_path_undeleted(r, &img->deleted);
-			img->inode = r->inode;
-			img->dev_major = r->dev_major;
-			img->dev_minor = r->dev_minor;
-			uint32_t *seen = u64map_put(&ordinals, undeleted_hash(r), 0, &added);
-			if (!seen) {
-				rc = SNAP_ENOMEM;
-				break;
-			}
-			img->ordinal = (*seen)++;
-		}
-		snap_image *img = &id->images[id->nimages - 1];
-		img->count++;
-		img->size_kb += (r->end - r->start) >> 10;
-		img->rss_kb += rss_field >= 0 ? snap_region_value(r, rss_field) : 0;
-		id->image_of[i] = (int32_t)(id->nimages - 1);
-	}
-	u64map_free(&ordinals);
-	return rc;
+	for (size_t i = 0; i < id->snap->nregions; i++)
+		key_region(id, i);
 }
 
 /* ---- duplicated libraries ---- */
@@ -333,9 +387,7 @@ static size_t uf_find(size_t *parent, size_t x)
 
 static uint64_t lib_name_hash(const snap_image *img)
 {
-	char name[512];
-	size_t n = snap_lib_name(name, sizeof(name), img->path, img->path_len);
-	return snap_hash64(name, n < sizeof(name) ? n : sizeof(name) - 1);
+	return lib_name_hash_of(img->path, img->path_len);
 }
 
 static uint64_t inode_hash(const snap_image *img)
@@ -357,7 +409,9 @@ static int join_libraries(snap_identity *id, size_t *parent, bool *shared)
 	int rc = SNAP_OK;
 	for (size_t i = 0; i < id->nimages && rc == SNAP_OK; i++) {
 		parent[i] = i;
-		if (id->images[i].kind != SNAP_KIND_LIB)
+		/* Only loads count: a file mapped again from another offset
+		 * is not the library loaded twice. */
+		if (id->images[i].kind != SNAP_KIND_LIB || !id->images[i].has_offset0)
 			continue;
 		bool added;
 		uint32_t *first = u64map_put(&by_name, lib_name_hash(&id->images[i]),
@@ -447,14 +501,17 @@ int snap_identity_new(snap_identity **out, const snap_snapshot *snap)
 	id->snap = snap;
 	id->arena = arena_new();
 	id->kinds = malloc(n * sizeof(*id->kinds));
+	id->evidence = malloc(n);
 	id->keys = malloc(n * sizeof(*id->keys));
 	id->classes = malloc(n);
 	id->image_of = malloc(n * sizeof(*id->image_of));
+	id->attached = malloc(n * sizeof(*id->attached));
 	int rc = SNAP_ENOMEM;
-	if (!id->arena || !id->kinds || !id->keys || !id->classes || !id->image_of)
+	if (!id->arena || !id->kinds || !id->evidence || !id->keys || !id->classes ||
+	    !id->image_of || !id->attached)
 		goto out;
-	snap_classify(snap, id->kinds);
-	if ((rc = build_images(id, snap_field_find(snap, "Rss"))) < 0 ||
+	if ((rc = snap_classify(snap, id->kinds, id->evidence, &id->stacks)) < 0 ||
+	    (rc = build_images(id, snap_field_find(snap, "Rss"))) < 0 ||
 	    (rc = find_duplicates(id)) < 0)
 		goto out;
 	build_keys(id);
@@ -472,9 +529,11 @@ void snap_identity_free(snap_identity *id)
 	if (!id)
 		return;
 	free(id->kinds);
+	free(id->evidence);
 	free(id->keys);
 	free(id->classes);
 	free(id->image_of);
+	free(id->attached);
 	free(id->images);
 	arena_free(id->arena);
 	free(id);

@@ -387,13 +387,21 @@ struct frame {
 	int64_t *kb; /* SNAP_TREND_MEASURES per region */
 };
 
+/* A track born after the first snapshot remembers what it was at birth,
+ * so that regions born alike (four new 64 MiB mmaps) can be followed as
+ * one group. */
+struct birth {
+	bool born;
+	uint8_t kind;
+	uint64_t key; /* the region's identity key */
+};
+
 struct builder {
 	snap_trend *t;
 	struct frame *frames;
-	int32_t *parent;   /* union-find over tracks: merged regions */
-	bool *aggregate;   /* per track */
+	int32_t *parent;     /* union-find over tracks: merged regions */
+	struct birth *birth; /* per track */
 	size_t ntracks, cap;
-	int32_t agg_track[SNAP_KIND_COUNT];
 	int32_t *groups[2], *label_track;
 	size_t groups_cap;
 };
@@ -407,31 +415,23 @@ static int32_t find_root(int32_t *parent, int32_t x)
 	return x;
 }
 
-static int32_t new_track(struct builder *b, bool aggregate)
+static int32_t new_track(struct builder *b, struct birth birth)
 {
 	if (b->ntracks == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;
 		int32_t *parent = realloc(b->parent, cap * sizeof(*parent));
 		if (parent)
 			b->parent = parent;
-		bool *agg = realloc(b->aggregate, cap * sizeof(*agg));
-		if (agg)
-			b->aggregate = agg;
-		if (!parent || !agg || cap > INT32_MAX)
+		struct birth *bi = realloc(b->birth, cap * sizeof(*bi));
+		if (bi)
+			b->birth = bi;
+		if (!parent || !bi || cap > INT32_MAX)
 			return NO_TRACK;
 		b->cap = cap;
 	}
 	b->parent[b->ntracks] = (int32_t)b->ntracks;
-	b->aggregate[b->ntracks] = aggregate;
+	b->birth[b->ntracks] = birth;
 	return (int32_t)b->ntracks++;
-}
-
-/* Thread stacks, arenas and guards churn with threads: one track per kind. */
-static int32_t aggregate_track(struct builder *b, enum snap_kind kind)
-{
-	if (b->agg_track[kind] == NO_TRACK)
-		b->agg_track[kind] = new_track(b, true);
-	return b->agg_track[kind];
 }
 
 /* Joins the tracks of two regions found to be one object. The older
@@ -480,7 +480,7 @@ static int link_step(struct builder *b, size_t s, const snap_identity *old_id,
 	const int32_t *old_track = b->frames[s - 1].track;
 	for (size_t i = 0; i < no; i++) {
 		int32_t label = b->groups[0][i], tr = old_track[i];
-		if (label < 0 || b->aggregate[tr])
+		if (label < 0)
 			continue;
 		if (label_track[label] == NO_TRACK)
 			label_track[label] = tr;
@@ -489,10 +489,9 @@ static int link_step(struct builder *b, size_t s, const snap_identity *old_id,
 	}
 	for (size_t j = 0; j < nn; j++) {
 		int32_t label = b->groups[1][j];
-		int32_t tr = new_id->classes[j] == SNAP_MATCH_AGGREGATE
-			     ? aggregate_track(b, new_id->kinds[j])
-			     : label >= 0 && label_track[label] != NO_TRACK
-			     ? label_track[label] : new_track(b, false);
+		struct birth birth = { true, (uint8_t)new_id->kinds[j], new_id->keys[j] };
+		int32_t tr = label >= 0 && label_track[label] != NO_TRACK
+			     ? label_track[label] : new_track(b, birth);
 		if (tr == NO_TRACK)
 			return SNAP_ENOMEM;
 		b->frames[s].track[j] = tr;
@@ -503,8 +502,7 @@ static int link_step(struct builder *b, size_t s, const snap_identity *old_id,
 static int first_step(struct builder *b, const snap_identity *id)
 {
 	for (size_t j = 0; j < id->snap->nregions; j++) {
-		int32_t tr = id->classes[j] == SNAP_MATCH_AGGREGATE
-			     ? aggregate_track(b, id->kinds[j]) : new_track(b, false);
+		int32_t tr = new_track(b, (struct birth){ false, 0, 0 });
 		if (tr == NO_TRACK)
 			return SNAP_ENOMEM;
 		b->frames[0].track[j] = tr;
@@ -610,61 +608,148 @@ static void name_track(snap_trend_region *r, struct naming *nm, size_t s,
 	if (reg->end - reg->start < nm->best)
 		return;
 	nm->best = reg->end - reg->start;
-	if (r->aggregate)
-		return;
 	r->kind = kind;
 	r->path = reg->path;
 	r->path_len = reg->path_len;
 	memcpy(r->perms, reg->perms, 5);
 }
 
-static int fill_regions(struct builder *b, int32_t *out_index)
+/* Tracks born after the first snapshot, grouped by kind and identity
+ * key: group[o] is the born group of tracked region o, or -1. Groups of
+ * two or more regions are followed as one (numbered from 0 in *ngroups):
+ * regions appearing one after another is growth no single region shows. */
+static int group_births(const struct builder *b, const int32_t *out_index,
+			size_t count, int32_t *group, size_t *ngroups)
 {
-	snap_trend *t = b->t;
-	size_t n = t->nsnaps, count = 0;
-	for (size_t x = 0; x < b->ntracks; x++)
-		out_index[x] = find_root(b->parent, (int32_t)x) == (int32_t)x
-			       ? (int32_t)count++ : NO_TRACK;
-	t->regions = arena_alloc(t->arena, (count + 1) * sizeof(*t->regions));
-	int64_t *values = arena_alloc(t->arena, (count * SNAP_TREND_MEASURES * n + 1) *
-					       sizeof(int64_t));
-	struct naming *nm = calloc(count + 1, sizeof(*nm));
-	if (!t->regions || !values || !nm) {
-		free(nm);
+	u64map ids;
+	uint32_t *members = calloc(count + 1, sizeof(*members));
+	if (!members || u64map_init(&ids, 64) < 0) {
+		free(members);
 		return SNAP_ENOMEM;
 	}
-	t->nregions = count;
-	for (size_t k = 0; k < count * SNAP_TREND_MEASURES * n; k++)
-		values[k] = -1;
-	for (size_t x = 0; x < b->ntracks; x++) {
-		if (out_index[x] == NO_TRACK)
+	int rc = SNAP_OK;
+	for (size_t x = 0; x < b->ntracks && rc == SNAP_OK; x++) {
+		int32_t o = out_index[x];
+		if (o == NO_TRACK)
 			continue;
-		snap_trend_region *r = &t->regions[out_index[x]];
-		r->aggregate = b->aggregate[x];
-		r->path = "";
-		r->first = SIZE_MAX;
-		for (int m = 0; m < SNAP_TREND_MEASURES; m++)
-			r->values[m] = values + ((size_t)out_index[x] * SNAP_TREND_MEASURES + m) * n;
+		group[o] = -1;
+		if (!b->birth[x].born)
+			continue;
+		uint64_t key[2] = { b->birth[x].key, b->birth[x].kind };
+		bool added;
+		uint32_t *id = u64map_put(&ids, snap_hash64(key, sizeof(key)),
+					  (uint32_t)ids.count, &added);
+		if (!id) {
+			rc = SNAP_ENOMEM;
+			break;
+		}
+		group[o] = (int32_t)*id;
+		members[*id]++;
 	}
-	for (size_t s = 0; s < n; s++) {
+	/* Dense numbers for the groups worth following. */
+	uint32_t *dense = members;
+	*ngroups = 0;
+	for (size_t g = 0; rc == SNAP_OK && g < ids.count; g++)
+		dense[g] = members[g] >= 2 ? (uint32_t)(*ngroups)++ : UINT32_MAX;
+	for (size_t o = 0; rc == SNAP_OK && o < count; o++)
+		if (group[o] >= 0)
+			group[o] = dense[group[o]] == UINT32_MAX ? -1 : (int32_t)dense[group[o]];
+	u64map_free(&ids);
+	free(members);
+	return rc;
+}
+
+/* A born group: its members' values added up, 0 before any was born. */
+static void fill_group(snap_trend *t, snap_trend_region *g, const snap_trend_region *m)
+{
+	size_t n = t->nsnaps;
+	if (g->members == 0) {
+		g->kind = m->kind;
+		g->path = m->path;
+		g->path_len = m->path_len;
+		memcpy(g->perms, m->perms, 5);
+		g->first = 0;
+	}
+	g->members++;
+	for (int k = 0; k < SNAP_TREND_MEASURES; k++) {
+		int64_t *v = (int64_t *)g->values[k];
+		for (size_t s = 0; s < n; s++)
+			v[s] = (v[s] < 0 ? 0 : v[s]) + (m->values[k][s] < 0 ? 0 : m->values[k][s]);
+	}
+	if (m->last + 1 == n) {
+		if (g->nregions == 0 || m->start < g->start)
+			g->start = m->start;
+		if (m->end > g->end)
+			g->end = m->end;
+		g->nregions += m->nregions;
+	}
+	if (m->last > g->last)
+		g->last = m->last;
+}
+
+static void prepare_region(snap_trend *t, snap_trend_region *r, int64_t *values)
+{
+	r->path = "";
+	r->first = SIZE_MAX;
+	for (int m = 0; m < SNAP_TREND_MEASURES; m++)
+		r->values[m] = values + (size_t)m * t->nsnaps;
+}
+
+static void add_frames(struct builder *b, const int32_t *out_index, struct naming *nm)
+{
+	snap_trend *t = b->t;
+	for (size_t s = 0; s < t->nsnaps; s++) {
 		const struct frame *f = &b->frames[s];
 		for (size_t i = 0; i < t->snaps[s]->nregions; i++) {
 			int32_t o = out_index[find_root(b->parent, f->track[i])];
 			snap_trend_region *r = &t->regions[o];
 			if (r->first == SIZE_MAX)
 				r->first = s;
-			if (r->aggregate)
-				r->kind = (enum snap_kind)f->kind[i];
 			name_track(r, &nm[o], s, &t->snaps[s]->regions[i],
 				   (enum snap_kind)f->kind[i]);
 			for (int m = 0; m < SNAP_TREND_MEASURES; m++) {
-				int64_t *v = values + ((size_t)o * SNAP_TREND_MEASURES + m) * n + s;
+				int64_t *v = (int64_t *)r->values[m] + s;
 				*v = (*v < 0 ? 0 : *v) + f->kb[i * SNAP_TREND_MEASURES + m];
 			}
 		}
 	}
+}
+
+static int fill_regions(struct builder *b, int32_t *out_index)
+{
+	snap_trend *t = b->t;
+	size_t n = t->nsnaps, count = 0, ngroups = 0;
+	for (size_t x = 0; x < b->ntracks; x++)
+		out_index[x] = find_root(b->parent, (int32_t)x) == (int32_t)x
+			       ? (int32_t)count++ : NO_TRACK;
+	int32_t *group = malloc((count + 1) * sizeof(*group));
+	struct naming *nm = calloc(count + 1, sizeof(*nm));
+	int rc = group && nm ? group_births(b, out_index, count, group, &ngroups)
+			     : SNAP_ENOMEM;
+	size_t total = count + ngroups;
+	int64_t *values = NULL;
+	if (rc == SNAP_OK) {
+		t->regions = arena_alloc(t->arena, (total + 1) * sizeof(*t->regions));
+		values = arena_alloc(t->arena, (total * SNAP_TREND_MEASURES * n + 1) *
+					       sizeof(int64_t));
+		rc = t->regions && values ? SNAP_OK : SNAP_ENOMEM;
+	}
+	if (rc == SNAP_OK) {
+		t->nregions = total;
+		for (size_t k = 0; k < total * SNAP_TREND_MEASURES * n; k++)
+			values[k] = -1;
+		for (size_t o = 0; o < total; o++)
+			prepare_region(t, &t->regions[o], values + o * SNAP_TREND_MEASURES * n);
+		add_frames(b, out_index, nm);
+		for (size_t o = 0; o < count; o++)
+			if (group[o] >= 0)
+				fill_group(t, &t->regions[count + (size_t)group[o]], &t->regions[o]);
+		for (size_t g = count; g < total; g++)
+			t->regions[g].born = true;
+	}
+	free(group);
 	free(nm);
-	return SNAP_OK;
+	return rc;
 }
 
 static int judge_regions(snap_trend *t)
@@ -749,7 +834,7 @@ static void builder_free(struct builder *b)
 		}
 	free(b->frames);
 	free(b->parent);
-	free(b->aggregate);
+	free(b->birth);
 	free(b->groups[0]);
 	free(b->groups[1]);
 	free(b->label_track);
@@ -850,8 +935,6 @@ int snap_trend_new(snap_trend **out, snap_snapshot *const *snaps, size_t n,
 		rc = order_snapshots(t, snaps, n, err);
 	if (rc == SNAP_OK) {
 		struct builder b = { .t = t };
-		for (int k = 0; k < SNAP_KIND_COUNT; k++)
-			b.agg_track[k] = NO_TRACK;
 		rc = build_trend(t, &b, err);
 		builder_free(&b);
 	}
@@ -1058,11 +1141,14 @@ static bool violates(enum cmp op, double actual, double limit)
 	return false;
 }
 
-/* "[heap]", "/usr/lib/libfoo.so", "anon at 7f12a000", "thread stacks". */
+/* "[heap]", "/usr/lib/libfoo.so", "anon at 7f12a000", "4 anon regions
+ * born during the series". */
 static void region_name(char *buf, size_t size, const snap_trend_region *r)
 {
-	if (r->aggregate)
-		snprintf(buf, size, "all %s regions", snap_kind_name(r->kind));
+	if (r->born)
+		snprintf(buf, size, "%zu %s regions born during the series%s%.*s",
+			 r->members, snap_kind_name(r->kind), r->path_len ? " " : "",
+			 (int)r->path_len, r->path);
 	else if (r->path_len)
 		snprintf(buf, size, "%.*s", (int)r->path_len, r->path);
 	else

@@ -338,57 +338,109 @@ int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
 
 /* ---- kinds (classify.c) --------------------------------------------------- */
 
-/* What a region is. Classification looks at neighbours (thread stacks sit
- * above a guard page, glibc arenas are 64 MiB aligned rw/--- pairs), so it
- * runs over a whole snapshot. */
+/* What a region is, decided from evidence (classify.c): the kernel's
+ * name, the process's thread stack pointers, VmFlags, the file offsets
+ * of a library load, neighbours. See snap_evidence for the reasons. */
 enum snap_kind {
 	SNAP_KIND_EXE,          /* segments of the main executable */
 	SNAP_KIND_LIB,          /* shared objects (*.so, *.so.N, ld.so) */
-	SNAP_KIND_FILE,         /* other private file mappings */
+	SNAP_KIND_FILE,         /* other file mappings (data, fonts, shared read-only) */
 	SNAP_KIND_HEAP,         /* [heap] (brk) */
 	SNAP_KIND_STACK,        /* [stack], the main thread's */
-	SNAP_KIND_THREAD_STACK, /* unnamed rw-p directly above a guard page */
+	SNAP_KIND_THREAD_STACK, /* a thread's stack (its guard page is a guard) */
 	SNAP_KIND_ARENA,        /* glibc malloc arena, both parts */
 	SNAP_KIND_ANON,         /* other unnamed anonymous memory */
 	SNAP_KIND_ANON_NAMED,   /* [anon:name] */
-	SNAP_KIND_SHMEM,        /* shared mappings, memfd, SysV, /dev/shm */
+	SNAP_KIND_SHMEM,        /* shared memory: /dev/shm, memfd, SysV, shared anon */
 	SNAP_KIND_SPECIAL,      /* [vdso] [vvar] [vsyscall] anon_inode:... */
-	SNAP_KIND_GUARD,        /* other unnamed ---p */
+	SNAP_KIND_GUARD,        /* small no-access pages guarding a stack or memory */
+	SNAP_KIND_RESERVED,     /* larger no-access ranges: address space kept, nothing committed */
 	SNAP_KIND_COUNT
 };
 
 /* "exe", "lib", "file", "heap", "stack", "thread-stack", "arena", "anon",
- * "anon-named", "shmem", "special", "guard". */
+ * "anon-named", "shmem", "special", "guard", "reserved". */
 const char *snap_kind_name(enum snap_kind kind);
 /* The kind called name, or -1. */
 int snap_kind_parse(const char *name);
-/* Classifies every region of snap: kinds[i] is the kind of regions[i].
- * kinds must hold snap->nregions entries. */
-void snap_classify(const snap_snapshot *snap, enum snap_kind *kinds);
+
+/* Why a region got its kind, strongest evidence first where several
+ * could apply. */
+enum snap_evidence {
+	SNAP_EV_NAME,          /* the kernel's name: [heap], [stack], [vdso], [anon:...] */
+	SNAP_EV_EXE_PATH,      /* the file /proc/PID/exe names */
+	SNAP_EV_FIRST_FILE,    /* no exe recorded: the lowest-mapped file, not a library */
+	SNAP_EV_SONAME,        /* a file named like a shared object, mapped private */
+	SNAP_EV_FILE,          /* any other file */
+	SNAP_EV_SHMEM_NAME,    /* /dev/shm, memfd, SysV, /dev/zero (deleted), [anon_shmem:] */
+	SNAP_EV_SHARED_WRITABLE, /* a writable shared mapping of a file or device */
+	SNAP_EV_STACK_POINTER, /* a thread's stack pointer is inside it */
+	SNAP_EV_MAP_STACK,     /* VmFlags nh on it and on the no-access page below (MAP_STACK) */
+	SNAP_EV_GUARD_PATTERN, /* rw-p over a small ---p, within the process's thread count */
+	SNAP_EV_OVER_THREADS,  /* looks like a thread stack, but the threads are all accounted for */
+	SNAP_EV_ARENA,         /* a 64 MiB-aligned rw-p heap (MAP_NORESERVE) of a glibc arena */
+	SNAP_EV_ARENA_RESERVE, /* the no-access rest of a glibc arena's 64 MiB */
+	SNAP_EV_STACK_GUARD,   /* the no-access page right below a thread stack */
+	SNAP_EV_SMALL_GUARD,   /* no access, 64 KiB or less, bordering accessible memory */
+	SNAP_EV_RESERVATION,   /* no access and larger (or alone): address space kept */
+	SNAP_EV_IMAGE_GAP,     /* unnamed no-access range between two segments of one file */
+	SNAP_EV_BSS,           /* anonymous memory right after an image's writable segment */
+	SNAP_EV_EXEC_HEAP,     /* named [heap] by the kernel but executable: not the brk heap */
+	SNAP_EV_ANONYMOUS,     /* unnamed memory with nothing more to say */
+	SNAP_EV_COUNT
+};
+
+/* A short token ("stack-pointer") and one sentence on the evidence. */
+const char *snap_evidence_name(enum snap_evidence ev);
+const char *snap_evidence_about(enum snap_evidence ev);
+
+/* What the snapshot says about its threads' stacks (classify.c). */
+typedef struct snap_stack_evidence {
+	long threads;          /* Threads: in /proc/PID/status, -1 unknown */
+	size_t pointers;       /* stack pointers read (blocked threads) */
+	size_t by_pointer;     /* thread stacks holding a stack pointer */
+	size_t by_map_stack;   /* ... and further ones by the MAP_STACK mark */
+	size_t by_pattern;     /* ... and by the bare guard pattern */
+	size_t refused;        /* look-alikes beyond the threads and glibc's cache */
+	bool map_stack_marked; /* the kernel marks MAP_STACK (VmFlags nh) here */
+} snap_stack_evidence;
+
+/* Classifies every region of snap: kinds[i] and, when not NULL,
+ * evidence[i] (enum snap_evidence) for regions[i]; stacks (may be NULL)
+ * gets the thread stack evidence. The arrays hold snap->nregions entries.
+ * Returns 0 or SNAP_ENOMEM. snap_identity_new() does this and more. */
+int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
+		  uint8_t *evidence, snap_stack_evidence *stacks);
 /* Path without a trailing " (deleted)"; *deleted says whether it had one.
  * Returns the length of the kept part. */
 size_t snap_path_undeleted(const snap_region *r, bool *deleted);
 
 /* ---- library images and identity (identity.c) ---------------------------- */
 
-/* One load instance: consecutive segments of one file (an ELF image that
- * ld.so mapped, or a data file mapped in pieces). A new image starts at
- * every segment with file offset 0. */
+/* One load instance: a mapping of a file at offset 0 and the mappings of
+ * the same file that follow it (in any offset order: RELRO maps a lower
+ * offset after a higher one), with the unnamed no-access gaps between
+ * them. A file mapped from another offset first starts an image too, with
+ * no load (has_offset0 false). The anonymous region right after a
+ * writable last segment is its .bss: attached, not counted here. */
 typedef struct snap_image {
 	size_t first, count;   /* regions[first .. first + count) */
 	enum snap_kind kind;   /* SNAP_KIND_EXE, SNAP_KIND_LIB or SNAP_KIND_FILE */
 	const char *path;      /* borrowed; path_len leaves out " (deleted)" */
 	size_t path_len;
 	bool deleted;
+	bool has_offset0;      /* a load: it maps the file's start */
 	uint64_t inode;
 	uint32_t dev_major, dev_minor;
 	uint32_t ordinal;      /* 0 for the lowest image of this path, 1 next... */
+	uint32_t name_ordinal; /* the same among images of one library name */
+	int64_t bss;           /* region index of its .bss, or -1 */
 	uint64_t size_kb, rss_kb;
 } snap_image;
 
-/* A library loaded more than once: two or more images of one file
- * (dlmopen into another namespace, a manual mmap) or of files whose
- * basenames are equal once version suffixes are stripped (vendored
+/* A library loaded more than once: two loads (offset-0 mappings) of one
+ * file (dlmopen into another namespace, a manual mmap), or loads of files
+ * whose basenames are equal once version suffixes are stripped (vendored
  * copies, two versions). */
 typedef struct snap_duplicate {
 	const char *name;      /* "libz.so" (see snap_lib_name) */
@@ -399,32 +451,37 @@ typedef struct snap_duplicate {
 
 /* How matching across processes pairs a region with its counterpart. */
 enum snap_match_class {
-	/* file segments, [heap], [stack], specials: equal keys pair in
+	/* file segments, .bss, [heap], [stack], specials: equal keys pair in
 	 * address order */
 	SNAP_MATCH_EXACT,
-	/* named anon, shmem, unnamed anon: equal keys pair by least size
-	 * difference */
+	/* everything else: equal keys pair by rank of size (equal sizes in
+	 * address order first, then the least size difference) */
 	SNAP_MATCH_SIMILAR,
-	/* thread stacks, arenas and guard pages: compared as counts and sums */
-	SNAP_MATCH_AGGREGATE,
 };
 
-/* What each region of a snapshot is, and the keys that survive ASLR.
- * Keys are XXH3 hashes of: file segments (path, offset, perms, image
- * ordinal); [heap], [stack], specials (name, perms); named anon (name
- * with thread ids stripped, perms); shmem (path, perms, never the inode);
- * unnamed anon (its anchor, the nearest named region below it, and perms). */
+/* The interpretation of one snapshot, computed once and read by diff,
+ * check, summary, trend and report: what each region is and why, which
+ * load instance it belongs to, and the keys that survive ASLR. Keys are
+ * XXH3 hashes of: file segments (path, offset, perms, image ordinal);
+ * .bss (library name, ordinal among loads of that name, perms); image
+ * gaps (their image's key); [heap], [stack], specials (name, perms);
+ * named anon (name with thread ids stripped, perms); shmem (path, perms,
+ * never the inode); other unnamed memory (kind, perms). No key depends on
+ * a neighbour, so a mapping appearing in a hole changes no other match. */
 typedef struct snap_identity {
 	const snap_snapshot *snap; /* borrowed: must outlive the identity */
 	enum snap_kind *kinds;     /* per region */
+	uint8_t *evidence;         /* per region, enum snap_evidence */
 	uint64_t *keys;            /* per region */
 	uint8_t *classes;          /* per region, enum snap_match_class */
-	int32_t *image_of;         /* per region: index into images, or -1 */
+	int32_t *image_of;         /* per region: its image (segments and gaps), or -1 */
+	int32_t *attached;         /* per region: the image whose .bss it is, or -1 */
 	snap_image *images;
 	size_t nimages;
 	snap_duplicate *dups;
 	size_t ndups;
 	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
+	snap_stack_evidence stacks;
 	snap_arena *arena;         /* private */
 } snap_identity;
 
@@ -512,7 +569,7 @@ typedef struct snap_change {
 	size_t path_len;
 	char perms[5];      /* of the largest region, new side first */
 	bool image;         /* covers whole file images (all their segments) */
-	bool aggregate;     /* a kind compared as a count and sum */
+	enum snap_evidence evidence; /* of the region that names the change */
 	snap_side old, new;
 	snap_sums delta;    /* new - old */
 	/* Same process only: address ranges mapped or unmapped inside a
@@ -769,8 +826,7 @@ int snap_check_run_all(snap_check *c);
  * identity. Fills old_groups[old->nregions] and new_groups[new->nregions]
  * with labels: regions with equal labels (>= 0) are one object seen
  * twice (by address, a split or merge gives several regions one label);
- * -1 has no counterpart. By identity, aggregate kinds (thread stacks,
- * arenas, guard pages) stay -1. *by_address (may be NULL) says which way
+ * -1 has no counterpart. *by_address (may be NULL) says which way
  * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
  * address order. */
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
@@ -861,10 +917,13 @@ int snap_trend_measure_index(enum snap_measure m);
 
 /* One memory object followed through the series: a region matched from
  * snapshot to snapshot (regions that merged sum their histories), or,
- * with aggregate, every thread stack, arena or guard page together. */
+ * with born, every region of one kind and identity that appeared after
+ * the first snapshot (four new 64 MiB mmaps grow as one group: 0, 64M,
+ * 128M, ...), judged like a region. */
 typedef struct snap_trend_region {
 	enum snap_kind kind;
-	bool aggregate;
+	bool born;             /* a group of regions born during the series */
+	size_t members;        /* born: how many regions were born into it */
 	const char *path;      /* verbatim, borrowed from a snapshot; "" anonymous */
 	size_t path_len;
 	char perms[5];         /* of its largest region */

@@ -470,7 +470,7 @@ static void test_thread_stack_pointers(void **state)
 	assert_int_equal(snap_capture(&snap, demo.pid, NULL, &err), 0);
 	assert_int_equal(snap->process.nthread_sp, 2);
 	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
-	snap_classify(snap, kinds);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
 	for (size_t t = 0; t < 2; t++) {
 		uint64_t sp = snap->process.thread_sp[t];
 		size_t holder = snap->nregions;

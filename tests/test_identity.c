@@ -173,13 +173,14 @@ static void kinds_and_classes_on_a_real_process(void **state)
 	snap_identity *id;
 	assert_int_equal(snap_identity_new(&id, snap), 0);
 	assert_int_equal(id->thread_stacks, 2);
-	size_t exact = 0, heap = 0;
+	size_t exact = 0, heap = 0, bss = 0;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const snap_region *r = &snap->regions[i];
 		enum snap_kind k = id->kinds[i];
+		/* no key depends on a neighbour: unnamed memory pairs by size */
 		if (k == SNAP_KIND_THREAD_STACK || k == SNAP_KIND_GUARD ||
-		    k == SNAP_KIND_ARENA)
-			assert_int_equal(id->classes[i], SNAP_MATCH_AGGREGATE);
+		    k == SNAP_KIND_ARENA || k == SNAP_KIND_RESERVED)
+			assert_int_equal(id->classes[i], SNAP_MATCH_SIMILAR);
 		if (r->inode && r->path[0] == '/' && k != SNAP_KIND_SHMEM) {
 			assert_int_equal(id->classes[i], SNAP_MATCH_EXACT);
 			assert_true(id->image_of[i] >= 0);
@@ -189,9 +190,21 @@ static void kinds_and_classes_on_a_real_process(void **state)
 			heap++;
 			assert_int_equal(id->classes[i], SNAP_MATCH_EXACT);
 		}
+		/* a library's .bss follows its library; other anon pairs by size */
 		if (k == SNAP_KIND_ANON)
-			assert_int_equal(id->classes[i], SNAP_MATCH_SIMILAR);
+			assert_int_equal(id->classes[i], id->attached[i] >= 0
+					 ? SNAP_MATCH_EXACT : SNAP_MATCH_SIMILAR);
+		if (id->evidence[i] == SNAP_EV_BSS) {
+			bss++;
+			assert_true(id->attached[i] >= 0);
+			assert_string_equal(id->images[id->attached[i]].path +
+					    id->images[id->attached[i]].path_len - 9,
+					    "libc.so.6");
+		}
 	}
+	assert_int_equal(bss, 1);
+	assert_int_equal(id->stacks.by_map_stack, 2);
+	assert_int_equal(id->stacks.threads, -1); /* status not loaded */
 	assert_true(exact > 10);
 	assert_int_equal(heap, 1);
 	snap_identity_free(id);
