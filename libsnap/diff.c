@@ -548,6 +548,13 @@ static int emit_component(struct builder *b, const struct components *c,
 	return SNAP_OK;
 }
 
+/* An image's path and kind: a replaced file is the same kind of memory. */
+static uint64_t image_path_key(const snap_image *img)
+{
+	uint64_t v[2] = { snap_hash64(img->path, img->path_len), img->kind };
+	return snap_hash64(v, sizeof(v));
+}
+
 /* A file replaced on disk in a running process: its old image vanished
  * and an image of the same path (another inode) appeared. */
 static int pair_replaced_images(struct builder *b)
@@ -562,8 +569,7 @@ static int pair_replaced_images(struct builder *b)
 			continue;
 		const snap_image *img = &b->id[OLD]->images[p->image[OLD]];
 		bool added;
-		if (!u64map_put(&vanished, snap_hash64(img->path, img->path_len),
-				(uint32_t)e, &added))
+		if (!u64map_put(&vanished, image_path_key(img), (uint32_t)e, &added))
 			rc = SNAP_ENOMEM;
 	}
 	for (size_t e = 0; e < b->entries.n && rc == SNAP_OK; e++) {
@@ -571,8 +577,7 @@ static int pair_replaced_images(struct builder *b)
 		if (p->image[NEW] < 0 || p->side[OLD].n)
 			continue;
 		const snap_image *img = &b->id[NEW]->images[p->image[NEW]];
-		const uint32_t *v = u64map_get(&vanished,
-					       snap_hash64(img->path, img->path_len));
+		const uint32_t *v = u64map_get(&vanished, image_path_key(img));
 		if (!v || entry(b, *v)->dead)
 			continue;
 		struct pending *old = entry(b, *v);

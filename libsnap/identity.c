@@ -186,7 +186,7 @@ static bool continues(const snap_identity *id, size_t i)
 		return false;
 	const snap_image *img = &id->images[id->image_of[i - 1]];
 	const snap_region *r = &id->snap->regions[i];
-	if (id->snap->regions[i - 1].end != r->start)
+	if (id->snap->regions[i - 1].end != r->start || id->kinds[i] != img->kind)
 		return false;
 	if (id->evidence[i] == SNAP_EV_IMAGE_GAP)
 		return true;
@@ -364,7 +364,9 @@ static void key_region(snap_identity *id, size_t i)
 		key = mix(TAG_ANON, kind, perms_word(r), 0);
 		cls = SNAP_MATCH_SIMILAR;
 	}
-	id->keys[i] = key;
+	/* One kind of memory per match: a file that is the executable of one
+	 * process and a data file of the other is not one object. */
+	id->keys[i] = mix(key, kind, 0, 0);
 	id->classes[i] = cls;
 }
 

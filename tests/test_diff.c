@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "fuzz/diff_invariants.h"
 #include "snap.h"
 
 static snap_snapshot *load(const char *path)
@@ -678,9 +679,42 @@ static void json_report_has_the_documented_shape(void **state)
 	snap_snapshot_free(b);
 }
 
+/* Every pair of fixtures, both ways, both matching modes, and the
+ * synthetic thread churn: with --min-change 0 no region is in two changes
+ * and the changes of each kind add up to that kind's delta in the totals,
+ * in every counter. */
+static void changes_add_up_to_the_totals(void **state)
+{
+	(void)state;
+	const char *paths[] = { "fixtures/diff/proc_before.smaps",
+				"fixtures/diff/proc_after.smaps", "fixtures/diff/dups.smaps",
+				"fixtures/ref/python3/proc.smaps",
+				"fixtures/ref/sleep/proc.smaps", "fixtures/ref/zoo/proc.smaps" };
+	enum { N = sizeof(paths) / sizeof(*paths) };
+	snap_snapshot *snaps[N + 1];
+	for (size_t i = 0; i < N; i++)
+		snaps[i] = load(paths[i]);
+	snaps[N] = shifted_copy(snaps[N - 1]);
+	for (size_t i = 0; i <= N; i++)
+		for (size_t j = 0; j <= N; j++)
+			for (int mode = SNAP_MATCH_ADDRESS; mode <= SNAP_MATCH_IDENTITY; mode++) {
+				snap_diff *d = diff_with(snaps[i], snaps[j], mode, SNAP_M_RSS, 0);
+				char why[256];
+				if (!diff_invariants_hold(d, why, sizeof(why)))
+					fail_msg("%zu -> %zu by %s: %s", i, j,
+						 mode == SNAP_MATCH_ADDRESS ? "address" : "identity",
+						 why);
+				assert_int_equal(d->hidden, 0);
+				snap_diff_free(d);
+			}
+	for (size_t i = 0; i <= N; i++)
+		snap_snapshot_free(snaps[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(changes_add_up_to_the_totals),
 		cmocka_unit_test(same_process_explains_every_change),
 		cmocka_unit_test(same_process_reuse_threads_deleted),
 		cmocka_unit_test(pss_only_changes_need_metric_pss),

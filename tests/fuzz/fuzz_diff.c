@@ -4,6 +4,7 @@
  * against it. */
 #include <string.h>
 
+#include "diff_invariants.h"
 #include "fuzz_common.h"
 
 static void render(const snap_diff *diff)
@@ -53,6 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		render(diff);
 		render_html(diff);
+		snap_diff_free(diff);
+		/* Everything listed: the changes add up to the totals. */
+		opts.min_change_kb = 0;
+		FUZZ_ASSERT(snap_diff_new(&diff, a, b, &opts, NULL) == 0);
+		char why[256];
+		if (!diff_invariants_hold(diff, why, sizeof(why)))
+			fprintf(stderr, "%s\n", why);
+		FUZZ_ASSERT(diff_invariants_hold(diff, why, sizeof(why)));
 		snap_gate *gate;
 		if (snap_gate_new(&gate) == 0) {
 			if (snap_gate_add(gate, "rss>+1%", NULL) == 0 &&
