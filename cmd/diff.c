@@ -13,7 +13,7 @@ const char report_usage[] =
 	"      --metric rss|pss|size|dirty|swap  sort key (default rss); Pss-only\n"
 	"                            changes count only with --metric pss\n"
 	"      --match auto|address|identity  match by address (same process) or\n"
-	"                            by identity (path, name, anchor); default auto\n"
+	"                            by identity (path, name, kind and size); default auto\n"
 	"      --fail-if EXPR        exit 1 when EXPR holds (repeatable), e.g.\n"
 	"                            rss>+10%  rss>+8M  heap.rss>+1M  anon.dirty>+64M\n"
 	"                            dup-libs>0  new-libs>0  thread-stacks>+0\n"
@@ -29,13 +29,15 @@ struct diff_settings {
 static void usage(FILE *f)
 {
 	fputs("usage: mapsnap diff [options] OLD NEW\n"
+	      "       mapsnap diff [options] SERIES\n"
 	      "\n"
 	      "Compares two snapshots region by region, matching regions by what\n"
 	      "they are: by address for one process seen twice, else by file,\n"
-	      "name and neighbourhood (which survive ASLR). OLD and NEW are\n"
+	      "name, kind and size (which survive ASLR). OLD and NEW are\n"
 	      "snapshot files, smaps text files, '-' (stdin), or live PIDs\n"
 	      "(captured now). A file holding several snapshots gives its first\n"
-	      "as OLD and its last as NEW.\n"
+	      "as OLD and its last as NEW; one such file alone (a series from\n"
+	      "capture --every) compares its first snapshot with its last.\n"
 	      "\n"
 	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
 	      "      --force               overwrite FILE\n", f);
@@ -203,8 +205,24 @@ static int parse_args(struct diff_settings *s, int argc, char **argv)
 		}
 		}
 	}
-	if (argc - optind != 2)
-		return cli_error("diff: needs OLD and NEW (see 'mapsnap diff --help')");
+	if (argc - optind != 1 && argc - optind != 2)
+		return cli_error("diff: needs OLD and NEW, or one SERIES (see 'mapsnap diff --help')");
+	return EXIT_OK;
+}
+
+/* The first and the last snapshot of one series file. */
+static int load_series(cli_snapshots *list, const char *arg, snap_snapshot **old,
+		       snap_snapshot **new)
+{
+	snap_error err;
+	if (cli_load_arg(list, arg, NULL, &err) < 0)
+		return cli_report(&err);
+	if (list->count < 2)
+		return cli_error("%s: holds %zu snapshot%s; a diff of one file needs a "
+				 "series of two or more", arg, list->count,
+				 list->count == 1 ? "" : "s");
+	*old = list->items[0];
+	*new = list->items[list->count - 1];
 	return EXIT_OK;
 }
 
@@ -213,6 +231,8 @@ static int load_pair(cli_snapshots *list, char **args, snap_snapshot **old,
 		     snap_snapshot **new)
 {
 	snap_error err;
+	if (!args[1])
+		return load_series(list, args[0], old, new);
 	if (cli_load_arg(list, args[0], NULL, &err) < 0)
 		return cli_report(&err);
 	*old = list->items[0];
@@ -239,12 +259,18 @@ int cmd_diff(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : rc;
 	}
 	snap_snapshot *old = NULL, *new = NULL;
-	char *args[2] = { argv[optind], argv[optind + 1] };
+	char *args[2] = { argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL };
 	rc = load_pair(&list, args, &old, &new);
 	if (rc == EXIT_OK) {
 		char lo[600], ln[600];
 		cli_input_label(lo, sizeof(lo), args[0]);
-		cli_input_label(ln, sizeof(ln), args[1]);
+		cli_input_label(ln, sizeof(ln), args[1] ? args[1] : args[0]);
+		if (!args[1]) {
+			size_t n = strlen(lo);
+			snprintf(lo + n, sizeof(lo) - n, " (first of %zu)", list.count);
+			n = strlen(ln);
+			snprintf(ln + n, sizeof(ln) - n, " (last of %zu)", list.count);
+		}
 		rc = report_run(&s.report, old, new, lo, ln, s.output ? s.output : "-",
 				s.force, NULL);
 	}

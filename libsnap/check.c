@@ -597,9 +597,11 @@ static int rule_large_anonymous(snap_check *c)
 		int rc = add(c, "large-anonymous",
 			     mostly_used ? SNAP_SEV_WARNING : SNAP_SEV_INFO, &l,
 			     mostly_used ? used_advice : reserved_advice,
-			     "An unnamed anonymous region of %s at %08llx, %s of it "
-			     "resident or swapped.", human(s1, sizeof(s1), size),
-			     (unsigned long long)r->start, human(s2, sizeof(s2), used));
+			     "An %s anonymous region of %s at %08llx, %s of it "
+			     "resident or swapped.",
+			     c->id->evidence[i] == SNAP_EV_EXEC_HEAP ? "executable" : "unnamed",
+			     human(s1, sizeof(s1), size), (unsigned long long)r->start,
+			     human(s2, sizeof(s2), used));
 		if (rc < 0)
 			return rc;
 		found += rc;

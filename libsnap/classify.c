@@ -164,7 +164,8 @@ static bool same_path(const snap_region *r, const char *path)
 }
 
 /* The executable: the file named by /proc/PID/exe; without it (a saved
- * smaps), the file mapped at the lowest address when it is no library. */
+ * smaps), the file mapped (private, as ld.so and the kernel map programs)
+ * at the lowest address when it is no library. */
 static const char *exe_path(const snap_snapshot *snap, enum snap_evidence *ev)
 {
 	*ev = SNAP_EV_EXE_PATH;
@@ -172,7 +173,8 @@ static const char *exe_path(const snap_snapshot *snap, enum snap_evidence *ev)
 		return snap->process.exe;
 	*ev = SNAP_EV_FIRST_FILE;
 	if (snap->nregions && snap->regions[0].path[0] == '/' &&
-	    snap->regions[0].inode != 0 && !is_shared_object(&snap->regions[0]))
+	    snap->regions[0].inode != 0 && snap->regions[0].perms[3] == 'p' &&
+	    !is_shared_object(&snap->regions[0]))
 		return snap->regions[0].path;
 	return NULL;
 }

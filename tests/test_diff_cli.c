@@ -403,6 +403,60 @@ static void s7_arena(void **state)
 	json_decref(doc);
 }
 
+/* Appends the snapshot files s0..s<last> into one series file. */
+static void write_series(const char *series, int last)
+{
+	FILE *out = fopen(series, "w");
+	assert_non_null(out);
+	for (int k = 0; k <= last; k++) {
+		FILE *in = fopen(snap_path(k), "r");
+		assert_non_null(in);
+		char buf[65536];
+		size_t n;
+		while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+			assert_int_equal(fwrite(buf, 1, n, out), n);
+		fclose(in);
+	}
+	assert_int_equal(fclose(out), 0);
+}
+
+/* One series file alone: its first snapshot against its last, the same
+ * report as the two files given apart (labels aside). */
+static void diff_of_a_series_file(void **state)
+{
+	(void)state;
+	char series[4200];
+	snprintf(series, sizeof(series), "%s/series.json", fx.dir);
+	int last = fx.snaps - 1;
+	write_series(series, last);
+	cmd_result res;
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--format", "json", series,
+				     NULL), 0);
+	assert_int_equal(res.status, 0);
+	json_error_t jerr;
+	json_t *one = json_loads(res.out, 0, &jerr);
+	cmd_result_free(&res);
+	json_t *two = diff_json(snap_path(0), snap_path(last));
+	assert_non_null(one);
+	char want[64];
+	snprintf(want, sizeof(want), " (last of %d)", last + 1);
+	const char *label = str(json_object_get(one, "new"), "label");
+	assert_non_null(strstr(label, want));
+	for (int side = 0; side < 2; side++) {
+		const char *key = side ? "new" : "old";
+		json_object_del(json_object_get(one, key), "label");
+		json_object_del(json_object_get(two, key), "label");
+	}
+	assert_true(json_equal(one, two));
+	json_decref(one);
+	json_decref(two);
+	/* a file with one snapshot is no series */
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", snap_path(0), NULL), 0);
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.err, "holds 1 snapshot"));
+	cmd_result_free(&res);
+}
+
 /* A saved snapshot against the live process, in text. */
 static void diff_against_a_live_pid(void **state)
 {
@@ -675,6 +729,7 @@ int main(void)
 		cmocka_unit_test(s5_threads),
 		cmocka_unit_test(s6_munmap),
 		cmocka_unit_test(s7_arena),
+		cmocka_unit_test(diff_of_a_series_file),
 		cmocka_unit_test(diff_against_a_live_pid),
 		cmocka_unit_test(gate_exit_codes),
 		cmocka_unit_test(usage_and_input_errors),

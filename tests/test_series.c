@@ -536,6 +536,73 @@ static void trend_born_and_gone(void **state)
 	free_all(snaps, N);
 }
 
+/* Four 64 MiB mappings appear one after another (Python's or glibc's
+ * large allocations, Chromium's chunks): no region grows, but the regions
+ * born during the series, followed as one group, keep growing: a leak
+ * suspect named as that group. */
+static void trend_follows_births_as_a_group(void **state)
+{
+	(void)state;
+	enum { N = 8, CHUNK = 65540 }; /* malloc(64 MiB): a page more for its header */
+	snap_snapshot *snaps[N];
+	for (int i = 0; i < N; i++) {
+		snaps[i] = new_snapshot(11, i);
+		add_region(snaps[i], HEAP, 132, "rw-p", "[heap]", 0, 100);
+		for (int k = 0; k < i && k < 4; k++)
+			add_region(snaps[i], ANON_A + (uint64_t)k * 2 * CHUNK * 1024, CHUNK,
+				   "rw-p", "", 0, CHUNK);
+	}
+	snap_trend *t = trend_of(snaps, N);
+	int rss = snap_trend_measure_index(SNAP_M_RSS);
+	const snap_trend_region *group = NULL;
+	size_t born_single = 0;
+	for (size_t k = 0; k < t->nregions; k++) {
+		const snap_trend_region *r = &t->regions[k];
+		if (r->born)
+			group = r;
+		else if (r->first > 0)
+			born_single++;
+	}
+	assert_non_null(group);
+	assert_int_equal(born_single, 4);       /* each still followed alone */
+	assert_int_equal(group->members, 4);
+	assert_int_equal(group->kind, SNAP_KIND_ANON);
+	assert_int_equal(group->first, 0);
+	assert_int_equal(group->last, N - 1);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(group->values[rss][i], (int64_t)CHUNK * (i < 4 ? i : 4));
+	assert_int_equal(group->nregions, 4);
+	assert_int_equal(group->start, ANON_A);
+	/* 0, 64, 128, 192, 256, 256, 256, 256 MiB: growth that stopped */
+	assert_int_equal(group->verdict, SNAP_TREND_PLATEAU);
+	snap_trend_free(t);
+	free_all(snaps, N);
+
+	/* Still being born at the end: the group is the suspect, and the gate
+	 * names it as the regions born, never as all regions of a kind. */
+	for (int i = 0; i < N; i++) {
+		snaps[i] = new_snapshot(12, i);
+		for (int k = 0; k < i; k++)
+			add_region(snaps[i], ANON_A + (uint64_t)k * 2 * CHUNK * 1024, CHUNK,
+				   "rw-p", "", 0, CHUNK);
+	}
+	t = trend_of(snaps, N);
+	assert_int_equal(t->suspects, 1);
+	assert_true(t->regions[0].born);
+	assert_int_equal(t->regions[0].verdict, SNAP_TREND_STEADY);
+	snap_trend_gate *g;
+	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_add(g, "leak-suspects>0", NULL), 0);
+	assert_int_equal(snap_trend_gate_check(g, t, NULL), 1);
+	size_t nv;
+	const snap_violation *v = snap_trend_gate_violations(g, &nv);
+	assert_non_null(strstr(v[0].message, "7 anon regions born during the series"));
+	assert_null(strstr(v[0].message, "all "));
+	snap_trend_gate_free(g);
+	snap_trend_free(t);
+	free_all(snaps, N);
+}
+
 static void trend_refuses(void **state)
 {
 	(void)state;
@@ -728,6 +795,7 @@ int main(void)
 		cmocka_unit_test(trend_across_processes),
 		cmocka_unit_test(trend_merges_histories),
 		cmocka_unit_test(trend_born_and_gone),
+		cmocka_unit_test(trend_follows_births_as_a_group),
 		cmocka_unit_test(trend_refuses),
 		cmocka_unit_test(gate_terms),
 		cmocka_unit_test(gate_refuses),
