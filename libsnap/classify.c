@@ -164,18 +164,20 @@ static bool same_path(const snap_region *r, const char *path)
 }
 
 /* The executable: the file named by /proc/PID/exe; without it (a saved
- * smaps), the file mapped (private, as ld.so and the kernel map programs)
- * at the lowest address when it is no library. */
+ * smaps), the lowest file mapped private (as the kernel maps programs),
+ * when it is no library. Anonymous mappings may lie below it (V8's cage). */
 static const char *exe_path(const snap_snapshot *snap, enum snap_evidence *ev)
 {
 	*ev = SNAP_EV_EXE_PATH;
 	if (snap->process.exe)
 		return snap->process.exe;
 	*ev = SNAP_EV_FIRST_FILE;
-	if (snap->nregions && snap->regions[0].path[0] == '/' &&
-	    snap->regions[0].inode != 0 && snap->regions[0].perms[3] == 'p' &&
-	    !is_shared_object(&snap->regions[0]))
-		return snap->regions[0].path;
+	for (size_t i = 0; i < snap->nregions; i++) {
+		const snap_region *r = &snap->regions[i];
+		if (r->path[0] != '/' || r->inode == 0 || r->perms[3] != 'p')
+			continue;
+		return is_shared_object(r) ? NULL : r->path;
+	}
 	return NULL;
 }
 
@@ -537,7 +539,8 @@ int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
 	enum snap_evidence exe_ev;
 	const char *exe = exe_path(snap, &exe_ev);
 	memset(p.stacks, 0, sizeof(*p.stacks));
-	p.stacks->threads = snap->process.known ? snap->process.threads : -1;
+	/* Threads: may come from a saved status alone (no stat: not known) */
+	p.stacks->threads = snap->process.threads > 0 ? snap->process.threads : -1;
 	p.stacks->pointers = snap->process.nthread_sp;
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const snap_region *r = &snap->regions[i];
