@@ -204,6 +204,17 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
  * thread-stack regions" for an aggregate. */
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
+/* ---- kinds as the front ends group and draw them (kinds.c) ---------------- */
+
+/* The --kind group of a kind: "heap" (heap), "stack" (stack,
+ * thread-stack), "anon" (anon, arena, anon-named, guard, reserved), "lib"
+ * (lib, exe), "file", "shmem", "special". The seven groups cover every
+ * kind exactly once; show, summary, report and the report's page share
+ * them. */
+const char *fmt_kind_group(enum snap_kind kind);
+/* The report's colour of a kind, "#rrggbb". */
+const char *fmt_kind_color(enum snap_kind kind);
+
 /* ---- HTML report (report_html.c; page sources in formats/html/) ---------- */
 
 /* The filters the page opens with (the CLI's --kind, --min-size,

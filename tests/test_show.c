@@ -125,6 +125,14 @@ static int setup(void **state)
 		}
 		cmd_result_free(&res);
 	}
+	/* zoo: two MAP_STACK thread stacks, libc's .bss, a 16M reservation. */
+	cmd_result res;
+	if (run_mapsnap(&res, NULL, "capture", "--from-smaps", REF "/zoo/proc.smaps",
+			"--proc-files", "-o", json_path("zoo"), NULL) != 0 || res.status != 0) {
+		fprintf(stderr, "capture zoo failed: %s\n", res.err);
+		return -1;
+	}
+	cmd_result_free(&res);
 	return 0;
 }
 
@@ -334,16 +342,16 @@ static void test_kind_filter(void **state)
 	cmd_result_free(&res);
 }
 
-/* The seven group names cover every region exactly once. */
-static void test_kind_groups_partition(void **state)
+/* The seven group names cover every region of name exactly once; returns
+ * how many regions there are. */
+static size_t groups_partition(const char *name)
 {
-	(void)state;
 	static const char *const groups[] = { "heap", "stack", "anon", "lib",
 					      "file", "shmem", "special" };
 	size_t shown = 0, all = 0;
 	for (size_t g = 0; g < sizeof(groups) / sizeof(*groups); g++) {
 		cmd_result res;
-		run_show(&res, (const char *[]){ "--kind", groups[g], json_path("mapzoo"), NULL },
+		run_show(&res, (const char *[]){ "--kind", groups[g], json_path(name), NULL },
 			 NULL);
 		assert_int_equal(res.status, 0);
 		const char *note = strstr(res.out, "\nfiltered: ");
@@ -356,9 +364,38 @@ static void test_kind_groups_partition(void **state)
 		all = m;
 		cmd_result_free(&res);
 	}
-	struct region_facts facts[128];
-	assert_int_equal(all, read_mapzoo(facts, 128));
 	assert_int_equal(shown, all);
+	return all;
+}
+
+static void test_kind_groups_partition(void **state)
+{
+	(void)state;
+	struct region_facts facts[128];
+	assert_int_equal(groups_partition("mapzoo"), read_mapzoo(facts, 128));
+	/* zoo has every kind of no-access region: guards, a reservation. */
+	assert_int_equal(groups_partition("zoo"), 166);
+}
+
+/* reserved is a kind of its own, in the anon group. */
+static void test_kind_reserved(void **state)
+{
+	(void)state;
+	static const char *const reservation = "00007fe24d000000  16384K -----   [ anon ]\n";
+	cmd_result res;
+	run_show(&res, (const char *[]){ "--kind", "reserved", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, reservation));
+	assert_non_null(strstr(res.out, "\nfiltered: 1 of 166 mappings shown (--kind reserved)"));
+	cmd_result_free(&res);
+	run_show(&res, (const char *[]){ "--kind", "anon", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, reservation));
+	cmd_result_free(&res);
+	run_show(&res, (const char *[]){ "--kind", "guard", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_null(strstr(res.out, reservation));
+	cmd_result_free(&res);
 }
 
 /* Rows of a -x table: Kbytes and RSS by address. */
@@ -525,6 +562,7 @@ static void test_help(void **state)
 	run_show(&res, (const char *[]){ "--help", NULL }, NULL);
 	assert_int_equal(res.status, 0);
 	assert_memory_equal(res.out, "usage: mapsnap show ", 20);
+	assert_non_null(strstr(res.out, "reserved"));
 	assert_string_equal(res.err, "");
 	cmd_result_free(&res);
 }
@@ -931,6 +969,7 @@ int main(void)
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_kind_filter),
 		cmocka_unit_test(test_kind_groups_partition),
+		cmocka_unit_test(test_kind_reserved),
 		cmocka_unit_test(test_size_filters),
 		cmocka_unit_test(test_path_filter),
 		cmocka_unit_test(test_sort_top),

@@ -10,6 +10,8 @@
  *   mmap-anon [KB]    mmap anonymous memory (default 65536 KB), touch it;
  *                     answers "ok <start> <end>" in hex
  *   munmap            unmap the last mmap-anon region
+ *   reserve KB        reserve KB of address space (PROT_NONE, nothing
+ *                     committed, as V8 and PartitionAlloc do): "ok <start>"
  *   load-copy         copy LIB into a temporary directory and dlopen the
  *                     copy (another inode): answers "ok <copy path>"
  *   dlmopen           dlmopen LIB again into a new link-map namespace
@@ -70,6 +72,17 @@ static void mmap_anon(long kb)
 	maps[nmaps].start = p;
 	maps[nmaps++].len = len;
 	printf("ok %lx %lx\n", (unsigned long)p, (unsigned long)(p + len));
+}
+
+static void reserve(long kb)
+{
+	char *p = mmap(NULL, (size_t)kb * 1024, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("error mmap\n");
+		return;
+	}
+	printf("ok %lx\n", (unsigned long)p);
 }
 
 static void unmap_last(void)
@@ -188,6 +201,8 @@ static void run(const char *cmd, long arg, bool has_arg)
 		mmap_anon(has_arg ? arg : 65536);
 	else if (strcmp(cmd, "munmap") == 0)
 		unmap_last();
+	else if (strcmp(cmd, "reserve") == 0 && has_arg)
+		reserve(arg);
 	else if (strcmp(cmd, "load-copy") == 0)
 		load_copy();
 	else if (strcmp(cmd, "dlmopen") == 0)
