@@ -94,6 +94,25 @@ typedef struct fmt_pmap_opts {
  * Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
 int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts);
 
+/* ---- the evidence behind each kind (explain_text.c) ------------------------ */
+
+typedef struct fmt_explain_opts {
+	/* Rows chosen by the caller (indexes into the snapshot's regions, in
+	 * print order); NULL: every region in address order. The total
+	 * covers exactly these rows. */
+	const size_t *rows;
+	size_t nrows;
+	bool quiet;       /* no column header and no footer */
+	const char *note; /* a line after the footer (unless quiet), or NULL */
+} fmt_explain_opts;
+
+/* `show --explain`: the process line, then one row per region (address
+ * range, perms, Size, Rss, kind, and what it is part of and why: "libc.so.6,
+ * load 1 of 1: a file named like a shared object, mapped private"), the
+ * total of the rows and how the thread stacks were found (id->stacks).
+ * opts may be NULL. Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
+int fmt_explain_text(FILE *f, const snap_identity *id, const fmt_explain_opts *opts);
+
 /* ---- diff reports (diff_text.c, diff_json.c, diff_markdown.c) -------------- */
 
 typedef struct fmt_diff_opts {
