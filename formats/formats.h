@@ -219,8 +219,8 @@ const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
 /* A slope as "+4.7M/min" (sizes, kB per minute) or "+2.5/min" (counts). */
 const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
 /* Where a trend region is: "[heap] 55d1ca504000-55d1cb125000", a path
- * with its range, an address range for anonymous memory, or "all 12
- * thread-stack regions" for an aggregate. */
+ * with its range, an address range for anonymous memory, or "4 anon
+ * regions born during the series" for a group of born regions. */
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
 /* ---- kinds as the front ends group and draw them (kinds.c) ---------------- */

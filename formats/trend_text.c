@@ -83,8 +83,9 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes)
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r)
 {
 	if (r->born)
-		snprintf(buf, size, "%zu regions born during the series%s%.*s", r->members,
-			 r->path_len ? ": " : "", (int)r->path_len, r->path);
+		snprintf(buf, size, "%zu %s regions born during the series%s%.*s", r->members,
+			 snap_kind_name(r->kind), r->path_len ? ": " : "", (int)r->path_len,
+			 r->path);
 	else if (r->path_len)
 		snprintf(buf, size, "%.*s %08" PRIx64 "-%08" PRIx64, (int)r->path_len,
 			 r->path, r->start, r->end);
