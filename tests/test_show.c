@@ -576,6 +576,27 @@ static void test_explain_filters(void **state)
 	cmd_result_free(&res);
 }
 
+/* formats/README.md's Kinds and evidence section has a row for every
+ * kind (with its --kind group) and every piece of evidence. */
+static void test_kinds_and_evidence_documented(void **state)
+{
+	(void)state;
+	char *doc = read_text("formats/README.md");
+	char row[128];
+	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
+		snprintf(row, sizeof(row), "\n| `%s` | `%s` | ", snap_kind_name((enum snap_kind)k),
+			 fmt_kind_group((enum snap_kind)k));
+		if (!strstr(doc, row))
+			fail_msg("formats/README.md has no row %s", row + 1);
+	}
+	for (int e = 0; e < SNAP_EV_COUNT; e++) {
+		snprintf(row, sizeof(row), "\n| `%s` | ", snap_evidence_name((enum snap_evidence)e));
+		if (!strstr(doc, row))
+			fail_msg("formats/README.md has no row %s", row + 1);
+	}
+	free(doc);
+}
+
 /* A live process with two threads blocked in pause(): their stacks are
  * found by stack pointer or by the MAP_STACK mark, each over its guard. */
 static void test_explain_live(void **state)
@@ -1194,6 +1215,7 @@ int main(void)
 		cmocka_unit_test(test_explain_fixture),
 		cmocka_unit_test(test_explain_filters),
 		cmocka_unit_test(test_explain_live),
+		cmocka_unit_test(test_kinds_and_evidence_documented),
 		cmocka_unit_test(test_size_filters),
 		cmocka_unit_test(test_path_filter),
 		cmocka_unit_test(test_sort_top),
