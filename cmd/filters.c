@@ -8,28 +8,23 @@
 
 const char filter_usage[] =
 	"      --kind LIST       heap,stack,anon,lib,file,shmem,special (or exact\n"
-	"                        kinds: exe, thread-stack, arena, anon-named, guard)\n"
+	"                        kinds: exe, thread-stack, arena, anon-named, guard,\n"
+	"                        reserved)\n"
 	"      --min-size SIZE   mappings of at least SIZE (4K, 10M, 1.5G)\n"
 	"      --max-size SIZE   mappings of at most SIZE\n"
 	"      --path GLOB       named mappings whose path or file name matches\n";
 
-/* The issue's --kind names are groups of libsnap kinds, so that the seven
- * of them cover every region exactly once. Any other kind name
- * (thread-stack, arena, exe, ...) selects just that kind. */
-static const struct kind_group {
-	const char *name;
-	enum snap_kind kinds[4];
-	size_t nkinds;
-} kind_groups[] = {
-	{ "heap", { SNAP_KIND_HEAP }, 1 },
-	{ "stack", { SNAP_KIND_STACK, SNAP_KIND_THREAD_STACK }, 2 },
-	{ "anon", { SNAP_KIND_ANON, SNAP_KIND_ARENA, SNAP_KIND_ANON_NAMED,
-		    SNAP_KIND_GUARD }, 4 },
-	{ "lib", { SNAP_KIND_LIB, SNAP_KIND_EXE }, 2 },
-	{ "file", { SNAP_KIND_FILE }, 1 },
-	{ "shmem", { SNAP_KIND_SHMEM }, 1 },
-	{ "special", { SNAP_KIND_SPECIAL }, 1 },
-};
+/* The --kind names are groups of libsnap kinds (fmt_kind_group), so that
+ * the seven of them cover every region exactly once. Any other kind name
+ * (thread-stack, arena, exe, reserved, ...) selects just that kind. */
+static bool add_group(cli_filter *f, const char *word)
+{
+	bool found = false;
+	for (int k = 0; k < SNAP_KIND_COUNT; k++)
+		if (strcmp(word, fmt_kind_group((enum snap_kind)k)) == 0)
+			found = f->kinds[k] = true;
+	return found;
+}
 
 static int add_kind(cli_filter *f, const char *command, const char *name,
 		    size_t len)
@@ -39,12 +34,8 @@ static int add_kind(cli_filter *f, const char *command, const char *name,
 		return cli_error("%s: bad --kind list", command);
 	memcpy(word, name, len);
 	word[len] = '\0';
-	for (size_t g = 0; g < sizeof(kind_groups) / sizeof(*kind_groups); g++)
-		if (strcmp(word, kind_groups[g].name) == 0) {
-			for (size_t k = 0; k < kind_groups[g].nkinds; k++)
-				f->kinds[kind_groups[g].kinds[k]] = true;
-			return EXIT_OK;
-		}
+	if (add_group(f, word))
+		return EXIT_OK;
 	int kind = snap_kind_parse(word);
 	if (kind < 0)
 		return cli_error("%s: unknown kind '%s' (see 'mapsnap %s --help')",

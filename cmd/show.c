@@ -14,6 +14,7 @@ struct show_settings {
 	fmt_pmap_opts view;
 	int x_count;
 	bool extended, device;
+	bool explain; /* --explain: kinds and their evidence, not a pmap view */
 	enum sort_key sort;
 	size_t top;
 	bool has_top;
@@ -39,6 +40,9 @@ static void usage(FILE *f)
 	      "  -A, --range=LOW[,HIGH]  only mappings overlapping the hex range\n"
 	      "beyond pmap:\n"
 	      "  -h, --human           sizes as 512K, 1.3M, 20G where pmap prints kB\n"
+	      "      --explain         one row per mapping: its kind and why (the\n"
+	      "                        evidence), what load or .bss it belongs to, and\n"
+	      "                        how the thread stacks were found\n"
 	      "      --sort KEY        largest first by rss, pss, size, dirty or swap\n"
 	      "      --top N           only the first N rows (sorted by rss unless\n"
 	      "                        --sort says otherwise)\n", f);
@@ -131,7 +135,7 @@ static int region_filter(struct show_settings *s, const char *opt, const char *a
 
 /* ---- command line -------------------------------------------------------- */
 
-enum { OPT_SORT = 256, OPT_TOP, OPT_KIND, OPT_MIN, OPT_MAX, OPT_PATH, OPT_HELP };
+enum { OPT_SORT = 256, OPT_TOP, OPT_KIND, OPT_MIN, OPT_MAX, OPT_PATH, OPT_EXPLAIN, OPT_HELP };
 
 static int parse_option(struct show_settings *s, int c, const char *arg)
 {
@@ -143,6 +147,7 @@ static int parse_option(struct show_settings *s, int c, const char *arg)
 	case 'p': s->view.show_path = true; return EXIT_OK;
 	case 'h': s->view.human = true; return EXIT_OK;
 	case 'A': s->range_arg = arg; return parse_range(&s->view, arg);
+	case OPT_EXPLAIN: s->explain = true; return EXIT_OK;
 	case OPT_SORT: return parse_sort(s, arg);
 	case OPT_TOP: note_filter(s, "--top", arg); return parse_top(s, arg);
 	case OPT_KIND: return region_filter(s, "--kind", arg);
@@ -169,6 +174,7 @@ static int parse_args(struct show_settings *s, int argc, char **argv)
 		{ "min-size", required_argument, NULL, OPT_MIN },
 		{ "max-size", required_argument, NULL, OPT_MAX },
 		{ "path", required_argument, NULL, OPT_PATH },
+		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -179,8 +185,8 @@ static int parse_args(struct show_settings *s, int argc, char **argv)
 		if (parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
 	}
-	if (s->extended + s->device + (s->x_count > 0) > 1)
-		return cli_error("show: options -x, -X and -d are mutually exclusive");
+	if (s->extended + s->device + (s->x_count > 0) + s->explain > 1)
+		return cli_error("show: options -x, -X, -d and --explain are mutually exclusive");
 	s->view.mode = s->extended ? FMT_PMAP_EXTENDED
 		     : s->device ? FMT_PMAP_DEVICE
 		     : s->x_count == 1 ? FMT_PMAP_X
@@ -254,26 +260,27 @@ static int sort_rows(const snap_snapshot *snap, size_t *rows, size_t n,
 	return SNAP_OK;
 }
 
-/* The rows a filtered or sorted view prints; *rows is malloc'd. */
+/* The rows a filtered or sorted view prints; *rows is malloc'd. known
+ * holds the kinds when the caller classified the snapshot already. */
 static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *snap,
-		       const struct show_settings *s)
+		       const struct show_settings *s, const enum snap_kind *known)
 {
 	enum snap_kind *kinds = NULL;
 	size_t *rows = malloc((snap->nregions + 1) * sizeof(*rows));
-	bool has_kinds = s->filter.has_kinds;
-	if (has_kinds && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))) &&
+	bool classify = s->filter.has_kinds && !known;
+	if (classify && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))) &&
 	    snap_classify(snap, kinds, NULL, NULL) < 0) {
 		free(kinds);
 		kinds = NULL;
 	}
-	if (!rows || (has_kinds && !kinds)) {
+	if (!rows || (classify && !kinds)) {
 		free(rows);
 		free(kinds);
 		return SNAP_ENOMEM;
 	}
 	size_t n = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
-		if (region_passes(s, &snap->regions[i], kinds, i))
+		if (region_passes(s, &snap->regions[i], known ? known : kinds, i))
 			rows[n++] = i;
 	free(kinds);
 	if (s->sort != SORT_NONE && sort_rows(snap, rows, n, s->sort) < 0) {
@@ -289,26 +296,61 @@ static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *sn
 
 /* ---- showing ------------------------------------------------------------- */
 
-static int show_snapshot(const struct show_settings *s, const snap_snapshot *snap,
-			 const char *arg)
+static void filtered_note(char *note, size_t size, const struct show_settings *s,
+			  size_t shown, size_t all)
+{
+	snprintf(note, size, "filtered: %zu of %zu mappings shown (%s%s%s); totals are "
+		 "of the rows shown", shown, all, s->filters,
+		 s->range_arg ? " -A " : "", s->range_arg ? s->range_arg : "");
+}
+
+/* --explain: one interpretation of the snapshot chooses the rows (by
+ * kind) and explains them. */
+static int explain_snapshot(const struct show_settings *s, const snap_snapshot *snap)
+{
+	snap_identity *id = NULL;
+	size_t *rows = NULL;
+	char note[700];
+	fmt_explain_opts opts = { .quiet = s->view.quiet };
+	int rc = snap_identity_new(&id, snap);
+	if (rc == SNAP_OK && (chooses_rows(s) || s->view.has_range)) {
+		rc = choose_rows(&rows, &opts.nrows, snap, s, id->kinds);
+		opts.rows = rows;
+		if (rc == SNAP_OK && s->filters[0]) {
+			filtered_note(note, sizeof(note), s, opts.nrows, snap->nregions);
+			opts.note = note;
+		}
+	}
+	if (rc == SNAP_OK)
+		rc = fmt_explain_text(stdout, id, &opts);
+	free(rows);
+	snap_identity_free(id);
+	return rc;
+}
+
+static int pmap_snapshot(const struct show_settings *s, const snap_snapshot *snap)
 {
 	fmt_pmap_opts view = s->view;
 	size_t *rows = NULL;
 	char note[700];
 	if (chooses_rows(s)) {
-		if (choose_rows(&rows, &view.nrows, snap, s) < 0)
-			return cli_error("show: %s: out of memory", arg);
+		if (choose_rows(&rows, &view.nrows, snap, s, NULL) < 0)
+			return SNAP_ENOMEM;
 		view.rows = rows;
 		if (s->filters[0]) {
-			snprintf(note, sizeof(note),
-				 "filtered: %zu of %zu mappings shown (%s%s%s); totals are "
-				 "of the rows shown", view.nrows, snap->nregions, s->filters,
-				 s->range_arg ? " -A " : "", s->range_arg ? s->range_arg : "");
+			filtered_note(note, sizeof(note), s, view.nrows, snap->nregions);
 			view.note = note;
 		}
 	}
 	int rc = fmt_pmap_write(stdout, snap, &view);
 	free(rows);
+	return rc;
+}
+
+static int show_snapshot(const struct show_settings *s, const snap_snapshot *snap,
+			 const char *arg)
+{
+	int rc = s->explain ? explain_snapshot(s, snap) : pmap_snapshot(s, snap);
 	if (rc == SNAP_ENOMEM)
 		return cli_error("show: %s: out of memory", arg);
 	if (rc < 0)

@@ -26,8 +26,9 @@ static void put_region(FILE *f, const snap_check *c, size_t i)
 {
 	const snap_region *r = &c->snap->regions[i];
 	fprintf(f, "{\"start\":\"%08" PRIx64 "\",\"end\":\"%08" PRIx64 "\",\"perms\":\"%s\","
-		"\"kind\":\"%s\",\"path\":", r->start, r->end, r->perms,
-		snap_kind_name(c->id->kinds[i]));
+		"\"kind\":\"%s\",\"evidence\":\"%s\",\"path\":", r->start, r->end,
+		r->perms, snap_kind_name(c->id->kinds[i]),
+		snap_evidence_name((enum snap_evidence)c->id->evidence[i]));
 	fmt_json_put_string(f, r->path, r->path_len);
 	fputc('}', f);
 }

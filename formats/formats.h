@@ -94,6 +94,25 @@ typedef struct fmt_pmap_opts {
  * Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
 int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts);
 
+/* ---- the evidence behind each kind (explain_text.c) ------------------------ */
+
+typedef struct fmt_explain_opts {
+	/* Rows chosen by the caller (indexes into the snapshot's regions, in
+	 * print order); NULL: every region in address order. The total
+	 * covers exactly these rows. */
+	const size_t *rows;
+	size_t nrows;
+	bool quiet;       /* no column header and no footer */
+	const char *note; /* a line after the footer (unless quiet), or NULL */
+} fmt_explain_opts;
+
+/* `show --explain`: the process line, then one row per region (address
+ * range, perms, Size, Rss, kind, and what it is part of and why: "libc.so.6,
+ * load 1 of 1: a file named like a shared object, mapped private"), the
+ * total of the rows and how the thread stacks were found (id->stacks).
+ * opts may be NULL. Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing failed. */
+int fmt_explain_text(FILE *f, const snap_identity *id, const fmt_explain_opts *opts);
+
 /* ---- diff reports (diff_text.c, diff_json.c, diff_markdown.c) -------------- */
 
 typedef struct fmt_diff_opts {
@@ -200,9 +219,20 @@ const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
 /* A slope as "+4.7M/min" (sizes, kB per minute) or "+2.5/min" (counts). */
 const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
 /* Where a trend region is: "[heap] 55d1ca504000-55d1cb125000", a path
- * with its range, an address range for anonymous memory, or "all 12
- * thread-stack regions" for an aggregate. */
+ * with its range, an address range for anonymous memory, or "4 anon
+ * regions born during the series" for a group of born regions. */
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
+
+/* ---- kinds as the front ends group and draw them (kinds.c) ---------------- */
+
+/* The --kind group of a kind: "heap" (heap), "stack" (stack,
+ * thread-stack), "anon" (anon, arena, anon-named, guard, reserved), "lib"
+ * (lib, exe), "file", "shmem", "special". The seven groups cover every
+ * kind exactly once; show, summary, report and the report's page share
+ * them. */
+const char *fmt_kind_group(enum snap_kind kind);
+/* The report's colour of a kind, "#rrggbb". */
+const char *fmt_kind_color(enum snap_kind kind);
 
 /* ---- HTML report (report_html.c; page sources in formats/html/) ---------- */
 

@@ -66,11 +66,25 @@ static void put_bool(FILE *f, bool v)
 	fputs(v ? "true" : "false", f);
 }
 
+/* The kinds (a region's kind is an index here), with their --kind
+ * group and colour, and the evidence sentences (a region's evidence is an
+ * index there): the page has no list of its own. */
 static void put_kinds(FILE *f)
 {
 	fputs(",\n\"kinds\":[", f);
-	for (int k = 0; k < SNAP_KIND_COUNT; k++)
-		fprintf(f, "%s\"%s\"", k ? "," : "", snap_kind_name((enum snap_kind)k));
+	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
+		enum snap_kind kind = (enum snap_kind)k;
+		fprintf(f, "%s{\"name\":\"%s\",\"group\":\"%s\",\"color\":\"%s\"}",
+			k ? "," : "", snap_kind_name(kind), fmt_kind_group(kind),
+			fmt_kind_color(kind));
+	}
+	fputs("],\n\"evidence\":[", f);
+	for (int e = 0; e < SNAP_EV_COUNT; e++) {
+		fprintf(f, "%s{\"name\":\"%s\",\"about\":", e ? "," : "",
+			snap_evidence_name((enum snap_evidence)e));
+		fmt_json_put_cstr(f, snap_evidence_about((enum snap_evidence)e));
+		fputc('}', f);
+	}
 	fputc(']', f);
 }
 
@@ -245,7 +259,8 @@ struct region_ctx {
 };
 
 /* [start, end, perms, kind, image, path, size, rss, pss, dirty, swap,
- *  anon, layout, values, vmflags, offset, "maj:min", inode, mark] */
+ *  anon, layout, values, vmflags, offset, "maj:min", inode, mark,
+ *  evidence, attached] */
 static void put_region(FILE *f, const struct region_ctx *c, size_t i)
 {
 	const snap_region *r = &c->id->snap->regions[i];
@@ -274,7 +289,8 @@ static void put_region(FILE *f, const struct region_ctx *c, size_t i)
 	fprintf(f, ",\"%02" PRIx32 ":%02" PRIx32 "\",\"", r->dev_major, r->dev_minor);
 	put_u64(f, r->inode);
 	fputc('"', f);
-	fprintf(f, ",%d]", c->mark ? (int)c->mark[i] : -1);
+	fprintf(f, ",%d,%d,%d]", c->mark ? (int)c->mark[i] : -1, (int)c->id->evidence[i],
+		(int)c->id->attached[i]);
 }
 
 static void put_images(FILE *f, const snap_identity *id)

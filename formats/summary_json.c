@@ -72,8 +72,9 @@ static void put_region(FILE *f, const snap_summary *sum, size_t i)
 {
 	const snap_region *r = &sum->snap->regions[i];
 	fprintf(f, "{\"start\":\"%08" PRIx64 "\",\"end\":\"%08" PRIx64 "\",\"perms\":\"%s\","
-		"\"kind\":\"%s\",\"path\":", r->start, r->end, r->perms,
-		snap_kind_name(sum->id->kinds[i]));
+		"\"kind\":\"%s\",\"evidence\":\"%s\",\"path\":", r->start, r->end,
+		r->perms, snap_kind_name(sum->id->kinds[i]),
+		snap_evidence_name((enum snap_evidence)sum->id->evidence[i]));
 	fmt_json_put_string(f, r->path, r->path_len);
 	fprintf(f, ",\"Size\":%" PRIu64, (r->end - r->start) >> 10);
 	for (int m = 1; m < SNAP_M_COUNT; m++) {

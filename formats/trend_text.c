@@ -83,8 +83,9 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes)
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r)
 {
 	if (r->born)
-		snprintf(buf, size, "%zu regions born during the series%s%.*s", r->members,
-			 r->path_len ? ": " : "", (int)r->path_len, r->path);
+		snprintf(buf, size, "%zu %s regions born during the series%s%.*s", r->members,
+			 snap_kind_name(r->kind), r->path_len ? ": " : "", (int)r->path_len,
+			 r->path);
 	else if (r->path_len)
 		snprintf(buf, size, "%.*s %08" PRIx64 "-%08" PRIx64, (int)r->path_len,
 			 r->path, r->start, r->end);
@@ -160,7 +161,7 @@ static void put_matching(const struct out *o, const snap_trend *t)
 	if (t->address_steps == steps)
 		fputs("matched by address", o->f);
 	else if (t->address_steps == 0)
-		fputs("matched by identity (path, name, anchor)", o->f);
+		fputs("matched by identity (path, name, kind and size)", o->f);
 	else
 		fprintf(o->f, "matched by address (%zu steps) and identity (%zu)",
 			t->address_steps, steps - t->address_steps);

@@ -505,6 +505,37 @@ static void gate_exit_codes(void **state)
 	cmd_result_free(&res);
 }
 
+/* Any kind is a gate's KIND, reserved address space too: a process that
+ * reserves 2G (PROT_NONE) fails reserved.size>+1G, and its Rss does not
+ * move. */
+static void gate_reads_reserved_address_space(void **state)
+{
+	(void)state;
+	helper_proc h;
+	char *argv[] = { (char *)helper_path("stages"), NULL };
+	assert_int_equal(helper_start(&h, argv), 0);
+	char pid[16], reply[128];
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	const char *before = snap_path(90), *after = snap_path(91);
+	capture(pid, before);
+	stage(&h, "reserve 2097152", reply, sizeof(reply));
+	capture(pid, after);
+	helper_stop(&h);
+	cmd_result res;
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--fail-if", "reserved.size>+1G",
+				     "--fail-if", "reserved.rss>+4K", before, after, NULL), 0);
+	assert_int_equal(res.status, 1);
+	assert_non_null(strstr(res.out, "reserved.size>+1G: reserved Size +2.00G"));
+	assert_null(strstr(res.out, "reserved.rss>+4K:"));
+	/* The change is the reservation, one region of its own kind. */
+	assert_non_null(strstr(res.out, "\n  new        reserved "));
+	cmd_result_free(&res);
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--fail-if", "reserved.size>+3G",
+				     before, after, NULL), 0);
+	assert_int_equal(res.status, 0);
+	cmd_result_free(&res);
+}
+
 static void usage_and_input_errors(void **state)
 {
 	(void)state;
@@ -732,6 +763,7 @@ int main(void)
 		cmocka_unit_test(diff_of_a_series_file),
 		cmocka_unit_test(diff_against_a_live_pid),
 		cmocka_unit_test(gate_exit_codes),
+		cmocka_unit_test(gate_reads_reserved_address_space),
 		cmocka_unit_test(usage_and_input_errors),
 		cmocka_unit_test(colour_only_on_a_terminal),
 		cmocka_unit_test(limit_lists_the_largest),

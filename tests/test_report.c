@@ -34,6 +34,10 @@ static struct {
 	char before[4200], after[4200]; /* demo: before and after grow+threads */
 	char sus_a[4200], sus_b[4200];  /* suspicious: before and after */
 	char series[4200];              /* leaker, captured --every */
+	char zoo[4200];                 /* fixtures/ref/zoo: every kind of no-access region */
+	char kinds_a[4200], kinds_b[4200]; /* stages: before and after a thread and a reservation */
+	unsigned long reservation;      /* where the reservation starts */
+	char born[4200];                /* stages: five 8M regions born one by one */
 	const char *chromium;           /* NULL: the browser tests skip */
 	char shots[4200];               /* where screenshots go */
 	int runs;                       /* browser runs, for fresh profiles */
@@ -112,13 +116,14 @@ static char *browse(const char *file, const char *fragment, const char *shot)
 	return dom;
 }
 
-/* Screenshot of one view, checked to be a PNG image. */
-static void screenshot(const char *page, const char *name)
+/* Screenshot of one view (at a #fragment, or NULL), checked to be a PNG
+ * image. */
+static void screenshot_at(const char *page, const char *fragment, const char *name)
 {
 	char shot[4400];
 	snprintf(shot, sizeof(shot), "%s/report-%s.png", fx.shots, name);
 	unlink(shot);
-	free(browse(page, NULL, shot));
+	free(browse(page, fragment, shot));
 	size_t len = 0;
 	char *png = read_file(shot, &len);
 	assert_non_null(png);
@@ -126,6 +131,11 @@ static void screenshot(const char *page, const char *name)
 	assert_memory_equal(png, "\x89PNG\r\n\x1a\n", 8);
 	free(png);
 	print_message("screenshot: %s\n", shot);
+}
+
+static void screenshot(const char *page, const char *name)
+{
+	screenshot_at(page, NULL, name);
 }
 
 /* ---- reading the DOM ---- */
@@ -341,6 +351,77 @@ static int capture_series(void)
 	return rc;
 }
 
+/* stages before and after one new thread and a 64M reservation. */
+static int capture_new_kinds(void)
+{
+	helper_proc h;
+	char *argv[] = { (char *)helper_path("stages"), NULL };
+	char pid[16], reply[128];
+	if (helper_start(&h, argv) != 0)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	int rc = capture(pid, fx.kinds_a);
+	if (rc == 0)
+		rc = ask(&h, "threads 1");
+	if (rc == 0 && (helper_command(&h, "reserve 65536", reply, sizeof(reply)) != 0 ||
+			sscanf(reply, "ok %lx", &fx.reservation) != 1))
+		rc = -1;
+	if (rc == 0)
+		rc = capture(pid, fx.kinds_b);
+	helper_stop(&h);
+	return rc;
+}
+
+/* Appends snapshot file `from` to the series `to` with its captured_at
+ * set to second `s` of a fixed minute: a series one step a second, so
+ * the verdicts do not depend on how fast the captures ran. */
+static int append_at(const char *to, const char *from, int s)
+{
+	static const char key[] = "\"captured_at\":\"";
+	char stamp[32];
+	size_t len;
+	char *text = read_file(from, &len);
+	char *at = text ? strstr(text, key) : NULL;
+	snprintf(stamp, sizeof(stamp), "2026-01-01T00:00:%02d.000Z", s);
+	if (!at || strlen(at + strlen(key)) < 24) {
+		free(text);
+		return -1;
+	}
+	memcpy(at + strlen(key), stamp, 24);
+	FILE *f = fopen(to, "a");
+	int rc = f && fwrite(text, 1, len, f) == len ? 0 : -1;
+	if (f && fclose(f) != 0)
+		rc = -1;
+	free(text);
+	return rc;
+}
+
+/* stages, then five 8M anonymous regions mapped one at a time (each
+ * between no-access pages, so none merges with another), a snapshot
+ * after each: growth that arrives as new regions. */
+static int capture_births(void)
+{
+	helper_proc h;
+	char *argv[] = { (char *)helper_path("stages"), NULL };
+	char pid[16], one[4300];
+	if (helper_start(&h, argv) != 0)
+		return -1;
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	snprintf(one, sizeof(one), "%s/born-one.json", fx.dir);
+	int rc = 0;
+	for (int k = 0; k < 6 && rc == 0; k++) {
+		if (k)
+			rc = ask(&h, "mmap-apart 8192");
+		if (rc == 0)
+			rc = capture(pid, one);
+		if (rc == 0)
+			rc = append_at(fx.born, one, k);
+		unlink(one);
+	}
+	helper_stop(&h);
+	return rc;
+}
+
 /* BUILD/test-output beside the helpers of this build. */
 static void shots_dir(void)
 {
@@ -377,9 +458,18 @@ static int setup(void **state)
 	snprintf(fx.sus_a, sizeof(fx.sus_a), "%s/sus-a.json", fx.dir);
 	snprintf(fx.sus_b, sizeof(fx.sus_b), "%s/sus-b.json", fx.dir);
 	snprintf(fx.series, sizeof(fx.series), "%s/series.json", fx.dir);
+	snprintf(fx.zoo, sizeof(fx.zoo), "%s/zoo.json", fx.dir);
+	snprintf(fx.kinds_a, sizeof(fx.kinds_a), "%s/kinds-a.json", fx.dir);
+	snprintf(fx.kinds_b, sizeof(fx.kinds_b), "%s/kinds-b.json", fx.dir);
+	snprintf(fx.born, sizeof(fx.born), "%s/born.json", fx.dir);
+	cmd_result res;
+	if (run_mapsnap(&res, NULL, "capture", "--from-smaps", "fixtures/ref/zoo/proc.smaps",
+			"--proc-files", "-o", fx.zoo, NULL) != 0 || res.status != 0)
+		return -1;
+	cmd_result_free(&res);
 	if (before_after("demo", demo_cmds, fx.before, fx.after) != 0 ||
 	    before_after("suspicious", sus_cmds, fx.sus_a, fx.sus_b) != 0 ||
-	    capture_series() != 0)
+	    capture_series() != 0 || capture_new_kinds() != 0 || capture_births() != 0)
 		return -1;
 	return 0;
 }
@@ -582,7 +672,7 @@ static void map_view_draws_treemap_table_and_findings(void **state)
 	assert_int_equal(attr_num(dom, "treemap", "data-kinds"), kinds_with_rss(snap));
 	/* Few regions: each is its own rectangle. */
 	assert_int_equal(attr_num(dom, "treemap", "data-rects"), with_rss);
-	assert_int_equal(attr_num(dom, "treemap", "data-aggregated"), 0);
+	assert_int_equal(attr_num(dom, "treemap", "data-merged"), 0);
 	assert_int_equal(count_between(dom, "treemap", "treemap-note", " class=\"region"),
 			 with_rss);
 	assert_int_equal(attr_num(dom, "regions-table", "data-rows"), snap->nregions);
@@ -773,6 +863,201 @@ static void cli_filters_open_the_page_filtered(void **state)
 	free(page);
 }
 
+/* ---- kinds and evidence ---- */
+
+static snap_identity *identity_of(const snap_snapshot *snap)
+{
+	snap_identity *id = NULL;
+	assert_int_equal(snap_identity_new(&id, snap), 0);
+	return id;
+}
+
+/* The data names every kind (group, colour) and every piece of evidence
+ * once, and each region's kind, evidence and .bss owner are libsnap's. */
+static void data_has_kinds_and_evidence_of_libsnap(void **state)
+{
+	(void)state;
+	char *page = path_in("zoo-data.html");
+	report(page, fx.zoo, NULL);
+	char *html = read_file(page, NULL);
+	size_t raw;
+	json_t *data = page_data(html, &raw);
+	json_t *kinds = json_object_get(data, "kinds");
+	assert_int_equal(json_array_size(kinds), SNAP_KIND_COUNT);
+	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
+		json_t *kind = json_array_get(kinds, (size_t)k);
+		const char *color = json_string_value(json_object_get(kind, "color"));
+		assert_string_equal(json_string_value(json_object_get(kind, "name")),
+				    snap_kind_name((enum snap_kind)k));
+		assert_string_equal(json_string_value(json_object_get(kind, "group")),
+				    fmt_kind_group((enum snap_kind)k));
+		assert_string_equal(color, fmt_kind_color((enum snap_kind)k));
+		for (int j = 0; j < k; j++)
+			if (strcmp(color, fmt_kind_color((enum snap_kind)j)) == 0)
+				fail_msg("%s and %s share the colour %s", snap_kind_name(k),
+					 snap_kind_name(j), color);
+	}
+	json_t *evidence = json_object_get(data, "evidence");
+	assert_int_equal(json_array_size(evidence), SNAP_EV_COUNT);
+	for (int e = 0; e < SNAP_EV_COUNT; e++) {
+		json_t *ev = json_array_get(evidence, (size_t)e);
+		assert_string_equal(json_string_value(json_object_get(ev, "name")),
+				    snap_evidence_name((enum snap_evidence)e));
+		assert_string_equal(json_string_value(json_object_get(ev, "about")),
+				    snap_evidence_about((enum snap_evidence)e));
+	}
+	snap_snapshot *snap = load(fx.zoo);
+	snap_identity *id = identity_of(snap);
+	json_t *regions = json_object_get(data, "regions");
+	size_t reserved = 0;
+	for (size_t i = 0; i < snap->nregions; i++) {
+		json_t *r = json_array_get(regions, i);
+		assert_int_equal(json_integer_value(json_array_get(r, 3)), id->kinds[i]);
+		assert_int_equal(json_integer_value(json_array_get(r, 19)), id->evidence[i]);
+		assert_int_equal(json_integer_value(json_array_get(r, 20)), id->attached[i]);
+		reserved += id->kinds[i] == SNAP_KIND_RESERVED;
+	}
+	assert_int_equal(reserved, 1);
+	snap_identity_free(id);
+	snap_snapshot_free(snap);
+	json_decref(data);
+	free(html);
+	free(page);
+}
+
+/* A legend entry: the kind's swatch in its colour, then its name. */
+static void expect_legend(const char *dom, const char *name, const char *color)
+{
+	char entry[256];
+	snprintf(entry, sizeof(entry), "<span><span class=\"swatch\" style=\"background:%s\">"
+		 "</span>%s</span>", color, name);
+	if (count_between(dom, "legend", "treemap", entry) != 1)
+		fail_msg("legend has no %s in %s", name, color);
+}
+
+static size_t zoo_regions_in_group(const char *group)
+{
+	snap_snapshot *snap = load(fx.zoo);
+	snap_identity *id = identity_of(snap);
+	size_t n = 0;
+	for (size_t i = 0; i < snap->nregions; i++)
+		n += strcmp(fmt_kind_group(id->kinds[i]), group) == 0;
+	snap_identity_free(id);
+	snap_snapshot_free(snap);
+	return n;
+}
+
+/* The legend, the chips and the --kind groups come from the data's kinds
+ * table: a page whose table renames a kind and recolours it draws that. */
+static void legend_and_groups_take_kinds_from_the_data(void **state)
+{
+	(void)state;
+	need_chromium();
+	char *page = path_in("zoo-kinds.html");
+	report(page, fx.zoo, NULL);
+	char *dom = browse(page, NULL, NULL);
+	static const enum snap_kind present[] = {
+		SNAP_KIND_EXE, SNAP_KIND_LIB, SNAP_KIND_FILE, SNAP_KIND_HEAP, SNAP_KIND_STACK,
+		SNAP_KIND_THREAD_STACK, SNAP_KIND_ANON, SNAP_KIND_SHMEM, SNAP_KIND_SPECIAL,
+		SNAP_KIND_GUARD, SNAP_KIND_RESERVED,
+	};
+	for (size_t k = 0; k < sizeof(present) / sizeof(*present); k++)
+		expect_legend(dom, snap_kind_name(present[k]), fmt_kind_color(present[k]));
+	assert_non_null(strstr(dom, "class=\"chip\" data-kind=\"reserved\""));
+	free(dom);
+	/* reserved is in the anon group. */
+	dom = browse(page, "kind=anon", NULL);
+	assert_int_equal(attr_num(dom, "match-count", "data-count"), zoo_regions_in_group("anon"));
+	free(dom);
+
+	char entry[128], renamed[128];
+	snprintf(entry, sizeof(entry), "{\"name\":\"reserved\",\"group\":\"anon\",\"color\":\"%s\"}",
+		 fmt_kind_color(SNAP_KIND_RESERVED));
+	snprintf(renamed, sizeof(renamed),
+		 "{\"name\":\"kept-space\",\"group\":\"anon\",\"color\":\"#123456\"}");
+	char *html = read_file(page, NULL);
+	char *at = strstr(html, entry);
+	assert_non_null(at);
+	char *edited;
+	assert_true(asprintf(&edited, "%.*s%s%s", (int)(at - html), html, renamed,
+			     at + strlen(entry)) > 0);
+	char *other = path_in("zoo-kinds-renamed.html");
+	assert_int_equal(write_file(other, edited, strlen(edited)), 0);
+	dom = browse(other, "kind=anon", NULL);
+	expect_legend(dom, "kept-space", "#123456");
+	assert_null(strstr(dom, "</span>reserved</span>"));
+	assert_non_null(strstr(dom, "class=\"chip on\" data-kind=\"kept-space\""));
+	assert_int_equal(attr_num(dom, "match-count", "data-count"), zoo_regions_in_group("anon"));
+	free(dom);
+	dom = browse(other, "kind=reserved", NULL);
+	assert_non_null(strstr(dom, "unknown kind reserved"));
+	free(dom);
+	free(edited);
+	free(html);
+	free(other);
+	free(page);
+}
+
+/* The details a tooltip shows (pinned by #region=), with the evidence
+ * sentence; the regions table names each region's evidence. */
+static void expect_details(const char *page, const char *start, const char *why,
+			   const char *evidence)
+{
+	char fragment[64], needle[1024];
+	snprintf(fragment, sizeof(fragment), "region=%s", start);
+	char *dom = browse(page, fragment, NULL);
+	snprintf(needle, sizeof(needle), "<div class=\"tt-line tt-why\" data-evidence=\"%s\">"
+		 "why: %s</div>", evidence, why);
+	if (!count_between(dom, "region-details", "regions-table", needle))
+		fail_msg("#%s: no %s", fragment, needle);
+	free(dom);
+}
+
+static void details_and_table_say_why(void **state)
+{
+	(void)state;
+	need_chromium();
+	char *page = path_in("zoo-why.html");
+	report(page, fx.zoo, NULL);
+	char why[1024];
+	expect_details(page, "7fe24ba7e000", snap_evidence_about(SNAP_EV_MAP_STACK),
+		       snap_evidence_name(SNAP_EV_MAP_STACK));
+	expect_details(page, "7fe24d000000", snap_evidence_about(SNAP_EV_RESERVATION),
+		       snap_evidence_name(SNAP_EV_RESERVATION));
+	snprintf(why, sizeof(why), "bss of /usr/lib/x86_64-linux-gnu/libc.so.6: %s",
+		 snap_evidence_about(SNAP_EV_BSS));
+	expect_details(page, "7fe24f411000", why, snap_evidence_name(SNAP_EV_BSS));
+	snprintf(why, sizeof(why), "libc.so.6, load 1 of 1: %s", snap_evidence_about(SNAP_EV_SONAME));
+	expect_details(page, "7fe24f262000", why, snap_evidence_name(SNAP_EV_SONAME));
+	char *dom = browse(page, "region=dead000", NULL);
+	assert_non_null(strstr(dom, "no region at dead000"));
+	assert_non_null(strstr(dom, "id=\"region-details\" class=\"details\" hidden"));
+	free(dom);
+	/* In address order, the first page of the table: each row's evidence
+	 * is libsnap's, with its sentence as the title. */
+	dom = browse(page, "sort=addr", NULL);
+	snap_snapshot *snap = load(fx.zoo);
+	snap_identity *id = identity_of(snap);
+	for (size_t i = 0; i < TABLE_PAGE && i < snap->nregions; i++) {
+		char row[64], cell[1024];
+		snprintf(row, sizeof(row), "<tr data-r=\"%zu\"", i);
+		const char *at = strstr(dom, row);
+		assert_non_null(at);
+		const char *end = strstr(at, "</tr>");
+		enum snap_evidence ev = (enum snap_evidence)id->evidence[i];
+		snprintf(cell, sizeof(cell), "<td class=\"evidence\"><span title=\"%s\">%s</span></td>",
+			 snap_evidence_about(ev), snap_evidence_name(ev));
+		if (!count_in(at, (size_t)(end - at), cell))
+			fail_msg("row %zu: no %s", i, cell);
+	}
+	snap_identity_free(id);
+	snap_snapshot_free(snap);
+	free(dom);
+	/* The legend with every kind of the zoo, libc's .bss pinned. */
+	screenshot_at(page, "region=7fe24f411000", "kinds");
+	free(page);
+}
+
 /* ---- the diff view ---- */
 
 /* The type of the first change (in the diff's order) whose new side
@@ -909,6 +1194,60 @@ static void diff_view_filters_by_change(void **state)
 	free(page);
 }
 
+/* Each change names its evidence as `mapsnap diff` does, with the
+ * sentence as its title: a new thread is a thread-stack change and a
+ * guard change, a reservation a reserved change. */
+static void diff_view_shows_each_change_with_its_evidence(void **state)
+{
+	(void)state;
+	need_chromium();
+	char *page = path_in("diff-kinds.html");
+	report(page, fx.kinds_a, fx.kinds_b);
+	char *dom = browse(page, NULL, NULL);
+	json_t *diff = json_of("diff", fx.kinds_a, fx.kinds_b);
+	json_t *changes = json_object_get(diff, "changes");
+	size_t len, k;
+	const char *table = section(dom, "changes-table", "map", &len);
+	bool stack = false, guard = false, reserved = false;
+	json_t *c;
+	json_array_foreach(changes, k, c) {
+		const char *kind = json_string_value(json_object_get(c, "kind"));
+		const char *ev = json_string_value(json_object_get(c, "evidence"));
+		char row[64], cell[1024];
+		snprintf(row, sizeof(row), " data-c=\"%zu\"", k);
+		const char *at = memmem(table, len, row, strlen(row));
+		assert_non_null(at);
+		const char *end = strstr(at, "</tr>");
+		const char *about = "";
+		for (int e = 0; e < SNAP_EV_COUNT; e++)
+			if (strcmp(snap_evidence_name((enum snap_evidence)e), ev) == 0)
+				about = snap_evidence_about((enum snap_evidence)e);
+		assert_true(*about);
+		snprintf(cell, sizeof(cell), "<td class=\"evidence\"><span title=\"%s\">%s</span></td>",
+			 about, ev);
+		if (!count_in(at, (size_t)(end - at), cell))
+			fail_msg("change %zu (%s): no %s", k, kind, cell);
+		stack |= strcmp(kind, "thread-stack") == 0 &&
+			 (strcmp(ev, "stack-pointer") == 0 || strcmp(ev, "map-stack") == 0);
+		guard |= strcmp(kind, "guard") == 0 && strcmp(ev, "stack-guard") == 0;
+		reserved |= strcmp(kind, "reserved") == 0 && strcmp(ev, "reservation") == 0;
+	}
+	assert_true(stack && guard && reserved);
+	free(dom);
+	/* The reservation's details: the change it is, and why it is reserved. */
+	char fragment[64], needle[512];
+	snprintf(fragment, sizeof(fragment), "region=%lx", fx.reservation);
+	dom = browse(page, fragment, NULL);
+	snprintf(needle, sizeof(needle), "<div class=\"tt-line\">new reserved: %lx-", fx.reservation);
+	assert_int_equal(count_between(dom, "region-details", "regions-table", needle), 1);
+	snprintf(needle, sizeof(needle), "why: %s</div>", snap_evidence_about(SNAP_EV_RESERVATION));
+	assert_int_equal(count_between(dom, "region-details", "regions-table", needle), 1);
+	free(dom);
+	json_decref(diff);
+	screenshot(page, "diff-kinds");
+	free(page);
+}
+
 /* ---- the trend view ---- */
 
 static void trend_view_charts_total_and_suspects(void **state)
@@ -955,6 +1294,49 @@ static void trend_view_charts_total_and_suspects(void **state)
 	json_decref(trend);
 	free(dom);
 	screenshot(page, "trend");
+	free(page);
+}
+
+/* Growth that arrives as new regions: five 8M regions born one by one
+ * are one leak suspect, charted and listed under the name `mapsnap
+ * trend` gives it, and nothing on the page speaks of aggregates. */
+static void trend_view_follows_regions_born_during_the_series(void **state)
+{
+	(void)state;
+	need_chromium();
+	static const char *const name = "5 anon regions born during the series";
+	cmd_result res = run_mapsnap_ok(0, "trend", fx.born, NULL);
+	assert_non_null(strstr(res.out, name));
+	cmd_result_free(&res);
+	json_t *trend = json_of("trend", fx.born, NULL);
+	size_t k, groups = 0;
+	json_t *r;
+	json_array_foreach(json_object_get(trend, "regions"), k, r) {
+		if (!json_is_true(json_object_get(r, "born")) ||
+		    strcmp(json_string_value(json_object_get(r, "kind")), "anon") != 0)
+			continue;
+		groups++;
+		assert_int_equal(json_integer_value(json_object_get(r, "members")), 5);
+		assert_string_equal(json_string_value(json_object_get(r, "verdict")), "steady");
+	}
+	assert_int_equal(groups, 1);
+	json_decref(trend);
+
+	char *page = path_in("trend-born.html");
+	report(page, fx.born, NULL);
+	char *dom = browse(page, NULL, NULL);
+	size_t len;
+	const char *charts = section(dom, "charts", "trend-table", &len);
+	char caption[128];
+	snprintf(caption, sizeof(caption), "<figcaption>Leak suspect: %s ", name);
+	assert_int_equal(count_in(charts, len, caption), 1);
+	char cell[128];
+	snprintf(cell, sizeof(cell), "<td class=\"path\">%s</td>", name);
+	assert_int_equal(count_between(dom, "trend-table", "changes", cell), 1);
+	const char *body = section(dom, "header", "footer", &len);
+	assert_int_equal(count_in(body, len, "ggregate"), 0);
+	free(dom);
+	screenshot(page, "trend-born");
 	free(page);
 }
 
@@ -1056,7 +1438,7 @@ static void hostile_live_paths_render_as_text(void **state)
 
 /* ---- 60,000 regions ---- */
 
-static void big_process_aggregates_and_pages(void **state)
+static void big_process_merges_and_pages(void **state)
 {
 	(void)state;
 	need_chromium();
@@ -1078,12 +1460,12 @@ static void big_process_aggregates_and_pages(void **state)
 	size_t with_rss = regions_with_rss(snap);
 	long rects = attr_num(dom, "treemap", "data-rects");
 	long singles = (long)count_between(dom, "treemap", "treemap-note", " data-r=\"");
-	long merged_rects = (long)count_between(dom, "treemap", "treemap-note", " data-agg=\"");
+	long merged_rects = (long)count_between(dom, "treemap", "treemap-note", " data-m=\"");
 	assert_int_equal(singles, MAX_RECTS);
 	assert_int_equal(rects, singles + merged_rects);
 	assert_true(merged_rects >= 1);
 	assert_int_equal(attr_num(dom, "treemap", "data-regions"), with_rss);
-	assert_int_equal(singles + attr_num(dom, "treemap", "data-aggregated"), with_rss);
+	assert_int_equal(singles + attr_num(dom, "treemap", "data-merged"), with_rss);
 	assert_int_equal(attr_num(dom, "regions-table", "data-rows"), snap->nregions);
 	assert_int_equal(attr_num(dom, "regions-table", "data-page"), 3);
 	assert_int_equal(attr_num(dom, "regions-table", "data-shown"), TABLE_PAGE);
@@ -1104,18 +1486,23 @@ int main(void)
 		cmocka_unit_test(every_view_embeds_its_own_data),
 		cmocka_unit_test(output_is_safe),
 		cmocka_unit_test(api_refuses_a_check_of_another_snapshot),
+		cmocka_unit_test(data_has_kinds_and_evidence_of_libsnap),
 		cmocka_unit_test(three_files_make_a_trend),
 		cmocka_unit_test(map_view_draws_treemap_table_and_findings),
 		cmocka_unit_test(url_fragment_filters_the_table_and_treemap),
 		cmocka_unit_test(cli_filters_open_the_page_filtered),
 		cmocka_unit_test(fragment_mistakes_do_not_empty_the_page),
+		cmocka_unit_test(legend_and_groups_take_kinds_from_the_data),
+		cmocka_unit_test(details_and_table_say_why),
 		cmocka_unit_test(diff_view_highlights_grown_new_duplicated),
 		cmocka_unit_test(diff_view_highlights_vanished),
 		cmocka_unit_test(diff_view_filters_by_change),
+		cmocka_unit_test(diff_view_shows_each_change_with_its_evidence),
 		cmocka_unit_test(trend_view_charts_total_and_suspects),
+		cmocka_unit_test(trend_view_follows_regions_born_during_the_series),
 		cmocka_unit_test(hostile_fixture_paths_render_as_text),
 		cmocka_unit_test(hostile_live_paths_render_as_text),
-		cmocka_unit_test(big_process_aggregates_and_pages),
+		cmocka_unit_test(big_process_merges_and_pages),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "formats.h"
 #include "pmap_expect.h"
 #include "util.h"
 
@@ -125,6 +126,14 @@ static int setup(void **state)
 		}
 		cmd_result_free(&res);
 	}
+	/* zoo: two MAP_STACK thread stacks, libc's .bss, a 16M reservation. */
+	cmd_result res;
+	if (run_mapsnap(&res, NULL, "capture", "--from-smaps", REF "/zoo/proc.smaps",
+			"--proc-files", "-o", json_path("zoo"), NULL) != 0 || res.status != 0) {
+		fprintf(stderr, "capture zoo failed: %s\n", res.err);
+		return -1;
+	}
+	cmd_result_free(&res);
 	return 0;
 }
 
@@ -334,16 +343,16 @@ static void test_kind_filter(void **state)
 	cmd_result_free(&res);
 }
 
-/* The seven group names cover every region exactly once. */
-static void test_kind_groups_partition(void **state)
+/* The seven group names cover every region of name exactly once; returns
+ * how many regions there are. */
+static size_t groups_partition(const char *name)
 {
-	(void)state;
 	static const char *const groups[] = { "heap", "stack", "anon", "lib",
 					      "file", "shmem", "special" };
 	size_t shown = 0, all = 0;
 	for (size_t g = 0; g < sizeof(groups) / sizeof(*groups); g++) {
 		cmd_result res;
-		run_show(&res, (const char *[]){ "--kind", groups[g], json_path("mapzoo"), NULL },
+		run_show(&res, (const char *[]){ "--kind", groups[g], json_path(name), NULL },
 			 NULL);
 		assert_int_equal(res.status, 0);
 		const char *note = strstr(res.out, "\nfiltered: ");
@@ -356,9 +365,276 @@ static void test_kind_groups_partition(void **state)
 		all = m;
 		cmd_result_free(&res);
 	}
-	struct region_facts facts[128];
-	assert_int_equal(all, read_mapzoo(facts, 128));
 	assert_int_equal(shown, all);
+	return all;
+}
+
+static void test_kind_groups_partition(void **state)
+{
+	(void)state;
+	struct region_facts facts[128];
+	assert_int_equal(groups_partition("mapzoo"), read_mapzoo(facts, 128));
+	/* zoo has every kind of no-access region: guards, a reservation. */
+	assert_int_equal(groups_partition("zoo"), 166);
+}
+
+/* reserved is a kind of its own, in the anon group. */
+static void test_kind_reserved(void **state)
+{
+	(void)state;
+	static const char *const reservation = "00007fe24d000000  16384K -----   [ anon ]\n";
+	cmd_result res;
+	run_show(&res, (const char *[]){ "--kind", "reserved", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, reservation));
+	assert_non_null(strstr(res.out, "\nfiltered: 1 of 166 mappings shown (--kind reserved)"));
+	cmd_result_free(&res);
+	run_show(&res, (const char *[]){ "--kind", "anon", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_non_null(strstr(res.out, reservation));
+	cmd_result_free(&res);
+	run_show(&res, (const char *[]){ "--kind", "guard", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_null(strstr(res.out, reservation));
+	cmd_result_free(&res);
+}
+
+/* ---- --explain ---------------------------------------------------------------- */
+
+/* One row of the --explain table. */
+struct explain_row {
+	char range[48], perms[8], size[16], rss[16], kind[16];
+	char why[1024]; /* "what: why", or just why */
+};
+
+/* Parses the row at line; false for a line that is no row. */
+static bool parse_explain_row(struct explain_row *row, const char *line)
+{
+	int n = 0;
+	if (sscanf(line, "%47s %7s %15s %15s %15s%n", row->range, row->perms, row->size,
+		   row->rss, row->kind, &n) != 5 || !strchr(row->range, '-') ||
+	    strlen(row->perms) != 4)
+		return false;
+	const char *why = line + n;
+	while (*why == ' ')
+		why++;
+	size_t len = strcspn(why, "\n");
+	snprintf(row->why, sizeof(row->why), "%.*s", (int)len, why);
+	return true;
+}
+
+/* The rows of an --explain output, in order; returns the count. */
+static size_t explain_rows(struct explain_row *rows, size_t cap, const char *out)
+{
+	size_t n = 0;
+	const char *line = strchr(out, '\n');
+	assert_non_null(line);
+	for (line++; *line && n < cap; line = strchr(line, '\n') + 1) {
+		if (parse_explain_row(&rows[n], line))
+			n++;
+		if (!strchr(line, '\n'))
+			break;
+	}
+	return n;
+}
+
+static const struct explain_row *find_row(const struct explain_row *rows, size_t n,
+					  const char *range)
+{
+	for (size_t k = 0; k < n; k++)
+		if (strcmp(rows[k].range, range) == 0)
+			return &rows[k];
+	fail_msg("no --explain row %s", range);
+	return NULL;
+}
+
+static void expect_row(const struct explain_row *rows, size_t n, const char *range,
+		       const char *kind, enum snap_evidence ev, const char *what)
+{
+	const struct explain_row *row = find_row(rows, n, range);
+	char why[1024];
+	if (what)
+		snprintf(why, sizeof(why), "%s: %s", what, snap_evidence_about(ev));
+	else
+		snprintf(why, sizeof(why), "%s", snap_evidence_about(ev));
+	assert_string_equal(row->kind, kind);
+	assert_string_equal(row->why, why);
+}
+
+static snap_snapshot *load_snapshot(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	snap_snapshot *snap = NULL;
+	snap_error err = { 0 };
+	if (fmt_json_load(&snap, f, path, &err) != 0)
+		fail_msg("%s: %s", path, err.message);
+	fclose(f);
+	return snap;
+}
+
+/* Every row says what libsnap's interpretation of the same snapshot
+ * says: its kind, its evidence, its load or the image whose .bss it is. */
+static void expect_rows_match_identity(const struct explain_row *rows, size_t n,
+				       const snap_snapshot *snap)
+{
+	snap_identity *id = NULL;
+	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(n, snap->nregions);
+	for (size_t i = 0; i < n; i++) {
+		const snap_region *r = &snap->regions[i];
+		char range[48];
+		snprintf(range, sizeof(range), "%08llx-%08llx", (unsigned long long)r->start,
+			 (unsigned long long)r->end);
+		assert_string_equal(rows[i].range, range);
+		assert_string_equal(rows[i].perms, r->perms);
+		assert_string_equal(rows[i].kind, snap_kind_name(id->kinds[i]));
+		const char *about = snap_evidence_about((enum snap_evidence)id->evidence[i]);
+		size_t len = strlen(rows[i].why), alen = strlen(about);
+		assert_true(len >= alen);
+		assert_string_equal(rows[i].why + len - alen, about);
+		if (id->attached[i] >= 0)
+			assert_memory_equal(rows[i].why, "bss of /", 8);
+		else if (id->image_of[i] >= 0 && id->kinds[i] != SNAP_KIND_FILE)
+			assert_non_null(strstr(rows[i].why, ", load "));
+		else if (!r->path_len)
+			assert_string_equal(rows[i].why, about);
+	}
+	snap_identity_free(id);
+}
+
+static void test_explain_fixture(void **state)
+{
+	(void)state;
+	cmd_result res;
+	run_show(&res, (const char *[]){ "--explain", json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_string_equal(res.err, "");
+	static struct explain_row rows[256];
+	size_t n = explain_rows(rows, 256, res.out);
+	/* Two glibc thread stacks, marked MAP_STACK by the kernel, over their
+	 * guard pages. */
+	expect_row(rows, n, "7fe24ba7d000-7fe24ba7e000", "guard", SNAP_EV_STACK_GUARD, NULL);
+	expect_row(rows, n, "7fe24ba7e000-7fe24c27e000", "thread-stack", SNAP_EV_MAP_STACK, NULL);
+	expect_row(rows, n, "7fe24c27e000-7fe24c27f000", "guard", SNAP_EV_STACK_GUARD, NULL);
+	expect_row(rows, n, "7fe24c27f000-7fe24ca7f000", "thread-stack", SNAP_EV_MAP_STACK, NULL);
+	/* 16M of address space kept with PROT_NONE: no guard. */
+	expect_row(rows, n, "7fe24d000000-7fe24e000000", "reserved", SNAP_EV_RESERVATION, NULL);
+	assert_string_equal(find_row(rows, n, "7fe24d000000-7fe24e000000")->size, "16.0M");
+	/* A read-only shared data file is a file, not shared memory. */
+	expect_row(rows, n, "7fe24e980000-7fe24ea00000", "file", SNAP_EV_FILE,
+		   "/srv/demo/zoo-readonly.dat");
+	expect_row(rows, n, "7fe24ed00000-7fe24f000000", "shmem", SNAP_EV_SHMEM_NAME,
+		   "/dev/shm/zoo-shared");
+	/* libc's segments are one load; the anonymous region after them is
+	 * its .bss. */
+	expect_row(rows, n, "7fe24f262000-7fe24f3b8000", "lib", SNAP_EV_SONAME,
+		   "libc.so.6, load 1 of 1");
+	expect_row(rows, n, "7fe24f411000-7fe24f41e000", "anon", SNAP_EV_BSS,
+		   "bss of /usr/lib/x86_64-linux-gnu/libc.so.6");
+	expect_row(rows, n, "562b1fa0d000-562b1fab2000", "heap", SNAP_EV_NAME, "[heap]");
+	assert_non_null(strstr(res.out, "\ntotal of 166 regions "));
+	assert_non_null(strstr(res.out, "\nTHREAD STACKS  2 found in the whole process, "
+					 "which has 3 threads"));
+	assert_non_null(strstr(res.out, "\n    2 by MAP_STACK "));
+	assert_non_null(strstr(res.out, "\n    0 by the guard-page pattern alone "));
+	snap_snapshot *snap = load_snapshot(json_path("zoo"));
+	expect_rows_match_identity(rows, n, snap);
+	snap_snapshot_free(snap);
+	cmd_result_free(&res);
+}
+
+/* The usual filters choose the rows; -q drops header and footer. */
+static void test_explain_filters(void **state)
+{
+	(void)state;
+	cmd_result res;
+	static struct explain_row rows[256];
+	run_show(&res, (const char *[]){ "--explain", "--kind", "thread-stack,reserved",
+					 json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	size_t n = explain_rows(rows, 256, res.out);
+	assert_int_equal(n, 3);
+	assert_string_equal(rows[0].kind, "thread-stack");
+	assert_string_equal(rows[1].kind, "thread-stack");
+	assert_string_equal(rows[2].kind, "reserved");
+	assert_non_null(strstr(res.out, "\ntotal of 3 regions "));
+	assert_non_null(strstr(res.out, "\nfiltered: 3 of 166 mappings shown (--kind "
+					 "thread-stack,reserved); totals are of the rows shown\n"));
+	cmd_result_free(&res);
+
+	run_show(&res, (const char *[]){ "--explain", "-q", "--sort", "size", "--top", "2",
+					 json_path("zoo"), NULL }, NULL);
+	assert_int_equal(res.status, 0);
+	assert_int_equal(count_lines(res.out), 3);
+	n = explain_rows(rows, 256, res.out);
+	assert_int_equal(n, 2);
+	assert_string_equal(rows[0].range, "7fe24d000000-7fe24e000000");
+	/* 8M: two thread stacks and an anonymous region; equal sizes keep
+	 * address order. */
+	assert_string_equal(rows[1].range, "7fe24ba7e000-7fe24c27e000");
+	cmd_result_free(&res);
+}
+
+/* formats/README.md's Kinds and evidence section has a row for every
+ * kind (with its --kind group) and every piece of evidence. */
+static void test_kinds_and_evidence_documented(void **state)
+{
+	(void)state;
+	char *doc = read_text("formats/README.md");
+	char row[128];
+	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
+		snprintf(row, sizeof(row), "\n| `%s` | `%s` | ", snap_kind_name((enum snap_kind)k),
+			 fmt_kind_group((enum snap_kind)k));
+		if (!strstr(doc, row))
+			fail_msg("formats/README.md has no row %s", row + 1);
+	}
+	for (int e = 0; e < SNAP_EV_COUNT; e++) {
+		snprintf(row, sizeof(row), "\n| `%s` | ", snap_evidence_name((enum snap_evidence)e));
+		if (!strstr(doc, row))
+			fail_msg("formats/README.md has no row %s", row + 1);
+	}
+	free(doc);
+}
+
+/* A live process with two threads blocked in pause(): their stacks are
+ * found by stack pointer or by the MAP_STACK mark, each over its guard. */
+static void test_explain_live(void **state)
+{
+	(void)state;
+	helper_proc h;
+	char *argv[] = { (char *)helper_path("demo"), NULL };
+	assert_int_equal(helper_start(&h, argv), 0);
+	char reply[64], pid[16];
+	assert_int_equal(helper_command(&h, "threads", reply, sizeof(reply)), 0);
+	assert_memory_equal(reply, "ok", 2);
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	cmd_result res;
+	run_show(&res, (const char *[]){ "--explain", pid, NULL }, NULL);
+	helper_stop(&h);
+	assert_int_equal(res.status, 0);
+	static struct explain_row rows[512];
+	size_t n = explain_rows(rows, 512, res.out), stacks = 0;
+	char pointer[1024], mark[1024], guard[1024];
+	snprintf(pointer, sizeof(pointer), "%s", snap_evidence_about(SNAP_EV_STACK_POINTER));
+	snprintf(mark, sizeof(mark), "%s", snap_evidence_about(SNAP_EV_MAP_STACK));
+	snprintf(guard, sizeof(guard), "%s", snap_evidence_about(SNAP_EV_STACK_GUARD));
+	for (size_t k = 0; k < n; k++) {
+		if (strcmp(rows[k].kind, "thread-stack") != 0)
+			continue;
+		stacks++;
+		if (strcmp(rows[k].why, pointer) != 0 && strcmp(rows[k].why, mark) != 0)
+			fail_msg("thread stack %s: %s", rows[k].range, rows[k].why);
+		assert_true(k > 0);
+		assert_string_equal(rows[k - 1].kind, "guard");
+		assert_string_equal(rows[k - 1].why, guard);
+	}
+	assert_int_equal(stacks, 2);
+	assert_non_null(strstr(res.out, "\nTHREAD STACKS  2 found in the whole process, "
+					 "which has 3 threads"));
+	/* The main program's segments are one load of its executable. */
+	assert_non_null(strstr(res.out, "  exe           demo, load 1 of 1: "));
+	cmd_result_free(&res);
 }
 
 /* Rows of a -x table: Kbytes and RSS by address. */
@@ -508,6 +784,8 @@ static void test_bad_usage(void **state)
 		{ "--min-size", "12Q", zoo, NULL },
 		{ "--top", "x", zoo, NULL },
 		{ "--no-such-option", zoo, NULL },
+		{ "--explain", "-x", zoo, NULL },
+		{ "-XX", "--explain", zoo, NULL },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
 		cmd_result res;
@@ -525,6 +803,8 @@ static void test_help(void **state)
 	run_show(&res, (const char *[]){ "--help", NULL }, NULL);
 	assert_int_equal(res.status, 0);
 	assert_memory_equal(res.out, "usage: mapsnap show ", 20);
+	assert_non_null(strstr(res.out, "\n      --explain "));
+	assert_non_null(strstr(res.out, "reserved"));
 	assert_string_equal(res.err, "");
 	cmd_result_free(&res);
 }
@@ -931,6 +1211,11 @@ int main(void)
 		cmocka_unit_test(test_stdin),
 		cmocka_unit_test(test_kind_filter),
 		cmocka_unit_test(test_kind_groups_partition),
+		cmocka_unit_test(test_kind_reserved),
+		cmocka_unit_test(test_explain_fixture),
+		cmocka_unit_test(test_explain_filters),
+		cmocka_unit_test(test_explain_live),
+		cmocka_unit_test(test_kinds_and_evidence_documented),
 		cmocka_unit_test(test_size_filters),
 		cmocka_unit_test(test_path_filter),
 		cmocka_unit_test(test_sort_top),

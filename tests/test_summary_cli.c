@@ -204,7 +204,15 @@ static void check_live_deleted_and_rwx(void **state)
 	assert_non_null(wx);
 	json_t *r = json_array_get(json_object_get(wx, "regions"), 0);
 	assert_string_equal(str(r, "perms"), "rwxp");
+	assert_string_equal(str(r, "kind"), "anon");
+	assert_string_equal(str(r, "evidence"), "anonymous");
 	assert_string_equal(str(wx, "severity"), "warning");
+	/* the deleted copy is a library by its name */
+	size_t k;
+	json_array_foreach(json_object_get(lib, "regions"), k, r) {
+		assert_string_equal(str(r, "kind"), "lib");
+		assert_string_equal(str(r, "evidence"), "soname");
+	}
 	/* the copy of the library is a second libz: a duplicate */
 	snprintf(path, sizeof(path), "%s (deleted)", fx.got.deleted_lib);
 	assert_non_null(finding_path(doc, "duplicated-library", path));
@@ -223,6 +231,15 @@ static void check_live_patched_threads_heap(void **state)
 	assert_int_equal(findings_of(doc, "thread-stacks", stacks, 4), 1);
 	assert_int_equal(json_array_size(json_object_get(stacks[0], "regions")), 3);
 	assert_non_null(strstr(str(stacks[0], "message"), "the process has 4 threads"));
+	/* each found by its thread's stack pointer or the kernel's MAP_STACK
+	 * mark, never by the bare pattern on this kernel */
+	size_t k;
+	json_t *r;
+	json_array_foreach(json_object_get(stacks[0], "regions"), k, r)
+		if (strcmp(str(r, "evidence"), "stack-pointer") != 0 &&
+		    strcmp(str(r, "evidence"), "map-stack") != 0)
+			fail_msg("thread stack %s: evidence %s", str(r, "start"),
+				 str(r, "evidence"));
 	assert_non_null(finding_path(doc, "heap-fragmentation", "[heap]"));
 	json_t *small = finding_at(doc, "heap-fragmentation", fx.got.small_base);
 	assert_non_null(small);
@@ -447,6 +464,8 @@ static void summary_live(void **state)
 	json_t *top = json_array_get(json_object_get(doc, "top_regions"), 0);
 	assert_int_equal(strtoul(str(top, "start"), NULL, 16), fx.got.big_anon);
 	assert_int_equal(num(top, "Rss"), BIG_ANON_KB);
+	assert_string_equal(str(top, "kind"), "anon");
+	assert_string_equal(str(top, "evidence"), "anonymous");
 	json_t *stacks = json_object_get(doc, "thread_stacks");
 	assert_int_equal(num(stacks, "count"), 3);
 	assert_int_equal(num(stacks, "threads"), 4);
@@ -475,6 +494,8 @@ static void summary_metric_and_filters(void **state)
 	json_t *tops = json_object_get(doc, "top_regions");
 	assert_int_equal(json_array_size(tops), 1);
 	assert_string_equal(str(json_array_get(tops, 0), "path"), "[heap]");
+	assert_string_equal(str(json_array_get(tops, 0), "kind"), "heap");
+	assert_string_equal(str(json_array_get(tops, 0), "evidence"), "name");
 	assert_string_equal(str(doc, "metric"), "Size");
 	json_decref(doc);
 

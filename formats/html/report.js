@@ -19,25 +19,12 @@
   const R = {
     START: 0, END: 1, PERMS: 2, KIND: 3, IMAGE: 4, PATH: 5, SIZE: 6, RSS: 7,
     PSS: 8, DIRTY: 9, SWAP: 10, ANON: 11, LAYOUT: 12, VALUES: 13, FLAGS: 14,
-    OFFSET: 15, DEV: 16, INODE: 17, MARK: 18,
+    OFFSET: 15, DEV: 16, INODE: 17, MARK: 18, EVIDENCE: 19, ATTACHED: 20,
   };
 
-  const KIND_COLORS = {
-    exe: '#3b6fb6', lib: '#6c9bd2', file: '#59a14f', heap: '#e15759',
-    stack: '#f28e2b', 'thread-stack': '#edc948', arena: '#b07aa1',
-    anon: '#9c755f', 'anon-named': '#c49c94', shmem: '#76b7b2',
-    special: '#bab0ac', guard: '#7f7f7f',
-  };
   const CHANGE_COLORS = {
     unchanged: '#c9ced6', grown: '#c0392b', shrunk: '#5d8fd6', new: '#8e44ad',
     duplicated: '#e67e22', replaced: '#d4ac0d', perms: '#16a085',
-  };
-  /* The --kind groups of show and summary (cmd/filters.c): any other
-   * name is an exact kind. */
-  const KIND_GROUPS = {
-    heap: ['heap'], stack: ['stack', 'thread-stack'],
-    anon: ['anon', 'arena', 'anon-named', 'guard'], lib: ['lib', 'exe'],
-    file: ['file'], shmem: ['shmem'], special: ['special'],
   };
 
   /* How long reading the data and drawing took, for make bench (the
@@ -45,7 +32,21 @@
   const startedAt = performance.now();
   const D = JSON.parse(document.getElementById('mapsnap-data').textContent);
   const parsedAt = performance.now();
-  const KINDS = D.kinds;
+  /* The kinds, their colours and their --kind groups come with the data
+   * (formats/kinds.c), so a kind libsnap adds needs no change here. */
+  const KINDS = D.kinds.map((k) => k.name);
+  const KIND_COLORS = {};
+  /* The --kind groups of show and summary: any other name is an exact
+   * kind. */
+  const KIND_GROUPS = {};
+  for (const k of D.kinds) {
+    KIND_COLORS[k.name] = k.color;
+    (KIND_GROUPS[k.group] = KIND_GROUPS[k.group] || []).push(k.name);
+  }
+  /* Why a region is of its kind, by index (regions) or name (changes). */
+  const EVIDENCE = D.evidence;
+  const EVIDENCE_BY_NAME = {};
+  for (const e of EVIDENCE) EVIDENCE_BY_NAME[e.name] = e.about;
   const regions = D.regions.map((a, i) => ({ i: i, a: a, kind: a[R.KIND], rss: a[R.RSS] }));
 
   /* ---- small helpers ---- */
@@ -215,6 +216,7 @@
     sort: 'rss',
     desc: true,
     page: 0,
+    region: '', /* start address (hex) of the region whose details are pinned */
   };
 
   function kindIndexes(list) {
@@ -267,6 +269,11 @@
         state.desc = value[0] === '-';
         state.sort = value.replace(/^[-+ ]/, '');
       } else if (key === 'page') state.page = Math.max(0, (parseInt(value, 10) || 1) - 1);
+      else if (key === 'region') {
+        const start = value.toLowerCase().replace(/^0x/, '').replace(/^0+(?=.)/, '');
+        if (regions.some((r) => r.a[R.START] === start)) state.region = start;
+        else errors.push('no region at ' + value);
+      }
     }
     return errors;
   }
@@ -281,6 +288,7 @@
     if (state.change) p.set('change', state.change);
     if (state.sort !== 'rss' || !state.desc) p.set('sort', (state.desc ? '-' : '') + state.sort);
     if (state.page) p.set('page', String(state.page + 1));
+    if (state.region) p.set('region', state.region);
     const hash = p.toString();
     try {
       history.replaceState(null, '', hash ? '#' + hash : location.pathname + location.search);
@@ -650,12 +658,13 @@
     if (fitted) svg.appendChild(svgEl('text', { x: (x + 3).toFixed(1), y: (y + 12).toFixed(1), class: cls }, fitted));
   }
 
-  const aggregates = [];
+  /* The rectangles that each stand for several small regions. */
+  const mergedRects = [];
 
   function renderTreemap(list) {
     const box = byId('treemap');
     clear(box);
-    aggregates.length = 0;
+    mergedRects.length = 0;
     const width = Math.max(600, Math.round(box.clientWidth || 1200));
     const height = Math.round(Math.min(560, Math.max(360, width * 0.42)));
     const data = treemapData(list);
@@ -670,7 +679,7 @@
     box.appendChild(svg);
     box.setAttribute('data-regions', data.regions);
     box.setAttribute('data-rects', rects);
-    box.setAttribute('data-aggregated', merged);
+    box.setAttribute('data-merged', merged);
     box.setAttribute('data-kinds', data.kinds.length);
     const zero = list.length - data.regions;
     byId('treemap-note').textContent = fmtCount(data.regions) + ' regions with resident memory' +
@@ -721,10 +730,10 @@
       attrs.fill = regionColor(r);
       attrs['data-r'] = r.i;
     } else {
-      attrs.class = 'region aggregate';
+      attrs.class = 'region merged';
       attrs.fill = D.view === 'diff' ? CHANGE_COLORS.unchanged : KIND_COLORS[kindName];
-      attrs['data-agg'] = aggregates.length;
-      aggregates.push({ kind: kindName, group: it.group.label, count: it.count, rss: it.value });
+      attrs['data-m'] = mergedRects.length;
+      mergedRects.push({ kind: kindName, group: it.group.label, count: it.count, rss: it.value });
     }
     return svgEl('rect', attrs);
   }
@@ -735,7 +744,9 @@
       ? Object.keys(CHANGE_COLORS).map((k) => [k, CHANGE_COLORS[k]])
       : KINDS.filter((k, i) => regions.some((r) => r.kind === i)).map((k) => [k, KIND_COLORS[k]]);
     for (const [name, color] of items) box.appendChild(el('span', null, el('span', { class: 'swatch', style: 'background:' + color }), name));
-    if (D.view === 'trend' && D.trend.suspects) box.appendChild(el('span', null, el('span', { class: 'swatch', style: 'background:#fff;border:2px solid #d00' }), 'leak suspect'));
+    /* Born groups span regions that are not theirs: only suspects that
+     * are regions are outlined. */
+    if (D.view === 'trend' && regions.some((r) => r.a[R.MARK] >= 0)) box.appendChild(el('span', null, el('span', { class: 'swatch', style: 'background:#fff;border:2px solid #d00' }), 'leak suspect'));
     byId('map-title').textContent = D.view === 'diff'
       ? 'Resident memory (Rss) of the new snapshot, coloured by change'
       : D.view === 'trend' ? 'Resident memory (Rss) in the last snapshot' : 'Resident memory (Rss)';
@@ -854,6 +865,7 @@
       { key: 'addr', label: 'Address', value: (r) => r.i, cmp: (x, y) => cmpHex(x.a[R.START], y.a[R.START]), cls: 'addr', text: (r) => r.a[R.START] + '-' + r.a[R.END] },
       { key: 'perms', label: 'Perms', value: (r) => r.a[R.PERMS], cls: 'mono', text: (r) => r.a[R.PERMS] },
       { key: 'kind', label: 'Kind', value: (r) => KINDS[r.kind], text: (r) => KINDS[r.kind] },
+      { key: 'evidence', label: 'Evidence', value: (r) => evidenceName(r.a[R.EVIDENCE]), cls: 'evidence', text: (r) => evidenceTag(evidenceName(r.a[R.EVIDENCE])) },
       { key: 'size', label: 'Size', num: true, value: num(R.SIZE), text: kbText(R.SIZE) },
       { key: 'rss', label: 'Rss', num: true, value: num(R.RSS), text: kbText(R.RSS) },
       { key: 'pss', label: 'Pss', num: true, value: num(R.PSS), text: kbText(R.PSS) },
@@ -869,6 +881,15 @@
     }
     cols.push({ key: 'path', label: 'Path', value: (r) => r.a[R.PATH], cls: 'path', text: (r) => r.a[R.PATH] });
     return cols;
+  }
+
+  function evidenceName(index) {
+    return EVIDENCE[index] ? EVIDENCE[index].name : '?';
+  }
+
+  /* The evidence's name, its sentence in the title. */
+  function evidenceTag(name) {
+    return el('span', { title: EVIDENCE_BY_NAME[name] || '' }, name);
   }
 
   function changeTag(r) {
@@ -1028,7 +1049,7 @@
     }
     show();
     const d = D.diff;
-    const notes = [(d.by_address ? 'Matched by address (one process seen twice).' : 'Matched by identity (path, name and neighbourhood).'),
+    const notes = [(d.by_address ? 'Matched by address (one process seen twice).' : 'Matched by identity (path, name, kind and size; see formats/README.md).'),
       d.hidden ? d.hidden + ' changes under ' + fmtKB(d.min_change_kb) + ' are not listed.' : null,
       d.new_libs ? d.new_libs + ' library images are new.' : null].filter((s) => s);
     section.appendChild(el('p', { class: 'note' }, notes.join(' ')));
@@ -1040,6 +1061,7 @@
     return [
       { key: 'type', label: 'Change', value: (c) => c.type, text: (c) => el('span', { class: 'tag change-' + c.type }, c.type) },
       { key: 'kind', label: 'Kind', value: (c) => KINDS[c.kind], text: (c) => KINDS[c.kind] },
+      { key: 'evidence', label: 'Evidence', value: (c) => c.evidence, cls: 'evidence', text: (c) => evidenceTag(c.evidence) },
       { key: 'drss', label: '\u0394 Rss', num: true, value: (c) => c.delta.Rss, text: (c) => fmtKB(c.delta.Rss, true) },
       { key: 'dsize', label: '\u0394 Size', num: true, value: (c) => c.delta.Size, text: (c) => fmtKB(c.delta.Size, true) },
       { key: 'ddirty', label: '\u0394 Private_Dirty', num: true, value: (c) => c.delta.Private_Dirty, text: (c) => fmtKB(c.delta.Private_Dirty, true) },
@@ -1192,16 +1214,41 @@
     return el('div', { class: 'tt-cols' }, el('table', null, el('tbody', null, ...rows)));
   }
 
+  /* How many loads each image's path has (images of one path are
+   * numbered by ordinal from 0). */
+  const loadsOfPath = {};
+  for (const im of D.images) loadsOfPath[im.path] = Math.max(loadsOfPath[im.path] || 0, im.ordinal + 1);
+
+  /* What the region is part of: "libc.so.6, load 1 of 1", "bss of
+   * /usr/lib/.../libc.so.6", or '' (as show --explain says it). */
+  function partOf(a) {
+    const image = D.images[a[R.IMAGE]];
+    if (image && KINDS[image.kind] !== 'file') {
+      return baseName(image.path) + (image.deleted ? ' (deleted)' : '') + ', load ' + (image.ordinal + 1) + ' of ' + loadsOfPath[image.path];
+    }
+    const owner = D.images[a[R.ATTACHED]];
+    return owner ? 'bss of ' + owner.path : '';
+  }
+
+  /* Why the region is of its kind: "why: a thread's stack pointer ... is
+   * inside it", "why: libc.so.6, load 1 of 1: a file named like ...". */
+  function whyText(a) {
+    const part = partOf(a);
+    const ev = EVIDENCE[a[R.EVIDENCE]];
+    return 'why: ' + (part ? part + ': ' : '') + (ev ? ev.about : '?');
+  }
+
   function regionTooltip(r) {
     const a = r.a;
     const out = [
       el('div', { class: 'tt-title' }, a[R.PATH] || '(anonymous)'),
       el('div', { class: 'tt-line' }, a[R.START] + '-' + a[R.END] + ' ' + a[R.PERMS] + ' \u00b7 ' + KINDS[a[R.KIND]] + ' \u00b7 ' + fmtKB(a[R.SIZE])),
+      el('div', { class: 'tt-line tt-why', 'data-evidence': EVIDENCE[a[R.EVIDENCE]] ? EVIDENCE[a[R.EVIDENCE]].name : '?' }, whyText(a)),
       el('div', { class: 'tt-line' }, 'offset ' + a[R.OFFSET] + ' \u00b7 dev ' + a[R.DEV] + ' \u00b7 inode ' + a[R.INODE]),
     ];
     const c = changeOf(r);
     if (c) {
-      out.push(el('div', { class: 'tt-line' }, c.type + ': ' + c.where + ' \u00b7 Rss ' + fmtKB(c.delta.Rss, true) +
+      out.push(el('div', { class: 'tt-line' }, c.type + ' ' + KINDS[c.kind] + ': ' + c.where + ' \u00b7 Rss ' + fmtKB(c.delta.Rss, true) +
         ', Size ' + fmtKB(c.delta.Size, true) + ', Private_Dirty ' + fmtKB(c.delta.Private_Dirty, true)));
     } else if (D.view === 'diff') out.push(el('div', { class: 'tt-line' }, 'unchanged'));
     if (D.view === 'trend' && a[R.MARK] >= 0) {
@@ -1213,7 +1260,7 @@
     return out;
   }
 
-  function aggregateTooltip(agg) {
+  function mergedTooltip(agg) {
     return [
       el('div', { class: 'tt-title' }, agg.group),
       el('div', null, fmtCount(agg.count) + ' smaller ' + agg.kind + ' regions, Rss ' + fmtKB(agg.rss) + ' together'),
@@ -1222,15 +1269,47 @@
 
   function wireTooltips() {
     document.addEventListener('mouseover', (e) => {
-      const target = e.target.closest ? e.target.closest('[data-r],[data-agg]') : null;
+      const target = e.target.closest ? e.target.closest('[data-r],[data-m]') : null;
       if (!target) {
         hideTooltip();
         return;
       }
       if (target.hasAttribute('data-r')) showTooltip(e, regionTooltip(regions[Number(target.getAttribute('data-r'))]));
-      else showTooltip(e, aggregateTooltip(aggregates[Number(target.getAttribute('data-agg'))]));
+      else showTooltip(e, mergedTooltip(mergedRects[Number(target.getAttribute('data-m'))]));
     });
     document.addEventListener('scroll', hideTooltip, { passive: true });
+  }
+
+  /* ---- a region's details, pinned ---- */
+
+  /* The tooltip of one region, kept on the page (and in the URL) until
+   * closed: clicking a row or a rectangle pins it. */
+  function renderDetails() {
+    const box = byId('region-details');
+    clear(box);
+    const r = state.region ? regions.find((x) => x.a[R.START] === state.region) : null;
+    box.hidden = !r;
+    if (!r) return;
+    box.setAttribute('data-region', r.i);
+    const close = el('button', { type: 'button', class: 'close', title: 'close' }, '\u00d7');
+    close.addEventListener('click', () => pinRegion(''));
+    box.appendChild(close);
+    append(box, regionTooltip(r));
+  }
+
+  function pinRegion(start) {
+    state.region = start;
+    renderDetails();
+    writeHash();
+  }
+
+  function wirePinning() {
+    document.addEventListener('click', (e) => {
+      const target = e.target.closest ? e.target.closest('[data-r]') : null;
+      if (!target) return;
+      const r = regions[Number(target.getAttribute('data-r'))];
+      if (r) pinRegion(state.region === r.a[R.START] ? '' : r.a[R.START]);
+    });
   }
 
   /* ---- putting it together ---- */
@@ -1259,6 +1338,8 @@
     fillFilterForm();
     wireFilters();
     wireTooltips();
+    wirePinning();
+    renderDetails();
     update();
     if (hashErrors.length) byId('filter-error').textContent = 'ignored in the URL: ' + hashErrors.join('; ');
     let resize = null;

@@ -1,6 +1,26 @@
 /* The smaps text parser, fed in two pieces split anywhere; what it
- * accepts must survive JSON and smaps text round trips. */
+ * accepts must survive JSON and smaps text round trips, and show
+ * --explain gives each of its regions one row. */
 #include "fuzz_common.h"
+
+/* Process line, header, a row per region, total, a blank line and the
+ * five lines on thread stacks (no name holds a newline: smaps escapes
+ * it as \012). */
+static void explain(const snap_snapshot *snap)
+{
+	snap_identity *id = NULL;
+	FUZZ_ASSERT(snap_identity_new(&id, snap) == 0);
+	char *text = NULL;
+	size_t len = 0, lines = 0;
+	FILE *f = open_memstream(&text, &len);
+	FUZZ_ASSERT(fmt_explain_text(f, id, NULL) == 0);
+	fclose(f);
+	for (size_t i = 0; i < len; i++)
+		lines += text[i] == '\n';
+	FUZZ_ASSERT(lines == snap->nregions + 9);
+	free(text);
+	snap_identity_free(id);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -9,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!snap)
 		return 0;
 	fuzz_json_round_trip(snap);
+	explain(snap);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);

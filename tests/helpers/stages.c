@@ -9,7 +9,12 @@
  *   grow-heap [KB]    sbrk the brk heap by KB (default 8192) and touch it
  *   mmap-anon [KB]    mmap anonymous memory (default 65536 KB), touch it;
  *                     answers "ok <start> <end>" in hex
+ *   mmap-apart KB     mmap KB of anonymous memory between two no-access
+ *                     pages (so it never merges with the next one), touch
+ *                     it; answers "ok <start> <end>" of the memory in hex
  *   munmap            unmap the last mmap-anon region
+ *   reserve KB        reserve KB of address space (PROT_NONE, nothing
+ *                     committed, as V8 and PartitionAlloc do): "ok <start>"
  *   load-copy         copy LIB into a temporary directory and dlopen the
  *                     copy (another inode): answers "ok <copy path>"
  *   dlmopen           dlmopen LIB again into a new link-map namespace
@@ -70,6 +75,29 @@ static void mmap_anon(long kb)
 	maps[nmaps].start = p;
 	maps[nmaps++].len = len;
 	printf("ok %lx %lx\n", (unsigned long)p, (unsigned long)(p + len));
+}
+
+static void mmap_apart(long kb)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE), len = (size_t)kb * 1024;
+	char *p = mmap(NULL, len + 2 * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED || mprotect(p + page, len, PROT_READ | PROT_WRITE) != 0) {
+		printf("error mmap\n");
+		return;
+	}
+	touch(p + page, len);
+	printf("ok %lx %lx\n", (unsigned long)(p + page), (unsigned long)(p + page + len));
+}
+
+static void reserve(long kb)
+{
+	char *p = mmap(NULL, (size_t)kb * 1024, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED) {
+		printf("error mmap\n");
+		return;
+	}
+	printf("ok %lx\n", (unsigned long)p);
 }
 
 static void unmap_last(void)
@@ -188,6 +216,10 @@ static void run(const char *cmd, long arg, bool has_arg)
 		mmap_anon(has_arg ? arg : 65536);
 	else if (strcmp(cmd, "munmap") == 0)
 		unmap_last();
+	else if (strcmp(cmd, "mmap-apart") == 0 && has_arg)
+		mmap_apart(arg);
+	else if (strcmp(cmd, "reserve") == 0 && has_arg)
+		reserve(arg);
 	else if (strcmp(cmd, "load-copy") == 0)
 		load_copy();
 	else if (strcmp(cmd, "dlmopen") == 0)
