@@ -179,14 +179,16 @@ static bool same_file(const snap_region *a, const snap_region *b)
 
 /* Whether region i continues the image that holds region i - 1: a gap
  * of it, or another mapping of its file that does not start the file
- * over (a mapping at offset 0 is a new load). */
+ * over (a mapping at offset 0 is a new load). Unmapped pages may lie
+ * between segments: the kernel maps a program's PT_LOAD segments one by
+ * one and unmaps what lies between them (Chromium's executable). */
 static bool continues(const snap_identity *id, size_t i)
 {
 	if (i == 0 || id->image_of[i - 1] < 0)
 		return false;
 	const snap_image *img = &id->images[id->image_of[i - 1]];
 	const snap_region *r = &id->snap->regions[i];
-	if (id->snap->regions[i - 1].end != r->start || id->kinds[i] != img->kind)
+	if (id->kinds[i] != img->kind)
 		return false;
 	if (id->evidence[i] == SNAP_EV_IMAGE_GAP)
 		return true;

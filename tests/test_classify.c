@@ -353,6 +353,27 @@ static void anonymous_gap_inside_a_load(void **state)
 	done(id, snap);
 }
 
+#define CHROMIUM "/usr/lib/chromium/chromium"
+
+/* The kernel maps a program's segments one by one and unmaps the pages
+ * between them: Chromium's executable is one load with holes in it. */
+static void one_load_across_unmapped_pages(void **state)
+{
+	(void)state;
+	struct layout l;
+	begin(&l);
+	REGION(&l, "556444eee000-556447c80000", "r--p", "00000000", 900, CHROMIUM, NULL);
+	REGION(&l, "556447c81000-5564568f4000", "r-xp", "02d92000", 900, CHROMIUM, NULL);
+	REGION(&l, "5564568f5000-556457449000", "r--p", "11a06000", 900, CHROMIUM, NULL);
+	REGION(&l, "556457449000-55645744b000", "rw-p", "1255a000", 900, CHROMIUM, NULL);
+	snap_snapshot *snap;
+	snap_identity *id = interpret(&l, 1, NULL, &snap);
+	assert_int_equal(id->nimages, 1);
+	assert_int_equal(id->images[0].count, 4);
+	assert_int_equal(id->images[0].kind, SNAP_KIND_EXE);
+	done(id, snap);
+}
+
 /* Every evidence has a token and a sentence. */
 static void evidence_is_named(void **state)
 {
@@ -380,6 +401,7 @@ int main(void)
 		cmocka_unit_test(shared_mappings),
 		cmocka_unit_test(one_load_in_any_offset_order),
 		cmocka_unit_test(anonymous_gap_inside_a_load),
+		cmocka_unit_test(one_load_across_unmapped_pages),
 		cmocka_unit_test(evidence_is_named),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
