@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "formats.h"
@@ -37,6 +38,7 @@
 static struct {
 	char *dir;
 	char lib[4200], data[4200];
+	char bss_lib[4200]; /* a library with a .bss of its own region */
 	int snaps;
 } fx;
 
@@ -52,20 +54,25 @@ static void sync_file(const char *path)
 	close(fd);
 }
 
-static void build_library(void)
+/* Compiles code into the shared object out. */
+static int build_library(const char *name, const char *code, char *out, size_t size)
 {
 	char src[4200];
-	snprintf(src, sizeof(src), "%s/tiny.c", fx.dir);
-	snprintf(fx.lib, sizeof(fx.lib), "%s/libmapsnap-tiny.so", fx.dir);
-	const char *code = "int tiny_value = 42;\nint tiny_get(void) { return tiny_value; }\n";
-	assert_int_equal(write_file(src, code, strlen(code)), 0);
-	char *argv[] = { "cc", "-shared", "-fPIC", "-o", fx.lib, src, NULL };
+	snprintf(src, sizeof(src), "%s/%s.c", fx.dir, name);
+	snprintf(out, size, "%s/%s.so", fx.dir, name);
+	if (write_file(src, code, strlen(code)) != 0)
+		return -1;
+	char *argv[] = { "cc", "-shared", "-fPIC", "-o", out, src, NULL };
 	cmd_result res;
-	assert_int_equal(run_cmd(&res, argv, NULL), 0);
-	if (res.status != 0)
-		fail_msg("cc -shared: exit %d: %s", res.status, res.err);
+	if (run_cmd(&res, argv, NULL) != 0)
+		return -1;
+	int status = res.status;
+	if (status != 0)
+		print_message("cc -shared %s: exit %d: %s", src, status, res.err);
 	cmd_result_free(&res);
-	sync_file(fx.lib);
+	if (status == 0)
+		sync_file(out);
+	return status == 0 ? 0 : -1;
 }
 
 static int setup(void **state)
@@ -74,7 +81,13 @@ static int setup(void **state)
 	fx.dir = make_tmpdir();
 	if (!fx.dir)
 		return -1;
-	build_library();
+	if (build_library("libmapsnap-tiny",
+			  "int tiny_value = 42;\nint tiny_get(void) { return tiny_value; }\n",
+			  fx.lib, sizeof(fx.lib)) != 0 ||
+	    build_library("libmapsnap-bss",
+			  "int bss_block[16384];\nint *bss_get(void) { return bss_block; }\n",
+			  fx.bss_lib, sizeof(fx.bss_lib)) != 0)
+		return -1;
 	snprintf(fx.data, sizeof(fx.data), "%s/data.bin", fx.dir);
 	char *bytes = malloc(DATA_BYTES);
 	for (size_t i = 0; i < DATA_BYTES; i++)
@@ -533,6 +546,80 @@ static void file_in_hole_across_runs(void **state)
 	helper_stop(&filled);
 }
 
+/* ---- a library moved to another path, in one of two runs ---- */
+
+/* A copy of the .bss library in DIR/sub/, written back. */
+static void copy_library(const char *sub, char *out, size_t size)
+{
+	char dir[4300];
+	snprintf(dir, sizeof(dir), "%s/%s", fx.dir, sub);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(out, size, "%s/libmapsnap-bss.so", dir);
+	size_t len;
+	char *bytes = read_file(fx.bss_lib, &len);
+	assert_non_null(bytes);
+	assert_int_equal(write_file(out, bytes, len), 0);
+	free(bytes);
+	sync_file(out);
+}
+
+/* The library's load in both, from two paths: its segments are other
+ * files (vanished there, new here), but its .bss follows the library's
+ * name and matches: no anonymous change. */
+static void library_path_change_keeps_bss(void **state)
+{
+	(void)state;
+	char one[4400], two[4400];
+	copy_library("one", one, sizeof(one));
+	copy_library("two", two, sizeof(two));
+	helper_proc a, b;
+	start(&a);
+	start(&b);
+	uint64_t span_a[2], span_b[2];
+	assert_int_equal(command(&a, span_a, 2, "dlopen %s", one), 2);
+	assert_int_equal(command(&b, span_b, 2, "dlopen %s", two), 2);
+	const char *before = capture(&a), *after = capture(&b);
+
+	snap_snapshot *s = load(after);
+	snap_identity *id;
+	assert_int_equal(snap_identity_new(&id, s), 0);
+	long bss = region_at(s, span_b[1] - 1);
+	assert_true(bss > 0);
+	if (id->kinds[bss] != SNAP_KIND_ANON || id->evidence[bss] != SNAP_EV_BSS ||
+	    id->attached[bss] < 0)
+		fail_msg("the library's .bss is %s (%s), attached to %d",
+			 snap_kind_name(id->kinds[bss]), snap_evidence_name(id->evidence[bss]),
+			 (int)id->attached[bss]);
+	snap_identity_free(id);
+	snap_snapshot_free(s);
+
+	json_t *doc = diff(before, after, "4K");
+	const struct want want[] = {
+		{ "vanished", "lib", span_a[0], (uint64_t)-1, one },
+		{ "new", "lib", span_b[0], (uint64_t)-1, two },
+	};
+	json_t *found[2];
+	/* the image ends with its last file segment, before the .bss */
+	struct want exact[2];
+	memcpy(exact, want, sizeof(want));
+	for (size_t k = 0; k < 2; k++) {
+		size_t i;
+		json_t *c;
+		json_array_foreach(json_object_get(doc, "changes"), i, c) {
+			json_t *side = json_object_get(c, k ? "new" : "old");
+			if (!json_is_null(side) && json_hex(side, "start") == want[k].start)
+				exact[k].end = json_hex(side, "end");
+		}
+	}
+	expect_changes(doc, exact, 2, found);
+	assert_true(json_is_true(json_object_get(found[0], "image")));
+	assert_true(json_is_true(json_object_get(found[1], "image")));
+	json_decref(doc);
+	assert_adds_up(before, after);
+	helper_stop(&a);
+	helper_stop(&b);
+}
+
 /* ---- growth by new mappings ---- */
 
 static json_t *find_born(json_t *trend)
@@ -627,6 +714,7 @@ int main(void)
 		cmocka_unit_test(hole_refilled_by_other_kinds),
 		cmocka_unit_test(mprotect_is_one_perms_change),
 		cmocka_unit_test(file_in_hole_across_runs),
+		cmocka_unit_test(library_path_change_keeps_bss),
 		cmocka_unit_test(growth_by_new_regions_is_born),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

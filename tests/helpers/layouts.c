@@ -112,11 +112,24 @@ static void settle_mappings(void)
 	}
 }
 
-/* Deep enough for dlopen and pthread_create, which run on this stack. */
-static __attribute__((noinline)) void settle_stack(void)
+/* The top 1 MiB of [stack], every page written (each keeps its value):
+ * deep enough for dlopen and pthread_create, and the same Size and Rss
+ * in every run, whatever random offset the kernel gave the first frame. */
+static void settle_stack(void)
 {
-	volatile char deep[512 * KB];
-	touch(deep, sizeof(deep));
+	FILE *f = fopen("/proc/self/maps", "r");
+	struct mapping m;
+	uintptr_t end = 0;
+	while (f && !end && next_mapping(f, &m))
+		if (m.stack)
+			end = m.end;
+	if (f)
+		fclose(f);
+	for (volatile char *p = (volatile char *)(end - 1024 * KB); end && p < (char *)end;
+	     p += PAGE) {
+		char c = *p;
+		*p = c;
+	}
 }
 
 /* malloc serves what dlopen and pthread_create ask for from pages that
