@@ -111,6 +111,12 @@ static bool library_load(const snap_snapshot *s, const snap_region *r)
 	       r->path[0] == '/' && shared_object_name(r) && !is_exe(s, r);
 }
 
+/* The program's load: the executable's private mapping at offset 0. */
+static bool exe_load(const snap_snapshot *s, const snap_region *r)
+{
+	return r->inode != 0 && r->perms[3] == 'p' && r->offset == 0 && is_exe(s, r);
+}
+
 static bool same_file(const snap_region *a, const snap_region *b)
 {
 	return a->inode == b->inode && a->dev_major == b->dev_major &&
@@ -423,10 +429,12 @@ static void check_duplicates(const snap_snapshot *s, const snap_identity *id,
 			 label, id->ndups, id->ndups ? id->dups[0].name : "-", groups);
 }
 
-/* Every private offset-0 mapping of a shared object starts one image,
- * and a file loaded once has all its private mappings in that image. */
-static void check_images(const snap_snapshot *s, const snap_identity *id,
-			 const size_t *loads, size_t n, const char *label)
+/* Every private offset-0 mapping of a shared object (or of the program)
+ * starts one image, and a file loaded once has all its private mappings
+ * in that image, wherever the kernel placed them (the ELF loader leaves
+ * unmapped pages between the segments of some executables). */
+static void check_load_images(const snap_snapshot *s, const snap_identity *id,
+			      const size_t *loads, size_t n, const char *label)
 {
 	char buf[400];
 	for (size_t x = 0; x < n; x++) {
@@ -448,10 +456,38 @@ static void check_images(const snap_snapshot *s, const snap_identity *id,
 					 where(buf, sizeof(buf), s, i));
 		}
 	}
+}
+
+static void check_images(const snap_snapshot *s, const snap_identity *id,
+			 const size_t *loads, size_t n, const char *label)
+{
+	check_load_images(s, id, loads, n, label);
 	size_t lib_loads = 0;
 	for (size_t k = 0; k < id->nimages; k++)
 		lib_loads += id->images[k].kind == SNAP_KIND_LIB && id->images[k].has_offset0;
-	assert_int_equal(lib_loads, n);
+	if (lib_loads != n)
+		fail_msg("%s: %zu library images with a load, %zu offset-0 mappings of shared objects",
+			 label, lib_loads, n);
+}
+
+/* The program's mappings: the images of its loads, nothing else. */
+static void check_program_images(const snap_snapshot *s, const snap_identity *id,
+				 const size_t *loads, size_t n, const char *label)
+{
+	check_load_images(s, id, loads, n, label);
+	size_t images = 0;
+	char listed[600] = "";
+	for (size_t k = 0; k < id->nimages; k++) {
+		if (id->images[k].kind != SNAP_KIND_EXE)
+			continue;
+		images++;
+		size_t len = strlen(listed);
+		snprintf(listed + len, sizeof(listed) - len, " %" PRIx64 " (%zu regions)",
+			 s->regions[id->images[k].first].start, id->images[k].count);
+	}
+	if (images != n)
+		fail_msg("%s: the program is loaded %zu time(s) (offset-0 mappings of %s), but has %zu images:%s",
+			 label, n, s->process.exe, images, listed);
 }
 
 static void check_loads(const snap_snapshot *s, const snap_identity *id,
@@ -467,6 +503,13 @@ static void check_loads(const snap_snapshot *s, const snap_identity *id,
 			loads[n++] = i;
 	check_images(s, id, loads, n, label);
 	check_duplicates(s, id, loads, n, parent, label);
+	/* without /proc/PID/exe (a saved smaps) the program is a guess */
+	size_t programs = 0;
+	for (size_t i = 0; i < s->nregions; i++)
+		if (exe_load(s, &s->regions[i]))
+			loads[programs++] = i;
+	if (s->process.known && s->process.exe)
+		check_program_images(s, id, loads, programs, label);
 	free(loads);
 	free(parent);
 }
@@ -520,6 +563,64 @@ static void check_side(const snap_identity *id, const snap_side *side,
 	}
 }
 
+/* A region's measures as the kernel printed them (Size: end - start). */
+static void region_measures(const snap_snapshot *s, const snap_region *r,
+			    int64_t *kb)
+{
+	kb[SNAP_M_SIZE] = (int64_t)((r->end - r->start) >> 10);
+	for (int m = 1; m < SNAP_M_COUNT; m++)
+		kb[m] = (int64_t)snap_region_get(s, r, measure_names[m]);
+}
+
+/* The diff's totals by kind are the snapshot's regions added up. */
+static void check_kind_totals(const snap_identity *id, const snap_sums *by_kind,
+			      const char *side, const char *label)
+{
+	snap_sums want[SNAP_KIND_COUNT];
+	memset(want, 0, sizeof(want));
+	for (size_t i = 0; i < id->snap->nregions; i++) {
+		int64_t kb[SNAP_M_COUNT];
+		region_measures(id->snap, &id->snap->regions[i], kb);
+		for (int m = 0; m < SNAP_M_COUNT; m++)
+			want[id->kinds[i]].kb[m] += kb[m];
+		want[id->kinds[i]].regions++;
+	}
+	for (int k = 0; k < SNAP_KIND_COUNT; k++) {
+		if (by_kind[k].regions != want[k].regions)
+			fail_msg("%s: %s totals count %" PRId64 " %s regions, the snapshot has %" PRId64,
+				 label, side, by_kind[k].regions, snap_kind_name(k), want[k].regions);
+		for (int m = 0; m < SNAP_M_COUNT; m++)
+			if (by_kind[k].kb[m] != want[k].kb[m])
+				fail_msg("%s: %s totals give %s %s %" PRId64 " kB, its regions %" PRId64,
+					 label, side, snap_kind_name(k), measure_names[m],
+					 by_kind[k].kb[m], want[k].kb[m]);
+	}
+}
+
+/* Matched by address, a region in no change is the same region, with the
+ * same counters, on the other side. */
+static void check_unlisted(const snap_snapshot *a, const snap_snapshot *b,
+			   const uint8_t *seen, const char *label)
+{
+	char buf[400];
+	for (size_t i = 0; i < a->nregions; i++) {
+		if (seen[i])
+			continue;
+		const snap_region *r = &a->regions[i];
+		long j = region_at(b, r->start);
+		const snap_region *o = j >= 0 ? &b->regions[j] : NULL;
+		int64_t ka[SNAP_M_COUNT], kb[SNAP_M_COUNT];
+		region_measures(a, r, ka);
+		if (o)
+			region_measures(b, o, kb);
+		if (!o || o->start != r->start || o->end != r->end ||
+		    strcmp(o->perms, r->perms) != 0 || o->inode != r->inode ||
+		    memcmp(ka, kb, sizeof(ka)) != 0)
+			fail_msg("%s: %s is in no change, but it is not the same on the other side",
+				 label, where(buf, sizeof(buf), a, i));
+	}
+}
+
 void assert_diff_adds_up(const snap_diff *d, const char *label)
 {
 	snap_sums sum[SNAP_KIND_COUNT];
@@ -547,6 +648,12 @@ void assert_diff_adds_up(const snap_diff *d, const char *label)
 					 label, snap_kind_name(k), got,
 					 m == SNAP_M_COUNT ? "regions" : measure_names[m], want);
 		}
+	}
+	check_kind_totals(d->old_id, d->kind_old, "old", label);
+	check_kind_totals(d->new_id, d->kind_new, "new", label);
+	if (d->by_address) {
+		check_unlisted(d->old, d->new, seen_old, label);
+		check_unlisted(d->new, d->old, seen_new, label);
 	}
 	free(seen_old);
 	free(seen_new);
@@ -621,4 +728,15 @@ void assert_diff_json_adds_up(json_t *diff, const char *label)
 	}
 	add_counters(total, json_object_get(json_object_get(diff, "totals"), "delta"));
 	compare_counters(kinds, total, "all kinds'", label);
+}
+
+void assert_no_all_regions(const char *text, const char *label)
+{
+	for (const char *p = strstr(text, "all "); p; p = strstr(p + 1, "all ")) {
+		char *end;
+		strtol(p + 4, &end, 10);
+		const char *regions = strstr(end, " regions");
+		if (end != p + 4 && regions && regions - end < 40)
+			fail_msg("%s: a suspect named as every region of a kind: %.80s", label, p);
+	}
 }

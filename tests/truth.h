@@ -32,8 +32,10 @@ long region_at(const snap_snapshot *s, uint64_t addr);
  *    guards lie right below a thread stack; a small no-access region
  *    bordering accessible memory is never reserved;
  *  - library loads: each private offset-0 mapping of a shared object
- *    starts exactly one image; a library is duplicated exactly when a
- *    file has two such mappings or two such files share a library name;
+ *    (or of the program) starts exactly one image, and a file loaded once
+ *    has all its private mappings in it; the program has one image per
+ *    load; a library is duplicated exactly when a file has two such
+ *    mappings or two such files share a library name;
  *  - names: [heap] (not executable) is heap, [stack] stack, a read-only
  *    shared mapping of an ordinary file is file.
  * label names the process in failure messages. */
@@ -42,12 +44,17 @@ void assert_layout_truth(const snap_snapshot *s, const snap_identity *id,
 
 /* Per kind, the changes of a diff built with min_change_kb 0 add up to
  * the kind's delta in the totals, for every measure and the region
- * count; every change holds regions of its own kind only; no region is
- * in two changes. */
+ * count, and those totals are the snapshots' regions added up; every
+ * change holds regions of its own kind only; no region is in two
+ * changes; matched by address, a region in no change is unchanged. */
 void assert_diff_adds_up(const snap_diff *d, const char *label);
 
 /* The same on `mapsnap diff --min-change 0 --format json` output. */
 void assert_diff_json_adds_up(json_t *diff, const char *label);
+
+/* A kind is no leak suspect, a region or a group of regions is: fails
+ * when text names one as "all 210 thread-stack regions". */
+void assert_no_all_regions(const char *text, const char *label);
 
 /* A number member of a JSON counters object (0 when absent). */
 int64_t json_counter(json_t *obj, const char *name);

@@ -17,6 +17,8 @@ command per line:
                   blocking (its stack pointer cannot be read): "ok"
     stop          end that thread and join it: its stack goes to
                   glibc's cache of exited threads' stacks: "ok"
+    dlmopen NAME  load library NAME again, into a new link-map namespace
+                  (a second load of the same file): "ok"
 
 It exits when stdin closes.
 """
@@ -90,6 +92,16 @@ def main():
             spinner.join()
             spinner = None
             print("ok", flush=True)
+        elif len(words) == 2 and words[0] == "dlmopen":
+            libc = ctypes.CDLL(None)
+            libc.dlmopen.restype = ctypes.c_void_p
+            libc.dlmopen.argtypes = [ctypes.c_long, ctypes.c_char_p, ctypes.c_int]
+            path = ctypes.util.find_library(words[1]).encode()
+            new_namespace, now = -1, 2
+            if libc.dlmopen(new_namespace, path, now):
+                print("ok", flush=True)
+            else:
+                print("error dlmopen", path, flush=True)
         else:
             print("error unknown command", line.strip(), flush=True)
 
