@@ -284,24 +284,28 @@ static bool executable(const char *path)
 	return access(path, X_OK) == 0;
 }
 
+/* name's path in $PATH into buf, or NULL. */
+static const char *find_in_path(const char *name, char *buf, size_t size)
+{
+	const char *path = getenv("PATH");
+	for (const char *dir = path ? path : "/usr/bin"; *dir;) {
+		size_t len = strcspn(dir, ":");
+		snprintf(buf, size, "%.*s/%s", (int)len, dir, name);
+		if (len && executable(buf))
+			return buf;
+		dir += len + (dir[len] == ':');
+	}
+	return NULL;
+}
+
 static const char *find_chromium(void)
 {
 	static char found[4200];
 	const char *env = getenv("CHROMIUM");
 	if (env && *env)
 		return executable(env) ? env : NULL;
-	const char *path = getenv("PATH");
-	static const char *const names[] = { "chromium", "chromium-browser" };
-	for (size_t n = 0; n < 2; n++) {
-		for (const char *dir = path ? path : "/usr/bin"; *dir;) {
-			size_t len = strcspn(dir, ":");
-			snprintf(found, sizeof(found), "%.*s/%s", (int)len, dir, names[n]);
-			if (len && executable(found))
-				return found;
-			dir += len + (dir[len] == ':');
-		}
-	}
-	return NULL;
+	return find_in_path("chromium", found, sizeof(found))
+		? found : find_in_path("chromium-browser", found, sizeof(found));
 }
 
 static void need_chromium(void)
@@ -588,31 +592,18 @@ static pid_t find_page_renderer(void)
 
 /* ---- the Python workload ---- */
 
-static const char *python_path(void)
-{
-	return executable("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-}
-
+/* Debian's python3 first (the one deps.sh installs), else PATH's. */
 static int start_python(helper_proc *h)
 {
+	static char python[4200];
 	char script[PATH_MAX];
 	if (!realpath(WORKLOAD, script))
 		return -1;
-	const char *python = python_path();
-	char resolved[4200];
-	if (python[0] != '/') {
-		/* helper_start execs a path: find python3 in PATH */
-		const char *path = getenv("PATH");
-		for (const char *dir = path ? path : "/usr/bin"; *dir;) {
-			size_t len = strcspn(dir, ":");
-			snprintf(resolved, sizeof(resolved), "%.*s/python3", (int)len, dir);
-			if (len && executable(resolved))
-				break;
-			dir += len + (dir[len] == ':');
-		}
-		python = resolved;
-	}
-	char *argv[] = { (char *)python, script, NULL };
+	if (executable("/usr/bin/python3"))
+		snprintf(python, sizeof(python), "/usr/bin/python3");
+	else if (!find_in_path("python3", python, sizeof(python)))
+		return -1;
+	char *argv[] = { python, script, NULL };
 	return helper_start(h, argv);
 }
 
@@ -641,7 +632,8 @@ static int setup(void **state)
 		return -1;
 	fx.save_dir = getenv("MAPSNAP_SAVE_REAL");
 	if (start_python(&fx.python) != 0) {
-		print_message("cannot start %s with %s\n", WORKLOAD, python_path());
+		print_message("cannot start %s with python3 (make deps installs it)\n",
+			      WORKLOAD);
 		return -1;
 	}
 	fx.chromium = find_chromium();
