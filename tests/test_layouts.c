@@ -448,6 +448,14 @@ static void hole_refilled_by_other_kinds(void **state)
 	assert_int_equal(json_counter(json_object_get(found[0], "delta"), "Size"),
 			 -(int64_t)(hole_len / KIB));
 	assert_true(json_is_true(json_object_get(found[3], "image")));
+	/* the library's segments, all in its one change */
+	snap_snapshot *s = load(after);
+	int64_t segments = 0;
+	for (size_t i = 0; i < s->nregions; i++)
+		segments += strcmp(s->regions[i].path, fx.lib) == 0;
+	snap_snapshot_free(s);
+	assert_true(segments >= 2);
+	assert_int_equal(json_counter(json_object_get(found[3], "delta"), "regions"), segments);
 	expect_thread_stacks(doc, 0, 1);
 	json_decref(doc);
 
