@@ -563,6 +563,62 @@ static void check_side(const snap_identity *id, const snap_side *side,
 	}
 }
 
+/* Bytes of [lo, hi) that the side's regions cover. */
+static uint64_t covered(const snap_snapshot *s, const snap_side *side, uint64_t lo,
+			uint64_t hi)
+{
+	uint64_t bytes = 0;
+	for (size_t k = 0; k < side->nregions; k++) {
+		const snap_region *r = &s->regions[side->regions[k]];
+		uint64_t a = r->start > lo ? r->start : lo, b = r->end < hi ? r->end : hi;
+		bytes += b > a ? b - a : 0;
+	}
+	return bytes;
+}
+
+/* The perms of the side's region at addr, or NULL. */
+static const char *perms_at(const snap_snapshot *s, const snap_side *side, uint64_t addr)
+{
+	for (size_t k = 0; k < side->nregions; k++) {
+		const snap_region *r = &s->regions[side->regions[k]];
+		if (r->start <= addr && addr < r->end)
+			return r->perms;
+	}
+	return NULL;
+}
+
+/* What a change says about addresses is what its regions show: an
+ * unmapped range was the old side's and is none of the new side's, a
+ * mapped range the reverse, and a permission change covers both sides
+ * with the old and new permissions it names. */
+static void check_ranges(const snap_diff *d, const snap_change *c, const char *label)
+{
+	for (size_t k = 0; k < c->nunmapped; k++) {
+		uint64_t lo = c->unmapped[k].start, hi = c->unmapped[k].end;
+		if (covered(d->old, &c->old, lo, hi) != hi - lo || covered(d->new, &c->new, lo, hi))
+			fail_msg("%s: a %s %s change says %" PRIx64 "-%" PRIx64 " was unmapped, but its regions do not show that",
+				 label, snap_change_name(c->type), snap_kind_name(c->kind), lo, hi);
+	}
+	for (size_t k = 0; k < c->nmapped; k++) {
+		uint64_t lo = c->mapped[k].start, hi = c->mapped[k].end;
+		if (covered(d->new, &c->new, lo, hi) != hi - lo || covered(d->old, &c->old, lo, hi))
+			fail_msg("%s: a %s %s change says %" PRIx64 "-%" PRIx64 " was mapped, but its regions do not show that",
+				 label, snap_change_name(c->type), snap_kind_name(c->kind), lo, hi);
+	}
+	for (size_t k = 0; k < c->nperms_changes; k++) {
+		const snap_perms_change *p = &c->perms_changes[k];
+		uint64_t lo = p->start, hi = p->end;
+		const char *was = perms_at(d->old, &c->old, lo), *is = perms_at(d->new, &c->new, lo);
+		if (covered(d->old, &c->old, lo, hi) != hi - lo ||
+		    covered(d->new, &c->new, lo, hi) != hi - lo || !was || !is ||
+		    strcmp(was, p->old_perms) != 0 || strcmp(is, p->new_perms) != 0 ||
+		    strcmp(was, is) == 0)
+			fail_msg("%s: %" PRIx64 "-%" PRIx64 " said to change %s -> %s, the regions show %s -> %s",
+				 label, lo, hi, p->old_perms, p->new_perms, was ? was : "nothing",
+				 is ? is : "nothing");
+	}
+}
+
 /* A region's measures as the kernel printed them (Size: end - start). */
 static void region_measures(const snap_snapshot *s, const snap_region *r,
 			    int64_t *kb)
@@ -633,6 +689,7 @@ void assert_diff_adds_up(const snap_diff *d, const char *label)
 		const snap_change *ch = &d->changes[c];
 		check_side(d->old_id, &ch->old, ch->kind, seen_old, label);
 		check_side(d->new_id, &ch->new, ch->kind, seen_new, label);
+		check_ranges(d, ch, label);
 		for (int m = 0; m < SNAP_M_COUNT; m++)
 			sum[ch->kind].kb[m] += ch->delta.kb[m];
 		sum[ch->kind].regions += ch->delta.regions;

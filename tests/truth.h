@@ -46,7 +46,9 @@ void assert_layout_truth(const snap_snapshot *s, const snap_identity *id,
  * the kind's delta in the totals, for every measure and the region
  * count, and those totals are the snapshots' regions added up; every
  * change holds regions of its own kind only; no region is in two
- * changes; matched by address, a region in no change is unchanged. */
+ * changes; matched by address, a region in no change is unchanged; the
+ * ranges a change calls unmapped, mapped or re-protected are what its
+ * regions on both sides show. */
 void assert_diff_adds_up(const snap_diff *d, const char *label);
 
 /* The same on `mapsnap diff --min-change 0 --format json` output. */
