@@ -16,8 +16,11 @@ elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;r
 	clang -x c -fsanitize=fuzzer,address -o /dev/null - >/dev/null 2>&1; then
 	missing="$missing libclang-rt-14-dev"
 fi
-# make check opens mapsnap report's pages in headless Chromium.
+# make check opens mapsnap report's pages in headless Chromium, and
+# checks Chromium's and a Python workload's memory against the kernel
+# (test_realworld); test_layouts compiles small shared objects.
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 if [ -z "$missing" ]; then
 	echo "deps: all present"
 	exit 0
