@@ -265,6 +265,37 @@ static void pss_only_changes_need_metric_pss(void **state)
 	snap_snapshot_free(b);
 }
 
+/* With every change listed, a row whose Rss and Size did not move says
+ * which counter did (libc's text lost Pss to another process). */
+static void zero_rows_say_what_moved(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/diff/proc_before.smaps");
+	snap_snapshot *b = load("fixtures/diff/proc_after.smaps");
+	snap_diff *d = diff_with(a, b, SNAP_MATCH_ADDRESS, SNAP_M_RSS, 0);
+	const snap_change *libc = change_at(d, 0x7f0010026000);
+	assert_int_equal(libc->delta.kb[SNAP_M_RSS], 0);
+	assert_int_equal(libc->delta.kb[SNAP_M_SIZE], 0);
+	char moved[200];
+	assert_string_equal(fmt_change_moved(moved, sizeof(moved), libc, SNAP_M_RSS,
+					     SNAP_M_SIZE), "Pss -200K");
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	fmt_diff_opts o = { "old", "new", NULL, false, 0 };
+	assert_int_equal(fmt_diff_text(f, d, &o), 0);
+	fclose(f);
+	assert_non_null(strstr(text, "moved: Pss -200K"));
+	free(text);
+	/* a change that moved Rss says nothing more */
+	const snap_change *heap = change_at(d, 0x555555560000);
+	assert_string_equal(fmt_change_moved(moved, sizeof(moved), heap, SNAP_M_RSS,
+					     SNAP_M_SIZE), "");
+	snap_diff_free(d);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+}
+
 static void min_change_hides_small_changes(void **state)
 {
 	(void)state;
@@ -718,6 +749,7 @@ int main(void)
 		cmocka_unit_test(same_process_explains_every_change),
 		cmocka_unit_test(same_process_reuse_threads_deleted),
 		cmocka_unit_test(pss_only_changes_need_metric_pss),
+		cmocka_unit_test(zero_rows_say_what_moved),
 		cmocka_unit_test(min_change_hides_small_changes),
 		cmocka_unit_test(totals_and_kinds),
 		cmocka_unit_test(auto_matching_needs_the_same_process),
