@@ -118,3 +118,10 @@ uint64_t snap_hash64(const void *data, size_t len)
 {
 	return XXH3_64bits(data, len);
 }
+
+void snap_hash128(uint8_t out[16], const void *data, size_t len)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+	memcpy(out, c.digest, 16);
+}

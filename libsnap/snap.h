@@ -239,6 +239,50 @@ uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
 /* XXH3-64 of a byte string (used for redaction tokens and hash tables). */
 uint64_t snap_hash64(const void *data, size_t len);
 
+/* XXH3-128 of a byte string, big-endian (canonical) into out[16]. */
+void snap_hash128(uint8_t out[16], const void *data, size_t len);
+
+/* ---- build-ids (buildid.c) ----------------------------------------------- */
+
+/* Where a file's identity came from. */
+enum snap_build_id_source {
+	SNAP_BUILD_ID_NONE,
+	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
+	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
+	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
+};
+
+#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
+
+typedef struct snap_build_id {
+	uint8_t bytes[SNAP_BUILD_ID_MAX];
+	size_t len;            /* 0: none */
+	enum snap_build_id_source source;
+} snap_build_id;
+
+/* What a file's ELF headers say. */
+typedef struct snap_elf_facts {
+	bool elf;               /* the file is (native-endian) ELF */
+	snap_build_id build_id; /* len 0 when it has no GNU build-id note */
+	uint64_t bss_bytes;     /* anonymous .bss a load maps past its file pages */
+} snap_elf_facts;
+
+/* Reads the ELF headers of the open file fd. A file that is not ELF gives
+ * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
+int snap_elf_read(snap_elf_facts *out, int fd);
+/* The build-id of the file-backed mapping at addr (or the next one) by
+ * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
+ * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
+/* The OpenTelemetry-style identifier of a regular file with no build-id:
+ * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
+ * anything but a regular file, SNAP_EIO when it cannot be read. */
+int snap_file_fallback_id(snap_build_id *out, int fd);
+/* id as lowercase hex into buf; returns its length. */
+size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
+/* "procmap-query", "elf-note", "content-hash", "none". */
+const char *snap_build_id_source_name(enum snap_build_id_source s);
+
 /* ---- smaps text parsing ------------------------------------------------ */
 
 /* Called once per region as soon as it is complete. The region (and its
