@@ -229,3 +229,40 @@ bool snap_region_has_flag(const snap_region *r, const char *token)
 {
 	return r->vmflags && has_token(r->vmflags, token);
 }
+
+/* ---- mapped files ---- */
+
+const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
+				    uint32_t dev_minor, uint64_t inode)
+{
+	for (size_t i = 0; i < snap->nfiles; i++) {
+		const snap_file *f = &snap->files[i];
+		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
+			return f;
+	}
+	return NULL;
+}
+
+/* The table lives in the snapshot's arena: a few hundred entries, grown
+ * by copying, freed with the snapshot. */
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
+{
+	snap_file *at = (snap_file *)snap_snapshot_file(snap, file->dev_major,
+						       file->dev_minor, file->inode);
+	if (at) {
+		*at = *file;
+		return SNAP_OK;
+	}
+	if (snap->nfiles == snap->files_cap) {
+		size_t cap = snap->files_cap ? snap->files_cap * 2 : 32;
+		snap_file *bigger = arena_alloc(snap->arena, cap * sizeof(*bigger));
+		if (!bigger)
+			return SNAP_ENOMEM;
+		if (snap->nfiles)
+			memcpy(bigger, snap->files, snap->nfiles * sizeof(*bigger));
+		snap->files = bigger;
+		snap->files_cap = cap;
+	}
+	snap->files[snap->nfiles++] = *file;
+	return SNAP_OK;
+}

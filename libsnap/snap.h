@@ -155,7 +155,42 @@ typedef struct snap_process {
 	 * have none): the region holding one is a thread stack. */
 	const uint64_t *thread_sp;
 	size_t nthread_sp;
+	/* Where it runs: its mount namespace ("mnt:[4026531841]"), its cgroup
+	 * (v2 path) and the container id the cgroup names, or NULL. */
+	const char *mnt_ns;
+	const char *cgroup;
+	const char *container_id;
 } snap_process;
+
+/* Where a file's identity came from. */
+enum snap_build_id_source {
+	SNAP_BUILD_ID_NONE,
+	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
+	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
+	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
+};
+
+#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
+
+typedef struct snap_build_id {
+	uint8_t bytes[SNAP_BUILD_ID_MAX];
+	size_t len;            /* 0: none */
+	enum snap_build_id_source source;
+} snap_build_id;
+
+/* What a capture learned of one mapped file (one dev and inode). */
+typedef struct snap_file {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	snap_build_id build_id; /* of the mapped file; len 0 unknown */
+	/* Anonymous .bss a load of it maps past its last file page (from its
+	 * ELF program headers); -1 unknown. */
+	int64_t bss_bytes;
+	/* A deleted mapping: the identity of the file now at its path, if
+	 * any (at_path.len 0: no file there, or not a regular one). */
+	bool at_path_known;
+	snap_build_id at_path;
+} snap_file;
 
 typedef struct snap_arena snap_arena; /* private string/array allocator */
 
@@ -177,6 +212,9 @@ typedef struct snap_snapshot {
 
 	snap_counter *rollup; /* smaps_rollup, NULL/0 when not captured */
 	size_t nrollup;
+
+	snap_file *files;     /* mapped files' build-ids; NULL/0 when not read */
+	size_t nfiles, files_cap;
 
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
@@ -211,6 +249,13 @@ int snap_field_find(const snap_snapshot *snap, const char *name);
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		      enum snap_unit unit);
 
+/* Adds (or, for a dev and inode already there, replaces) what is known
+ * of one mapped file. */
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file);
+/* The file with that dev and inode, or NULL. Linear in nfiles. */
+const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
+				    uint32_t dev_minor, uint64_t inode);
+
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
  * region of snap. r->layout may be NULL: every entry then counts as a
  * printed line (zero values are accepted and not stored). */
@@ -244,21 +289,6 @@ void snap_hash128(uint8_t out[16], const void *data, size_t len);
 
 /* ---- build-ids (buildid.c) ----------------------------------------------- */
 
-/* Where a file's identity came from. */
-enum snap_build_id_source {
-	SNAP_BUILD_ID_NONE,
-	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
-	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
-	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
-};
-
-#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
-
-typedef struct snap_build_id {
-	uint8_t bytes[SNAP_BUILD_ID_MAX];
-	size_t len;            /* 0: none */
-	enum snap_build_id_source source;
-} snap_build_id;
 
 /* What a file's ELF headers say. */
 typedef struct snap_elf_facts {
@@ -478,7 +508,9 @@ typedef struct snap_image {
 	uint32_t dev_major, dev_minor;
 	uint32_t ordinal;      /* 0 for the lowest image of this path, 1 next... */
 	uint32_t name_ordinal; /* the same among images of one library name */
+	uint32_t build_ordinal; /* the same among images of one build-id */
 	int64_t bss;           /* region index of its .bss, or -1 */
+	const snap_file *file; /* what capture read of the file, or NULL */
 	uint64_t size_kb, rss_kb;
 } snap_image;
 
@@ -486,11 +518,26 @@ typedef struct snap_image {
  * file (dlmopen into another namespace, a manual mmap), or loads of files
  * whose basenames are equal once version suffixes are stripped (vendored
  * copies, two versions). */
+/* Which sort of duplicate: the same file loaded twice, one build
+ * (build-id) loaded from two files, two builds of one library (the
+ * dangerous one: two copies of global state of different versions), or
+ * one name from two files whose builds are unknown. */
+enum snap_dup_kind {
+	SNAP_DUP_SAME_FILE,
+	SNAP_DUP_SAME_BUILD,
+	SNAP_DUP_TWO_BUILDS,
+	SNAP_DUP_SAME_NAME,
+};
+
+/* "same-file", "same-build", "two-builds", "same-name". */
+const char *snap_dup_kind_name(enum snap_dup_kind kind);
+
 typedef struct snap_duplicate {
 	const char *name;      /* "libz.so" (see snap_lib_name) */
 	const size_t *images;  /* indexes into snap_identity.images, ascending */
 	size_t nimages;
 	bool same_file;        /* some two images share one inode */
+	enum snap_dup_kind kind;
 } snap_duplicate;
 
 /* How matching across processes pairs a region with its counterpart. */
@@ -506,9 +553,10 @@ enum snap_match_class {
 /* The interpretation of one snapshot, computed once and read by diff,
  * check, summary, trend and report: what each region is and why, which
  * load instance it belongs to, and the keys that survive ASLR. Keys are
- * XXH3 hashes of: file segments (path, offset, perms, image ordinal);
- * .bss (library name, ordinal among loads of that name, perms); image
- * gaps (their image's key); [heap], [stack], specials (name, perms);
+ * XXH3 hashes of: file segments (build-id when the capture read one, else
+ * path; offset, perms, image ordinal); .bss (its image's build-id or
+ * library name, ordinal, perms); image gaps (their image's key); [heap],
+ * [stack], specials (name, perms);
  * named anon (name with thread ids stripped, perms); shmem (path, perms,
  * never the inode); other unnamed memory (kind, perms). No key depends on
  * a neighbour, so a mapping appearing in a hole changes no other match. */
@@ -517,6 +565,10 @@ typedef struct snap_identity {
 	enum snap_kind *kinds;     /* per region */
 	uint8_t *evidence;         /* per region, enum snap_evidence */
 	uint64_t *keys;            /* per region */
+	/* per region: the key by path and name alone (equal to keys[] unless a
+	 * build-id made keys[] by build), so snapshots with and without
+	 * build-ids still match */
+	uint64_t *path_keys;
 	uint8_t *classes;          /* per region, enum snap_match_class */
 	int32_t *image_of;         /* per region: its image (segments and gaps), or -1 */
 	int32_t *attached;         /* per region: the image whose .bss it is, or -1 */
@@ -580,11 +632,14 @@ enum snap_change_type {
 	SNAP_CHANGE_VANISHED,
 	SNAP_CHANGE_DUPLICATED, /* a new image that makes a library duplicated */
 	SNAP_CHANGE_PERMS,      /* mprotect, with no change in memory */
-	SNAP_CHANGE_REPLACED,   /* same path, other inode, or " (deleted)" appeared */
+	SNAP_CHANGE_REPLACED,   /* same path, other inode or build, or " (deleted)"
+				 * appeared; or one library name in another build */
+	SNAP_CHANGE_MOVED,      /* the same build mapped from another path */
 	SNAP_CHANGE_TYPES
 };
 
-/* "grown", "shrunk", "new", "vanished", "duplicated", "perms", "replaced". */
+/* "grown", "shrunk", "new", "vanished", "duplicated", "perms", "replaced",
+ * "moved". */
 const char *snap_change_name(enum snap_change_type type);
 
 typedef struct snap_range {
@@ -614,6 +669,11 @@ typedef struct snap_change {
 	char perms[5];      /* of the largest region, new side first */
 	bool image;         /* covers whole file images (all their segments) */
 	enum snap_evidence evidence; /* of the region that names the change */
+	/* File mappings: the build-ids of both sides (NULL unknown), and the
+	 * old path when it differs from path (moved; else old_path_len 0). */
+	const snap_build_id *old_build, *new_build;
+	const char *old_path;
+	size_t old_path_len;
 	snap_side old, new;
 	snap_sums delta;    /* new - old */
 	/* Same process only: address ranges mapped or unmapped inside a
