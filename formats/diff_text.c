@@ -10,10 +10,11 @@
 
 const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign)
 {
-	int64_t a = kb < 0 ? -kb : kb;
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t a = kb < 0 ? 0 - (uint64_t)kb : (uint64_t)kb;
 	const char *s = !sign ? "" : kb < 0 ? "-" : kb > 0 ? "+" : "";
 	if (a < 1024)
-		snprintf(buf, size, "%s%" PRId64 "K", s, a);
+		snprintf(buf, size, "%s%" PRIu64 "K", s, a);
 	else if (a < 1024 * 1024)
 		snprintf(buf, size, "%s%.1fM", s, (double)a / 1024);
 	else
@@ -244,11 +245,11 @@ static void put_kind_row(const struct out *o, const char *name,
 	fprintf(o->f, "  %-12s", name);
 	put_size(o, old->kb[m1], 10);
 	put_size(o, new->kb[m1], 10);
-	put_delta(o, new->kb[m1] - old->kb[m1], 10);
+	put_delta(o, ck_sat_sub(new->kb[m1], old->kb[m1]), 10);
 	fputs("  ", o->f);
 	put_size(o, old->kb[m2], 10);
 	put_size(o, new->kb[m2], 10);
-	put_delta(o, new->kb[m2] - old->kb[m2], 10);
+	put_delta(o, ck_sat_sub(new->kb[m2], old->kb[m2]), 10);
 	fprintf(o->f, "  %6" PRId64 " -> %" PRId64 "\n", old->regions, new->regions);
 }
 

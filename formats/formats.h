@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "checked.h"
 #include "snap.h"
 
 /* ---- snapshot JSON (schema in formats/README.md) ----------------------- */
@@ -27,6 +28,18 @@ int fmt_json_end(fmt_json_writer *w, const snap_snapshot *snap);
 void fmt_json_abort(fmt_json_writer *w);
 /* A whole in-memory snapshot as one document. */
 int fmt_json_write(FILE *f, const snap_snapshot *snap);
+
+/* Limits of a snapshot document (formats/README.md, "Limits"): the writer
+ * never writes more, and the loader refuses more as soon as it has read
+ * it. A region object is bounded by what a mapping can print (a path of
+ * SNAP_PATH_MAX bytes, 65,535 lines of at most 1 MiB of smaps text in
+ * all, escaped); everything else (header and trailer) by FMT_JSON_REST_MAX. */
+#define FMT_JSON_REGION_MAX ((size_t)16 << 20)
+#define FMT_JSON_REST_MAX ((size_t)64 << 20)
+/* The checksum tags: "xxh3-64-doc:" covers the whole document (what this
+ * writer writes); "xxh3-64:" (files written before) only its regions. */
+#define FMT_CHECKSUM_DOC "xxh3-64-doc:"
+#define FMT_CHECKSUM_REGIONS "xxh3-64:"
 
 /* Reads the next snapshot document from f (a file may hold several, one
  * after another). Returns 0 with *out set, 1 at a clean end of input, or

@@ -336,16 +336,17 @@ static void add_size(struct simple_totals *t, const snap_region *r)
 {
 	uint64_t size = r->end - r->start;
 	if (r->perms[3] == 's')
-		t->shared += size;
+		t->shared = ck_sat_add_u64(t->shared, size);
 	else if (r->perms[1] == 'w')
-		t->private_writeable += size;
+		t->private_writeable = ck_sat_add_u64(t->private_writeable, size);
 	else
-		t->private_readonly += size;
+		t->private_readonly = ck_sat_add_u64(t->private_readonly, size);
 }
 
 static uint64_t mapped_kb(const struct simple_totals *t)
 {
-	return (t->shared + t->private_writeable + t->private_readonly) >> 10;
+	return ck_sat_add_u64(ck_sat_add_u64(t->shared, t->private_writeable),
+			      t->private_readonly) >> 10;
 }
 
 static void write_default(struct view *v)
@@ -439,9 +440,9 @@ static void x_values(struct x_values *xv, const struct x_fields *xf,
 		int f = (int)r->entries[i].field;
 		uint64_t value = r->entries[i].is_text ? 0 : r->entries[i].value;
 		if (f == xf->rss)
-			xv->rss += value;
+			xv->rss = ck_sat_add_u64(xv->rss, value);
 		else if (f == xf->shared_dirty || f == xf->private_dirty)
-			xv->dirty += value;
+			xv->dirty = ck_sat_add_u64(xv->dirty, value);
 	}
 	/* The row trigger is a printed Swap: line, whatever its value. */
 	xv->has_swap = xf->swap >= 0 && snap_region_printed(r, xf->swap);
@@ -481,11 +482,11 @@ static void write_extended(struct view *v)
 			: "Address           Kbytes     RSS   Dirty Mode  Mapping\n");
 	for (size_t i = 0; i < v->nrows; i++) {
 		const snap_region *r = row_region(v, i);
-		size_kb += (r->end - r->start) >> 10;
+		size_kb = ck_sat_add_u64(size_kb, (r->end - r->start) >> 10);
 		x_values(&xv, &xf, r);
 		if (v->chosen) {
-			rss += xv.rss;
-			dirty += xv.dirty;
+			rss = ck_sat_add_u64(rss, xv.rss);
+			dirty = ck_sat_add_u64(dirty, xv.dirty);
 		}
 		if (xv.has_swap)
 			put_extended_row(o, v, r, &xv);
@@ -494,8 +495,8 @@ static void write_extended(struct view *v)
 		return;
 	for (size_t i = 0; !v->chosen && i < v->read_limit; i++) {
 		x_values(&xv, &xf, &v->snap->regions[i]);
-		rss += xv.rss;
-		dirty += xv.dirty;
+		rss = ck_sat_add_u64(rss, xv.rss);
+		dirty = ck_sat_add_u64(dirty, xv.dirty);
 	}
 	out_str(o, "---------------- ------- ------- ------- \n");
 	out_str(o, opts->human ? "total            " : "total kB         ");
@@ -690,7 +691,8 @@ static void xtable_measure(struct xtable *t, const struct view *v)
 		for (size_t e = 0; e < r->nentries; e++) {
 			int c = t->col_of_field[r->entries[e].field];
 			if (c >= 0 && !r->entries[e].is_text)
-				t->cols[c].total += r->entries[e].value;
+				t->cols[c].total = ck_sat_add_u64(t->cols[c].total,
+								  r->entries[e].value);
 		}
 		if (!value_widths)
 			continue;
