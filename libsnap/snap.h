@@ -27,6 +27,10 @@
 /* The longest mapping name accepted: the kernel prints at most PATH_MAX
  * (4096) bytes and " (deleted)"; anything longer is not smaps. */
 #define SNAP_PATH_MAX 8192
+/* The largest counter a snapshot may hold: 2^52 kB (4 EiB) is beyond any
+ * address space a kernel manages, so a larger value can only come from a
+ * crafted file, and sums of counters stay far from overflowing. */
+#define SNAP_COUNTER_MAX ((uint64_t)1 << 52)
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -181,10 +185,17 @@ typedef struct snap_snapshot {
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
 	bool has_stored_checksum;
+	/* The stored checksum covers the whole document (files written since
+	 * the checksum changed); then document_checksum is what the loaded
+	 * bytes hash to. Older files' checksums cover only the regions. */
+	bool checksum_covers_document;
+	uint64_t document_checksum;
 
 	/* private */
 	snap_arena *arena;
 	size_t regions_cap, fields_cap;
+	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
+	size_t field_slots_cap;
 	const uint32_t *last_layout; /* shared by regions that print alike */
 	uint16_t last_nlayout;
 	const char *flag_cache[16];  /* VmFlags strings stored once */
@@ -225,6 +236,11 @@ uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 			 const char *name);
 /* True when r's VmFlags contain the two-letter token. */
 bool snap_region_has_flag(const snap_region *r, const char *token);
+/* What no kernel prints: a counter above SNAP_COUNTER_MAX, or Rss above
+ * the region's size (end - start). Returns 0, or SNAP_EFORMAT with the
+ * reason in why ("Rss 8 kB is more than the region's size, 4 kB"). */
+int snap_region_check(const snap_snapshot *snap, const snap_region *r,
+		      char *why, size_t size);
 
 /* ---- checksum (XXH3-64 over the canonical encoding, formats/README.md) -- */
 
@@ -233,6 +249,8 @@ int snap_hasher_new(snap_hasher **out);
 void snap_hasher_free(snap_hasher *h);
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 			    const snap_region *r);
+/* Adds raw bytes (the document checksum hashes the JSON text itself). */
+void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
 uint64_t snap_hasher_digest(const snap_hasher *h);
 /* Checksum of all regions of snap; 0 on ENOMEM. */
 uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
