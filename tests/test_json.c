@@ -1,6 +1,7 @@
 /* Snapshot JSON: write -> load -> write is stable, the checksum catches
  * edits, streams of documents load, and malformed documents are refused
  * with a message naming what is wrong. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -132,18 +133,72 @@ static void test_zero_counters_omitted(void **state)
 	snap_snapshot_free(snap);
 }
 
+/* Loads json with the bytes at `at` replaced by `with`: the checksum,
+ * which covers the whole document, must no longer match. */
+static void expect_edit_detected(const char *json, size_t len, const char *at,
+				 const char *with)
+{
+	char *copy = malloc(len + 1);
+	memcpy(copy, json, len + 1);
+	char *where = strstr(copy, at);
+	if (!where)
+		fail_msg("no '%s' in the document", at);
+	assert_int_equal(strlen(with), strlen(at));
+	memcpy(where, with, strlen(with));
+	snap_snapshot *back;
+	assert_int_equal(load_text(&back, copy, len, NULL), 0);
+	if (!fmt_checksum_mismatch(back))
+		fail_msg("edit of '%s' not detected", at);
+	snap_snapshot_free(back);
+	free(copy);
+}
+
 static void test_checksum_detects_edit(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps"), *back;
+	snap->process.known = true;
+	snap->process.comm = "sleep";
+	snap->host.hostname = "box";
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_false(fmt_checksum_mismatch(back));
+	assert_true(back->checksum_covers_document);
+	snap_snapshot_free(back);
+	expect_edit_detected(json, len, "\"Pss\":2,", "\"Pss\":1,");
+	expect_edit_detected(json, len, "\"comm\":\"sleep\"", "\"comm\":\"sleeq\"");
+	expect_edit_detected(json, len, "\"hostname\":\"box\"", "\"hostname\":\"bot\"");
+	expect_edit_detected(json, len, "\"region_count\":37", "\"region_count\":38");
+	/* Even white space: the checksum is of the bytes. */
+	expect_edit_detected(json, len, ",\n\"fields\"", ", \"fields\"");
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+/* Files written before the checksum covered the whole document carry an
+ * "xxh3-64:" checksum of their regions alone: they still load, checked
+ * by that rule. */
+static void test_regions_checksum_still_checked(void **state)
 {
 	(void)state;
 	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps"), *back;
 	size_t len;
 	char *json = to_json(snap, &len);
-	char *rss = strstr(json, "\"Rss\":8,");
-	assert_non_null(rss);
-	rss[6] = '9'; /* Rss 8 -> 9 */
+	char *sum = strstr(json, "\"checksum\":\"" FMT_CHECKSUM_DOC);
+	assert_non_null(sum);
+	char legacy[80];
+	int n = snprintf(legacy, sizeof(legacy), "\"checksum\":\"xxh3-64:%016" PRIx64 "\"}\n",
+			 snap_snapshot_checksum(snap));
+	memcpy(sum, legacy, (size_t)n + 1);
+	len = strlen(json);
 	assert_int_equal(load_text(&back, json, len, NULL), 0);
-	assert_true(fmt_checksum_mismatch(back));
+	assert_true(back->has_stored_checksum);
+	assert_false(back->checksum_covers_document);
+	assert_false(fmt_checksum_mismatch(back));
 	snap_snapshot_free(back);
+	/* An edited region is still caught; the process facts are not covered. */
+	expect_edit_detected(json, len, "\"Pss\":2,", "\"Pss\":1,");
 	free(json);
 	snap_snapshot_free(snap);
 }
@@ -256,11 +311,16 @@ static void test_deep_nesting_refused(void **state)
 {
 	(void)state;
 	size_t depth = 100000;
-	char *doc = malloc(depth * 2 + 1);
+	char *doc = malloc(depth * 6 + 1);
 	memset(doc, '[', depth);
 	memset(doc + depth, ']', depth);
 	doc[depth * 2] = '\0';
-	expect_refused(doc, "invalid JSON");
+	expect_refused(doc, "not a JSON object");
+	for (size_t i = 0; i < depth; i++)
+		memcpy(doc + 5 * i, "{\"a\":", 5);
+	memset(doc + 5 * depth, '}', depth);
+	doc[depth * 6] = '\0';
+	expect_refused(doc, "invalid JSON: too deeply nested");
 	free(doc);
 }
 
@@ -271,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_process_facts_survive),
 		cmocka_unit_test(test_zero_counters_omitted),
 		cmocka_unit_test(test_checksum_detects_edit),
+		cmocka_unit_test(test_regions_checksum_still_checked),
 		cmocka_unit_test(test_stream_of_documents),
 		cmocka_unit_test(test_invalid_utf8_path_is_exact),
 		cmocka_unit_test(test_malformed_documents),
