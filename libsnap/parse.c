@@ -1,9 +1,12 @@
 /* A single-pass push parser for /proc/PID/smaps text.
  *
  * Complete lines are parsed in place from the caller's buffer; only a line
- * split across two feeds is copied into a growing buffer, so there is no
- * line length limit (paths can be PATH_MAX long). Each region is handed to
- * the callback as soon as the next header (or the end) is seen. */
+ * split across two feeds is copied into a growing buffer. A line may be
+ * SMAPS_LINE_MAX bytes (a header with a PATH_MAX path fits many times) and
+ * a mapping's lines SMAPS_MAPPING_MAX in all, so garbage is refused within
+ * its first kilobytes and every mapping fits a snapshot's region limit.
+ * Each region is handed to the callback as soon as the next header (or the
+ * end) is seen. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -11,6 +14,9 @@
 #include <unistd.h>
 
 #include "internal.h"
+
+#define SMAPS_LINE_MAX (16 * 1024)
+#define SMAPS_MAPPING_MAX (1024 * 1024)
 
 struct growbuf {
 	char *data;
@@ -27,6 +33,7 @@ struct snap_parser {
 	long header_line;      /* the current region's header line */
 	struct growbuf partial;/* a line split across feeds */
 	bool in_region;
+	size_t region_bytes;   /* of the current region's lines so far */
 	snap_region cur;
 	struct growbuf path;
 	struct growbuf flags;
@@ -475,10 +482,26 @@ static bool is_header_start(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
+static int too_long(snap_parser *p, snap_error *err)
+{
+	return snap_error_set(err, SNAP_EFORMAT, p->source, p->line + 1,
+			      "a line longer than %d bytes: not smaps text",
+			      SMAPS_LINE_MAX);
+}
+
 static int parse_line(snap_parser *p, const char *s, const char *end,
 		      snap_error *err)
 {
+	if (end - s > SMAPS_LINE_MAX)
+		return too_long(p, err);
 	p->line++;
+	if (s < end && is_header_start(*s))
+		p->region_bytes = 0;
+	p->region_bytes += (size_t)(end - s) + 1;
+	if (p->in_region && p->region_bytes > SMAPS_MAPPING_MAX)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "a mapping with more than %d bytes of lines: not "
+				      "smaps text", SMAPS_MAPPING_MAX);
 	if (s == end)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "unexpected empty line");
@@ -510,6 +533,8 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 	if (p->partial.len) {
 		const char *nl = memchr(s, '\n', len);
 		size_t take = nl ? (size_t)(nl - s) : len;
+		if (p->partial.len + take > SMAPS_LINE_MAX)
+			return too_long(p, err);
 		if (gb_reserve(&p->partial, take) < 0)
 			return SNAP_ENOMEM;
 		memcpy(p->partial.data + p->partial.len, s, take);
@@ -530,6 +555,8 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		s = nl + 1;
 	}
 	if (s < end) {
+		if (end - s > SMAPS_LINE_MAX)
+			return too_long(p, err);
 		if (gb_set(&p->partial, s, (size_t)(end - s)) < 0)
 			return SNAP_ENOMEM;
 	}

@@ -292,6 +292,44 @@ static void test_counters_are_numbers(void **state)
 	snap_snapshot_free(snap);
 }
 
+/* A line may be 16 KiB and a mapping's lines 1 MiB: beyond that the
+ * text is refused as soon as the parser has seen that much, whether the
+ * line came in one piece or many. */
+static void test_length_limits(void **state)
+{
+	(void)state;
+	size_t n = 20000;
+	char *text = malloc(n + 64);
+	memset(text, '0', n);
+	text[n] = '\n';
+	expect_bad_n(text, n + 1, 1, "longer than 16384 bytes");
+	snap_snapshot *snap;
+	snap_parser *p;
+	snap_error err = { 0 };
+	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "cut", NULL, NULL), 0);
+	int rc = 0;
+	for (size_t i = 0; rc == 0 && i < n; i += 1000)
+		rc = snap_parser_feed(p, text, 1000, &err); /* no newline yet */
+	assert_int_equal(rc, SNAP_EFORMAT);
+	assert_non_null(strstr(err.message, "longer than 16384 bytes"));
+	snap_parser_free(p);
+	snap_snapshot_free(snap);
+	free(text);
+	/* 80 text lines of 15,000 bytes: a 1.2 MB mapping. */
+	size_t cap = 80 * 15100 + 256, len = 0;
+	text = malloc(cap);
+	len += (size_t)sprintf(text, HDR);
+	for (int k = 0; k < 80; k++) {
+		len += (size_t)sprintf(text + len, "Vendor%d: ", k);
+		memset(text + len, 'x', 15000);
+		len += 15000;
+		text[len++] = '\n';
+	}
+	expect_bad_n(text, len, 71, "more than 1048576 bytes of lines");
+	free(text);
+}
+
 /* What no kernel prints is refused naming the mapping and its header line:
  * a counter above 2^52 kB, Rss above the mapping's size. 2^52 itself is
  * accepted (the limit is inclusive). */
@@ -493,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_counters_are_numbers),
 		cmocka_unit_test(test_impossible_counters),
+		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_empty_is_zero_regions),
 		cmocka_unit_test(test_streaming_callback),
 		cmocka_unit_test(test_parse_size),
