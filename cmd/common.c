@@ -157,10 +157,12 @@ static int peek_content(FILE *f)
 	return c;
 }
 
+bool cli_no_checksum;
+
 static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
 			    snap_error *err)
 {
-	size_t before = list->count;
+	size_t before = list->count, unchecked = 0;
 	for (;;) {
 		snap_snapshot *snap;
 		int rc = fmt_json_load(&snap, f, source, err);
@@ -181,7 +183,11 @@ static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
 		if (fmt_checksum_mismatch(snap))
 			cli_warn("%s: checksum mismatch: the snapshot was edited or "
 				 "corrupted", source);
+		unchecked += !snap->has_stored_checksum;
 	}
+	if (unchecked && !cli_no_checksum)
+		cli_warn("%s: no checksum, so edits and corruption cannot be detected "
+			 "(--no-checksum accepts such files silently)", source);
 	if (list->count == before)
 		return snap_error_set(err, SNAP_EFORMAT, source, 0, "no snapshot in it");
 	return 0;

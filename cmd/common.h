@@ -29,6 +29,14 @@ int cli_report(const snap_error *err);
  * turns getopt's own messages off). Returns EXIT_ERROR. */
 int cli_bad_option(const char *command, char **argv);
 
+/* --no-checksum, taken by every command that reads snapshot files: a file
+ * without a checksum then loads without the warning. */
+#define CLI_OPT_NO_CHECKSUM 0x4e43
+#define CLI_NO_CHECKSUM_OPTION { "no-checksum", no_argument, NULL, CLI_OPT_NO_CHECKSUM }
+#define CLI_NO_CHECKSUM_USAGE \
+	"      --no-checksum     load files without a checksum without a warning\n"
+extern bool cli_no_checksum;
+
 /* Snapshots loaded from the command line, in argument order. */
 typedef struct cli_snapshots {
 	snap_snapshot **items;
@@ -39,7 +47,8 @@ typedef struct cli_snapshots {
  *   "-"            snapshot JSON (one or more documents) or smaps text on stdin
  *   an existing file  the same, from the file
  *   a number       a live pid, captured now in memory (nothing written)
- * A file's checksum mismatch is warned about on stderr. */
+ * A file's checksum mismatch is warned about on stderr, and so is a file
+ * without a checksum (once per file) unless cli_no_checksum. */
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err);
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);

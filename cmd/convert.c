@@ -24,6 +24,7 @@ static void usage(FILE *f)
 	      "  -t, --to FORMAT     smaps (the kernel's text) or json (a snapshot)\n"
 	      "  -o, --output FILE   write FILE (atomically) instead of stdout\n"
 	      "  -f, --force         overwrite an existing FILE\n"
+	      "      --no-checksum   load files without a checksum without a warning\n"
 	      "  -h, --help          this help\n", f);
 }
 
@@ -45,11 +46,16 @@ int cmd_convert(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct convert_settings s = { NULL, "-", false };
 	int c;
 	while ((c = getopt_long(argc, argv, "t:o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 't': s.to = optarg; break;
 		case 'o': s.output = optarg; break;

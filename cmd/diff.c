@@ -40,7 +40,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
 	      "      --force               overwrite FILE\n", f);
 	fputs(report_usage, f);
-	fputs("  -h, --help                this help\n"
+	fputs("      --no-checksum         load files without a checksum without a warning\n"
+	      "  -h, --help                this help\n"
 	      "\n"
 	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
 }
@@ -186,10 +187,15 @@ static int parse_args(struct diff_settings *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		REPORT_OPTIONS,
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;
