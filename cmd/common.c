@@ -10,11 +10,15 @@
 
 #include "common.h"
 
+/* Messages name files and quote what is wrong in them: the same output
+ * filter as the reports keeps escape sequences from the terminal. */
 static void vreport(const char *fmt, va_list ap)
 {
-	fputs("mapsnap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	fmt_safe_text(line, len, FMT_SAFE_TAB);
+	fprintf(stderr, "mapsnap: %.*s\n", (int)len, line);
 }
 
 int cli_error(const char *fmt, ...)
@@ -49,6 +53,14 @@ int cli_bad_option(const char *command, char **argv)
 				 "'mapsnap %s --help')", command, optopt, command);
 	return cli_error("%s: unknown option '%s' or it needs a value (see "
 			 "'mapsnap %s --help')", command, arg, command);
+}
+
+bool cli_color_wanted(int fd)
+{
+	const char *no = getenv("NO_COLOR"), *force = getenv("CLICOLOR_FORCE");
+	if (no && *no)
+		return false;
+	return isatty(fd) || (force && *force && strcmp(force, "0") != 0);
 }
 
 int cli_parse_format(const char *command, const char *arg, enum cli_format *out)

@@ -20,6 +20,10 @@ int cli_parse_match(const char *command, const char *arg, enum snap_match_mode *
 /* vm.max_map_count of this host (for a process captured now); 0 unknown. */
 long cli_host_max_map_count(void);
 
+/* Colours on fd: a terminal, or CLICOLOR_FORCE set (not "0"); never with
+ * NO_COLOR set. */
+bool cli_color_wanted(int fd);
+
 /* "mapsnap: <message>" on stderr. cli_error returns EXIT_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

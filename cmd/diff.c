@@ -117,9 +117,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 
 static bool use_color(enum cli_format format, const cli_output *out)
 {
-	const char *no_color = getenv("NO_COLOR");
-	return format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
-	       !(no_color && *no_color);
+	return format == CLI_FORMAT_TEXT && out->to_stdout &&
+	       cli_color_wanted(STDOUT_FILENO);
 }
 
 static int write_report(FILE *f, enum cli_format format, const snap_diff *d,

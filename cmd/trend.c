@@ -145,9 +145,8 @@ static int parse_args(struct trend_settings *s, int argc, char **argv)
 
 static bool use_color(const struct trend_settings *s, const cli_output *out)
 {
-	const char *no_color = getenv("NO_COLOR");
-	return s->format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
-	       !(no_color && *no_color);
+	return s->format == CLI_FORMAT_TEXT && out->to_stdout &&
+	       cli_color_wanted(STDOUT_FILENO);
 }
 
 static int write_report(FILE *f, enum cli_format format, const snap_trend *t,

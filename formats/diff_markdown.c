@@ -155,9 +155,13 @@ static void put_dups(FILE *f, const snap_diff *d)
 	fputc('\n', f);
 }
 
-int fmt_diff_markdown(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)
+int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
 {
 	fmt_diff_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	put_title(f, d, opts);
@@ -166,5 +170,5 @@ int fmt_diff_markdown(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)
 	put_changes(f, d, opts);
 	put_dups(f, d);
 	put_by_kind(f, d);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

@@ -66,6 +66,35 @@ void fmt_json_put_number(FILE *f, double v);
 /* A gate's violations: [{"expr","actual","limit","message"},...]. */
 void fmt_json_put_violations(FILE *f, const snap_violation *v, size_t n);
 
+/* ---- terminal-safe text (safe_text.c) -------------------------------------- */
+
+/* The one output filter of every text and markdown writer. fmt_safe_text
+ * rewrites s[0..len) in place: each byte a terminal could act on becomes
+ * '?' (C0 controls, but tab and newline where keep allows them; DEL; C1
+ * controls, raw or as UTF-8; bytes that are not valid UTF-8). The length
+ * does not change; valid printable UTF-8 stays as it is. */
+enum { FMT_SAFE_TAB = 1, FMT_SAFE_NEWLINE = 2 };
+void fmt_safe_text(char *s, size_t len, unsigned keep);
+/* True when fmt_safe_text would change nothing. */
+bool fmt_safe_text_clean(const char *s, size_t len, unsigned keep);
+
+/* A report written through the filter: write to f (fmt_safe_open's
+ * result), ask for colours with fmt_safe_color (the only escape sequences
+ * that pass), then fmt_safe_close writes the safe text to out. */
+typedef struct fmt_safe_out {
+	FILE *out; /* the real destination */
+	FILE *f;   /* what the writer writes to */
+	char *buf;
+	size_t len, done;
+} fmt_safe_out;
+
+/* NULL when out of memory. */
+FILE *fmt_safe_open(fmt_safe_out *s, FILE *out);
+/* An SGR sequence such as "\033[1m"; NULL or "" writes nothing. */
+void fmt_safe_color(fmt_safe_out *s, const char *sgr);
+/* Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing to out failed. */
+int fmt_safe_close(fmt_safe_out *s);
+
 /* ---- smaps text ---------------------------------------------------------- */
 
 /* Writes regions in the kernel's /proc/PID/smaps layout (64-bit). */

@@ -51,6 +51,23 @@ static void out_str(struct out *o, const char *s)
 	out_put(o, s, strlen(s));
 }
 
+/* Text from a snapshot, through the reports' output filter (bytes a
+ * terminal would act on become '?'); valid UTF-8 and tabs stay, as pmap
+ * prints them (fixtures/ref/mapzoo has a name starting with a tab).
+ * Names are at most SNAP_PATH_MAX bytes, far below OUT_CHUNK. */
+static void out_safe(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n > OUT_CHUNK)
+		out_flush(o);
+	if (n > OUT_CHUNK) { /* not from a snapshot that loaded */
+		o->buf[o->len++] = '?';
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	fmt_safe_text(o->buf + o->len, n, FMT_SAFE_TAB);
+	o->len += n;
+}
+
 static void out_char(struct out *o, char c)
 {
 	if (o->len == OUT_CHUNK)
@@ -756,7 +773,8 @@ static char *put_x_fixed(char *p, const struct xtable *t, const snap_region *r)
 	return put_right(p, text, snap_format_dec(text, r->inode), t->w_inode);
 }
 
-/* Pass 2: one row. -X names are raw (no '?' escaping), never "[ anon ]". */
+/* Pass 2: one row. -X names are pmap's raw names (valid UTF-8 as it is,
+ * unlike the simple modes) but never a control byte; never "[ anon ]". */
 static void put_x_row(struct out *o, struct xtable *t, const struct view *v,
 		      const snap_region *r)
 {
@@ -782,7 +800,7 @@ static void put_x_row(struct out *o, struct xtable *t, const struct view *v,
 	const char *slash = v->opts->show_path ? NULL : memrchr(name, '/', r->path_len);
 	if (slash)
 		name = slash + 1;
-	out_put(o, name, (size_t)(end - name));
+	out_safe(o, name, (size_t)(end - name));
 	out_char(o, '\n');
 }
 
@@ -867,7 +885,7 @@ int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts
 	if ((rc = write_view(&v)) < 0)
 		goto out;
 	if (opts->note && !opts->quiet) {
-		out_str(&o, opts->note);
+		out_safe(&o, opts->note, strlen(opts->note));
 		out_char(&o, '\n');
 	}
 	out_flush(&o);
