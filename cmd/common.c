@@ -103,6 +103,40 @@ long cli_host_max_map_count(void)
 	return n;
 }
 
+/* ---- redaction ---- */
+
+int cli_redaction_keep(cli_redaction *c, const char *dir)
+{
+	if (dir[0] != '/' || strcmp(dir, "/") == 0)
+		return cli_error("capture: --redact-keep wants an absolute directory "
+				 "such as /opt/vendor, not '%s'", dir);
+	if (c->nkeep == CLI_REDACT_KEEP_MAX)
+		return cli_error("capture: at most %d --redact-keep directories",
+				 CLI_REDACT_KEEP_MAX);
+	c->keep[c->nkeep++] = dir;
+	return EXIT_OK;
+}
+
+int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts)
+{
+	snap_error err = { 0 };
+	bool created = false;
+	if (!opts->redact)
+		return EXIT_OK;
+	int rc = c->key_file ? snap_redact_key_file(&c->r, c->key_file, &created, &err)
+			     : snap_redact_random(&c->r);
+	if (rc < 0)
+		return c->key_file ? cli_report(&err)
+				   : cli_error("capture: no random numbers for a redaction key");
+	if (created)
+		cli_warn("%s: a new redaction key; pass it to every capture that must "
+			 "compare with this one, and keep it private", c->key_file);
+	c->r.keep = c->keep;
+	c->r.nkeep = c->nkeep;
+	opts->redaction = &c->r;
+	return EXIT_OK;
+}
+
 /* ---- inputs ---- */
 
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap)

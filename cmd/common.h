@@ -41,6 +41,22 @@ int cli_bad_option(const char *command, char **argv);
 	"      --no-checksum     load files without a checksum without a warning\n"
 extern bool cli_no_checksum;
 
+/* --redact, --redact-key FILE and --redact-keep DIR of capture (single and
+ * series): one key for the whole run (so its snapshots match), from FILE
+ * when given (created there when missing), else random and kept nowhere. */
+#define CLI_REDACT_KEEP_MAX 16
+typedef struct cli_redaction {
+	snap_redact r;
+	const char *key_file;
+	const char *keep[CLI_REDACT_KEEP_MAX];
+	size_t nkeep;
+} cli_redaction;
+
+/* Adds a --redact-keep directory (absolute). EXIT_OK or EXIT_ERROR. */
+int cli_redaction_keep(cli_redaction *c, const char *dir);
+/* When opts->redact: makes the key and points opts->redaction at it. */
+int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts);
+
 /* Snapshots loaded from the command line, in argument order. */
 typedef struct cli_snapshots {
 	snap_snapshot **items;

@@ -498,27 +498,6 @@ static void test_classify_neighbours(void **state)
 	snap_snapshot_free(snap);
 }
 
-static void test_redact_path(void **state)
-{
-	(void)state;
-	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
-	const char *a = snap_redact_path(snap, "/home/alice/src/app.so", 22);
-	const char *b = snap_redact_path(snap, "/home/alice/src/app.so", 22);
-	const char *c = snap_redact_path(snap, "/home/bob/src/app.so", 20);
-	assert_string_equal(a, b); /* stable, so redacted snapshots still diff */
-	assert_string_not_equal(a, c);
-	assert_null(strstr(a, "alice"));
-	assert_null(strstr(a, "app.so"));
-	assert_true(strncmp(a, "/home/", 6) == 0);
-	const char *d = snap_redact_path(snap, "/root/x (deleted)", 17);
-	assert_null(strstr(d, "/x"));
-	assert_non_null(strstr(d, " (deleted)"));
-	assert_string_equal(snap_redact_path(snap, "/usr/lib/libc.so.6", 18),
-			    "/usr/lib/libc.so.6");
-	snap_snapshot_free(snap);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -537,7 +516,6 @@ int main(void)
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_classify_reference),
 		cmocka_unit_test(test_classify_neighbours),
-		cmocka_unit_test(test_redact_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
