@@ -35,7 +35,7 @@ int fmt_json_write(FILE *f, const snap_snapshot *snap);
  * SNAP_PATH_MAX bytes, 65,535 lines of at most 1 MiB of smaps text in
  * all, escaped); everything else (header and trailer) by FMT_JSON_REST_MAX. */
 #define FMT_JSON_REGION_MAX ((size_t)16 << 20)
-#define FMT_JSON_REST_MAX ((size_t)64 << 20)
+#define FMT_JSON_REST_MAX ((size_t)32 << 20)
 /* The checksum tags: "xxh3-64-doc:" covers the whole document (what this
  * writer writes); "xxh3-64:" (files written before) only its regions. */
 #define FMT_CHECKSUM_DOC "xxh3-64-doc:"
