@@ -83,8 +83,9 @@ static int load_cmdline(struct loader *ld, json_t *cmdline)
 		return 0;
 	if (!json_is_array(cmdline))
 		return bad(ld, "\"%s\" is not an array", "cmdline");
-	size_t n = json_array_size(cmdline);
-	p->argv = snap_snapshot_alloc(ld->snap, (n + 1) * sizeof(*p->argv));
+	size_t n = json_array_size(cmdline), bytes;
+	p->argv = ck_array_size(&bytes, n, 1, sizeof(*p->argv)) ? NULL
+		  : snap_snapshot_alloc(ld->snap, bytes);
 	if (!p->argv)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -93,6 +94,8 @@ static int load_cmdline(struct loader *ld, json_t *cmdline)
 			return bad(ld, "\"%s\" holds a non-string", "cmdline");
 		p->argv[i] = snap_snapshot_strndup(ld->snap, json_string_value(arg),
 						   json_string_length(arg));
+		if (!p->argv[i])
+			return SNAP_ENOMEM;
 	}
 	p->argc = n;
 	return 0;
@@ -105,8 +108,9 @@ static int load_status(struct loader *ld, json_t *status)
 		return 0;
 	if (!json_is_object(status))
 		return bad(ld, "\"%s\" is not an object", "status");
-	snap_kv *kv = snap_snapshot_alloc(ld->snap, (json_object_size(status) + 1) *
-					  sizeof(*kv));
+	size_t bytes;
+	snap_kv *kv = ck_array_size(&bytes, json_object_size(status), 1, sizeof(*kv)) ? NULL
+		      : snap_snapshot_alloc(ld->snap, bytes);
 	if (!kv)
 		return SNAP_ENOMEM;
 	const char *key;
@@ -126,6 +130,8 @@ static int load_status(struct loader *ld, json_t *status)
 		}
 		kv[n].key = snap_snapshot_strdup(ld->snap, key);
 		kv[n].value = snap_snapshot_strdup(ld->snap, text);
+		if (!kv[n].key || !kv[n].value)
+			return SNAP_ENOMEM;
 		n++;
 	}
 	p->status = kv;
@@ -140,8 +146,9 @@ static int load_thread_sps(struct loader *ld, json_t *list)
 		return 0;
 	if (!json_is_array(list))
 		return bad(ld, "\"%s\" is not an array", "thread_sp");
-	size_t n = json_array_size(list);
-	uint64_t *sps = snap_snapshot_alloc(ld->snap, (n + 1) * sizeof(*sps));
+	size_t n = json_array_size(list), bytes;
+	uint64_t *sps = ck_array_size(&bytes, n, 1, sizeof(*sps)) ? NULL
+			: snap_snapshot_alloc(ld->snap, bytes);
 	if (!sps)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
@@ -614,8 +621,10 @@ static json_t *load_members(const struct member *m, size_t n, json_error_t *jerr
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)(m[i].value_end - m[i].key) + 1;
 	char *text = malloc(len + 1);
-	if (!text)
+	if (!text) {
+		snprintf(jerr->text, sizeof(jerr->text), "out of memory");
 		return NULL;
+	}
 	size_t at = 0;
 	text[at++] = '{';
 	for (size_t i = 0; i < n; i++) {
