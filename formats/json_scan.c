@@ -385,9 +385,11 @@ static int grow_slots(struct region_reader *rr)
 	return 0;
 }
 
-/* A JSON integer as a count: jansson's json_int_t range, not negative. */
+/* A JSON integer as a count, not negative, at most max (counters take
+ * jansson's json_int_t range; an inode all 64 bits, as the kernel prints
+ * it: overlayfs sets the high ones). */
 static int read_count(struct region_reader *rr, const char **p, const char *key,
-		      uint64_t *out)
+		      uint64_t max, uint64_t *out)
 {
 	const char *s = *p;
 	if (*s == '-')
@@ -395,7 +397,7 @@ static int read_count(struct region_reader *rr, const char **p, const char *key,
 	uint64_t v = 0;
 	while (*s >= '0' && *s <= '9') {
 		uint64_t d = (uint64_t)(*s - '0');
-		if (v > ((uint64_t)INT64_MAX - d) / 10)
+		if (v > (max - d) / 10)
 			return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
 					      "invalid JSON: too big integer (region %zu, \"%s\")",
 					      rr->index, key);
@@ -498,7 +500,7 @@ static int set_counter(struct region_reader *rr, const char **p, int id,
 		return rbad(rr, "text field \"%s\" is not a string", key);
 	if (**p != '-' && (**p < '0' || **p > '9'))
 		return rbad(rr, "\"%s\" is not an integer", key);
-	return read_count(rr, p, key, &rr->value[id]);
+	return read_count(rr, p, key, INT64_MAX, &rr->value[id]);
 }
 
 /* The field a counter member names: the layout's next field when it is
@@ -562,7 +564,7 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 			uint64_t inode;
 			if (**p != '-' && (**p < '0' || **p > '9'))
 				return rbad(rr, "\"%s\" is not an integer", "inode");
-			if ((rc = read_count(rr, p, "inode", &inode)) < 0)
+			if ((rc = read_count(rr, p, "inode", UINT64_MAX, &inode)) < 0)
 				return rc;
 			fixed[f] = (struct sval){ (size_t)inode, 0, true };
 			return 0;
