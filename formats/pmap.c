@@ -147,13 +147,16 @@ static size_t human_text(char *dst, uint64_t kb)
 		unit++;
 	}
 	size_t n;
-	uint64_t tenths = (kb * 10 + scale / 2) / scale;
+	/* Rounded without kb * 10 or kb + scale / 2, which wrap for a
+	 * saturated total. */
+	uint64_t rest = kb % scale;
+	uint64_t tenths = kb / scale * 10 + (rest * 10 + scale / 2) / scale;
 	if (unit > 0 && tenths < 100) {
 		n = snap_format_dec(dst, tenths / 10);
 		dst[n++] = '.';
 		dst[n++] = (char)('0' + tenths % 10);
 	} else {
-		n = snap_format_dec(dst, (kb + scale / 2) / scale);
+		n = snap_format_dec(dst, kb / scale + (rest >= scale - scale / 2));
 	}
 	dst[n++] = units[unit];
 	return n;

@@ -522,7 +522,7 @@ static int rule_private_dirty_ratio(snap_check *c)
 static bool mostly_swapped(const snap_check *c, int64_t swap, int64_t rss)
 {
 	return swap >= c->opts.swap_min_kb && swap > 0 &&
-	       (double)swap > c->opts.swap_ratio * (double)(rss + swap);
+	       (double)swap > c->opts.swap_ratio * (double)ck_sat_add(rss, swap);
 }
 
 static int rule_swap_pressure(snap_check *c)
@@ -554,7 +554,7 @@ static int rule_swap_pressure(snap_check *c)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &any, advice,
 			 "The process has %s in swap and %s resident: %.0f%% of its "
 			 "memory is swapped out.", s1, s2,
-			 100.0 * (double)swap / (double)(swap + rss));
+			 100.0 * (double)swap / (double)ck_sat_add(swap, rss));
 	else if (rc == SNAP_OK && heavy.n)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &heavy, advice,
 			 "%zu region%s %s mostly swapped out (%s of the process's %s "

@@ -501,6 +501,27 @@ static void test_totals_saturate(void **state)
 	r = RUN(0, false, "show", "-x", new);
 	expect_shown(&r, "total kB           20000   20000 18446744073709551615");
 	cmd_result_free(&r);
+	r = RUN(0, false, "show", "-x", "-h", new);
+	expect_shown(&r, "total                20M     20M  16384E");
+	cmd_result_free(&r);
+	r = RUN(0, false, "summary", new);
+	cmd_result_free(&r);
+	/* A series from small to saturated: trend's slopes and gate too. */
+	char *series = in_dir("saturated-series.json");
+	FILE *f = fopen(series, "w");
+	assert_non_null(f);
+	const char *docs[] = { small, big, big };
+	for (int k = 0; k < 3; k++)
+		fprintf(f, "{\"captured_at\":\"2026-11-22T02:00:0%d.000Z\",%s\n", k + 1,
+			docs[k] + 1);
+	fclose(f);
+	r = RUN(1, false, "trend", "--metric", "dirty", "--fail-if", "dirty.slope>1M/min",
+		"--fail-if", "swap>+1G", series);
+	expect_shown(&r, "GATE FAILED (2 of 2 checks failed)");
+	cmd_result_free(&r);
+	r = RUN(1, false, "trend", "--format", "json", "--fail-if", "swap>+1G", series);
+	cmd_result_free(&r);
+	free(series);
 	r = RUN(0, false, "check", new);
 	cmd_result_free(&r);
 	free(old);
