@@ -12,6 +12,8 @@ static void check_views(const snap_snapshot *snap)
 	FUZZ_ASSERT(f);
 	fmt_pmap_opts opts = { .mode = FMT_PMAP_XX };
 	(void)fmt_pmap_write(f, snap, &opts);
+	fmt_pmap_opts human = { .mode = FMT_PMAP_EXTENDED, .human = true };
+	(void)fmt_pmap_write(f, snap, &human);
 	snap_summary *sum;
 	if (snap_summary_new(&sum, snap, NULL) == 0) {
 		(void)fmt_summary_text(f, sum, NULL);
