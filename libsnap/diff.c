@@ -75,15 +75,15 @@ void region_sums(const snap_region *r, const int fields[SNAP_M_COUNT],
 void sums_add(snap_sums *to, const snap_sums *add)
 {
 	for (int m = 0; m < SNAP_M_COUNT; m++)
-		to->kb[m] += add->kb[m];
-	to->regions += add->regions;
+		to->kb[m] = ck_sat_add(to->kb[m], add->kb[m]);
+	to->regions = ck_sat_add(to->regions, add->regions);
 }
 
 static void sums_sub(snap_sums *out, const snap_sums *a, const snap_sums *b)
 {
 	for (int m = 0; m < SNAP_M_COUNT; m++)
-		out->kb[m] = a->kb[m] - b->kb[m];
-	out->regions = a->regions - b->regions;
+		out->kb[m] = ck_sat_sub(a->kb[m], b->kb[m]);
+	out->regions = ck_sat_sub(a->regions, b->regions);
 }
 
 static const char *const change_names[SNAP_CHANGE_TYPES] = {

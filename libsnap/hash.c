@@ -35,6 +35,11 @@ static void add(snap_hasher *h, const void *data, size_t len)
 	XXH3_64bits_update(h->state, data, len);
 }
 
+void snap_hasher_add(snap_hasher *h, const void *data, size_t len)
+{
+	add(h, data, len);
+}
+
 static char *put_dec(char *out, uint64_t v)
 {
 	return out + snap_format_dec(out, v);

@@ -301,8 +301,9 @@ static int build_images(snap_identity *id, int rss_field)
 		snap_image *img = &id->images[id->nimages - 1];
 		img->count++;
 		img->has_offset0 |= r->inode != 0 && r->offset == 0;
-		img->size_kb += (r->end - r->start) >> 10;
-		img->rss_kb += rss_field >= 0 ? snap_region_value(r, rss_field) : 0;
+		img->size_kb = ck_sat_add_u64(img->size_kb, (r->end - r->start) >> 10);
+		img->rss_kb = ck_sat_add_u64(img->rss_kb,
+					     rss_field >= 0 ? snap_region_value(r, rss_field) : 0);
 		id->image_of[i] = (int32_t)(id->nimages - 1);
 	}
 	return number_images(id);

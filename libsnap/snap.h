@@ -27,6 +27,10 @@
 /* The longest mapping name accepted: the kernel prints at most PATH_MAX
  * (4096) bytes and " (deleted)"; anything longer is not smaps. */
 #define SNAP_PATH_MAX 8192
+/* The largest counter a snapshot may hold: 2^52 kB (4 EiB) is beyond any
+ * address space a kernel manages, so a larger value can only come from a
+ * crafted file, and sums of counters stay far from overflowing. */
+#define SNAP_COUNTER_MAX ((uint64_t)1 << 52)
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -193,6 +197,7 @@ typedef struct snap_file {
 } snap_file;
 
 typedef struct snap_arena snap_arena; /* private string/array allocator */
+typedef struct snap_redact snap_redact; /* redaction key and policy, below */
 
 typedef struct snap_snapshot {
 	const char *tool;        /* "mapsnap 0.1.0" that wrote it */
@@ -219,10 +224,18 @@ typedef struct snap_snapshot {
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
 	bool has_stored_checksum;
+	/* The stored checksum covers the whole document (files written since
+	 * the checksum changed); then document_checksum is what the loaded
+	 * bytes hash to. Older files' checksums cover only the regions. */
+	bool checksum_covers_document;
+	uint64_t document_checksum;
 
 	/* private */
 	snap_arena *arena;
 	size_t regions_cap, fields_cap;
+	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
+	size_t field_slots_cap;
+	const snap_redact *redaction; /* of a capture that made its own key */
 	const uint32_t *last_layout; /* shared by regions that print alike */
 	uint16_t last_nlayout;
 	const char *flag_cache[16];  /* VmFlags strings stored once */
@@ -270,6 +283,11 @@ uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 			 const char *name);
 /* True when r's VmFlags contain the two-letter token. */
 bool snap_region_has_flag(const snap_region *r, const char *token);
+/* What no kernel prints: a counter above SNAP_COUNTER_MAX, or Rss above
+ * the region's size (end - start). Returns 0, or SNAP_EFORMAT with the
+ * reason in why ("Rss 8 kB is more than the region's size, 4 kB"). */
+int snap_region_check(const snap_snapshot *snap, const snap_region *r,
+		      char *why, size_t size);
 
 /* ---- checksum (XXH3-64 over the canonical encoding, formats/README.md) -- */
 
@@ -278,6 +296,8 @@ int snap_hasher_new(snap_hasher **out);
 void snap_hasher_free(snap_hasher *h);
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 			    const snap_region *r);
+/* Adds raw bytes (the document checksum hashes the JSON text itself). */
+void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
 uint64_t snap_hasher_digest(const snap_hasher *h);
 /* Checksum of all regions of snap; 0 on ENOMEM. */
 uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
@@ -345,12 +365,51 @@ int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
 int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
 		      const char *source, snap_error *err);
 
+/* ---- redaction (redact.c) ----------------------------------------------- */
+
+/* How a snapshot is redacted; README ("capture --redact") lists what is
+ * kept and why. Names become tokens, "h-" and 12 hex digits of
+ * SipHash-2-4 under key: one name gives one token under one key (so a
+ * series and the diffs between captures redacted with one key still
+ * match), and without the key a guessed name cannot be checked against a
+ * token. The key is never written into a snapshot. */
+struct snap_redact {
+	uint8_t key[16];
+	/* Directories kept in clear besides the system ones (/usr, /lib*,
+	 * /bin, /sbin, /etc), e.g. "/opt/vendor"; absolute paths. */
+	const char *const *keep;
+	size_t nkeep;
+};
+
+/* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO without one. */
+int snap_redact_random(snap_redact *r);
+/* The key in the file at path: 32 hex digits (and a newline). When the
+ * file does not exist, a random key is written there (mode 0600; an
+ * existing file is never replaced) and *created is set. */
+int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
+			 snap_error *err);
+/* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
+void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
+/* A path or a mapping's name column, redacted; a string owned by snap
+ * (NULL on ENOMEM). */
+const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
+			     const char *path, size_t len);
+/* Redacts snap's host and process facts (after they were read). */
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
+/* Redacts one region in place (its path and text lines move to snap). */
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
+/* Both, for a whole snapshot in memory. */
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
+
 /* ---- capture from procfs ----------------------------------------------- */
 
 typedef struct snap_capture_opts {
-	bool redact;        /* drop argv[1..], hide hostname, tokenise homes */
+	bool redact;        /* apply the redaction policy (redact.c) */
 	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
 	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
+	/* The key and kept directories of redact. NULL: a random key made for
+	 * this one snapshot (pass one to make captures comparable). */
+	const snap_redact *redaction;
 } snap_capture_opts;
 
 /* Fills snap's host, process and captured_at from procfs for pid. */
@@ -378,12 +437,6 @@ int snap_capture_files(snap_snapshot *snap, const char *smaps_path,
 /* Pids whose comm equals name, ascending; *out is malloc'd (free()). */
 int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 			   const char *procfs, snap_error *err);
-
-/* Rewrites the path components under /home/<user> and /root to stable
- * xxh3 tokens ("/home/u-1a2b3c4d/..."); returns a string owned by snap. */
-const char *snap_redact_path(snap_snapshot *snap, const char *path, size_t len);
-/* Applies redaction to a region in place (its path moves to snap). */
-int snap_redact_region(snap_snapshot *snap, snap_region *r);
 
 /* The current UTC time as "2026-11-22T02:05:53.123Z" into buf (>= 32). */
 void snap_utc_now(char *buf, size_t size);
