@@ -220,7 +220,8 @@ static void expect_shown(const cmd_result *res, const char *text)
 static void test_every_command_every_format(void **state)
 {
 	(void)state;
-	static const char *const show_modes[] = { "-q", "-x", "-X", "-XX", "-d", "-p" };
+	static const char *const show_modes[] = { "-q", "-x", "-X", "-XX", "-d", "-p",
+						   "--explain" };
 	for (size_t i = 0; i < sizeof(show_modes) / sizeof(*show_modes); i++) {
 		cmd_result r = RUN(0, false, "show", show_modes[i], fx.one);
 		cmd_result_free(&r);
@@ -335,7 +336,8 @@ static void test_live_hostile_process(void **state)
 	assert_int_equal(helper_start(&h, argv), 0);
 	char pid[16];
 	snprintf(pid, sizeof(pid), "%d", h.pid);
-	static const char *const show_modes[] = { "-q", "-x", "-X", "-XX", "-d", "-p" };
+	static const char *const show_modes[] = { "-q", "-x", "-X", "-XX", "-d", "-p",
+						   "--explain" };
 	for (size_t i = 0; i < sizeof(show_modes) / sizeof(*show_modes); i++) {
 		cmd_result r = RUN(0, false, "show", show_modes[i], pid);
 		cmd_result_free(&r);
