@@ -333,6 +333,31 @@ size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
 /* "procmap-query", "elf-note", "content-hash", "none". */
 const char *snap_build_id_source_name(enum snap_build_id_source s);
 
+/* ---- what a capture reads of the mapped files (filescan.c) ---------------- */
+
+/* Collects the file-backed mappings of a capture as they stream past
+ * (the first mapping of each dev and inode), then reads each file once
+ * into the snapshot's files table (snap_snapshot_add_file). */
+typedef struct snap_file_scan snap_file_scan;
+
+typedef struct snap_file_scan_opts {
+	pid_t pid;             /* the process; 0 reads the paths on this host
+				* (a saved smaps: --from-smaps --build-ids) */
+	const char *procfs;    /* NULL for "/proc" */
+	bool no_procmap_query; /* read the ELF notes even where the kernel could
+				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
+} snap_file_scan_opts;
+
+int snap_file_scan_new(snap_file_scan **out);
+void snap_file_scan_free(snap_file_scan *s);
+/* Notes r when it maps a regular file not seen yet. */
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+size_t snap_file_scan_count(const snap_file_scan *s);
+/* Reads every file noted (while the process still runs) into snap. A file
+ * that cannot be opened gets what PROCMAP_QUERY told, or nothing. */
+int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
+			const snap_file_scan_opts *opts);
+
 /* ---- smaps text parsing ------------------------------------------------ */
 
 /* Called once per region as soon as it is complete. The region (and its
