@@ -358,6 +358,12 @@ size_t snap_file_scan_count(const snap_file_scan *s);
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
 			const snap_file_scan_opts *opts);
 
+/* The container a cgroup path names (docker-ID.scope, /docker/ID,
+ * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods
+ * .../ID: the 64-hex id; lxc.payload.NAME: the name), or "" (length 0).
+ * Same buffer contract as snap_lib_name. */
+size_t snap_container_id(char *buf, size_t size, const char *cgroup);
+
 /* ---- smaps text parsing ------------------------------------------------ */
 
 /* Called once per region as soon as it is complete. The region (and its

@@ -183,6 +183,38 @@ static void procmap_query_agrees_with_the_note(void **state)
 	close(maps);
 }
 
+static void container_ids_from_cgroups(void **state)
+{
+	(void)state;
+	static const char id[] =
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char pod[] =
+		"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	char cg[512], got[128];
+	const char *forms[] = { "/system.slice/docker-%s.scope", "/docker/%s",
+				"/system.slice/cri-containerd-%s.scope",
+				"/machine.slice/libpod-%s.scope/container",
+				"/kubepods.slice/kubepods-burstable.slice/crio-%s.scope" };
+	for (size_t k = 0; k < sizeof(forms) / sizeof(*forms); k++) {
+		snprintf(cg, sizeof(cg), forms[k], id);
+		assert_int_equal(snap_container_id(got, sizeof(got), cg), 64);
+		assert_string_equal(got, id);
+	}
+	/* a pod's cgroup holds the pod's hash above the container's */
+	snprintf(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", pod, id);
+	snap_container_id(got, sizeof(got), cg);
+	assert_string_equal(got, id);
+	assert_int_equal(snap_container_id(got, sizeof(got), "/lxc.payload.web1/init.scope"), 4);
+	assert_string_equal(got, "web1");
+	assert_int_equal(snap_container_id(got, sizeof(got), "/user.slice/user-0.slice/session-3.scope"), 0);
+	assert_string_equal(got, "");
+	/* 63 or 65 hex digits are no container hash */
+	snprintf(cg, sizeof(cg), "/docker/%.63s", id);
+	assert_int_equal(snap_container_id(got, sizeof(got), cg), 0);
+	snprintf(cg, sizeof(cg), "/docker/%s0", id);
+	assert_int_equal(snap_container_id(got, sizeof(got), cg), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -205,6 +237,7 @@ int main(void)
 		cmocka_unit_test(no_note_and_data_files),
 		cmocka_unit_test(bss_past_the_file),
 		cmocka_unit_test(procmap_query_agrees_with_the_note),
+		cmocka_unit_test(container_ids_from_cgroups),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
