@@ -1133,6 +1133,8 @@ typedef struct snap_trend_region {
 	enum snap_kind kind;
 	bool born;             /* a group of regions born during the series */
 	size_t members;        /* born: how many regions were born into it */
+	const snap_range *spans; /* born: its members' spans in the last snapshot */
+	size_t nspans;
 	const char *path;      /* verbatim, borrowed from a snapshot; "" anonymous */
 	size_t path_len;
 	char perms[5];         /* of its largest region */

@@ -1335,6 +1335,9 @@ static void trend_view_follows_regions_born_during_the_series(void **state)
 	assert_int_equal(count_between(dom, "trend-table", "changes", cell), 1);
 	const char *body = section(dom, "header", "footer", &len);
 	assert_int_equal(count_in(body, len, "ggregate"), 0);
+	/* its five members are outlined, not the regions between them */
+	assert_int_equal(count_between(dom, "treemap", "treemap-note",
+				       "class=\"region suspect\""), 5);
 	free(dom);
 	screenshot(page, "trend-born");
 	free(page);
