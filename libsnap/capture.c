@@ -613,31 +613,93 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
 /* smaps_rollup walks every page table again. It is read on a thread of
  * its own while smaps is read: the parsing thread leaves a core half
  * idle, and the rollup is as close in time to smaps as one read after it
- * would be. */
+ * would be. That read cannot be interrupted, and on a big process it
+ * takes a while: a capture stopped early (its callback said so) leaves
+ * the thread to finish on its own and free what it read. */
 struct rollup_read {
-	const snap_capture_opts *opts;
-	long pid;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	bool done, abandoned;
+	char path[PATH_MAX];
 	char *text; /* NULL when unreadable (kernels before 4.14 have none) */
 	size_t len;
 };
 
+static void rollup_free(struct rollup_read *rr)
+{
+	pthread_mutex_destroy(&rr->mu);
+	free(rr->text);
+	free(rr);
+}
+
 static void *rollup_main(void *arg)
 {
 	struct rollup_read *rr = arg;
-	if (read_proc(rr->opts, rr->pid, "smaps_rollup", &rr->text, &rr->len) < 0)
-		rr->text = NULL;
+	char *text;
+	size_t len;
+	if (read_file_all(rr->path, &text, &len) < 0)
+		text = NULL;
+	pthread_mutex_lock(&rr->mu);
+	rr->text = text;
+	rr->len = len;
+	rr->done = true;
+	bool abandoned = rr->abandoned;
+	pthread_mutex_unlock(&rr->mu);
+	if (abandoned)
+		rollup_free(rr);
 	return NULL;
 }
 
+static struct rollup_read *rollup_start(const snap_capture_opts *opts, long pid)
+{
+	if (opts && opts->no_rollup)
+		return NULL;
+	struct rollup_read *rr = calloc(1, sizeof(*rr));
+	if (!rr)
+		return NULL;
+	snprintf(rr->path, sizeof(rr->path), "%s/%ld/smaps_rollup", procfs_root(opts),
+		 pid);
+	pthread_mutex_init(&rr->mu, NULL);
+	if (pthread_create(&rr->thread, NULL, rollup_main, rr) != 0) {
+		rollup_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+static void rollup_wait(struct rollup_read *rr)
+{
+	if (rr)
+		pthread_join(rr->thread, NULL);
+}
+
+/* Lets the thread free rr when it is done, unless it is already. */
+static void rollup_abandon(struct rollup_read *rr)
+{
+	if (!rr)
+		return;
+	pthread_mutex_lock(&rr->mu);
+	rr->abandoned = true;
+	bool done = rr->done;
+	pthread_mutex_unlock(&rr->mu);
+	if (done) {
+		pthread_join(rr->thread, NULL);
+		rollup_free(rr);
+	} else {
+		pthread_detach(rr->thread);
+	}
+}
+
+/* Parses what the thread read into snap (NULL: drops it); frees rr. */
 static void keep_rollup(snap_snapshot *snap, struct rollup_read *rr)
 {
-	if (rr->text && snap_parse_rollup(snap, rr->text, rr->len, "smaps_rollup",
-					  NULL) < 0) {
+	if (snap && rr && rr->text &&
+	    snap_parse_rollup(snap, rr->text, rr->len, "smaps_rollup", NULL) < 0) {
 		snap->rollup = NULL;
 		snap->nrollup = 0;
 	}
-	free(rr->text);
-	rr->text = NULL;
+	if (rr)
+		rollup_free(rr);
 }
 
 int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
@@ -656,26 +718,27 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return proc_error(err, errno_status(errno), pid, "smaps");
-	struct rollup_read rr = { opts, pid, NULL, 0 };
-	pthread_t rollup_thread;
-	bool rollup_started = !(opts && opts->no_rollup) &&
-			      pthread_create(&rollup_thread, NULL, rollup_main, &rr) == 0;
+	struct rollup_read *rr = rollup_start(opts, pid);
 	size_t nregions = 0;
 	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rollup_started)
-		pthread_join(rollup_thread, NULL);
+	if (rc != 0) {
+		close(fd);
+		rollup_abandon(rr);
+		return rc;
+	}
+	rollup_wait(rr);
 	/* An exiting process reads as an empty or short smaps, not an error,
 	 * and one that runs another program as the regions of either. */
-	if (rc == 0 && snap->process.known)
+	if (snap->process.known)
 		rc = check_consistent(snap, opts, pid, fd, nregions, err);
 	close(fd);
 	if (rc != 0) {
-		free(rr.text);
+		keep_rollup(NULL, rr);
 		return rc;
 	}
 	snap->capture_ms = elapsed_ms(&t0, &t1);
-	keep_rollup(snap, &rr);
+	keep_rollup(snap, rr);
 	snap_utc_now(now, sizeof(now));
 	snap->captured_end = snap_snapshot_strdup(snap, now);
 	return SNAP_OK;
