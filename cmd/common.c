@@ -460,7 +460,7 @@ static int open_named(cli_output *out, const char *dir)
 	}
 	sigset_t old;
 	block_stops(&old);
-	int fd = mkstemp(out->tmp);
+	int fd = mkostemp(out->tmp, O_CLOEXEC);
 	int e = errno;
 	if (fd >= 0) {
 		out->cleanup_slot = cli_cleanup_file(out->tmp);
