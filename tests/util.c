@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -238,14 +241,17 @@ void helper_stop(helper_proc *h)
 	close(h->to_child);
 	close(h->from_child);
 	kill(h->pid, SIGCONT);
-	/* Closing stdin ends a helper; one that is stuck gets SIGKILL after
-	 * five seconds so a failing test cannot hang the suite. */
-	int status;
-	for (int waited = 0; waitpid(h->pid, &status, WNOHANG) == 0; waited++) {
-		if (waited == 500)
-			kill(h->pid, SIGKILL);
-		usleep(10000);
-	}
+	/* Closing stdin ends a helper: wait for its exit (the pidfd becomes
+	 * readable). One still there after ten seconds is stuck and gets
+	 * SIGKILL, so that a failing test cannot hang the suite. */
+	int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	struct pollfd p = { pidfd, POLLIN, 0 };
+	if (pidfd >= 0 && poll(&p, 1, 10000) == 0)
+		kill(h->pid, SIGKILL);
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	h->pid = 0;
 }
 
@@ -300,4 +306,48 @@ bool file_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
+}
+
+int private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) != 0)
+		return -1;
+	/* Nothing mounted here may show outside, nor the other way. */
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+int freeze_proc(pid_t pid, const char *dir, const char *const *names)
+{
+	for (; *names; names++) {
+		char live[128], saved[4200];
+		size_t len;
+		snprintf(live, sizeof(live), "/proc/%ld/%s", (long)pid, *names);
+		snprintf(saved, sizeof(saved), "%s/frozen-%ld-%s", dir, (long)pid, *names);
+		char *text = read_file(live, &len);
+		int rc = text ? write_file(saved, text, len) : -1;
+		free(text);
+		if (rc != 0 || mount(saved, live, NULL, MS_BIND, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void thaw_proc(pid_t pid, const char *const *names)
+{
+	for (; *names; names++) {
+		char live[128];
+		snprintf(live, sizeof(live), "/proc/%ld/%s", (long)pid, *names);
+		umount2(live, MNT_DETACH);
+	}
+}
+
+int stop_and_wait(pid_t pid)
+{
+	int status;
+	if (kill(pid, SIGSTOP) != 0)
+		return -1;
+	while (waitpid(pid, &status, WUNTRACED) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFSTOPPED(status) ? 0 : -1;
 }

@@ -42,6 +42,17 @@ int helper_command(helper_proc *h, const char *line, char *reply, size_t size);
 /* Closes its stdin and reaps it. */
 void helper_stop(helper_proc *h);
 
+/* Live comparisons of two readers read one frozen input. private_mounts
+ * moves this test (and what it starts) into a mount namespace of its own
+ * (needs root); there freeze_proc saves /proc/PID/NAME for each name into
+ * dir and bind-mounts the copy over it, so that every reader, mapsnap or
+ * pmap, reads those same bytes; thaw_proc undoes it. 0 or -1. */
+int private_mounts(void);
+int freeze_proc(pid_t pid, const char *dir, const char *const *names);
+void thaw_proc(pid_t pid, const char *const *names);
+/* SIGSTOP to a child, and returns once waitpid says it stopped. */
+int stop_and_wait(pid_t pid);
+
 char *read_file(const char *path, size_t *len);
 int write_file(const char *path, const char *data, size_t len);
 /* A fresh directory under $TMPDIR; the path is malloc'd. */
