@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/inotify.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -107,27 +106,6 @@ static size_t count_lines_of(const char *path)
 	for (const char *s = text; s && *s; s++)
 		n += *s == '\n';
 	free(text);
-	return n;
-}
-
-/* The whole documents of a series; *cut when it ends inside one. */
-static size_t count_docs(const char *path, bool *cut)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-	*cut = false;
-	while (f) {
-		snap_snapshot *snap;
-		int rc = fmt_json_load(&snap, f, path, NULL);
-		if (rc != 0) {
-			*cut = rc == SNAP_ETRUNC;
-			break;
-		}
-		snap_snapshot_free(snap);
-		n++;
-	}
-	if (f)
-		fclose(f);
 	return n;
 }
 
@@ -292,34 +270,14 @@ static long long stop_at(struct run *r, const char *what, long long at)
 	return fd_pos(r->pid, what);
 }
 
-/* Waits until the series at path holds n whole snapshots: woken by each
- * change in its directory (inotify), failing if r ends first. */
+/* Waits until the series at path holds n whole snapshots. */
 static void wait_docs(struct run *r, const char *path, size_t n)
 {
-	int in = inotify_init1(IN_CLOEXEC);
-	int pidfd = (int)syscall(SYS_pidfd_open, r->pid, 0);
-	char *dir = strdup(path);
-	*strrchr(dir, '/') = '\0';
-	assert_true(in >= 0 && pidfd >= 0);
-	assert_true(inotify_add_watch(in, dir, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE) >= 0);
-	free(dir);
-	for (;;) {
-		bool cut;
-		if (count_docs(path, &cut) >= n)
-			break;
-		struct pollfd p[2] = { { in, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-		assert_true(poll(p, 2, -1) > 0);
-		if (p[1].revents) {
-			finish(r);
-			fail_msg("mapsnap ended (%d) before %s held %zu snapshots: %s",
-				 r->status, path, n, stderr_of(r));
-		}
-		char buf[4096];
-		if (read(in, buf, sizeof(buf)) < 0)
-			assert_int_equal(errno, EINTR);
+	if (!series_wait(path, n, r->pid)) {
+		finish(r);
+		fail_msg("mapsnap ended (%d) before %s held %zu snapshots: %s", r->status,
+			 path, n, stderr_of(r));
 	}
-	close(pidfd);
-	close(in);
 }
 
 /* ---- targets ---- */
@@ -648,7 +606,7 @@ static void every_stops_mid_capture_on_each_signal(void **state)
 					wait_docs(&r, series, 1);
 				/* The read of the snapshot after those. */
 				if (stop_mid_read(&r, &t, 0.3) && (!before ||
-				    count_docs(series, &(bool){ 0 }) == 1))
+				    series_count(series, &(bool){ 0 }) == 1))
 					break;
 				abandon(&r);
 			}
@@ -661,7 +619,7 @@ static void every_stops_mid_capture_on_each_signal(void **state)
 			bool cut;
 			if (before) {
 				assert_int_equal(status, 0);
-				assert_int_equal(count_docs(series, &cut), 1);
+				assert_int_equal(series_count(series, &cut), 1);
 				assert_false(cut);
 				assert_complete(series, &t);
 			} else {
@@ -701,7 +659,7 @@ static void every_skips_a_torn_capture(void **state)
 		 "program during the capture (exec)", t.pid);
 	assert_said(&r, want);
 	bool cut;
-	assert_int_equal(count_docs(series, &cut), 2);
+	assert_int_equal(series_count(series, &cut), 2);
 	assert_false(cut);
 	FILE *f = fopen(series, "r");
 	for (int i = 0; i < 2; i++) {
@@ -916,11 +874,11 @@ static void every_refuses_another_process_series(void **state)
 			     series, NULL);
 	cmd_result_free(&res);
 	bool cut;
-	assert_int_equal(count_docs(series, &cut), 2);
+	assert_int_equal(series_count(series, &cut), 2);
 	res = run_mapsnap_ok(0, "capture", b.pid, "--every", "10ms", "--count", "1", "-o",
 			     series, "--force", NULL);
 	cmd_result_free(&res);
-	assert_int_equal(count_docs(series, &cut), 1);
+	assert_int_equal(series_count(series, &cut), 1);
 	snap_snapshot *snap = load_one(series);
 	assert_int_equal(snap->process.pid, b.h.pid);
 	snap_snapshot_free(snap);
@@ -1101,7 +1059,7 @@ static void full_disk_during_every(void **state)
 					"1000", "-o", series, NULL);
 	assert_string_equal(res.out, "");
 	bool cut;
-	size_t n = count_docs(series, &cut);
+	size_t n = series_count(series, &cut);
 	assert_false(cut);
 	assert_true(n >= 1 && n < 1000);
 	char want[4400];

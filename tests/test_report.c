@@ -323,17 +323,16 @@ static int before_after(const char *helper, const char *const *cmds, char *befor
 	return rc;
 }
 
+/* 12 snapshots of the leaker, ten of its ticks between two: its [heap]
+ * grows at each step whatever the load on the machine. */
 static int capture_series(void)
 {
 	helper_proc h;
-	char *argv[] = { (char *)helper_path("leaker"), NULL };
-	char pid[16];
+	char *argv[] = { (char *)helper_path("leaker"), "--step", NULL };
 	if (helper_start(&h, argv) != 0)
 		return -1;
-	snprintf(pid, sizeof(pid), "%d", h.pid);
 	cmd_result res;
-	int rc = run_mapsnap(&res, NULL, "capture", pid, "--every", "150ms", "--count",
-			     "12", "-o", fx.series, NULL);
+	int rc = capture_in_lockstep(&res, &h, fx.series, "150ms", 12, "10");
 	if (rc == 0 && res.status != 0)
 		rc = -1;
 	cmd_result_free(&res);
