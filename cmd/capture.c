@@ -31,6 +31,10 @@ static void usage(FILE *f)
 	      "Captures /proc/PID/smaps with the process and host facts into a\n"
 	      "snapshot JSON file, by default mapsnap-<comm>-<pid>-<UTC time>.json\n"
 	      "in the current directory. Prints the name of each file written.\n"
+	      "A snapshot is consistent or not written: a process that exits while\n"
+	      "it is read gives exit status 2 and no file (one that runs another\n"
+	      "program is read again, up to 3 times). A file is never half-written,\n"
+	      "nor put over one that appeared meanwhile (without --force).\n"
 	      "\n"
 	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
 	      "  -n, --name COMM           every process whose comm is COMM\n"
@@ -152,11 +156,12 @@ static int write_region(void *ctx, snap_snapshot *snap, const snap_region *r)
 
 /* Stdout gets the document from a buffer in memory: a capture that has
  * to start again cannot take back what went out on a pipe. */
-static int flush_buffer(FILE *mem, char *buf, size_t len, FILE *to)
+static int flush_buffer(FILE *mem, char *const *buf, const size_t *len, FILE *to)
 {
+	/* fclose sets *buf and *len last (it may move the buffer). */
 	if (fclose(mem) != 0)
 		return SNAP_ENOMEM;
-	return fwrite(buf, 1, len, to) == len ? 0 : SNAP_EIO;
+	return fwrite(*buf, 1, *len, to) == *len ? 0 : SNAP_EIO;
 }
 
 /* One try: metadata, then the regions streamed into the output as they
@@ -194,7 +199,7 @@ static int try_capture(const struct capture_settings *s, pid_t pid, char *path,
 		goto discard;
 	}
 	if (mem) {
-		rc = flush_buffer(mem, buf, len, out.f);
+		rc = flush_buffer(mem, &buf, &len, out.f);
 		mem = NULL;
 		if (rc < 0) {
 			sc.write_errno = errno;

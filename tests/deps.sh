@@ -18,6 +18,9 @@ elif ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n){(void)d;(void)n;r
 fi
 # make check opens mapsnap report's pages in headless Chromium.
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# make check compares show with procps-ng's pmap on live processes (with
+# CI=true a test skipped for want of it fails the run).
+command -v pmap >/dev/null 2>&1 || missing="$missing procps"
 if [ -z "$missing" ]; then
 	echo "deps: all present"
 	exit 0
