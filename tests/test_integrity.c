@@ -270,16 +270,6 @@ static long long stop_at(struct run *r, const char *what, long long at)
 	return fd_pos(r->pid, what);
 }
 
-/* Waits until the series at path holds n whole snapshots. */
-static void wait_docs(struct run *r, const char *path, size_t n)
-{
-	if (!series_wait(path, n, r->pid)) {
-		finish(r);
-		fail_msg("mapsnap ended (%d) before %s held %zu snapshots: %s", r->status,
-			 path, n, stderr_of(r));
-	}
-}
-
 /* ---- targets ---- */
 
 struct target {
@@ -600,28 +590,32 @@ static void every_stops_mid_capture_on_each_signal(void **state)
 			char *args[] = { "capture", t.pid, "--every", "10ms", "--count", "3",
 					 "-o", series, NULL };
 			struct run r;
+			size_t whole = 0;
 			for (int tries = 0;; tries++) {
 				assert_true(tries < 10);
 				unlink(series);
 				spawn(&r, NULL, args);
-				if (before)
-					wait_docs(&r, series, 1);
-				/* The read of the snapshot after those. */
-				if (stop_mid_read(&r, &t, 0.3) && (!before ||
-				    series_count(series, &(bool){ 0 }) == 1))
-					break;
+				/* Past the first read (not waiting on the file: parsing
+				 * 40 MB is slower than a capture in the ASan build). */
+				if (before && stop_at(&r, t.smaps, -1) == -1)
+					kill(r.pid, SIGCONT);
+				if (stop_mid_read(&r, &t, 0.3)) {
+					whole = series_count(series, &(bool){ 0 });
+					if (whole == before || (before && whole == 2))
+						break;
+				}
 				abandon(&r);
 			}
 			kill(r.pid, stop_sigs[k]);
 			int status = finish(&r);
 			char want[96];
 			snprintf(want, sizeof(want), "capture: stopped by %s; %zu snapshot%s in",
-				 sig_name(stop_sigs[k]), before, before == 1 ? "" : "s");
+				 sig_name(stop_sigs[k]), whole, whole == 1 ? "" : "s");
 			assert_said(&r, want);
 			bool cut;
 			if (before) {
 				assert_int_equal(status, 0);
-				assert_int_equal(series_count(series, &cut), 1);
+				assert_int_equal(series_count(series, &cut), whole);
 				assert_false(cut);
 				assert_complete(series, &t);
 			} else {
@@ -707,10 +701,13 @@ static void nohup_keeps_sighup_ignored(void **state)
 		}
 		kill(r.pid, SIGHUP);
 		kill(r.pid, SIGCONT);
-		wait_docs(&r, series, 1);
-		/* Mid-read of the second or third: the series is still on. */
-		if (stop_mid_read(&r, &t, 0.5))
-			break;
+		/* Past that read, then in the middle of another: the series
+		 * went on through the SIGHUP. */
+		if (stop_at(&r, t.smaps, -1) == -1) {
+			kill(r.pid, SIGCONT);
+			if (stop_mid_read(&r, &t, 0.5))
+				break;
+		}
 		abandon(&r);
 	}
 	kill(r.pid, SIGTERM);
