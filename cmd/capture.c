@@ -32,6 +32,10 @@ static void usage(FILE *f)
 	      "Captures /proc/PID/smaps with the process and host facts into a\n"
 	      "snapshot JSON file, by default mapsnap-<comm>-<pid>-<UTC time>.json\n"
 	      "in the current directory. Prints the name of each file written.\n"
+	      "A snapshot is consistent or not written: a process that exits while\n"
+	      "it is read gives exit status 2 and no file (one that runs another\n"
+	      "program is read again, up to 3 times). A file is never half-written,\n"
+	      "nor put over one that appeared meanwhile (without --force).\n"
 	      "\n"
 	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
 	      "  -n, --name COMM           every process whose comm is COMM\n"
@@ -168,27 +172,43 @@ static int write_region(void *ctx, snap_snapshot *snap, const snap_region *r)
 	return rc;
 }
 
-/* Metadata, then the regions streamed into the output as they parse. */
-static int capture_one(const struct capture_settings *s, pid_t pid)
+/* Stdout gets the document from a buffer in memory: a capture that has
+ * to start again cannot take back what went out on a pipe. */
+static int flush_buffer(FILE *mem, char *const *buf, const size_t *len, FILE *to)
 {
-	snap_error err = { 0 };
+	/* fclose sets *buf and *len last (it may move the buffer). */
+	if (fclose(mem) != 0)
+		return SNAP_ENOMEM;
+	return fwrite(*buf, 1, *len, to) == *len ? 0 : SNAP_EIO;
+}
+
+/* One try: metadata, then the regions streamed into the output as they
+ * parse. Fills path with the file written. */
+static int try_capture(const struct capture_settings *s, pid_t pid, char *path,
+		       size_t size, snap_error *err)
+{
 	snap_snapshot *snap;
 	cli_output out;
 	struct stream_ctx sc = { NULL, 0 };
-	char path[4096];
+	FILE *mem = NULL;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc = snap_snapshot_new(&snap);
 	if (rc < 0)
-		return cli_error("out of memory");
-	if ((rc = snap_capture_meta(snap, pid, &s->opts, &err)) < 0)
-		goto fail;
-	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||
-	    (rc = cli_output_open(&out, path, s->force, &err)) < 0)
-		goto fail;
-	if ((rc = fmt_json_begin(&sc.writer, out.f, snap)) < 0) {
+		return snap_error_set(err, rc, NULL, 0, "out of memory");
+	if ((rc = snap_capture_meta(snap, pid, &s->opts, err)) < 0 ||
+	    (rc = output_path(path, size, s, snap, err)) < 0 ||
+	    (rc = cli_output_open(&out, path, s->force, err)) < 0)
+		goto out;
+	if (out.to_stdout && !(mem = open_memstream(&buf, &len))) {
+		rc = snap_error_set(err, SNAP_ENOMEM, path, 0, "out of memory");
+		goto discard;
+	}
+	if ((rc = fmt_json_begin(&sc.writer, mem ? mem : out.f, snap)) < 0) {
 		sc.write_errno = errno;
 		goto discard;
 	}
-	if ((rc = snap_capture_smaps(snap, pid, &s->opts, write_region, &sc, &err)) != 0) {
+	if ((rc = snap_capture_smaps(snap, pid, &s->opts, write_region, &sc, err)) != 0) {
 		fmt_json_abort(sc.writer);
 		goto discard;
 	}
@@ -196,22 +216,53 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 		sc.write_errno = errno;
 		goto discard;
 	}
-	if ((rc = cli_output_commit(&out, &err)) < 0)
-		goto fail;
-	if (!out.to_stdout && strcmp(path, "-") != 0)
-		printf("%s\n", path);
-	snap_snapshot_free(snap);
-	return EXIT_OK;
+	if (mem) {
+		rc = flush_buffer(mem, &buf, &len, out.f);
+		mem = NULL;
+		if (rc < 0) {
+			sc.write_errno = errno;
+			goto discard;
+		}
+	}
+	rc = cli_output_commit(&out, err);
+	goto out;
 discard:
-	if (!err.message[0] && rc == SNAP_ENOMEM)
-		snap_error_set(&err, rc, path, 0, "out of memory");
-	else if (!err.message[0])
-		snap_error_set(&err, rc, path, 0, "write failed: %s",
+	if (!err->message[0] && rc == SNAP_ENOMEM)
+		snap_error_set(err, rc, path, 0, "out of memory");
+	else if (!err->message[0])
+		snap_error_set(err, rc < 0 ? rc : SNAP_EIO, path, 0, "write failed: %s",
 			       strerror(sc.write_errno ? sc.write_errno : EIO));
 	cli_output_discard(&out);
-fail:
+out:
+	if (mem)
+		fclose(mem);
+	free(buf);
 	snap_snapshot_free(snap);
-	return cli_report(&err);
+	return rc;
+}
+
+/* A process that runs another program while it is read is tried again,
+ * as snap_capture() does; an exit ends it. No file either way. */
+static int capture_one(const struct capture_settings *s, pid_t pid)
+{
+	snap_error err;
+	char path[4096];
+	int rc = SNAP_ECHANGED;
+	for (int attempt = 1; rc == SNAP_ECHANGED && attempt <= SNAP_CAPTURE_ATTEMPTS;
+	     attempt++) {
+		memset(&err, 0, sizeof(err));
+		rc = try_capture(s, pid, path, sizeof(path), &err);
+	}
+	if (rc == SNAP_ECHANGED) {
+		snap_error last = err;
+		snap_error_set(&err, rc, last.source, 0, "%.400s, %d times in a row",
+			       last.message, SNAP_CAPTURE_ATTEMPTS);
+	}
+	if (rc != 0)
+		return cli_report(&err);
+	if (strcmp(path, "-") != 0)
+		printf("%s\n", path);
+	return EXIT_OK;
 }
 
 static int capture_from_smaps(const struct capture_settings *s)

@@ -44,6 +44,7 @@ enum snap_status {
 	SNAP_EINVAL = -6,   /* bad argument or option value */
 	SNAP_EEXIST = -7,   /* output exists and overwriting was not asked for */
 	SNAP_ETRUNC = -8,   /* input ends inside a document (its writer was killed) */
+	SNAP_ECHANGED = -9, /* the process ran another program (exec) mid-capture */
 };
 
 /* Where and why something failed. `source` names the file, pid or
@@ -236,6 +237,9 @@ typedef struct snap_snapshot {
 	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
 	size_t field_slots_cap;
 	const snap_redact *redaction; /* of a capture that made its own key */
+	/* comm and exe as a capture read them, before any redaction: it
+	 * compares them again after reading smaps */
+	uint64_t read_comm, read_exe;
 	const uint32_t *last_layout; /* shared by regions that print alike */
 	uint16_t last_nlayout;
 	const char *flag_cache[16];  /* VmFlags strings stored once */
@@ -443,16 +447,31 @@ typedef struct snap_capture_opts {
 	const snap_redact *redaction;
 } snap_capture_opts;
 
-/* Fills snap's host, process and captured_at from procfs for pid. */
+/* How many times snap_capture() tries a process that keeps running
+ * another program (exec) while it is read; callers that stream regions
+ * with the two calls below retry as often. */
+#define SNAP_CAPTURE_ATTEMPTS 3
+
+/* Fills snap's host, process and captured_at from procfs for pid. A
+ * zombie (exited, not yet reaped) gives SNAP_ENOPROC. */
 int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		      const snap_capture_opts *opts, snap_error *err);
 /* Reads /proc/PID/smaps, streaming each region to fn (or storing it when
  * fn is NULL), then smaps_rollup; records capture_ms and captured_end.
- * A process that exits mid-read gives SNAP_ENOPROC; EACCES SNAP_EPERM. */
+ * The result is consistent or an error: after the read it checks that
+ * the address space it read still lives (the kernel ends the read early,
+ * without an error, when it goes away) and that the start time, comm and
+ * exe are those snap_capture_meta() saw. A process that exited gives
+ * SNAP_ENOPROC ("exited during the capture"); one that ran another
+ * program gives SNAP_ECHANGED: the regions may belong to another program
+ * than the header, or be cut short; try again from snap_capture_meta()
+ * with a fresh snapshot. EACCES gives SNAP_EPERM. A non-zero value
+ * returned by fn stops the read and is returned as is. */
 int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		       const snap_capture_opts *opts, snap_region_fn fn,
 		       void *ctx, snap_error *err);
-/* Both of the above into a new in-memory snapshot. */
+/* Both of the above into a new in-memory snapshot, tried up to
+ * SNAP_CAPTURE_ATTEMPTS times while the process keeps changing. */
 int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 		 snap_error *err);
 
