@@ -16,6 +16,7 @@ struct capture_settings {
 	const char *name;   /* --name COMM */
 	const char *from_smaps;
 	bool proc_files;
+	bool build_ids; /* --from-smaps: read the files named on this host */
 	bool force;
 	snap_capture_opts opts;
 	cli_redaction redaction;
@@ -52,13 +53,18 @@ static void usage(FILE *f)
 	      "      --from-smaps FILE     build the snapshot from saved smaps text\n"
 	      "      --proc-files          with --from-smaps: also read the saved stat,\n"
 	      "                            cmdline, comm, status, smaps_rollup beside it\n"
+	      "      --build-ids           with --from-smaps: read the build-ids of the\n"
+	      "                            files it names as they are on this host\n"
+	      "      --no-build-ids        do not read the mapped files' build-ids\n"
+	      "                            (they identify libraries across paths; a\n"
+	      "                            live capture reads them by default)\n"
 	      "  -h, --help                this help\n", f);
 }
 
 static int parse_args(struct capture_settings *s, int argc, char **argv)
 {
 	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES, OPT_REDACT_KEY,
-	       OPT_REDACT_KEEP };
+	       OPT_REDACT_KEEP, OPT_BUILD_IDS, OPT_NO_BUILD_IDS };
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
@@ -68,6 +74,8 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "from-smaps", required_argument, NULL, OPT_FROM_SMAPS },
 		{ "proc-files", no_argument, NULL, OPT_PROC_FILES },
+		{ "build-ids", no_argument, NULL, OPT_BUILD_IDS },
+		{ "no-build-ids", no_argument, NULL, OPT_NO_BUILD_IDS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -85,12 +93,18 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 			break;
 		case OPT_FROM_SMAPS: s->from_smaps = optarg; break;
 		case OPT_PROC_FILES: s->proc_files = true; break;
+		case OPT_BUILD_IDS: s->build_ids = true; break;
+		case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default: return cli_bad_option("capture", argv);
 		}
 	}
 	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
 		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	if (s->build_ids && !s->from_smaps)
+		return cli_error("capture: --build-ids goes with --from-smaps (a live capture "
+				 "reads them anyway)");
+	cli_capture_env(&s->opts);
 	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
@@ -265,6 +279,21 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 	return EXIT_OK;
 }
 
+/* A saved smaps names files: their build-ids as they are here, when
+ * they are (the same machine, or one with the same builds). */
+static int files_on_this_host(snap_snapshot *snap)
+{
+	snap_file_scan *scan = NULL;
+	int rc = snap_file_scan_new(&scan);
+	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
+		rc = snap_file_scan_add(scan, &snap->regions[i]);
+	snap_file_scan_opts local = { 0 };
+	if (rc == SNAP_OK)
+		rc = snap_file_scan_read(scan, snap, &local);
+	snap_file_scan_free(scan);
+	return rc;
+}
+
 static int capture_from_smaps(const struct capture_settings *s)
 {
 	snap_error err = { 0 };
@@ -278,6 +307,10 @@ static int capture_from_smaps(const struct capture_settings *s)
 		goto fail;
 	if (snap->nregions == 0) {
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
+		goto fail;
+	}
+	if (s->build_ids && (rc = files_on_this_host(snap)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "out of memory");
 		goto fail;
 	}
 	if (s->opts.redact && snap_redact_snapshot(snap, s->opts.redaction) < 0) {

@@ -293,6 +293,13 @@ static int load_stream(cli_snapshots *list, FILE *f, const char *source,
 			      "neither a snapshot (JSON) nor smaps text");
 }
 
+void cli_capture_env(snap_capture_opts *opts)
+{
+	const char *v = getenv("MAPSNAP_NO_PROCMAP_QUERY");
+	if (v && strcmp(v, "1") == 0)
+		opts->no_procmap_query = true;
+}
+
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err)
 {
@@ -313,8 +320,10 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	if (!cli_is_pid(arg, &pid))
 		return snap_error_set(err, SNAP_EINVAL, arg, 0,
 				      "no such file, and not a process id");
+	snap_capture_opts opts = capture ? *capture : (snap_capture_opts){ 0 };
+	cli_capture_env(&opts);
 	snap_snapshot *snap;
-	int rc = snap_capture(&snap, (pid_t)pid, capture, err);
+	int rc = snap_capture(&snap, (pid_t)pid, &opts, err);
 	if (rc < 0)
 		return rc;
 	if (cli_snapshots_push(list, snap) < 0) {

@@ -71,6 +71,10 @@ typedef struct cli_snapshots {
  *   a number       a live pid, captured now in memory (nothing written)
  * A file's checksum mismatch is warned about on stderr, and so is a file
  * without a checksum (once per file) unless cli_no_checksum. */
+/* Capture options the environment sets: MAPSNAP_NO_PROCMAP_QUERY=1 reads
+ * build-ids from the ELF notes even where PROCMAP_QUERY works (to compare
+ * the two ways). */
+void cli_capture_env(snap_capture_opts *opts);
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err);
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);

@@ -224,6 +224,50 @@ static int read_exe(snap_snapshot *snap, const snap_capture_opts *opts,
 	return snap->process.exe ? SNAP_OK : SNAP_ENOMEM;
 }
 
+/* The path of /proc/PID/cgroup's lines "ID:CONTROLLERS:PATH": the
+ * unified hierarchy's ("0::PATH") when there is one, else the first. */
+static const char *cgroup_path(const char *text)
+{
+	const char *first = NULL;
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+		const char *a = memchr(line, ':', n);
+		const char *b = a ? memchr(a + 1, ':', n - (size_t)(a + 1 - line)) : NULL;
+		if (b && strncmp(line, "0::", 3) == 0)
+			return b + 1;
+		if (b && !first)
+			first = b + 1;
+		line += n + (line[n] == '\n');
+	}
+	return first;
+}
+
+/* Where the process runs: its mount namespace, its cgroup (the v2 line
+ * "0::PATH", else the first), and the container the cgroup names. A
+ * fact that cannot be read stays NULL: none of them is needed. */
+static int read_placement(snap_snapshot *snap, const snap_capture_opts *opts, long pid)
+{
+	char path[PATH_MAX], target[256];
+	snprintf(path, sizeof(path), "%s/%ld/ns/mnt", procfs_root(opts), pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n > 0 && !(snap->process.mnt_ns = snap_snapshot_strndup(snap, target, (size_t)n)))
+		return SNAP_ENOMEM;
+	char *text;
+	size_t len;
+	if (read_proc(opts, pid, "cgroup", &text, &len) < 0)
+		return SNAP_OK;
+	int rc = SNAP_OK;
+	const char *cg = cgroup_path(text);
+	char id[128];
+	if (cg && !(snap->process.cgroup = snap_snapshot_strndup(snap, cg, strcspn(cg, "\n"))))
+		rc = SNAP_ENOMEM;
+	else if (cg && snap_container_id(id, sizeof(id), snap->process.cgroup) &&
+		 !(snap->process.container_id = snap_snapshot_strdup(snap, id)))
+		rc = SNAP_ENOMEM;
+	free(text);
+	return rc;
+}
+
 /* A fingerprint of a string that may be NULL. */
 static uint64_t text_print(const char *s)
 {
@@ -354,6 +398,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, SNAP_ENOMEM, pid, "exe");
 	if ((rc = read_thread_sps(snap, opts, pid)) < 0)
 		return proc_error(err, rc, pid, "task");
+	if (read_placement(snap, opts, pid) < 0)
+		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
 	snap->read_comm = text_print(snap->process.comm);
 	snap->read_exe = text_print(snap->process.exe);
 	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
@@ -384,6 +430,34 @@ static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 		return SNAP_ENOMEM;
 	return rc->fn ? rc->fn(rc->ctx, snap, &copy)
 		      : snap_snapshot_add_region(snap, &copy);
+}
+
+/* Notes each file-backed region (as the kernel printed it, before any
+ * redaction) for the build-id scan, then passes it on. */
+struct scan_ctx {
+	snap_region_fn fn;
+	void *ctx;
+	snap_file_scan *scan;
+};
+
+static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
+{
+	struct scan_ctx *sc = ctx;
+	if (snap_file_scan_add(sc->scan, r) < 0)
+		return SNAP_ENOMEM;
+	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r);
+}
+
+/* Reads the files noted while the process still maps them. */
+static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
+		      snap_file_scan *scan, const snap_redact *redaction)
+{
+	snap_file_scan_opts so = { pid, opts ? opts->procfs : NULL,
+				   opts && opts->no_procmap_query };
+	int rc = snap_file_scan_read(scan, snap, &so);
+	if (rc == SNAP_OK && redaction)
+		snap_redact_files(snap, redaction);
+	return rc;
 }
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -740,15 +814,28 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		fn = redact_then;
 		ctx = &rctx;
 	}
+	struct scan_ctx sctx = { fn, ctx, NULL };
+	if (!(opts && opts->no_build_ids)) {
+		if (snap_file_scan_new(&sctx.scan) < 0)
+			return proc_error(err, SNAP_ENOMEM, pid, "for build-ids");
+		fn = scan_then;
+		ctx = &sctx;
+	}
 	snprintf(path, sizeof(path), "%s/%ld/smaps", procfs_root(opts), (long)pid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		snap_file_scan_free(sctx.scan);
 		return proc_error(err, errno_status(errno), pid, "smaps");
+	}
 	struct rollup_read *rr = rollup_start(opts, pid);
 	size_t nregions = 0;
 	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (rc == 0 && sctx.scan &&
+	    (rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction)) < 0)
+		proc_error(err, rc, pid, "mapped files");
+	snap_file_scan_free(sctx.scan);
 	if (rc != 0) {
 		close(fd);
 		rollup_abandon(rr);

@@ -433,7 +433,10 @@ const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
 int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
 /* Redacts one region in place (its path and text lines move to snap). */
 int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
-/* Both, for a whole snapshot in memory. */
+/* The files table's inodes as the regions' (build-ids stay: they name a
+ * build, not a person). */
+void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
+/* All of it, for a whole snapshot in memory. */
 int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
 
 /* ---- capture from procfs ----------------------------------------------- */
@@ -445,6 +448,8 @@ typedef struct snap_capture_opts {
 	/* The key and kept directories of redact. NULL: a random key made for
 	 * this one snapshot (pass one to make captures comparable). */
 	const snap_redact *redaction;
+	bool no_build_ids;     /* skip reading the mapped files' build-ids */
+	bool no_procmap_query; /* read ELF notes even where PROCMAP_QUERY works */
 } snap_capture_opts;
 
 /* How many times snap_capture() tries a process that keeps running
