@@ -26,12 +26,10 @@ static const char *build_lib(const char *name, const char *source, const char *f
 	static char path[4][4200];
 	static int next;
 	char *out = path[next++ % 4];
-	char src[4200], cmd[9000];
+	char all[256];
 	snprintf(out, sizeof(path[0]), "%s/%s", dir, name);
-	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
-	assert_int_equal(write_file(src, source, strlen(source)), 0);
-	snprintf(cmd, sizeof(cmd), "cc -shared -fPIC -O1 %s -o '%s' '%s'", flags, out, src);
-	if (system(cmd) != 0)
+	snprintf(all, sizeof(all), "-O1 %s", flags);
+	if (build_shared_library(source, out, all) != 0)
 		fail_msg("could not build %s", name);
 	return out;
 }

@@ -54,25 +54,11 @@ static void sync_file(const char *path)
 	close(fd);
 }
 
-/* Compiles code into the shared object out. */
+/* Compiles code into the shared object DIR/name.so. */
 static int build_library(const char *name, const char *code, char *out, size_t size)
 {
-	char src[4200];
-	snprintf(src, sizeof(src), "%s/%s.c", fx.dir, name);
 	snprintf(out, size, "%s/%s.so", fx.dir, name);
-	if (write_file(src, code, strlen(code)) != 0)
-		return -1;
-	char *argv[] = { "cc", "-shared", "-fPIC", "-o", out, src, NULL };
-	cmd_result res;
-	if (run_cmd(&res, argv, NULL) != 0)
-		return -1;
-	int status = res.status;
-	if (status != 0)
-		print_message("cc -shared %s: exit %d: %s", src, status, res.err);
-	cmd_result_free(&res);
-	if (status == 0)
-		sync_file(out);
-	return status == 0 ? 0 : -1;
+	return build_shared_library(code, out, "");
 }
 
 static int setup(void **state)

@@ -456,3 +456,33 @@ int capture_in_lockstep(cmd_result *res, helper_proc *h, const char *path,
 	unlink(err);
 	return rc || !res->out || !res->err ? -1 : 0;
 }
+
+int build_shared_library(const char *code, const char *out, const char *flags)
+{
+	char src[4200], buf[512];
+	char *argv[16] = { "cc", "-shared", "-fPIC" };
+	size_t argc = 3;
+	snprintf(src, sizeof(src), "%s.c", out);
+	if (write_file(src, code, strlen(code)) != 0)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", flags);
+	for (char *tok = strtok(buf, " "); tok && argc < 12; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc++] = "-o";
+	argv[argc++] = (char *)out;
+	argv[argc++] = src;
+	argv[argc] = NULL;
+	cmd_result res;
+	if (run_cmd(&res, argv, NULL) != 0)
+		return -1;
+	int status = res.status;
+	if (status != 0)
+		fprintf(stderr, "cc -shared %s: exit %d: %s\n", src, status, res.err);
+	cmd_result_free(&res);
+	int fd = status == 0 ? open(out, O_RDONLY) : -1;
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return status == 0 && fd >= 0 ? 0 : -1;
+}

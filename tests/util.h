@@ -76,4 +76,10 @@ char *make_tmpdir(void);
 void remove_tree(const char *path);
 bool file_exists(const char *path);
 
+/* Compiles C code (written to out + ".c") into the shared library out
+ * with cc -shared -fPIC and flags (space-separated, may be ""), then
+ * fsyncs it, so its pages come from the disk; 0, or -1 with cc's error
+ * printed. */
+int build_shared_library(const char *code, const char *out, const char *flags);
+
 #endif
