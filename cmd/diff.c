@@ -13,7 +13,7 @@ const char report_usage[] =
 	"      --metric rss|pss|size|dirty|swap  sort key (default rss); Pss-only\n"
 	"                            changes count only with --metric pss\n"
 	"      --match auto|address|identity  match by address (same process) or\n"
-	"                            by identity (path, name, kind and size); default auto\n"
+	"                            by identity (build-id, path, name, kind and size); default auto\n"
 	"      --fail-if EXPR        exit 1 when EXPR holds (repeatable), e.g.\n"
 	"                            rss>+10%  rss>+8M  heap.rss>+1M  anon.dirty>+64M\n"
 	"                            dup-libs>0  new-libs>0  thread-stacks>+0\n"

@@ -125,7 +125,7 @@ static void put_header(const struct out *o, const snap_diff *d,
 	paint(o, RESET);
 	fprintf(o->f, ": %s, matched by %s\n",
 		d->same_process ? "same process" : "two processes",
-		d->by_address ? "address" : "identity (path, name, kind and size)");
+		d->by_address ? "address" : "identity (build-id, path, name, kind and size)");
 	put_input(o, "old", opts->old_label, d->old);
 	put_input(o, "new", opts->new_label, d->new);
 }

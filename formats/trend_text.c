@@ -172,7 +172,7 @@ static void put_matching(const struct out *o, const snap_trend *t)
 	if (t->address_steps == steps)
 		fputs("matched by address", o->f);
 	else if (t->address_steps == 0)
-		fputs("matched by identity (path, name, kind and size)", o->f);
+		fputs("matched by identity (build-id, path, name, kind and size)", o->f);
 	else
 		fprintf(o->f, "matched by address (%zu steps) and identity (%zu)",
 			t->address_steps, steps - t->address_steps);
