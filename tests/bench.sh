@@ -18,7 +18,7 @@ regions=$(wc -l <"/proc/$PID/maps")
 smaps_bytes=$(wc -c <"/proc/$PID/smaps")
 echo "workload: pid $PID, $regions mappings, smaps text $smaps_bytes bytes, 64 MiB touched"
 echo
-echo "capture (target: <= 1.3x the wall time of cat, peak RSS < 16 MiB)"
+echo "capture, build-ids included (target: <= 1.3x the wall time of cat, peak RSS < 16 MiB)"
 compare "mapsnap capture" "$MAPSNAP capture $PID -o $BENCH_TMP/snap.json --force" \
 	"cat smaps" "cat /proc/$PID/smaps"
 verdict "$LAST_RATIO" 1.3 "capture/cat"
