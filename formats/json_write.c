@@ -252,6 +252,8 @@ static int put_host(fmt_json_writer *w, const snap_host *h)
 		rc |= put_key_string(w, "machine", h->machine);
 	if (h->boot_id)
 		rc |= put_key_string(w, "boot_id", h->boot_id);
+	if (h->max_map_count > 0)
+		rc |= put_key_u64(w, "max_map_count", (uint64_t)h->max_map_count);
 	if (line_reserve(w, 1) < 0)
 		return -1;
 	put_str(w, "}");
