@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,6 +507,11 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 		      cli_snapshot_fn fn, void *ctx, snap_error *err)
 {
 	struct stat st;
+	/* Each document's buffer is large and of another size: glibc's
+	 * adaptive threshold would soon serve them from the heap, whose
+	 * freed pages stay resident, and memory would grow with the
+	 * series. Mapped, they go back to the system when freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (strcmp(arg, "-") == 0)
 		return each_in_stream(stdin, "<stdin>", fn, ctx, err);
 	if (stat(arg, &st) == 0)
