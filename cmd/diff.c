@@ -42,7 +42,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
 	      "      --force               overwrite FILE\n", f);
 	fputs(report_usage, f);
-	fputs("  -h, --help                this help\n"
+	fputs("      --no-checksum         load files without a checksum without a warning\n"
+	      "  -h, --help                this help\n"
 	      "\n"
 	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
 }
@@ -118,9 +119,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 
 static bool use_color(enum cli_format format, const cli_output *out)
 {
-	const char *no_color = getenv("NO_COLOR");
-	return format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
-	       !(no_color && *no_color);
+	return format == CLI_FORMAT_TEXT && out->to_stdout &&
+	       cli_color_wanted(STDOUT_FILENO);
 }
 
 static int write_report(FILE *f, enum cli_format format, const snap_diff *d,
@@ -188,10 +188,15 @@ static int parse_args(struct diff_settings *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		REPORT_OPTIONS,
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;

@@ -213,8 +213,21 @@ static int put_identity(struct row_writer *w, size_t i)
 	return rc;
 }
 
-static int put_mapping(struct row_writer *w, const snap_region *r)
+/* The build-id of the file a region belongs to (its image's, for gaps
+ * and .bss too), or NULL: what capture read, when it read it. */
+static const snap_build_id *build_id_of(const snap_identity *id, size_t i)
 {
+	int32_t image = id->image_of[i] >= 0 ? id->image_of[i] : id->attached[i];
+	const snap_region *r = &id->snap->regions[i];
+	const snap_file *file = image >= 0 ? id->images[image].file
+		: r->inode ? snap_snapshot_file(id->snap, r->dev_major, r->dev_minor, r->inode)
+			   : NULL;
+	return file && file->build_id.len ? &file->build_id : NULL;
+}
+
+static int put_mapping(struct row_writer *w, size_t i)
+{
+	const snap_region *r = &w->id->snap->regions[i];
 	bool deleted;
 	snap_path_undeleted(r, &deleted);
 	if (reserve(w, 16) < 0)
@@ -237,8 +250,16 @@ static int put_mapping(struct row_writer *w, const snap_region *r)
 	w->len += snap_format_hex(w->line + w->len, r->dev_minor, 2);
 	put_lit(w, "\",\"inode\":");
 	put_dec(w, r->inode);
-	/* No reader of build ids yet: the column is there, and null. */
-	put_lit(w, ",\"build_id\":null");
+	const snap_build_id *build = build_id_of(w->id, i);
+	if (!build) {
+		put_lit(w, ",\"build_id\":null");
+		return rc;
+	}
+	if (reserve(w, 2 * SNAP_BUILD_ID_MAX + 16) < 0)
+		return SNAP_ENOMEM;
+	put_lit(w, ",\"build_id\":\"");
+	w->len += snap_build_id_hex(w->line + w->len, 2 * SNAP_BUILD_ID_MAX + 1, build);
+	put_lit(w, "\"");
 	return rc;
 }
 
@@ -315,7 +336,7 @@ static int put_row(struct row_writer *w, size_t i)
 		return SNAP_ENOMEM;
 	put(w, w->prefix, w->prefix_len);
 	int rc;
-	if ((rc = put_identity(w, i)) < 0 || (rc = put_mapping(w, r)) < 0 ||
+	if ((rc = put_identity(w, i)) < 0 || (rc = put_mapping(w, i)) < 0 ||
 	    (rc = put_counters(w)) < 0 || (rc = put_vmflags(w, r)) < 0 ||
 	    (rc = put_extras(w, snap, r)) < 0)
 		return rc;

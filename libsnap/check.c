@@ -105,7 +105,7 @@ static int64_t list_size_kb(const snap_check *c, const struct list *l)
 {
 	int64_t kb = 0;
 	for (size_t k = 0; k < l->n; k++)
-		kb += size_kb(region(c, l->v[k]));
+		kb = ck_sat_add(kb, size_kb(region(c, l->v[k])));
 	return kb;
 }
 
@@ -531,7 +531,7 @@ static int rule_private_dirty_ratio(snap_check *c)
 static bool mostly_swapped(const snap_check *c, int64_t swap, int64_t rss)
 {
 	return swap >= c->opts.swap_min_kb && swap > 0 &&
-	       (double)swap > c->opts.swap_ratio * (double)(rss + swap);
+	       (double)swap > c->opts.swap_ratio * (double)ck_sat_add(rss, swap);
 }
 
 static int rule_swap_pressure(snap_check *c)
@@ -546,13 +546,13 @@ static int rule_swap_pressure(snap_check *c)
 	for (size_t i = 0; i < c->snap->nregions && rc == SNAP_OK; i++) {
 		const snap_region *r = region(c, i);
 		int64_t s = value(c, r, SNAP_M_SWAP), res = value(c, r, SNAP_M_RSS);
-		swap += s;
-		rss += res;
+		swap = ck_sat_add(swap, s);
+		rss = ck_sat_add(rss, res);
 		if (s > 0)
 			rc = list_add(&any, i);
 		if (rc == SNAP_OK && mostly_swapped(c, s, res)) {
 			rc = list_add(&heavy, i);
-			heavy_swap += s;
+			heavy_swap = ck_sat_add(heavy_swap, s);
 		}
 	}
 	char s1[32], s2[32], s3[32];
@@ -563,7 +563,7 @@ static int rule_swap_pressure(snap_check *c)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &any, advice,
 			 "The process has %s in swap and %s resident: %.0f%% of its "
 			 "memory is swapped out.", s1, s2,
-			 100.0 * (double)swap / (double)(swap + rss));
+			 100.0 * (double)swap / (double)ck_sat_add(swap, rss));
 	else if (rc == SNAP_OK && heavy.n)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &heavy, advice,
 			 "%zu region%s %s mostly swapped out (%s of the process's %s "
@@ -648,7 +648,7 @@ static int rule_thread_stacks(snap_check *c)
 	for (size_t i = 0; i < c->snap->nregions && rc == SNAP_OK; i++)
 		if (c->id->kinds[i] == SNAP_KIND_THREAD_STACK) {
 			rc = list_add(&l, i);
-			rss += value(c, region(c, i), SNAP_M_RSS);
+			rss = ck_sat_add(rss, value(c, region(c, i), SNAP_M_RSS));
 		}
 	bool many = l.n > c->opts.thread_stacks_max;
 	char s1[32], s2[32], limit[64] = "", note[256];
@@ -717,7 +717,7 @@ static size_t dirty_segments(const snap_check *c, size_t i, struct list *l,
 	for (; j < c->snap->nregions && same_mapping(c, i, j) && *rc == SNAP_OK; j++)
 		if (dirty_code(c, j)) {
 			*rc = list_add(l, j);
-			*dirty += value(c, region(c, j), SNAP_M_PRIVATE_DIRTY);
+			*dirty = ck_sat_add(*dirty, value(c, region(c, j), SNAP_M_PRIVATE_DIRTY));
 		}
 	return j;
 }

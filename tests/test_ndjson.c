@@ -359,6 +359,54 @@ static void odd_paths_unknown_counters_and_zeros(void **state)
 	free_rows(rows, n);
 }
 
+/* A build-id the capture read for a file (snap_snapshot_add_file) is the
+ * build_id of its segments and its .bss; other rows keep null. */
+static void build_ids_from_the_model(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = load_first(fx.snap_path);
+	snap_identity *id;
+	assert_int_equal(snap_identity_new(&id, snap), 0);
+	const snap_image *lib = NULL;
+	for (size_t k = 0; k < id->nimages && !lib; k++)
+		if (id->images[k].kind == SNAP_KIND_LIB && id->images[k].bss >= 0)
+			lib = &id->images[k];
+	assert_non_null(lib);
+	snap_file file = { .dev_major = lib->dev_major, .dev_minor = lib->dev_minor,
+			   .inode = lib->inode, .bss_bytes = -1 };
+	file.build_id.len = 20;
+	file.build_id.source = SNAP_BUILD_ID_NOTE;
+	for (int b = 0; b < 20; b++)
+		file.build_id.bytes[b] = (uint8_t)(0xa0 + b);
+	size_t first = lib->first, count = lib->count, bss = (size_t)lib->bss;
+	snap_identity_free(id);
+	assert_int_equal(snap_snapshot_add_file(snap, &file), 0);
+	assert_int_equal(snap_identity_new(&id, snap), 0);
+	char *text = NULL;
+	size_t len;
+	FILE *f = open_memstream(&text, &len);
+	assert_int_equal(fmt_ndjson_write(f, id), 0);
+	fclose(f);
+	size_t n;
+	json_t **rows = parse_rows(text, &n);
+	assert_int_equal(n, snap->nregions);
+	const char *want = "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3";
+	for (size_t i = 0; i < n; i++) {
+		json_t *b = json_object_get(rows[i], "build_id");
+		const snap_region *r = &snap->regions[i];
+		bool same_file = r->inode == file.inode && r->dev_major == file.dev_major &&
+				 r->dev_minor == file.dev_minor;
+		if ((i >= first && i < first + count) || i == bss || same_file)
+			assert_string_equal(json_string_value(b), want);
+		else
+			assert_true(json_is_null(b));
+	}
+	free_rows(rows, n);
+	free(text);
+	snap_identity_free(id);
+	snap_snapshot_free(snap);
+}
+
 /* ---- memory stays flat ---- */
 
 /* Peak RSS (KiB) of one `mapsnap convert --to ndjson path -o /dev/null`. */
@@ -438,6 +486,7 @@ int main(void)
 		cmocka_unit_test(live_rows_match_the_snapshot),
 		cmocka_unit_test(series_directories_and_many_files),
 		cmocka_unit_test(odd_paths_unknown_counters_and_zeros),
+		cmocka_unit_test(build_ids_from_the_model),
 		cmocka_unit_test(memory_is_flat_on_a_long_series),
 		cmocka_unit_test(bad_input_leaves_no_file),
 	};
