@@ -158,6 +158,16 @@ static void promtool_accepts(const char *path)
 
 /* ---- the tests ---- */
 
+static long host_max_map_count(void)
+{
+	char *text = read_file("/proc/sys/vm/max_map_count", NULL);
+	assert_non_null(text);
+	long n = atol(text);
+	free(text);
+	return n;
+}
+
+
 static void promtool_accepts_a_live_process(void **state)
 {
 	(void)state;
@@ -179,6 +189,12 @@ static void promtool_accepts_a_live_process(void **state)
 	assert_true(sum_of(s, n, "mapsnap_thread_stacks", pid) >= 3);
 	assert_true(sum_of(s, n, "mapsnap_rss_bytes", "kind=\"thread-stack\"") > 0);
 	assert_true(sum_of(s, n, "mapsnap_capture_timestamp_seconds", pid) > 1.7e9);
+	/* the capture recorded this host's vm.max_map_count */
+	double ratio = sum_of(s, n, "mapsnap_map_count_ratio", pid);
+	double regions = sum_of(s, n, "mapsnap_regions", pid);
+	assert_true(regions > 0);
+	assert_true(ratio > 0.999999 * regions / (double)host_max_map_count() &&
+		    ratio < 1.000001 * regions / (double)host_max_map_count());
 	/* bounded cardinality: only comm, pid and kind, never a path */
 	for (size_t i = 0; i < n; i++) {
 		char copy[512];
@@ -353,7 +369,11 @@ static void series_escaping_and_map_count(void **state)
 
 	/* a comm with a quote and a backslash; a recorded vm.max_map_count */
 	char *odd = edited_snapshot("odd.json", "\"comm\":\"stages\"", "\"comm\":\"a\\\"b\\\\c\"");
-	char *limited = edited_snapshot("limited.json", "\"host\":{", "\"host\":{\"max_map_count\":1000,");
+	/* capture recorded the host's limit; a snapshot from a host with a
+	 * lower one says so */
+	char recorded[64];
+	snprintf(recorded, sizeof(recorded), "\"max_map_count\":%ld", host_max_map_count());
+	char *limited = edited_snapshot("limited.json", recorded, "\"max_map_count\":1000");
 	res = run_mapsnap_ok(0, "summary", "--format", "prometheus", odd, "-o", out, "--force",
 			     NULL);
 	cmd_result_free(&res);
