@@ -609,9 +609,11 @@ int cmd_capture_series(int argc, char **argv)
 	enum stop_reason why = run_series(&r);
 	/* --on-change: the series ends with a full snapshot, whatever ended it
 	 * while the process lives (a quiet last tick is taken in full now). */
-	if (s.on_change_kb && r.last_quiet && (why == STOP_DONE || why == STOP_SIGNAL) &&
-	    one_snapshot(&r) == STOP_ERROR)
-		why = STOP_ERROR;
+	if (s.on_change_kb && r.last_quiet && (why == STOP_DONE || why == STOP_SIGNAL)) {
+		r.quiet--; /* that tick is taken in full after all */
+		if (one_snapshot(&r) == STOP_ERROR)
+			why = STOP_ERROR;
+	}
 	rc = finish(&r, why);
 	if (r.pidfd >= 0)
 		close(r.pidfd);
