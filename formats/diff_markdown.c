@@ -144,7 +144,8 @@ static void put_dups(FILE *f, const snap_diff *d)
 		const snap_duplicate *dup = d->dups[k].dup;
 		fputs("- ", f);
 		put_cstr(f, dup->name);
-		fputs(d->dups[k].new_in_new ? " (new):" : ":", f);
+		fprintf(f, "%s, %s:", d->dups[k].new_in_new ? " (new)" : "",
+			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
 			char rss[32];

@@ -192,11 +192,38 @@ static void put_details(const struct out *o, const snap_diff *d, const snap_chan
 			c->old.nregions < c->new.nregions ? "split" : "merged",
 			c->old.nregions, c->old.nregions == 1 ? "" : "s",
 			c->new.nregions);
-	if (c->type == SNAP_CHANGE_REPLACED && c->old.inode == c->new.inode)
+	char a[2 * SNAP_BUILD_ID_MAX + 1], b[2 * SNAP_BUILD_ID_MAX + 1];
+	if (c->type == SNAP_CHANGE_MOVED)
+		fprintf(o->f, "%30sfrom %.*s, the same build %s\n", "", (int)c->old_path_len,
+			c->old_path, fmt_build_hex(a, sizeof(a), c->new_build));
+	else if (c->type == SNAP_CHANGE_REPLACED && c->old_build && c->new_build)
+		fprintf(o->f, "%30sbuild %s -> %s\n", "", fmt_build_hex(a, sizeof(a), c->old_build),
+			fmt_build_hex(b, sizeof(b), c->new_build));
+	else if (c->type == SNAP_CHANGE_REPLACED && c->old.inode == c->new.inode)
 		fprintf(o->f, "%30sthe file was deleted or replaced on disk\n", "");
 	else if (c->type == SNAP_CHANGE_REPLACED)
 		fprintf(o->f, "%30sinode %" PRIu64 " -> %" PRIu64 "\n", "",
 			c->old.inode, c->new.inode);
+}
+
+const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id)
+{
+	if (!id || !id->len)
+		snprintf(buf, size, "unknown");
+	else
+		snap_build_id_hex(buf, size, id);
+	return buf;
+}
+
+const char *fmt_dup_phrase(enum snap_dup_kind kind)
+{
+	switch (kind) {
+	case SNAP_DUP_SAME_FILE: return "one file loaded twice";
+	case SNAP_DUP_SAME_BUILD: return "one build loaded twice, from two files";
+	case SNAP_DUP_TWO_BUILDS: return "two builds of one library";
+	case SNAP_DUP_SAME_NAME: return "one name loaded from two files";
+	}
+	return "?";
 }
 
 static void put_change(const struct out *o, const snap_diff *d,
@@ -268,15 +295,20 @@ static void put_dups(const struct out *o, const snap_diff *d)
 		paint(o, MAGENTA);
 		fputs(dup->name, o->f);
 		paint(o, RESET);
-		fprintf(o->f, "%s\n", d->dups[k].new_in_new ? " (new)" : "");
+		fprintf(o->f, "%s: %s\n", d->dups[k].new_in_new ? " (new)" : "",
+			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
-			char rss[32];
-			fprintf(o->f, "    %.*s%s  inode %" PRIu64 "  Rss %s  at %08" PRIx64 "\n",
+			char rss[32], build[2 * SNAP_BUILD_ID_MAX + 16] = "";
+			if (img->file && img->file->build_id.len) {
+				memcpy(build, "  build ", 8);
+				snap_build_id_hex(build + 8, sizeof(build) - 8, &img->file->build_id);
+			}
+			fprintf(o->f, "    %.*s%s  inode %" PRIu64 "  Rss %s  at %08" PRIx64 "%s\n",
 				(int)img->path_len, img->path,
 				img->deleted ? " (deleted)" : "", img->inode,
 				fmt_kb(rss, sizeof(rss), (int64_t)img->rss_kb, false),
-				d->new->regions[img->first].start);
+				d->new->regions[img->first].start, build);
 		}
 	}
 }

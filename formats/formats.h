@@ -215,6 +215,11 @@ const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign);
 /* Where a change is: "[heap] 55d1ca504000-55d1cb125000 (was ...-55d1ca525000)",
  * a path with its segment count, or an address range for anonymous memory. */
 const char *fmt_change_where(char *buf, size_t size, const snap_change *c);
+/* A build-id as hex, or "unknown" when NULL or empty. */
+const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id);
+/* How a duplicate is one: "two builds of one library", ... */
+const char *fmt_dup_phrase(enum snap_dup_kind kind);
+
 /* When neither shown measure of c moved: the counters that did
  * ("Private_Dirty +8K, Anonymous +8K", or "regions +1"); else "". */
 const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,

@@ -199,7 +199,10 @@ static int load_process(struct loader *ld, json_t *proc)
 	    (rc = get_opt_string(ld, proc, "exe", &p->exe)) < 0 ||
 	    (rc = load_cmdline(ld, json_object_get(proc, "cmdline"))) < 0)
 		return rc;
-	if ((rc = load_thread_sps(ld, json_object_get(proc, "thread_sp"))) < 0)
+	if ((rc = load_thread_sps(ld, json_object_get(proc, "thread_sp"))) < 0 ||
+	    (rc = get_opt_string(ld, proc, "mnt_ns", &p->mnt_ns)) < 0 ||
+	    (rc = get_opt_string(ld, proc, "cgroup", &p->cgroup)) < 0 ||
+	    (rc = get_opt_string(ld, proc, "container_id", &p->container_id)) < 0)
 		return rc;
 	return load_status(ld, json_object_get(proc, "status"));
 }
@@ -320,6 +323,88 @@ static int load_rollup(struct loader *ld, json_t *rollup)
 	return 0;
 }
 
+/* "build_id":"hex" with its "build_id_source"; absent leaves id empty. */
+static int load_build(struct loader *ld, json_t *file, const char *key, snap_build_id *id)
+{
+	static const enum snap_build_id_source sources[] = {
+		SNAP_BUILD_ID_QUERY, SNAP_BUILD_ID_NOTE, SNAP_BUILD_ID_FALLBACK };
+	char source_key[32];
+	const char *hex = NULL, *source = NULL;
+	snprintf(source_key, sizeof(source_key), "%s_source", key);
+	json_t *v = json_object_get(file, key);
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || (hex = json_string_value(v), strlen(hex) % 2) ||
+	    strlen(hex) > 2 * SNAP_BUILD_ID_MAX || !*hex)
+		return bad(ld, "\"%s\" of a file is not a build-id in hex", key);
+	for (size_t i = 0; hex[i]; i += 2) {
+		char pair[3] = { hex[i], hex[i + 1], 0 };
+		uint64_t byte;
+		if (!jscan_hex(pair, &byte))
+			return bad(ld, "\"%s\" of a file is not a build-id in hex", key);
+		id->bytes[id->len++] = (uint8_t)byte;
+	}
+	int rc = get_opt_string(ld, file, source_key, &source);
+	for (size_t i = 0; rc == 0 && source && i < sizeof(sources) / sizeof(*sources); i++)
+		if (strcmp(source, snap_build_id_source_name(sources[i])) == 0)
+			id->source = sources[i];
+	if (rc == 0 && id->source == SNAP_BUILD_ID_NONE)
+		return bad(ld, "\"%s\" of a file names no known source", source_key);
+	return rc;
+}
+
+static int load_file(struct loader *ld, json_t *obj)
+{
+	snap_file f = { .bss_bytes = -1 };
+	const char *dev = NULL;
+	uint64_t v = 0, ma, mi;
+	char major[16];
+	if (!json_is_object(obj))
+		return bad(ld, "\"%s\" holds something that is not an object", "files");
+	int rc = get_opt_string(ld, obj, "dev", &dev);
+	const char *colon = dev ? strchr(dev, ':') : NULL;
+	if (rc == 0 && (!colon || colon - dev >= (long)sizeof(major)))
+		return bad(ld, "a file's \"%s\" is not MAJOR:MINOR hex", "dev");
+	if (rc < 0)
+		return rc;
+	memcpy(major, dev, (size_t)(colon - dev));
+	major[colon - dev] = '\0';
+	if (!jscan_hex(major, &ma) || !jscan_hex(colon + 1, &mi) || ma > UINT32_MAX ||
+	    mi > UINT32_MAX)
+		return bad(ld, "a file's \"%s\" is not MAJOR:MINOR hex", "dev");
+	f.dev_major = (uint32_t)ma;
+	f.dev_minor = (uint32_t)mi;
+	json_t *m;
+	if ((rc = get_count(ld, json_object_get(obj, "inode"), "inode", &f.inode)) < 0)
+		return rc;
+	if ((m = json_object_get(obj, "bss_bytes"))) {
+		if ((rc = get_count(ld, m, "bss_bytes", &v)) < 0)
+			return rc;
+		f.bss_bytes = v > INT64_MAX ? INT64_MAX : (int64_t)v;
+	}
+	f.at_path_known = json_object_get(obj, "at_path") != NULL;
+	if ((rc = load_build(ld, obj, "build_id", &f.build_id)) < 0 ||
+	    (rc = load_build(ld, obj, "at_path", &f.at_path)) < 0)
+		return rc;
+	return snap_snapshot_add_file(ld->snap, &f);
+}
+
+static int load_files(struct loader *ld, json_t *files)
+{
+	if (!files)
+		return 0;
+	if (!json_is_array(files))
+		return bad(ld, "\"%s\" is not an array", "files");
+	size_t i;
+	json_t *f;
+	json_array_foreach(files, i, f) {
+		int rc = load_file(ld, f);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 static int load_checksum(struct loader *ld, json_t *doc)
 {
 	static const size_t doc_tag = sizeof(FMT_CHECKSUM_DOC) - 1;
@@ -375,6 +460,7 @@ static int load_doc(struct loader *ld, json_t *doc, const char *regions,
 	    (rc = load_process(ld, json_object_get(doc, "process"))) < 0 ||
 	    (rc = load_regions(ld, doc, regions, regions_end)) < 0 ||
 	    (rc = load_rollup(ld, json_object_get(doc, "rollup"))) < 0 ||
+	    (rc = load_files(ld, json_object_get(doc, "files"))) < 0 ||
 	    (rc = load_checksum(ld, doc)) < 0)
 		return rc;
 	return 0;

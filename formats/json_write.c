@@ -293,6 +293,12 @@ static void put_process(struct dynbuf *b, const snap_process *p)
 		put_key_u64(b, "threads", (uint64_t)p->threads, false);
 	if (p->thread_sp)
 		put_thread_sps(b, p);
+	if (p->mnt_ns)
+		put_key_string(b, "mnt_ns", p->mnt_ns);
+	if (p->cgroup)
+		put_key_string(b, "cgroup", p->cgroup);
+	if (p->container_id)
+		put_key_string(b, "container_id", p->container_id);
 	if (p->nstatus)
 		put_status(b, p);
 	dynbuf_addc(b, '}');
@@ -486,6 +492,40 @@ static void put_rollup(struct dynbuf *b, const snap_snapshot *snap)
 	dynbuf_addc(b, '}');
 }
 
+/* ,"key":"HEX","key_source":"elf-note" */
+static void put_build(struct dynbuf *b, const char *key, const snap_build_id *id)
+{
+	char hex[2 * SNAP_BUILD_ID_MAX + 1];
+	snap_build_id_hex(hex, sizeof(hex), id);
+	put_key_string(b, key, hex);
+	dynbuf_printf(b, ",\"%s_source\":\"%s\"", key, snap_build_id_source_name(id->source));
+}
+
+/* What capture read of each mapped file: its build and .bss, and for a
+ * deleted one what is at its path now. */
+static void put_files(struct dynbuf *b, const snap_snapshot *snap)
+{
+	if (!snap->nfiles)
+		return;
+	dynbuf_addstr(b, ",\n\"files\":[");
+	for (size_t i = 0; i < snap->nfiles; i++) {
+		const snap_file *f = &snap->files[i];
+		dynbuf_printf(b, "%s\n{\"dev\":\"%02x:%02x\"", i ? "," : "", f->dev_major,
+			      f->dev_minor);
+		put_key_u64(b, "inode", f->inode, false);
+		if (f->build_id.len)
+			put_build(b, "build_id", &f->build_id);
+		if (f->bss_bytes >= 0)
+			put_key_u64(b, "bss_bytes", (uint64_t)f->bss_bytes, false);
+		if (f->at_path_known && f->at_path.len)
+			put_build(b, "at_path", &f->at_path);
+		else if (f->at_path_known)
+			dynbuf_addstr(b, ",\"at_path\":null");
+		dynbuf_addc(b, '}');
+	}
+	dynbuf_addstr(b, "\n]");
+}
+
 /* The checksum is the last member. Its 16 hex digits count as zeros in
  * the hash, which covers every byte of the document through the closing
  * brace, so the writer can hash the rest before it knows the digits. */
@@ -513,6 +553,7 @@ int fmt_json_end(fmt_json_writer *w, const snap_snapshot *snap)
 	dynbuf_addstr(b, w->nregions ? "\n]" : "]");
 	int rc = put_fields(b, w, snap);
 	put_rollup(b, snap);
+	put_files(b, snap);
 	if (snap->captured_end)
 		put_key_string(b, "captured_end", snap->captured_end);
 	/* A loaded capture_ms may be any JSON number (1e300): printf's

@@ -199,6 +199,10 @@ static int dup_finding(snap_check *c, const snap_duplicate *dup)
 		"One file loaded twice (dlmopen into another namespace, or a manual "
 		"mmap) keeps two copies of its code, data and global state: load it "
 		"once unless the isolation is intended.";
+	static const char builds_advice[] =
+		"Two versions of one library keep two copies of its global state that "
+		"disagree (allocators, locks, caches): make every component use one "
+		"build (check LD_LIBRARY_PATH, RPATH and bundled copies).";
 	static const char copies_advice[] =
 		"Make every component use one copy (check LD_LIBRARY_PATH, RPATH and "
 		"libraries bundled in plugins or wheels): each copy costs memory and "
@@ -214,10 +218,15 @@ static int dup_finding(snap_check *c, const snap_duplicate *dup)
 			 "%s is loaded %zu times from one file, %s (inode %llu).",
 			 dup->name, dup->nimages, paths,
 			 (unsigned long long)c->id->images[dup->images[0]].inode);
+	else if (rc == SNAP_OK && dup->kind == SNAP_DUP_TWO_BUILDS)
+		rc = add(c, "duplicated-library", SNAP_SEV_WARNING, &l, builds_advice,
+			 "%s is loaded in two builds (other build-ids, %zu loads): %s.",
+			 dup->name, dup->nimages, paths);
 	else if (rc == SNAP_OK)
 		rc = add(c, "duplicated-library", SNAP_SEV_WARNING, &l, copies_advice,
-			 "%s is loaded %zu times from different files: %s.", dup->name,
-			 dup->nimages, paths);
+			 "%s is loaded %zu times from different files%s: %s.", dup->name,
+			 dup->nimages, dup->kind == SNAP_DUP_SAME_BUILD ? " (one build)" : "",
+			 paths);
 	list_free(&l);
 	return rc;
 }
@@ -269,6 +278,32 @@ static bool same_mapping(const snap_check *c, size_t i, size_t j)
 	       a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0;
 }
 
+/* The capture found another build at the deleted file's path: an
+ * upgrade, which is stronger evidence than " (deleted)" alone. */
+static bool upgraded(const snap_file *f)
+{
+	return f->build_id.len && f->at_path_known && f->at_path.len &&
+	       (f->at_path.len != f->build_id.len ||
+		memcmp(f->at_path.bytes, f->build_id.bytes, f->build_id.len) != 0);
+}
+
+static int upgrade_finding(snap_check *c, const struct list *l, const snap_file *f,
+			   const char *size)
+{
+	static const char advice[] =
+		"Restart the process to load the upgraded library: until then it runs "
+		"the old build, which may lack the fixes the upgrade brought.";
+	const snap_region *r = region(c, l->v[0]);
+	char old_id[2 * SNAP_BUILD_ID_MAX + 1], new_id[2 * SNAP_BUILD_ID_MAX + 1];
+	snap_build_id_hex(old_id, sizeof(old_id), &f->build_id);
+	snap_build_id_hex(new_id, sizeof(new_id), &f->at_path);
+	size_t path_len = snap_path_undeleted(r, NULL);
+	return add(c, "deleted-mapping", SNAP_SEV_WARNING, l, advice,
+		   "%.*s was upgraded on disk, restart to load it: build %s is mapped, "
+		   "build %s is on disk now (%zu region%s, %s).", (int)path_len, r->path,
+		   old_id, new_id, l->n, l->n == 1 ? "" : "s", size);
+}
+
 static int deleted_finding(snap_check *c, const struct list *l)
 {
 	static const char code_advice[] =
@@ -283,6 +318,9 @@ static int deleted_finding(snap_check *c, const struct list *l)
 	const snap_region *r = region(c, l->v[0]);
 	char size[32];
 	human(size, sizeof(size), list_size_kb(c, l));
+	const snap_file *f = snap_snapshot_file(c->snap, r->dev_major, r->dev_minor, r->inode);
+	if (code && f && upgraded(f))
+		return upgrade_finding(c, l, f, size);
 	if (code)
 		return add(c, "deleted-mapping", SNAP_SEV_WARNING, l, code_advice,
 			   "%.*s was deleted or replaced on disk but its code is still "

@@ -1387,7 +1387,11 @@ static int load_side(struct builder *b, int s)
 	for (size_t i = 1; i < n; i++)
 		if (snap->regions[i].start < snap->regions[i - 1].end)
 			return SNAP_EFORMAT;
-	int rc = snap_identity_new(&b->id[s], snap);
+	/* Path maps rewrite the old side's paths into the new side's. */
+	const snap_diff_opts *o = &b->d->opts;
+	int rc = s == OLD ? snap_identity_new_mapped(&b->id[s], snap, o->path_maps,
+						     o->npath_maps)
+			  : snap_identity_new(&b->id[s], snap);
 	if (rc < 0)
 		return rc;
 	b->sums[s] = malloc((n + 1) * sizeof(snap_sums));

@@ -195,9 +195,35 @@ static bool continues(const snap_identity *id, size_t i)
 	return same_file(r, &id->snap->regions[img->first]) && r->offset != 0;
 }
 
-static uint64_t undeleted_hash(const snap_region *r)
+static bool prefix_of(const char *prefix, const char *path, size_t len)
 {
-	return snap_hash64(r->path, snap_path_undeleted(r, NULL));
+	size_t n = strlen(prefix);
+	return n <= len && memcmp(prefix, path, n) == 0 && (n == len || path[n] == '/');
+}
+
+/* The hash of a path as the identity's path maps rewrite it. */
+static uint64_t mapped_path_hash(const snap_identity *id, const char *path, size_t len)
+{
+	for (size_t m = 0; m < id->nmaps; m++) {
+		const snap_path_map *map = &id->maps[m];
+		if (!prefix_of(map->from, path, len))
+			continue;
+		size_t to = strlen(map->to), rest = len - strlen(map->from);
+		char *buf = malloc(to + rest + 1);
+		if (!buf) /* out of memory: the path as it is */
+			break;
+		memcpy(buf, map->to, to);
+		memcpy(buf + to, path + len - rest, rest);
+		uint64_t h = snap_hash64(buf, to + rest);
+		free(buf);
+		return h;
+	}
+	return snap_hash64(path, len);
+}
+
+static uint64_t undeleted_hash(const snap_identity *id, const snap_region *r)
+{
+	return mapped_path_hash(id, r->path, snap_path_undeleted(r, NULL));
 }
 
 static uint64_t lib_name_hash_of(const char *path, size_t len)
@@ -344,11 +370,13 @@ static uint64_t anon_name_hash(const snap_region *r)
 
 /* What an image is: its build when known (the same build at another
  * path is the same image), else its path; and which load of it. */
-static uint64_t image_identity(const snap_image *img, bool by_path, uint32_t *ordinal)
+static uint64_t image_identity(const snap_identity *id, const snap_image *img,
+			       bool by_path, uint32_t *ordinal)
 {
 	const snap_build_id *b = by_path ? NULL : image_build(img);
 	*ordinal = b ? img->build_ordinal : img->ordinal;
-	return b ? mix(TAG_BUILD, build_hash(b), 0, 0) : snap_hash64(img->path, img->path_len);
+	return b ? mix(TAG_BUILD, build_hash(b), 0, 0)
+		 : mapped_path_hash(id, img->path, img->path_len);
 }
 
 /* A segment of an image: the image, the offset and perms; a gap: the
@@ -358,7 +386,7 @@ static uint64_t image_key(const snap_identity *id, size_t i, bool by_path)
 	const snap_region *r = &id->snap->regions[i];
 	const snap_image *img = &id->images[id->image_of[i]];
 	uint32_t ordinal;
-	uint64_t what = image_identity(img, by_path, &ordinal);
+	uint64_t what = image_identity(id, img, by_path, &ordinal);
 	if (r->inode != 0)
 		return mix(TAG_FILE, what, r->offset, perms_word(r) << 32 | ordinal);
 	return mix(TAG_GAP, what, i - img->first, ordinal);
@@ -390,12 +418,12 @@ static void key_region(snap_identity *id, size_t i)
 	} else if (kind == SNAP_KIND_HEAP || kind == SNAP_KIND_STACK ||
 		   kind == SNAP_KIND_SPECIAL ||
 		   (is_image_kind(kind) && r->path_len > 0)) {
-		key = mix(TAG_NAMED, undeleted_hash(r), perms_word(r), 0);
+		key = mix(TAG_NAMED, undeleted_hash(id, r), perms_word(r), 0);
 	} else if (kind == SNAP_KIND_ANON_NAMED) {
 		key = mix(TAG_ANON_NAMED, anon_name_hash(r), perms_word(r), 0);
 		cls = SNAP_MATCH_SIMILAR;
 	} else if (kind == SNAP_KIND_SHMEM) {
-		key = mix(TAG_SHMEM, undeleted_hash(r), perms_word(r), 0);
+		key = mix(TAG_SHMEM, undeleted_hash(id, r), perms_word(r), 0);
 		cls = SNAP_MATCH_SIMILAR;
 	} else {
 		key = mix(TAG_ANON, kind, perms_word(r), 0);
@@ -577,11 +605,34 @@ static int find_duplicates(snap_identity *id)
 
 int snap_identity_new(snap_identity **out, const snap_snapshot *snap)
 {
+	return snap_identity_new_mapped(out, snap, NULL, 0);
+}
+
+int snap_path_map_parse(snap_path_map *map, char *text)
+{
+	char *eq = strchr(text, '=');
+	if (!eq || text[0] != '/' || eq[1] != '/' || eq == text + 1)
+		return SNAP_EINVAL;
+	*eq = '\0';
+	for (char *end = eq - 1; end > text && *end == '/'; end--)
+		*end = '\0'; /* "/opt/app/" is "/opt/app" */
+	for (char *end = eq + strlen(eq + 1); end > eq + 1 && *end == '/'; end--)
+		*end = '\0';
+	map->from = text;
+	map->to = eq + 1;
+	return SNAP_OK;
+}
+
+int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
+			     const snap_path_map *maps, size_t nmaps)
+{
 	size_t n = snap->nregions + 1;
 	snap_identity *id = calloc(1, sizeof(*id));
 	if (!id)
 		return SNAP_ENOMEM;
 	id->snap = snap;
+	id->maps = maps;
+	id->nmaps = nmaps;
 	id->arena = arena_new();
 	id->kinds = malloc(n * sizeof(*id->kinds));
 	id->evidence = malloc(n);
@@ -599,6 +650,8 @@ int snap_identity_new(snap_identity **out, const snap_snapshot *snap)
 	    (rc = find_duplicates(id)) < 0)
 		goto out;
 	build_keys(id);
+	id->maps = NULL; /* the caller's: not kept past this call */
+	id->nmaps = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
 		id->thread_stacks += id->kinds[i] == SNAP_KIND_THREAD_STACK;
 	*out = id;

@@ -605,6 +605,12 @@ enum snap_match_class {
 	SNAP_MATCH_SIMILAR,
 };
 
+/* A path prefix of one host or container and its counterpart on another
+ * ("/opt/app" = "/srv/app"): it ends at a '/' or at the end of the path. */
+typedef struct snap_path_map {
+	const char *from, *to;
+} snap_path_map;
+
 /* The interpretation of one snapshot, computed once and read by diff,
  * check, summary, trend and report: what each region is and why, which
  * load instance it belongs to, and the keys that survive ASLR. Keys are
@@ -634,10 +640,21 @@ typedef struct snap_identity {
 	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
 	snap_stack_evidence stacks;
 	snap_arena *arena;         /* private */
+	const snap_path_map *maps; /* private: while the keys are built */
+	size_t nmaps;
 } snap_identity;
 
 /* Classifies snap and builds its images, duplicates and identity keys. */
 int snap_identity_new(snap_identity **out, const snap_snapshot *snap);
+/* The same, with paths rewritten by the first map whose prefix they start
+ * with before they go into identity keys (so a library at /opt/app/lib
+ * in one snapshot matches /srv/app/lib in another without build-ids).
+ * The snapshot itself is not changed. */
+int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
+			     const snap_path_map *maps, size_t nmaps);
+/* Parses "FROM=TO" (both absolute, FROM not "/") into map, pointing into
+ * text; SNAP_EINVAL when malformed. */
+int snap_path_map_parse(snap_path_map *map, char *text);
 void snap_identity_free(snap_identity *id);
 
 /* The library name used to find duplicates: the basename with version
@@ -756,6 +773,10 @@ typedef struct snap_diff_opts {
 	 * processes move Pss without this one changing. */
 	enum snap_measure metric;
 	enum snap_match_mode match;
+	/* Path prefixes of OLD rewritten before matching by identity (hosts
+	 * and containers install alike things in other places). */
+	const snap_path_map *path_maps;
+	size_t npath_maps;
 } snap_diff_opts;
 
 /* Defaults: 4 kB, Rss, automatic matching. */

@@ -307,6 +307,67 @@ static void test_malformed_documents(void **state)
 	expect_refused(DOC_HEAD "\"regions\":[7]}", "region 1: not an object");
 }
 
+/* What capture read of the mapped files, and where the process runs,
+ * survive a round trip; snapshots without them still load. */
+static void test_files_and_container_survive(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/mapzoo/smaps"), *back;
+	snap_file f = { .dev_major = 0xfe, .dev_minor = 1, .inode = 4242,
+			.bss_bytes = 8192, .at_path_known = true };
+	for (size_t i = 0; i < 20; i++)
+		f.build_id.bytes[i] = (uint8_t)(i * 13);
+	f.build_id.len = 20;
+	f.build_id.source = SNAP_BUILD_ID_QUERY;
+	f.at_path = f.build_id;
+	f.at_path.bytes[0] ^= 1;
+	f.at_path.source = SNAP_BUILD_ID_NOTE;
+	assert_int_equal(snap_snapshot_add_file(snap, &f), 0);
+	snap_file g = { .dev_major = 8, .dev_minor = 0x12, .inode = 7, .bss_bytes = -1 };
+	g.build_id.len = 16;
+	g.build_id.source = SNAP_BUILD_ID_FALLBACK;
+	assert_int_equal(snap_snapshot_add_file(snap, &g), 0);
+	snap->process.mnt_ns = "mnt:[4026532215]";
+	snap->process.cgroup = "/system.slice/docker-0123abcd.scope";
+	snap->process.container_id = "0123abcd";
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_false(fmt_checksum_mismatch(back));
+	assert_int_equal(back->nfiles, 2);
+	const snap_file *bf = snap_snapshot_file(back, 0xfe, 1, 4242);
+	assert_non_null(bf);
+	assert_int_equal(bf->build_id.len, 20);
+	assert_memory_equal(bf->build_id.bytes, f.build_id.bytes, 20);
+	assert_int_equal(bf->build_id.source, SNAP_BUILD_ID_QUERY);
+	assert_int_equal(bf->bss_bytes, 8192);
+	assert_true(bf->at_path_known);
+	assert_memory_equal(bf->at_path.bytes, f.at_path.bytes, 20);
+	assert_int_equal(bf->at_path.source, SNAP_BUILD_ID_NOTE);
+	const snap_file *bg = snap_snapshot_file(back, 8, 0x12, 7);
+	assert_non_null(bg);
+	assert_int_equal(bg->build_id.source, SNAP_BUILD_ID_FALLBACK);
+	assert_int_equal(bg->bss_bytes, -1);
+	assert_false(bg->at_path_known);
+	assert_string_equal(back->process.mnt_ns, "mnt:[4026532215]");
+	assert_string_equal(back->process.container_id, "0123abcd");
+	/* and it writes back the same bytes */
+	size_t len2;
+	char *again = to_json(back, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(json, again, len);
+	free(again);
+	free(json);
+	snap_snapshot_free(back);
+	snap_snapshot_free(snap);
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":[{\"dev\":\"fe:00\",\"inode\":1,"
+		       "\"build_id\":\"abc\"}]}", "not a build-id in hex");
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":[{\"dev\":\"fe:00\",\"inode\":1,"
+		       "\"build_id\":\"abcd\",\"build_id_source\":\"guess\"}]}",
+		       "no known source");
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":{}}", "not an array");
+}
+
 static void test_deep_nesting_refused(void **state)
 {
 	(void)state;
@@ -427,6 +488,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_load_write_stable),
 		cmocka_unit_test(test_process_facts_survive),
+		cmocka_unit_test(test_files_and_container_survive),
 		cmocka_unit_test(test_zero_counters_omitted),
 		cmocka_unit_test(test_checksum_detects_edit),
 		cmocka_unit_test(test_regions_checksum_still_checked),
