@@ -403,6 +403,17 @@ static void build_ids_from_the_model(void **state)
 	}
 	free_rows(rows, n);
 	free(text);
+	/* the same through a snapshot file (its "files" table) and the CLI */
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/with-build.json", fx.dir);
+	f = fopen(path, "w");
+	assert_int_equal(fmt_json_write(f, snap), 0);
+	fclose(f);
+	rows = convert(&n, path, NULL);
+	assert_int_equal(n, snap->nregions);
+	assert_string_equal(json_string_value(json_object_get(rows[first], "build_id")), want);
+	assert_string_equal(json_string_value(json_object_get(rows[bss], "build_id")), want);
+	free_rows(rows, n);
 	snap_identity_free(id);
 	snap_snapshot_free(snap);
 }
