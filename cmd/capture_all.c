@@ -26,6 +26,7 @@ struct all_settings {
 	size_t count; /* rounds; 0: until stopped (with --every) */
 	bool has_for, force;
 	snap_capture_opts opts;
+	cli_redaction redaction; /* one key for every process and round */
 };
 
 /* What one round saw. */
@@ -62,7 +63,10 @@ static void usage(FILE *f)
 	      "      --every DURATION      a round every DURATION (500ms, 2s, 1m)\n"
 	      "      --count N             stop after N rounds\n"
 	      "      --for DURATION        stop after DURATION\n"
-	      "      --redact              as for a single capture\n"
+	      "      --redact              as for a single capture, one key for\n"
+	      "                            every process and round (their tokens match)\n"
+	      "      --redact-key FILE     as for a single capture\n"
+	      "      --redact-keep DIR     as for a single capture\n"
 	      "  -f, --force               replace FILE (without --every), or\n"
 	      "                            truncate it (with --every)\n"
 	      "  -h, --help                this help\n"
@@ -98,6 +102,8 @@ static int parse_option(struct all_settings *s, int c, const char *arg)
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
 	case 'r': s->opts.redact = true; return EXIT_OK;
+	case 'k': s->redaction.key_file = arg; return EXIT_OK;
+	case 'K': return cli_redaction_keep(&s->redaction, arg);
 	case 'a': return EXIT_OK;
 	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
 	case 't':
@@ -121,6 +127,8 @@ static int parse_args(struct all_settings *s, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "redact", no_argument, NULL, 'r' },
+		{ "redact-key", required_argument, NULL, 'k' },
+		{ "redact-keep", required_argument, NULL, 'K' },
 		{ "every", required_argument, NULL, 'e' },
 		{ "for", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
@@ -146,7 +154,9 @@ static int parse_args(struct all_settings *s, int argc, char **argv)
 		return cli_error("capture: --count and --for go with --every DURATION");
 	if (s->count && s->has_for)
 		return cli_error("capture: give --count or --for, not both");
-	return EXIT_OK;
+	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
+		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
 /* ---- the processes ---- */

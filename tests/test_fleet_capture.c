@@ -228,6 +228,50 @@ static void one_stream_and_denied_processes(void **state)
 	cmd_result_free(&res);
 }
 
+static snap_snapshot *load_listed(const char *listing, long pid)
+{
+	char needle[64], path[4400];
+	snprintf(needle, sizeof(needle), "-%ld-", pid);
+	for (const char *line = listing; *line;) {
+		size_t n = strcspn(line, "\n");
+		snprintf(path, sizeof(path), "%.*s", (int)n, line);
+		if (strstr(strrchr(path, '/'), needle)) {
+			FILE *f = fopen(path, "r");
+			assert_non_null(f);
+			snap_snapshot *snap;
+			assert_int_equal(fmt_json_load(&snap, f, path, NULL), 0);
+			fclose(f);
+			return snap;
+		}
+		line += n + (line[n] == '\n');
+	}
+	fail_msg("pid %ld not captured", pid);
+	return NULL;
+}
+
+/* --redact: one key for the whole run, so two processes of one program
+ * get one token for its path. */
+static void redacted_with_one_key(void **state)
+{
+	(void)state;
+	char *argv[] = { (char *)helper_path("stages"), NULL };
+	helper_proc twin;
+	assert_int_equal(helper_start(&twin, argv), 0);
+	char out[4200];
+	snprintf(out, sizeof(out), "%s/redacted/", fx.dir);
+	cmd_result res = run_mapsnap_ok(0, "capture", "--all", "--redact", "-o", out, NULL);
+	snap_snapshot *a = load_listed(res.out, fx.stages.pid);
+	snap_snapshot *b = load_listed(res.out, twin.pid);
+	helper_stop(&twin);
+	assert_true(a->redacted && b->redacted);
+	assert_non_null(a->process.exe);
+	assert_string_equal(a->process.exe, b->process.exe);
+	assert_null(strstr(a->process.exe, "helpers"));
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	cmd_result_free(&res);
+}
+
 /* A process that exits while capture --all runs is counted as vanished.
  * capture --all writes its progress to a terminal whose output is
  * suspended (tcflow TCOOFF): its first progress line, after it listed
@@ -418,6 +462,7 @@ int main(void)
 		cmocka_unit_test(every_readable_process_into_a_directory),
 		cmocka_unit_test(one_stream_and_denied_processes),
 		cmocka_unit_test(a_process_exiting_meanwhile_is_counted),
+		cmocka_unit_test(redacted_with_one_key),
 		cmocka_unit_test(on_change_snapshots_exactly_at_the_steps),
 		cmocka_unit_test(on_change_first_and_last_of_a_quiet_process),
 	};
