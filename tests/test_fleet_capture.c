@@ -272,6 +272,38 @@ static void redacted_with_one_key(void **state)
 	cmd_result_free(&res);
 }
 
+/* --every: a host series, rounds appended to one file or new files. */
+static void a_host_series(void **state)
+{
+	(void)state;
+	char out[4200], dir[4200];
+	snprintf(out, sizeof(out), "%s/host-series.json", fx.dir);
+	snprintf(dir, sizeof(dir), "%s/rounds/", fx.dir);
+	cmd_result res = run_mapsnap_ok(0, "capture", "--all", "--every", "10ms", "--count",
+					"2", "-o", out, NULL);
+	assert_non_null(strstr(res.err, "round 1: "));
+	assert_non_null(strstr(res.err, "round 2: "));
+	assert_null(strstr(res.err, "round 3: "));
+	cmd_result_free(&res);
+	FILE *f = fopen(out, "r");
+	snap_snapshot *snap;
+	size_t mine = 0;
+	while (fmt_json_load(&snap, f, out, NULL) == 0) {
+		mine += snap->process.pid == fx.stages.pid;
+		snap_snapshot_free(snap);
+	}
+	fclose(f);
+	assert_int_equal(mine, 2);
+	res = run_mapsnap_ok(0, "capture", "--all", "--every", "10ms", "--count", "2", "-o",
+			     dir, NULL);
+	char needle[32];
+	snprintf(needle, sizeof(needle), "-%d-", fx.stages.pid);
+	const char *first = strstr(res.out, needle);
+	assert_non_null(first);
+	assert_non_null(strstr(first + 1, needle)); /* a file per round */
+	cmd_result_free(&res);
+}
+
 /* A process that exits while capture --all runs is counted as vanished.
  * capture --all writes its progress to a terminal whose output is
  * suspended (tcflow TCOOFF): its first progress line, after it listed
@@ -463,6 +495,7 @@ int main(void)
 		cmocka_unit_test(one_stream_and_denied_processes),
 		cmocka_unit_test(a_process_exiting_meanwhile_is_counted),
 		cmocka_unit_test(redacted_with_one_key),
+		cmocka_unit_test(a_host_series),
 		cmocka_unit_test(on_change_snapshots_exactly_at_the_steps),
 		cmocka_unit_test(on_change_first_and_last_of_a_quiet_process),
 	};
