@@ -17,6 +17,7 @@ struct capture_settings {
 	const char *name;   /* --name COMM */
 	const char *from_smaps;
 	bool proc_files;
+	bool build_ids; /* --from-smaps: read the files named on this host */
 	bool force;
 	snap_capture_opts opts;
 	cli_redaction redaction;
@@ -35,6 +36,10 @@ static void usage(FILE *f)
 	      "Captures /proc/PID/smaps with the process and host facts into a\n"
 	      "snapshot JSON file, by default mapsnap-<comm>-<pid>-<UTC time>.json\n"
 	      "in the current directory. Prints the name of each file written.\n"
+	      "A snapshot is consistent or not written: a process that exits while\n"
+	      "it is read gives exit status 2 and no file (one that runs another\n"
+	      "program is read again, up to 3 times). A file is never half-written,\n"
+	      "nor put over one that appeared meanwhile (without --force).\n"
 	      "\n"
 	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
 	      "  -n, --name COMM           every process whose comm is COMM\n"
@@ -51,13 +56,18 @@ static void usage(FILE *f)
 	      "      --from-smaps FILE     build the snapshot from saved smaps text\n"
 	      "      --proc-files          with --from-smaps: also read the saved stat,\n"
 	      "                            cmdline, comm, status, smaps_rollup beside it\n"
+	      "      --build-ids           with --from-smaps: read the build-ids of the\n"
+	      "                            files it names as they are on this host\n"
+	      "      --no-build-ids        do not read the mapped files' build-ids\n"
+	      "                            (they identify libraries across paths; a\n"
+	      "                            live capture reads them by default)\n"
 	      "  -h, --help                this help\n", f);
 }
 
 static int parse_args(struct capture_settings *s, int argc, char **argv)
 {
 	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES, OPT_REDACT_KEY,
-	       OPT_REDACT_KEEP };
+	       OPT_REDACT_KEEP, OPT_BUILD_IDS, OPT_NO_BUILD_IDS };
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
@@ -67,6 +77,8 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "from-smaps", required_argument, NULL, OPT_FROM_SMAPS },
 		{ "proc-files", no_argument, NULL, OPT_PROC_FILES },
+		{ "build-ids", no_argument, NULL, OPT_BUILD_IDS },
+		{ "no-build-ids", no_argument, NULL, OPT_NO_BUILD_IDS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,12 +96,18 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 			break;
 		case OPT_FROM_SMAPS: s->from_smaps = optarg; break;
 		case OPT_PROC_FILES: s->proc_files = true; break;
+		case OPT_BUILD_IDS: s->build_ids = true; break;
+		case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default: return cli_bad_option("capture", argv);
 		}
 	}
 	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
 		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	if (s->build_ids && !s->from_smaps)
+		return cli_error("capture: --build-ids goes with --from-smaps (a live capture "
+				 "reads them anyway)");
+	cli_capture_env(&s->opts);
 	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
@@ -171,27 +189,43 @@ static int write_region(void *ctx, snap_snapshot *snap, const snap_region *r)
 	return rc;
 }
 
-/* Metadata, then the regions streamed into the output as they parse. */
-static int capture_one(const struct capture_settings *s, pid_t pid)
+/* Stdout gets the document from a buffer in memory: a capture that has
+ * to start again cannot take back what went out on a pipe. */
+static int flush_buffer(FILE *mem, char *const *buf, const size_t *len, FILE *to)
 {
-	snap_error err = { 0 };
+	/* fclose sets *buf and *len last (it may move the buffer). */
+	if (fclose(mem) != 0)
+		return SNAP_ENOMEM;
+	return fwrite(*buf, 1, *len, to) == *len ? 0 : SNAP_EIO;
+}
+
+/* One try: metadata, then the regions streamed into the output as they
+ * parse. Fills path with the file written. */
+static int try_capture(const struct capture_settings *s, pid_t pid, char *path,
+		       size_t size, snap_error *err)
+{
 	snap_snapshot *snap;
 	cli_output out;
 	struct stream_ctx sc = { NULL, 0 };
-	char path[4096];
+	FILE *mem = NULL;
+	char *buf = NULL;
+	size_t len = 0;
 	int rc = snap_snapshot_new(&snap);
 	if (rc < 0)
-		return cli_error("out of memory");
-	if ((rc = snap_capture_meta(snap, pid, &s->opts, &err)) < 0)
-		goto fail;
-	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||
-	    (rc = cli_output_open(&out, path, s->force, &err)) < 0)
-		goto fail;
-	if ((rc = fmt_json_begin(&sc.writer, out.f, snap)) < 0) {
+		return snap_error_set(err, rc, NULL, 0, "out of memory");
+	if ((rc = snap_capture_meta(snap, pid, &s->opts, err)) < 0 ||
+	    (rc = output_path(path, size, s, snap, err)) < 0 ||
+	    (rc = cli_output_open(&out, path, s->force, err)) < 0)
+		goto out;
+	if (out.to_stdout && !(mem = open_memstream(&buf, &len))) {
+		rc = snap_error_set(err, SNAP_ENOMEM, path, 0, "out of memory");
+		goto discard;
+	}
+	if ((rc = fmt_json_begin(&sc.writer, mem ? mem : out.f, snap)) < 0) {
 		sc.write_errno = errno;
 		goto discard;
 	}
-	if ((rc = snap_capture_smaps(snap, pid, &s->opts, write_region, &sc, &err)) != 0) {
+	if ((rc = snap_capture_smaps(snap, pid, &s->opts, write_region, &sc, err)) != 0) {
 		fmt_json_abort(sc.writer);
 		goto discard;
 	}
@@ -199,22 +233,68 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 		sc.write_errno = errno;
 		goto discard;
 	}
-	if ((rc = cli_output_commit(&out, &err)) < 0)
-		goto fail;
-	if (!out.to_stdout && strcmp(path, "-") != 0)
-		printf("%s\n", path);
-	snap_snapshot_free(snap);
-	return EXIT_OK;
+	if (mem) {
+		rc = flush_buffer(mem, &buf, &len, out.f);
+		mem = NULL;
+		if (rc < 0) {
+			sc.write_errno = errno;
+			goto discard;
+		}
+	}
+	rc = cli_output_commit(&out, err);
+	goto out;
 discard:
-	if (!err.message[0] && rc == SNAP_ENOMEM)
-		snap_error_set(&err, rc, path, 0, "out of memory");
-	else if (!err.message[0])
-		snap_error_set(&err, rc, path, 0, "write failed: %s",
+	if (!err->message[0] && rc == SNAP_ENOMEM)
+		snap_error_set(err, rc, path, 0, "out of memory");
+	else if (!err->message[0])
+		snap_error_set(err, rc < 0 ? rc : SNAP_EIO, path, 0, "write failed: %s",
 			       strerror(sc.write_errno ? sc.write_errno : EIO));
 	cli_output_discard(&out);
-fail:
+out:
+	if (mem)
+		fclose(mem);
+	free(buf);
 	snap_snapshot_free(snap);
-	return cli_report(&err);
+	return rc;
+}
+
+/* A process that runs another program while it is read is tried again,
+ * as snap_capture() does; an exit ends it. No file either way. */
+static int capture_one(const struct capture_settings *s, pid_t pid)
+{
+	snap_error err;
+	char path[4096];
+	int rc = SNAP_ECHANGED;
+	for (int attempt = 1; rc == SNAP_ECHANGED && attempt <= SNAP_CAPTURE_ATTEMPTS;
+	     attempt++) {
+		memset(&err, 0, sizeof(err));
+		rc = try_capture(s, pid, path, sizeof(path), &err);
+	}
+	if (rc == SNAP_ECHANGED) {
+		snap_error last = err;
+		snap_error_set(&err, rc, last.source, 0, "%.400s, %d times in a row",
+			       last.message, SNAP_CAPTURE_ATTEMPTS);
+	}
+	if (rc != 0)
+		return cli_report(&err);
+	if (strcmp(path, "-") != 0)
+		printf("%s\n", path);
+	return EXIT_OK;
+}
+
+/* A saved smaps names files: their build-ids as they are here, when
+ * they are (the same machine, or one with the same builds). */
+static int files_on_this_host(snap_snapshot *snap)
+{
+	snap_file_scan *scan = NULL;
+	int rc = snap_file_scan_new(&scan);
+	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
+		rc = snap_file_scan_add(scan, &snap->regions[i]);
+	snap_file_scan_opts local = { 0 };
+	if (rc == SNAP_OK)
+		rc = snap_file_scan_read(scan, snap, &local);
+	snap_file_scan_free(scan);
+	return rc;
 }
 
 static int capture_from_smaps(const struct capture_settings *s)
@@ -230,6 +310,10 @@ static int capture_from_smaps(const struct capture_settings *s)
 		goto fail;
 	if (snap->nregions == 0) {
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
+		goto fail;
+	}
+	if (s->build_ids && (rc = files_on_this_host(snap)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "out of memory");
 		goto fail;
 	}
 	if (s->opts.redact && snap_redact_snapshot(snap, s->opts.redaction) < 0) {

@@ -31,15 +31,8 @@ struct all_settings {
 
 /* What one round saw. */
 struct tally {
-	size_t listed, captured, vanished, denied, no_map, failed;
+	size_t listed, captured, vanished, denied, changed, no_map, failed;
 };
-
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static void usage(FILE *f)
 {
@@ -395,6 +388,7 @@ static int capture_one(struct sink *k, struct tally *t, pid_t pid)
 	case SNAP_OK: break;
 	case SNAP_ENOPROC: t->vanished++; return EXIT_OK;
 	case SNAP_EPERM: t->denied++; return EXIT_OK;
+	case SNAP_ECHANGED: t->changed++; return EXIT_OK; /* exec mid-read: torn */
 	default:
 		t->failed++;
 		cli_report(&err);
@@ -414,9 +408,13 @@ static void report_round(const struct tally *t, size_t round)
 	char r[32] = "";
 	if (round)
 		snprintf(r, sizeof(r), "round %zu: ", round);
-	cli_warn("capture: %s%zu processes captured, %zu vanished, %zu denied, %zu "
+	char changed[64] = "";
+	if (t->changed)
+		snprintf(changed, sizeof(changed), ", %zu ran another program mid-read",
+			 t->changed);
+	cli_warn("capture: %s%zu processes captured, %zu vanished, %zu denied%s, %zu "
 		 "without a memory map (kernel threads)%s", r, t->captured, t->vanished,
-		 t->denied, t->no_map, t->failed ? "; some failed (above)" : "");
+		 t->denied, changed, t->no_map, t->failed ? "; some failed (above)" : "");
 }
 
 static int run_round(struct sink *k, size_t round, bool tty)
@@ -431,7 +429,7 @@ static int run_round(struct sink *k, size_t round, bool tty)
 		return EXIT_ERROR;
 	int status = EXIT_OK;
 	pid_t self = getpid();
-	for (size_t i = 0; i < t.listed && status == EXIT_OK && !stop_signal; i++) {
+	for (size_t i = 0; i < t.listed && status == EXIT_OK && !cli_stop_signal(); i++) {
 		if (pids[i] != self)
 			status = capture_one(k, &t, pids[i]);
 		if (tty)
@@ -456,7 +454,7 @@ static int64_t now_ns(void)
 /* Sleeps until the deadline; false when a stop signal came first. */
 static bool wait_until(int64_t deadline)
 {
-	while (!stop_signal) {
+	while (!cli_stop_signal()) {
 		int64_t left = deadline - now_ns();
 		if (left <= 0)
 			return true;
@@ -471,7 +469,7 @@ static int run_rounds(struct sink *k, const struct all_settings *s, bool tty)
 	int64_t interval = s->every_ms * 1000000, start = now_ns();
 	for (size_t round = 1;; round++) {
 		int status = run_round(k, round, tty);
-		if (status != EXIT_OK || stop_signal || (s->count && round >= s->count))
+		if (status != EXIT_OK || cli_stop_signal() || (s->count && round >= s->count))
 			return status;
 		/* the next tick on the grid; ticks missed by a long round are skipped */
 		int64_t tick = (now_ns() - start) / interval + 1;
@@ -482,33 +480,24 @@ static int run_rounds(struct sink *k, const struct all_settings *s, bool tty)
 	}
 }
 
-static void catch_stop_signals(void)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++)
-		sigaction(sigs[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, said once */
-}
-
 int cmd_capture_all(int argc, char **argv)
 {
 	struct all_settings s = { 0 };
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
+	/* A stop signal ends the run between two processes. */
+	cli_signals_init(CLI_STOP_FLAG);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, said once */
 	struct sink k;
 	if (sink_open(&k, &s) != EXIT_OK)
 		return EXIT_ERROR;
-	catch_stop_signals();
 	bool tty = isatty(STDERR_FILENO);
 	int status = s.every_ms ? run_rounds(&k, &s, tty) : run_round(&k, 0, tty);
 	/* A one-round stream stopped by a signal is incomplete: not kept. */
-	bool complete = status == EXIT_OK && (s.every_ms || !stop_signal);
-	if (stop_signal)
-		cli_warn("capture: stopped by %s", stop_signal == SIGINT ? "SIGINT"
-			 : stop_signal == SIGTERM ? "SIGTERM" : "SIGHUP");
+	bool complete = status == EXIT_OK && (s.every_ms || !cli_stop_signal());
+	if (cli_stop_signal())
+		cli_warn("capture: stopped by %s", cli_signal_name(cli_stop_signal()));
 	if (sink_close(&k, complete) != EXIT_OK || !complete)
 		return EXIT_ERROR;
 	return EXIT_OK;

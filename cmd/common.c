@@ -3,11 +3,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <malloc.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -292,6 +296,13 @@ static int load_stream(cli_snapshots *list, FILE *f, const char *source,
 			      "neither a snapshot (JSON) nor smaps text");
 }
 
+void cli_capture_env(snap_capture_opts *opts)
+{
+	const char *v = getenv("MAPSNAP_NO_PROCMAP_QUERY");
+	if (v && strcmp(v, "1") == 0)
+		opts->no_procmap_query = true;
+}
+
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err)
 {
@@ -312,8 +323,10 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	if (!cli_is_pid(arg, &pid))
 		return snap_error_set(err, SNAP_EINVAL, arg, 0,
 				      "no such file, and not a process id");
+	snap_capture_opts opts = capture ? *capture : (snap_capture_opts){ 0 };
+	cli_capture_env(&opts);
 	snap_snapshot *snap;
-	int rc = snap_capture(&snap, (pid_t)pid, capture, err);
+	int rc = snap_capture(&snap, (pid_t)pid, &opts, err);
 	if (rc < 0)
 		return rc;
 	if (cli_snapshots_push(list, snap) < 0) {
@@ -323,12 +336,224 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	return 0;
 }
 
+/* ---- stop signals ---- */
+
+#define CLEANUP_SLOTS 8
+
+static enum cli_stop_mode stop_mode;
+static bool signals_ready;
+static volatile sig_atomic_t stop_signal;
+static char cleanup_paths[CLEANUP_SLOTS][PATH_MAX];
+static volatile sig_atomic_t cleanup_used[CLEANUP_SLOTS];
+static char cleanup_dir_path[PATH_MAX];
+static volatile sig_atomic_t cleanup_dir_set;
+static volatile sig_atomic_t cleanup_child_pid;
+
+static const int stop_sigs[] = { SIGINT, SIGTERM, SIGHUP };
+
+void cli_stop_signals(sigset_t *set)
+{
+	sigemptyset(set);
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(*stop_sigs); i++)
+		sigaddset(set, stop_sigs[i]);
+}
+
+const char *cli_signal_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM"
+		: sig == SIGHUP ? "SIGHUP" : "a signal";
+}
+
+int cli_stop_signal(void)
+{
+	return stop_signal;
+}
+
+/* Only async-signal-safe calls here. */
+static void on_stop(int sig, siginfo_t *info, void *context)
+{
+	(void)context;
+	int saved = errno;
+	if (stop_mode == CLI_STOP_FLAG) {
+		stop_signal = sig;
+		errno = saved;
+		return;
+	}
+	pid_t child = (pid_t)cleanup_child_pid;
+	if (child > 0) {
+		/* The terminal signals the whole process group: the command
+		 * has its own copy already (SI_KERNEL). */
+		if (info->si_code != SI_KERNEL)
+			kill(child, sig);
+		while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+			;
+	}
+	for (int i = 0; i < CLEANUP_SLOTS; i++)
+		if (cleanup_used[i])
+			unlink(cleanup_paths[i]);
+	if (cleanup_dir_set)
+		rmdir(cleanup_dir_path);
+	/* Die by the signal, as the shell expects of an interrupted command:
+	 * it stays pending (blocked in here) and kills on return. */
+	signal(sig, SIG_DFL);
+	raise(sig);
+	errno = saved;
+}
+
+void cli_signals_init(enum cli_stop_mode mode)
+{
+	struct sigaction sa = { .sa_sigaction = on_stop, .sa_flags = SA_SIGINFO };
+	stop_mode = mode;
+	if (signals_ready)
+		return;
+	signals_ready = true;
+	cli_stop_signals(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(stop_sigs) / sizeof(*stop_sigs); i++) {
+		struct sigaction old;
+		if (sigaction(stop_sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+			continue; /* nohup, or `cmd &` in a script: keep it ignored */
+		sigaction(stop_sigs[i], &sa, NULL);
+	}
+}
+
+/* The cleanup list changes with the stop signals blocked, so that the
+ * handler never sees half a path. */
+static void block_stops(sigset_t *old)
+{
+	sigset_t set;
+	cli_stop_signals(&set);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+int cli_cleanup_file(const char *path)
+{
+	sigset_t old;
+	int slot = -1;
+	if (!signals_ready)
+		cli_signals_init(CLI_STOP_CLEANUP);
+	block_stops(&old);
+	for (int i = 0; i < CLEANUP_SLOTS && slot < 0; i++)
+		if (!cleanup_used[i] && strlen(path) < PATH_MAX) {
+			snprintf(cleanup_paths[i], PATH_MAX, "%s", path);
+			cleanup_used[i] = 1;
+			slot = i;
+		}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return slot;
+}
+
+void cli_cleanup_forget(int slot)
+{
+	if (slot >= 0 && slot < CLEANUP_SLOTS)
+		cleanup_used[slot] = 0;
+}
+
+void cli_cleanup_dir(const char *path)
+{
+	sigset_t old;
+	if (!signals_ready)
+		cli_signals_init(CLI_STOP_CLEANUP);
+	block_stops(&old);
+	cleanup_dir_set = 0;
+	if (path && strlen(path) < PATH_MAX) {
+		snprintf(cleanup_dir_path, PATH_MAX, "%s", path);
+		cleanup_dir_set = 1;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void cli_cleanup_child(pid_t pid)
+{
+	cleanup_child_pid = pid;
+}
+
 /* ---- outputs ---- */
+
+/* The directory part of path ("." for a bare name), malloc'd. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash ? slash + 1 : path;
+}
+
+int cli_sync_dir_of(const char *path)
+{
+	char *dir = dir_of(path);
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	free(dir);
+	if (fd < 0)
+		return -1;
+	/* Some file systems cannot sync a directory: nothing to wait for. */
+	int rc = fsync(fd) != 0 && errno != EINVAL && errno != EROFS ? -1 : 0;
+	int e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+/* An unnamed file in dir; -1 with errno when the file system has none. */
+static int open_unnamed(const char *dir)
+{
+#ifdef O_TMPFILE
+	return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0666);
+#else
+	(void)dir;
+	errno = EOPNOTSUPP;
+	return -1;
+#endif
+}
+
+/* A hidden temporary file beside path, named in out->tmp and put on the
+ * signal cleanup list. */
+static int open_named(cli_output *out, const char *dir)
+{
+	if (asprintf(&out->tmp, "%s/.%s.XXXXXX", dir, base_of(out->path)) < 0) {
+		out->tmp = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	sigset_t old;
+	block_stops(&old);
+	int fd = mkostemp(out->tmp, O_CLOEXEC);
+	int e = errno;
+	if (fd >= 0) {
+		out->cleanup_slot = cli_cleanup_file(out->tmp);
+		mode_t mask = umask(0);
+		umask(mask);
+		fchmod(fd, 0666 & ~mask);
+	} else {
+		free(out->tmp);
+		out->tmp = NULL;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return fd;
+}
+
+static void output_free(cli_output *out)
+{
+	free(out->tmp);
+	free(out->path);
+	free(out->buffer);
+	memset(out, 0, sizeof(*out));
+	out->cleanup_slot = -1;
+}
 
 int cli_output_open(cli_output *out, const char *path, bool force,
 		    snap_error *err)
 {
 	memset(out, 0, sizeof(*out));
+	out->cleanup_slot = -1;
 	if (strcmp(path, "-") == 0) {
 		out->f = stdout;
 		out->to_stdout = true;
@@ -345,28 +570,24 @@ int cli_output_open(cli_output *out, const char *path, bool force,
 			return snap_error_set(err, SNAP_EEXIST, path, 0,
 					      "already exists (use --force to overwrite)");
 	}
-	char *copy = strdup(path);
+	char *dir = dir_of(path);
+	out->force = force;
 	out->path = strdup(path);
-	if (!copy || !out->path ||
-	    asprintf(&out->tmp, "%s/.%s.XXXXXX", dirname(copy),
-		     strrchr(path, '/') ? strrchr(path, '/') + 1 : path) < 0) {
-		free(copy);
-		free(out->path);
-		out->path = NULL;
-		out->tmp = NULL;
+	if (!dir || !out->path) {
+		free(dir);
+		output_free(out);
 		return snap_error_set(err, SNAP_ENOMEM, path, 0, "out of memory");
 	}
-	free(copy);
-	int fd = mkstemp(out->tmp);
+	int fd = open_unnamed(dir);
+	if (fd < 0 && (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL))
+		fd = open_named(out, dir);
+	int e = errno;
+	free(dir);
 	if (fd < 0) {
-		int e = errno;
-		cli_output_discard(out);
+		output_free(out);
 		return snap_error_set(err, SNAP_EIO, path, 0, "cannot create: %s",
 				      strerror(e));
 	}
-	mode_t mask = umask(0);
-	umask(mask);
-	fchmod(fd, 0666 & ~mask);
 	out->f = fdopen(fd, "w");
 	if (!out->f) {
 		close(fd);
@@ -384,14 +605,70 @@ static int finish_write(cli_output *out)
 	int rc = fflush(out->f) != 0 || ferror(out->f) ? -1 : 0;
 	if (rc == 0 && fsync(fileno(out->f)) != 0 && errno != EINVAL)
 		rc = -1;
-	int e = errno;
-	if (fclose(out->f) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	out->f = NULL;
-	errno = e;
 	return rc;
+}
+
+/* Gives the unnamed file fd the name path; EEXIST when path exists. */
+static int link_unnamed(int fd, const char *path)
+{
+	char proc[64];
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc/self/fd does not. */
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT && errno != EPERM)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/* Replaces path with the unnamed file: a name of its own first (the
+ * caller blocks the stop signals), then one rename over the target. */
+static int replace_with_unnamed(int fd, const char *path)
+{
+	char *dir = dir_of(path), *tmp = NULL;
+	int rc = -1;
+	for (unsigned n = 0; dir && n < 100 && rc < 0; n++) {
+		free(tmp);
+		if (asprintf(&tmp, "%s/.%s.%ld.%u", dir, base_of(path), (long)getpid(), n) < 0) {
+			tmp = NULL;
+			break;
+		}
+		rc = link_unnamed(fd, tmp);
+		if (rc < 0 && errno != EEXIST)
+			break;
+	}
+	if (rc == 0 && rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		errno = e;
+		rc = -1;
+	}
+	free(dir);
+	free(tmp);
+	return rc;
+}
+
+/* The named temporary file to path, never over an existing file. */
+static int rename_noreplace(const char *tmp, const char *path)
+{
+	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	/* File systems without RENAME_NOREPLACE: link() never replaces. */
+	if (link(tmp, path) != 0)
+		return -1;
+	unlink(tmp);
+	return 0;
+}
+
+static int put_in_place(cli_output *out, bool force)
+{
+	int fd = fileno(out->f);
+	if (out->tmp)
+		return force ? rename(out->tmp, out->path)
+			     : rename_noreplace(out->tmp, out->path);
+	return force ? replace_with_unnamed(fd, out->path) : link_unnamed(fd, out->path);
 }
 
 int cli_output_commit(cli_output *out, snap_error *err)
@@ -410,17 +687,32 @@ int cli_output_commit(cli_output *out, snap_error *err)
 		cli_output_discard(out);
 		return SNAP_EIO;
 	}
-	if (rename(out->tmp, out->path) != 0) {
-		int e = errno;
-		snap_error_set(err, SNAP_EIO, out->path, 0, "cannot rename into place: %s",
-			       strerror(e));
-		cli_output_discard(out);
-		return SNAP_EIO;
+	sigset_t old;
+	block_stops(&old);
+	int rc = put_in_place(out, out->force);
+	int e = errno;
+	if (rc == 0 && out->tmp) {
+		cli_cleanup_forget(out->cleanup_slot);
+		out->cleanup_slot = -1;
+		free(out->tmp);
+		out->tmp = NULL;
 	}
-	free(out->tmp);
-	free(out->path);
-	free(out->buffer);
-	memset(out, 0, sizeof(*out));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (rc < 0) {
+		if (e == EEXIST)
+			snap_error_set(err, SNAP_EEXIST, out->path, 0,
+				       "was created by someone else while mapsnap "
+				       "wrote it; left as it is (use --force to "
+				       "overwrite)");
+		else
+			snap_error_set(err, SNAP_EIO, out->path, 0,
+				       "cannot put into place: %s", strerror(e));
+		cli_output_discard(out);
+		return e == EEXIST ? SNAP_EEXIST : SNAP_EIO;
+	}
+	cli_sync_dir_of(out->path);
+	fclose(out->f);
+	output_free(out);
 	return 0;
 }
 
@@ -432,13 +724,12 @@ void cli_output_discard(cli_output *out)
 		return;
 	}
 	if (out->f)
-		fclose(out->f);
-	if (out->tmp)
+		fclose(out->f); /* an unnamed file goes with its last descriptor */
+	if (out->tmp) {
 		unlink(out->tmp);
-	free(out->tmp);
-	free(out->path);
-	free(out->buffer);
-	memset(out, 0, sizeof(*out));
+		cli_cleanup_forget(out->cleanup_slot);
+	}
+	output_free(out);
 }
 
 /* ---- streaming inputs ---- */

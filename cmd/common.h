@@ -3,8 +3,10 @@
 #ifndef MAPSNAP_CMD_COMMON_H
 #define MAPSNAP_CMD_COMMON_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "formats.h"
 #include "snap.h"
@@ -69,6 +71,10 @@ typedef struct cli_snapshots {
  *   a number       a live pid, captured now in memory (nothing written)
  * A file's checksum mismatch is warned about on stderr, and so is a file
  * without a checksum (once per file) unless cli_no_checksum. */
+/* Capture options the environment sets: MAPSNAP_NO_PROCMAP_QUERY=1 reads
+ * build-ids from the ELF notes even where PROCMAP_QUERY works (to compare
+ * the two ways). */
+void cli_capture_env(snap_capture_opts *opts);
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err);
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);
@@ -94,21 +100,59 @@ bool cli_is_live_pid(const char *arg, long *pid);
  * returns true), else arg itself. */
 bool cli_input_label(char *buf, size_t size, const char *arg);
 
-/* Output that never leaves a half-written file: a temporary file in the
- * target directory, renamed over the target only on commit. "-" writes to
- * stdout. An existing target is refused unless force. */
+/* Output that never leaves a half-written file: written to an unnamed
+ * file (O_TMPFILE) in the target directory, or where the file system has
+ * none to a hidden temporary file there, then synced and linked into
+ * place on commit, and the directory synced. "-" writes to stdout.
+ * Without force an existing target is refused, also one that appears
+ * while the output is written (the link never replaces a file); with
+ * force it is replaced in one rename. Nothing is left behind by an error,
+ * by SIGINT, SIGTERM or SIGHUP, nor (for the unnamed file) by SIGKILL. */
 typedef struct cli_output {
 	FILE *f;
 	char *path;
-	char *tmp;
+	char *tmp;    /* the temporary file's name; NULL when unnamed */
 	char *buffer; /* stdio's buffer: large, so a snapshot is few writes */
 	bool to_stdout;
+	bool force;
+	int cleanup_slot; /* its entry in the signal cleanup list, or -1 */
 } cli_output;
 
 int cli_output_open(cli_output *out, const char *path, bool force,
 		    snap_error *err);
 int cli_output_commit(cli_output *out, snap_error *err);
 void cli_output_discard(cli_output *out);
+/* Syncs the directory holding path, so that a file just created or
+ * renamed there survives a crash; 0, or -1 with errno. */
+int cli_sync_dir_of(const char *path);
+
+/* ---- SIGINT, SIGTERM, SIGHUP ---- */
+
+/* How a stop signal ends the command. A signal that was ignored when
+ * mapsnap started (nohup, a background job) stays ignored.
+ *   CLI_STOP_CLEANUP  remove what cli_cleanup_* registered, forward the
+ *                     signal to the registered child (unless the terminal
+ *                     sent it to the whole process group) and wait for
+ *                     it, then die by the signal as if not caught;
+ *   CLI_STOP_FLAG     only note the signal: the command polls
+ *                     cli_stop_signal() and ends where it is safe to. */
+enum cli_stop_mode { CLI_STOP_CLEANUP, CLI_STOP_FLAG };
+void cli_signals_init(enum cli_stop_mode mode);
+/* The stop signal that arrived (CLI_STOP_FLAG), or 0. */
+int cli_stop_signal(void);
+/* "SIGINT", "SIGTERM", "SIGHUP". */
+const char *cli_signal_name(int sig);
+/* SIGINT, SIGTERM and SIGHUP as a set. */
+void cli_stop_signals(sigset_t *set);
+
+/* The cleanup list of CLI_STOP_CLEANUP. Change it only while mapsnap runs
+ * one thread (its capture threads are gone once a capture returns): the
+ * handler may run on any thread. A file path returns its slot (-1 when
+ * the list is full) for cli_cleanup_forget. */
+int cli_cleanup_file(const char *path);
+void cli_cleanup_forget(int slot);
+void cli_cleanup_dir(const char *path); /* NULL forgets it */
+void cli_cleanup_child(pid_t pid);      /* 0 forgets it */
 
 /* The subcommands; each parses its own argv (argv[0] is the subcommand). */
 int cmd_capture(int argc, char **argv);

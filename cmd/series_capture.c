@@ -3,12 +3,15 @@
  * `mapsnap trend` reads.
  *
  * Safety of the file: each snapshot is built in memory and appended with
- * one write(2) to an O_APPEND descriptor, then synced, so a stop at any
- * moment leaves every completed snapshot intact; only a kill in the
- * middle of that write can leave a cut-off last document, which every
- * reader drops with a warning (and the next capture --every into the same
- * file trims first). SIGINT, SIGTERM and SIGHUP are blocked except while
- * waiting for the next tick, so they stop the series between snapshots.
+ * one write(2) to an O_APPEND descriptor, then synced; a write that fails
+ * (a full disk) is cut back off, so the file always ends with a whole
+ * document. Only a kill in the middle of that write can leave a cut-off
+ * last document, which every reader drops with a warning (and the next
+ * capture --every into the same file trims first). SIGINT, SIGTERM and
+ * SIGHUP only set a flag, read between regions, before each write and
+ * while waiting for the next tick: a capture in progress is dropped and
+ * the series ends after its last whole snapshot. A capture that the
+ * process tore by running another program is skipped with a warning.
  * Ticks are start + k * interval on the monotonic clock: no drift. */
 #include <errno.h>
 #include <getopt.h>
@@ -38,12 +41,8 @@ struct series_settings {
 
 enum stop_reason { STOP_DONE, STOP_SIGNAL, STOP_EXITED, STOP_ERROR };
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	stop_signal = sig;
-}
+/* What a region callback returns to stop a capture for a stop signal. */
+#define CAPTURE_STOPPED 1
 
 static void usage(FILE *f)
 {
@@ -58,7 +57,11 @@ static void usage(FILE *f)
 	      "clock and do not drift; a capture longer than the interval skips\n"
 	      "ticks. On a terminal, a progress line shows the count, elapsed time\n"
 	      "and Rss. An existing FILE is appended to (a cut-off snapshot at its\n"
-	      "end is trimmed first) unless --force starts it afresh.\n"
+	      "end is trimmed first) when it holds snapshots of this same process;\n"
+	      "--force starts it afresh. A capture torn by the process running\n"
+	      "another program is skipped with a warning. Exit status: 0 when at\n"
+	      "least one snapshot was written, 2 on an error (a failed write is cut\n"
+	      "back off the file: it ends with its last whole snapshot).\n"
 	      "\n"
 	      "With --on-change SIZE each tick reads only smaps_rollup, and a full\n"
 	      "snapshot is taken when Rss, Pss or Swap moved by SIZE or more since\n"
@@ -207,42 +210,106 @@ static int find_pid(const struct series_settings *s, int argc, char **argv,
 
 /* ---- the series file ---- */
 
+/* The process a series follows: pid, start time and boot. */
+struct owner {
+	bool known;
+	long pid;
+	long long start_time;
+	char boot_id[64];
+};
+
+static void owner_of(struct owner *o, const snap_snapshot *snap)
+{
+	memset(o, 0, sizeof(*o));
+	o->known = snap->process.known;
+	o->pid = snap->process.pid;
+	o->start_time = snap->process.start_time;
+	snprintf(o->boot_id, sizeof(o->boot_id), "%s",
+		 snap->host.boot_id ? snap->host.boot_id : "");
+}
+
+static bool same_owner(const struct owner *a, const struct owner *b)
+{
+	return a->known && b->known && a->pid == b->pid &&
+	       a->start_time == b->start_time &&
+	       (!a->boot_id[0] || !b->boot_id[0] || strcmp(a->boot_id, b->boot_id) == 0);
+}
+
+/* Who the process is now, before anything is written. */
+static int read_owner(struct owner *o, pid_t pid, const snap_capture_opts *opts)
+{
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	if (snap_snapshot_new(&snap) < 0)
+		return cli_error("out of memory");
+	int rc = snap_capture_meta(snap, pid, opts, &err);
+	if (rc == 0)
+		owner_of(o, snap);
+	snap_snapshot_free(snap);
+	return rc == 0 ? EXIT_OK : cli_report(&err);
+}
+
+static int refuse_other(const char *path, const struct owner *last, long pid)
+{
+	if (!last->known)
+		return cli_error("%s: holds snapshots of no known process, not of pid %ld; "
+				 "not appending to it (--force starts it afresh)", path, pid);
+	if (last->pid != pid)
+		return cli_error("%s: holds snapshots of pid %ld, not of pid %ld; not "
+				 "appending to it (--force starts it afresh)", path,
+				 last->pid, pid);
+	return cli_error("%s: holds snapshots of an earlier process %ld (another start "
+			 "time or boot); not appending to it (--force starts it afresh)",
+			 path, pid);
+}
+
 /* Where the complete documents of an existing series end; a cut-off one
- * after them is trimmed, anything that is not a series is refused. */
-static int check_existing(int fd, const char *path)
+ * after them is trimmed, anything that is not a series of this same
+ * process is refused. */
+static int check_existing(int fd, const char *path, const struct owner *target)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return cli_error("%s: %s", path, strerror(errno));
 	snap_error err = { 0 };
+	struct owner last = { 0 };
 	long good_end = 0;
 	int rc;
-	for (;;) {
+	while (!cli_stop_signal()) {
 		snap_snapshot *snap;
 		if ((rc = fmt_json_load(&snap, f, path, &err)) != 0)
 			break;
+		owner_of(&last, snap);
 		snap_snapshot_free(snap);
 		good_end = ftell(f);
 	}
 	fclose(f);
-	if (rc == 1)
-		return EXIT_OK;
-	if (rc != SNAP_ETRUNC) {
+	if (cli_stop_signal())
+		return cli_error("capture: stopped by %s before the first snapshot",
+				 cli_signal_name(cli_stop_signal()));
+	if (rc != 1 && rc != SNAP_ETRUNC) {
 		char buf[1100];
 		return cli_error("%s: not a snapshot series (%s); not appending to it "
 				 "(--force starts it afresh)", path,
 				 snap_error_format(&err, buf, sizeof(buf)));
 	}
+	if (good_end && !same_owner(&last, target))
+		return refuse_other(path, &last, target->pid);
+	if (rc == 1)
+		return EXIT_OK;
 	if (ftruncate(fd, good_end) != 0 || (good_end && write(fd, "\n", 1) != 1))
 		return cli_error("%s: cannot trim its cut-off last snapshot: %s", path,
 				 strerror(errno));
-	cli_warn("%s: trimmed a cut-off snapshot at its end (a capture was killed "
+	cli_warn("%s: trimmed a cut-off snapshot at its end (its writer was stopped "
 		 "mid-write)", path);
 	return EXIT_OK;
 }
 
-/* *created: the file is new (removed again if no snapshot reaches it). */
-static int open_series(const struct series_settings *s, int *fd, bool *created)
+/* *created: the file is new (removed again if no snapshot reaches it). A
+ * new file is created exclusively: one that appears meanwhile is treated
+ * as an existing series, never truncated. */
+static int open_series(const struct series_settings *s, const struct owner *target,
+		       int *fd, bool *created)
 {
 	const char *path = s->output;
 	struct stat st;
@@ -250,14 +317,18 @@ static int open_series(const struct series_settings *s, int *fd, bool *created)
 		*fd = STDOUT_FILENO;
 		return EXIT_OK;
 	}
-	*created = stat(path, &st) != 0 && errno == ENOENT;
-	if (!*created && S_ISDIR(st.st_mode))
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
 		return cli_error("%s: is a directory; --every writes one series file", path);
-	int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s->force ? O_TRUNC : 0);
-	if ((*fd = open(path, flags, 0666)) < 0)
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC;
+	*created = true;
+	if ((*fd = open(path, flags | O_CREAT | O_EXCL, 0666)) < 0 && errno == EEXIST) {
+		*created = false;
+		*fd = open(path, flags | (s->force ? O_TRUNC : 0));
+	}
+	if (*fd < 0)
 		return cli_error("%s: cannot open: %s", path, strerror(errno));
-	if (!s->force && fstat(*fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    check_existing(*fd, path) != EXIT_OK) {
+	if (!*created && !s->force && fstat(*fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && check_existing(*fd, path, target) != EXIT_OK) {
 		close(*fd);
 		return EXIT_ERROR;
 	}
@@ -270,8 +341,12 @@ static int write_all(int fd, const char *buf, size_t len)
 		ssize_t n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0)
 			return -1;
+		if (n == 0) {
+			errno = ENOSPC;
+			return -1;
+		}
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -300,6 +375,8 @@ struct stream {
 static int stream_region(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct stream *st = ctx;
+	if (cli_stop_signal())
+		return CAPTURE_STOPPED;
 	if (st->rss_field < 0)
 		st->rss_field = snap_field_find(snap, "Rss");
 	st->tick->rss_kb += (int64_t)snap_region_value(r, st->rss_field);
@@ -307,6 +384,7 @@ static int stream_region(void *ctx, snap_snapshot *snap, const snap_region *r)
 	return fmt_json_region(st->writer, snap, r);
 }
 
+/* SNAP_OK with tk->doc, CAPTURE_STOPPED, or an error in err. */
 static int capture_tick(const struct series_settings *s, pid_t pid,
 			struct tick *tk, snap_error *err)
 {
@@ -330,7 +408,7 @@ static int capture_tick(const struct series_settings *s, pid_t pid,
 	if (rc != SNAP_OK) {
 		free(tk->doc);
 		tk->doc = NULL;
-		if (!err->message[0])
+		if (rc < 0 && !err->message[0])
 			snap_error_set(err, rc, "capture", 0, "%s", snap_strerror(rc));
 	}
 	return rc;
@@ -361,34 +439,45 @@ static bool has_exited(int pidfd)
 	return pidfd >= 0 && poll(&p, 1, 0) > 0;
 }
 
-/* Sleeps until the monotonic deadline with the stop signals unblocked,
- * waking early when one arrives or the process exits. */
-static enum stop_reason wait_until(int64_t deadline, int pidfd,
-				   const sigset_t *unblocked)
+/* Sleeps until the monotonic deadline, waking early when a stop signal
+ * arrives or the process exits. The signals are blocked from the check
+ * of the flag until ppoll unblocks them, so none slips in between. */
+static enum stop_reason wait_until(int64_t deadline, int pidfd)
 {
+	sigset_t stops, unblocked;
+	cli_stop_signals(&stops);
+	sigprocmask(SIG_BLOCK, &stops, &unblocked);
+	enum stop_reason why = STOP_DONE;
 	for (;;) {
-		if (stop_signal)
-			return STOP_SIGNAL;
+		if (cli_stop_signal()) {
+			why = STOP_SIGNAL;
+			break;
+		}
 		int64_t left = deadline - now_ns();
 		if (left <= 0)
-			return STOP_DONE;
+			break;
 		struct timespec ts = { left / 1000000000, left % 1000000000 };
 		struct pollfd p = { pidfd, POLLIN, 0 };
-		int n = ppoll(pidfd >= 0 ? &p : NULL, pidfd >= 0 ? 1 : 0, &ts, unblocked);
-		if (n > 0)
-			return STOP_EXITED;
-		if (n < 0 && errno != EINTR)
-			return STOP_ERROR;
+		int n = ppoll(pidfd >= 0 ? &p : NULL, pidfd >= 0 ? 1 : 0, &ts, &unblocked);
+		if (n > 0) {
+			why = STOP_EXITED;
+			break;
+		}
+		if (n < 0 && errno != EINTR) {
+			why = STOP_ERROR;
+			break;
+		}
 	}
+	sigprocmask(SIG_SETMASK, &unblocked, NULL);
+	return why;
 }
 
 struct run {
 	const struct series_settings *s;
 	pid_t pid;
 	int fd, pidfd;
-	const sigset_t *unblocked;
 	bool created;
-	size_t done, skipped;
+	size_t done, skipped, torn;
 	int64_t start;
 	long long start_time;
 	bool progress;
@@ -410,6 +499,24 @@ static void show_progress(const struct run *r, const struct tick *tk)
 	fflush(stderr);
 }
 
+/* Appends one document, or leaves the file as it was: a write that
+ * fails half-way (a full disk) is cut back off. */
+static int append(const struct run *r, const struct tick *tk)
+{
+	off_t end = r->fd == STDOUT_FILENO ? -1 : lseek(r->fd, 0, SEEK_END);
+	if (write_all(r->fd, tk->doc, tk->len) == 0)
+		return 0;
+	int e = errno;
+	const char *path = r->fd == STDOUT_FILENO ? "stdout" : r->s->output;
+	if (end >= 0 && ftruncate(r->fd, end) == 0)
+		cli_error("%s: write failed: %s; the file keeps its %zu whole snapshot%s "
+			  "(the cut-off one was removed)", path, strerror(e), r->done,
+			  r->done == 1 ? "" : "s");
+	else
+		cli_error("%s: write failed: %s", path, strerror(e));
+	return -1;
+}
+
 /* Takes and appends one snapshot; STOP_DONE to go on. */
 static enum stop_reason one_snapshot(struct run *r)
 {
@@ -417,10 +524,20 @@ static enum stop_reason one_snapshot(struct run *r)
 	struct tick tk = { 0 };
 	int rc = has_exited(r->pidfd) ? SNAP_ENOPROC
 				      : capture_tick(r->s, r->pid, &tk, &err);
-	/* An exiting process reads as empty, a reused pid as another start. */
+	if (rc == CAPTURE_STOPPED)
+		return STOP_SIGNAL; /* the capture in progress is dropped */
+	if (rc == SNAP_ECHANGED) {
+		/* The regions may be another program's than the header's, or
+		 * cut short: not a snapshot to keep. */
+		char buf[1100];
+		r->torn++;
+		cli_warn("capture: skipped snapshot %zu: %s", r->done + r->torn,
+			 snap_error_format(&err, buf, sizeof(buf)));
+		return STOP_DONE;
+	}
+	/* A reused pid is another process: this one has exited. */
 	bool gone = rc == SNAP_ENOPROC ||
-		    (rc == SNAP_OK && (tk.nregions == 0 || (r->start_time >= 0 &&
-							    tk.start_time != r->start_time)));
+		    (rc == SNAP_OK && r->start_time >= 0 && tk.start_time != r->start_time);
 	if (gone || rc != SNAP_OK) {
 		free(tk.doc);
 		if (gone && r->done)
@@ -432,12 +549,12 @@ static enum stop_reason one_snapshot(struct run *r)
 		return STOP_ERROR;
 	}
 	r->start_time = tk.start_time;
-	if (write_all(r->fd, tk.doc, tk.len) < 0) {
-		cli_error("%s: write failed: %s", r->s->output, strerror(errno));
+	if (append(r, &tk) < 0) {
 		free(tk.doc);
 		return STOP_ERROR;
 	}
-	r->done++;
+	if (r->done++ == 0 && r->created)
+		cli_sync_dir_of(r->s->output); /* the new file's name, durable */
 	if (r->progress)
 		show_progress(r, &tk);
 	free(tk.doc);
@@ -516,8 +633,9 @@ static enum stop_reason one_tick(struct run *r, bool last)
 		r->last_quiet = true;
 		return STOP_DONE;
 	}
+	size_t before = r->done;
 	enum stop_reason why = one_snapshot(r);
-	if (why == STOP_DONE) {
+	if (why == STOP_DONE && r->done > before) { /* not a torn one, skipped */
 		memcpy(r->base, kb, sizeof(r->base));
 		r->last_quiet = false;
 	}
@@ -531,7 +649,7 @@ static enum stop_reason run_series(struct run *r)
 	r->start = now_ns();
 	for (;;) {
 		bool last = s->count && r->ticks + 1 >= s->count;
-		enum stop_reason why = stop_signal ? STOP_SIGNAL : one_tick(r, last);
+		enum stop_reason why = cli_stop_signal() ? STOP_SIGNAL : one_tick(r, last);
 		if (why != STOP_DONE || (s->count && r->ticks >= s->count))
 			return why;
 		/* A late tick is taken at once; ticks missed entirely are
@@ -544,28 +662,12 @@ static enum stop_reason run_series(struct run *r)
 		}
 		if (s->has_for && tick * interval > s->for_ms * 1000000)
 			return STOP_DONE;
-		if ((why = wait_until(r->start + tick * interval, r->pidfd, r->unblocked)) !=
-		    STOP_DONE)
+		if ((why = wait_until(r->start + tick * interval, r->pidfd)) != STOP_DONE)
 			return why;
 	}
 }
 
 /* ---- the command ---- */
-
-static void block_stop_signals(sigset_t *old)
-{
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	struct sigaction sa = { .sa_handler = on_stop_signal };
-	sigset_t set;
-	sigemptyset(&set);
-	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(*sigs); i++) {
-		sigaddset(&set, sigs[i]);
-		sigaction(sigs[i], &sa, NULL);
-	}
-	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, said once */
-	sigprocmask(SIG_BLOCK, &set, old);
-}
 
 static int finish(const struct run *r, enum stop_reason why)
 {
@@ -581,14 +683,16 @@ static int finish(const struct run *r, enum stop_reason why)
 			 r->done, r->done == 1 ? "" : "s", r->quiet);
 	if (why == STOP_SIGNAL)
 		cli_warn("capture: stopped by %s; %zu snapshot%s in %s",
-			 stop_signal == SIGINT ? "SIGINT" : stop_signal == SIGTERM
-			 ? "SIGTERM" : "SIGHUP", r->done, r->done == 1 ? "" : "s", path);
+			 cli_signal_name(cli_stop_signal()), r->done,
+			 r->done == 1 ? "" : "s", path);
 	else if (why == STOP_EXITED)
 		cli_warn("capture: pid %ld exited; %zu snapshot%s in %s", (long)r->pid,
 			 r->done, r->done == 1 ? "" : "s", path);
-	if (r->done && r->fd != STDOUT_FILENO)
+	bool ok = why != STOP_ERROR && r->done;
+	/* The name means "this file holds your series": only on success. */
+	if (ok && r->fd != STDOUT_FILENO)
 		printf("%s\n", r->s->output);
-	return why == STOP_ERROR || !r->done ? EXIT_ERROR : EXIT_OK;
+	return ok ? EXIT_OK : EXIT_ERROR;
 }
 
 int cmd_capture_series(int argc, char **argv)
@@ -598,12 +702,14 @@ int cmd_capture_series(int argc, char **argv)
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
 	struct run r = { .s = &s, .fd = -1, .pidfd = -1, .start_time = -1 };
+	struct owner target;
+	/* From here a stop signal ends the series at a snapshot boundary. */
+	cli_signals_init(CLI_STOP_FLAG);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, said once */
 	if (find_pid(&s, argc - optind, argv + optind, &r.pid) != EXIT_OK ||
-	    open_series(&s, &r.fd, &r.created) != EXIT_OK)
+	    read_owner(&target, r.pid, &s.opts) != EXIT_OK ||
+	    open_series(&s, &target, &r.fd, &r.created) != EXIT_OK)
 		return EXIT_ERROR;
-	sigset_t unblocked;
-	block_stop_signals(&unblocked);
-	r.unblocked = &unblocked;
 	r.pidfd = open_pidfd(r.pid);
 	r.progress = isatty(STDERR_FILENO);
 	enum stop_reason why = run_series(&r);
@@ -621,6 +727,5 @@ int cmd_capture_series(int argc, char **argv)
 		close(r.fd);
 	if (r.created && !r.done)
 		unlink(s.output);
-	sigprocmask(SIG_SETMASK, &unblocked, NULL);
 	return rc;
 }

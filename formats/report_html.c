@@ -668,6 +668,15 @@ static size_t lower_bound(const snap_snapshot *snap, uint64_t addr)
 	return lo;
 }
 
+static void mark_span(const snap_snapshot *last, int32_t *mark, const snap_range *span,
+		      int32_t suspect)
+{
+	for (size_t i = lower_bound(last, span->start);
+	     i < last->nregions && last->regions[i].start < span->end; i++)
+		if (mark[i] < 0)
+			mark[i] = suspect;
+}
+
 /* The suspect each region of the last snapshot belongs to, or -1. */
 static int32_t *suspect_of_regions(const snap_trend *t, const snap_snapshot *last)
 {
@@ -678,13 +687,13 @@ static int32_t *suspect_of_regions(const snap_trend *t, const snap_snapshot *las
 	memset(mark, 0xff, (n + 1) * sizeof(*mark));
 	for (size_t k = 0; k < t->suspects; k++) {
 		const snap_trend_region *r = &t->regions[k];
-		/* A born group spans other regions between its members. */
-		if (r->born || r->last + 1 != t->nsnaps)
+		if (r->last + 1 != t->nsnaps)
 			continue;
-		for (size_t i = lower_bound(last, r->start);
-		     i < n && last->regions[i].start < r->end; i++)
-			if (mark[i] < 0)
-				mark[i] = (int32_t)k;
+		/* A born group's members, not the regions between them. */
+		snap_range whole = { r->start, r->end };
+		const snap_range *spans = r->born ? r->spans : &whole;
+		for (size_t m = 0; m < (r->born ? r->nspans : 1); m++)
+			mark_span(last, mark, &spans[m], (int32_t)k);
 	}
 	return mark;
 }

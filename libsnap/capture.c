@@ -34,10 +34,17 @@ static int errno_status(int e)
 	return SNAP_EIO;
 }
 
+/* "pid 1234" in a static buffer (errors are set on one thread). */
+static const char *proc_source(long pid)
+{
+	static _Thread_local char source[32];
+	snprintf(source, sizeof(source), "pid %ld", pid);
+	return source;
+}
+
 static int proc_error(snap_error *err, int code, long pid, const char *what)
 {
-	char source[32];
-	snprintf(source, sizeof(source), "pid %ld", pid);
+	const char *source = proc_source(pid);
 	if (code == SNAP_ENOPROC)
 		return snap_error_set(err, code, source, 0, "no such process");
 	if (code == SNAP_EPERM)
@@ -95,28 +102,62 @@ static int read_host(snap_snapshot *snap, const snap_capture_opts *opts)
 	return SNAP_OK;
 }
 
+/* The fields of /proc/PID/stat that say which program a pid runs and
+ * whether it still has an address space. */
+struct stat_fields {
+	char state;             /* field 3: 'Z' zombie, 'X' dead */
+	unsigned long flags;    /* field 9: PF_* */
+	long long start_time;   /* field 22 */
+	uint64_t vsize;         /* field 23: 0 once the address space is gone */
+	uint64_t start_stack;   /* field 28: set anew by every exec */
+};
+
+#define PF_KTHREAD 0x00200000UL /* include/linux/sched.h */
+
 /* stat: "pid (comm) state ppid ...": comm may hold spaces and ')', so
  * fields are counted from the last ')'. */
-static int parse_stat(snap_snapshot *snap, const char *text)
+static int parse_stat_fields(const char *text, struct stat_fields *out)
 {
 	const char *close = strrchr(text, ')');
+	memset(out, 0, sizeof(*out));
+	out->start_time = -1;
 	if (!close)
 		return SNAP_EFORMAT;
 	const char *s = close + 1;
-	/* Field 3 (state) follows; count to 22 (starttime) and 28. */
-	for (int field = 3; *s; field++) {
+	for (int field = 3; *s && field <= 28; field++) {
 		while (*s == ' ')
 			s++;
-		if (field == 22)
-			snap->process.start_time = strtoll(s, NULL, 10);
-		if (field == 28) {
-			snap->process.start_stack = strtoull(s, NULL, 10);
-			break;
-		}
+		if (field == 3)
+			out->state = *s;
+		else if (field == 9)
+			out->flags = strtoul(s, NULL, 10);
+		else if (field == 22)
+			out->start_time = strtoll(s, NULL, 10);
+		else if (field == 23)
+			out->vsize = strtoull(s, NULL, 10);
+		else if (field == 28)
+			out->start_stack = strtoull(s, NULL, 10);
 		while (*s && *s != ' ')
 			s++;
 	}
 	return SNAP_OK;
+}
+
+static int parse_stat(snap_snapshot *snap, const char *text,
+		      struct stat_fields *fields)
+{
+	struct stat_fields local;
+	if (!fields)
+		fields = &local;
+	int rc = parse_stat_fields(text, fields);
+	snap->process.start_time = fields->start_time;
+	snap->process.start_stack = fields->start_stack;
+	return rc;
+}
+
+static bool exited_state(char state)
+{
+	return state == 'Z' || state == 'X';
 }
 
 static int parse_cmdline(snap_snapshot *snap, const char *text, size_t len)
@@ -189,6 +230,56 @@ static int read_exe(snap_snapshot *snap, const snap_capture_opts *opts,
 		return SNAP_OK;
 	snap->process.exe = snap_snapshot_strndup(snap, target, (size_t)n);
 	return snap->process.exe ? SNAP_OK : SNAP_ENOMEM;
+}
+
+/* The path of /proc/PID/cgroup's lines "ID:CONTROLLERS:PATH": the
+ * unified hierarchy's ("0::PATH") when there is one, else the first. */
+static const char *cgroup_path(const char *text)
+{
+	const char *first = NULL;
+	for (const char *line = text; *line;) {
+		size_t n = strcspn(line, "\n");
+		const char *a = memchr(line, ':', n);
+		const char *b = a ? memchr(a + 1, ':', n - (size_t)(a + 1 - line)) : NULL;
+		if (b && strncmp(line, "0::", 3) == 0)
+			return b + 1;
+		if (b && !first)
+			first = b + 1;
+		line += n + (line[n] == '\n');
+	}
+	return first;
+}
+
+/* Where the process runs: its mount namespace, its cgroup (the v2 line
+ * "0::PATH", else the first), and the container the cgroup names. A
+ * fact that cannot be read stays NULL: none of them is needed. */
+static int read_placement(snap_snapshot *snap, const snap_capture_opts *opts, long pid)
+{
+	char path[PATH_MAX], target[256];
+	snprintf(path, sizeof(path), "%s/%ld/ns/mnt", procfs_root(opts), pid);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
+	if (n > 0 && !(snap->process.mnt_ns = snap_snapshot_strndup(snap, target, (size_t)n)))
+		return SNAP_ENOMEM;
+	char *text;
+	size_t len;
+	if (read_proc(opts, pid, "cgroup", &text, &len) < 0)
+		return SNAP_OK;
+	int rc = SNAP_OK;
+	const char *cg = cgroup_path(text);
+	char id[128];
+	if (cg && !(snap->process.cgroup = snap_snapshot_strndup(snap, cg, strcspn(cg, "\n"))))
+		rc = SNAP_ENOMEM;
+	else if (cg && snap_container_id(id, sizeof(id), snap->process.cgroup) &&
+		 !(snap->process.container_id = snap_snapshot_strdup(snap, id)))
+		rc = SNAP_ENOMEM;
+	free(text);
+	return rc;
+}
+
+/* A fingerprint of a string that may be NULL. */
+static uint64_t text_print(const char *s)
+{
+	return s ? snap_hash64(s, strlen(s)) : 0;
 }
 
 /* The redaction of a capture: the caller's, else a random key made for
@@ -281,12 +372,18 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 
 	snap->process.known = true;
 	snap->process.pid = pid;
+	struct stat_fields stat;
 	if ((rc = read_proc(opts, pid, "stat", &text, &len)) < 0)
 		return proc_error(err, rc, pid, "stat");
-	rc = parse_stat(snap, text);
+	rc = parse_stat(snap, text, &stat);
 	free(text);
 	if (rc < 0)
 		return proc_error(err, rc, pid, "stat");
+	/* A zombie has no memory left to read: smaps reads as empty. */
+	if (exited_state(stat.state))
+		return snap_error_set(err, SNAP_ENOPROC, proc_source(pid), 0,
+				      "has exited (a zombie: its parent has not "
+				      "reaped it yet)");
 	if ((rc = read_proc(opts, pid, "comm", &text, &len)) < 0)
 		return proc_error(err, rc, pid, "comm");
 	snap->process.comm = chomp_dup(snap, text);
@@ -309,6 +406,10 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, SNAP_ENOMEM, pid, "exe");
 	if ((rc = read_thread_sps(snap, opts, pid)) < 0)
 		return proc_error(err, rc, pid, "task");
+	if (read_placement(snap, opts, pid) < 0)
+		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
+	snap->read_comm = text_print(snap->process.comm);
+	snap->read_exe = text_print(snap->process.exe);
 	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
 	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
 		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
@@ -339,25 +440,119 @@ static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 		      : snap_snapshot_add_region(snap, &copy);
 }
 
+/* Notes each file-backed region (as the kernel printed it, before any
+ * redaction) for the build-id scan, then passes it on. */
+struct scan_ctx {
+	snap_region_fn fn;
+	void *ctx;
+	snap_file_scan *scan;
+};
+
+static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
+{
+	struct scan_ctx *sc = ctx;
+	if (snap_file_scan_add(sc->scan, r) < 0)
+		return SNAP_ENOMEM;
+	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r);
+}
+
+/* Reads the files noted while the process still maps them. */
+static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
+		      snap_file_scan *scan, const snap_redact *redaction)
+{
+	snap_file_scan_opts so = { pid, opts ? opts->procfs : NULL,
+				   opts && opts->no_procmap_query };
+	int rc = snap_file_scan_read(scan, snap, &so);
+	if (rc == SNAP_OK && redaction)
+		snap_redact_files(snap, redaction);
+	return rc;
+}
+
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 +
 	       (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
-/* The process is still the one we started with (no exit, no pid reuse). */
-static bool still_alive(const snap_snapshot *snap, const snap_capture_opts *opts,
-			long pid)
+/* ---- consistency: the regions belong to the process in the header ---- */
+
+static int exited_error(snap_error *err, long pid)
+{
+	return snap_error_set(err, SNAP_ENOPROC, proc_source(pid), 0,
+			      "exited during the capture");
+}
+
+static int changed_error(snap_error *err, long pid, const char *what)
+{
+	return snap_error_set(err, SNAP_ECHANGED, proc_source(pid), 0,
+			      "ran another program during the capture (%s)", what);
+}
+
+/* The kernel ends a read of smaps early, with no error, once the address
+ * space it reads is gone (the process exited or ran another program:
+ * exec replaces it). Reading the same descriptor again from the start
+ * tells: it gives nothing once that address space is gone, and it never
+ * comes back. */
+static bool address_space_lives(int fd)
+{
+	char buf[512];
+	ssize_t n;
+	if (lseek(fd, 0, SEEK_SET) != 0)
+		return false;
+	while ((n = read(fd, buf, sizeof(buf))) < 0 && errno == EINTR)
+		;
+	return n > 0;
+}
+
+/* comm and exe as they are now, compared with the header's. */
+static const char *changed_identity(const snap_snapshot *snap,
+				    const snap_capture_opts *opts, long pid)
 {
 	char *text;
 	size_t len;
+	const char *what = NULL;
+	if (read_proc(opts, pid, "comm", &text, &len) == 0) {
+		while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+			text[--len] = '\0';
+		if (text_print(text) != snap->read_comm)
+			what = "its name changed";
+		free(text);
+	}
+	snap_snapshot *probe;
+	if (!what && snap_snapshot_new(&probe) == 0) {
+		read_exe(probe, opts, pid);
+		if (text_print(probe->process.exe) != snap->read_exe)
+			what = "its executable changed";
+		snap_snapshot_free(probe);
+	}
+	return what;
+}
+
+/* After the read: SNAP_OK when the regions read are all the regions of
+ * the process snap_capture_meta() described. */
+static int check_consistent(const snap_snapshot *snap, const snap_capture_opts *opts,
+			    long pid, int fd, size_t nregions, snap_error *err)
+{
+	bool lives = address_space_lives(fd);
+	struct stat_fields now;
+	char *text;
+	size_t len;
 	if (read_proc(opts, pid, "stat", &text, &len) < 0)
-		return false;
-	snap_snapshot probe = { 0 };
-	probe.process.start_time = -1;
-	parse_stat(&probe, text);
+		return exited_error(err, pid);
+	parse_stat_fields(text, &now);
 	free(text);
-	return probe.process.start_time == snap->process.start_time;
+	if (now.start_time != snap->process.start_time || exited_state(now.state))
+		return exited_error(err, pid);
+	bool kthread = now.flags & PF_KTHREAD; /* no address space, ever */
+	if (!lives && !kthread)
+		return now.vsize == 0 ? exited_error(err, pid)
+				      : changed_error(err, pid, "exec");
+	if (nregions == 0 && !kthread)
+		return changed_error(err, pid, "no mappings read");
+	if (now.start_stack != snap->process.start_stack)
+		return changed_error(err, pid, "exec");
+	const char *what = changed_identity(snap, opts, pid);
+	return what ? changed_error(err, pid, what) : SNAP_OK;
 }
 
 /* The kernel formats smaps while we read it, and that costs more than
@@ -487,13 +682,16 @@ static int parse_chunks(struct reader *rd, snap_parser *p, long pid,
 		if (rc != 0)
 			return rc;
 	}
+	/* ESRCH: the task was reaped between two reads. */
+	if (rd->read_errno == ESRCH)
+		return exited_error(err, pid);
 	if (rd->read_errno)
 		return proc_error(err, errno_status(rd->read_errno), pid, "smaps");
 	return snap_parser_finish(p, err);
 }
 
-static int read_smaps(snap_snapshot *snap, long pid, int fd,
-		      snap_region_fn fn, void *ctx, snap_error *err)
+static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
+		      void *ctx, size_t *nregions, snap_error *err)
 {
 	char source[64];
 	snprintf(source, sizeof(source), "pid %ld: smaps", pid);
@@ -509,6 +707,7 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd,
 		return snap_error_set(err, rc, source, 0, "out of memory");
 	}
 	rc = parse_chunks(&rd, p, pid, err);
+	*nregions = snap_parser_region_count(p);
 	reader_cancel(&rd);
 	pthread_join(thread, NULL);
 	pthread_mutex_destroy(&rd.mu);
@@ -521,31 +720,93 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd,
 /* smaps_rollup walks every page table again. It is read on a thread of
  * its own while smaps is read: the parsing thread leaves a core half
  * idle, and the rollup is as close in time to smaps as one read after it
- * would be. */
+ * would be. That read cannot be interrupted, and on a big process it
+ * takes a while: a capture stopped early (its callback said so) leaves
+ * the thread to finish on its own and free what it read. */
 struct rollup_read {
-	const snap_capture_opts *opts;
-	long pid;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	bool done, abandoned;
+	char path[PATH_MAX];
 	char *text; /* NULL when unreadable (kernels before 4.14 have none) */
 	size_t len;
 };
 
+static void rollup_free(struct rollup_read *rr)
+{
+	pthread_mutex_destroy(&rr->mu);
+	free(rr->text);
+	free(rr);
+}
+
 static void *rollup_main(void *arg)
 {
 	struct rollup_read *rr = arg;
-	if (read_proc(rr->opts, rr->pid, "smaps_rollup", &rr->text, &rr->len) < 0)
-		rr->text = NULL;
+	char *text;
+	size_t len;
+	if (read_file_all(rr->path, &text, &len) < 0)
+		text = NULL;
+	pthread_mutex_lock(&rr->mu);
+	rr->text = text;
+	rr->len = len;
+	rr->done = true;
+	bool abandoned = rr->abandoned;
+	pthread_mutex_unlock(&rr->mu);
+	if (abandoned)
+		rollup_free(rr);
 	return NULL;
 }
 
+static struct rollup_read *rollup_start(const snap_capture_opts *opts, long pid)
+{
+	if (opts && opts->no_rollup)
+		return NULL;
+	struct rollup_read *rr = calloc(1, sizeof(*rr));
+	if (!rr)
+		return NULL;
+	snprintf(rr->path, sizeof(rr->path), "%s/%ld/smaps_rollup", procfs_root(opts),
+		 pid);
+	pthread_mutex_init(&rr->mu, NULL);
+	if (pthread_create(&rr->thread, NULL, rollup_main, rr) != 0) {
+		rollup_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+static void rollup_wait(struct rollup_read *rr)
+{
+	if (rr)
+		pthread_join(rr->thread, NULL);
+}
+
+/* Lets the thread free rr when it is done, unless it is already. */
+static void rollup_abandon(struct rollup_read *rr)
+{
+	if (!rr)
+		return;
+	pthread_mutex_lock(&rr->mu);
+	rr->abandoned = true;
+	bool done = rr->done;
+	pthread_mutex_unlock(&rr->mu);
+	if (done) {
+		pthread_join(rr->thread, NULL);
+		rollup_free(rr);
+	} else {
+		pthread_detach(rr->thread);
+	}
+}
+
+/* Parses what the thread read into snap (NULL: drops it); frees rr. */
 static void keep_rollup(snap_snapshot *snap, struct rollup_read *rr)
 {
-	if (rr->text && snap_parse_rollup(snap, rr->text, rr->len, "smaps_rollup",
-					  NULL) < 0) {
+	if (snap && rr && rr->text &&
+	    snap_parse_rollup(snap, rr->text, rr->len, "smaps_rollup", NULL) < 0) {
 		snap->rollup = NULL;
 		snap->nrollup = 0;
 	}
-	free(rr->text);
-	rr->text = NULL;
+	if (rr)
+		rollup_free(rr);
 }
 
 int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
@@ -561,30 +822,45 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		fn = redact_then;
 		ctx = &rctx;
 	}
+	struct scan_ctx sctx = { fn, ctx, NULL };
+	if (!(opts && opts->no_build_ids)) {
+		if (snap_file_scan_new(&sctx.scan) < 0)
+			return proc_error(err, SNAP_ENOMEM, pid, "for build-ids");
+		fn = scan_then;
+		ctx = &sctx;
+	}
 	snprintf(path, sizeof(path), "%s/%ld/smaps", procfs_root(opts), (long)pid);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		snap_file_scan_free(sctx.scan);
 		return proc_error(err, errno_status(errno), pid, "smaps");
-	struct rollup_read rr = { opts, pid, NULL, 0 };
-	pthread_t rollup_thread;
-	bool rollup_started = !(opts && opts->no_rollup) &&
-			      pthread_create(&rollup_thread, NULL, rollup_main, &rr) == 0;
-	int rc = read_smaps(snap, pid, fd, fn, ctx, err);
-	close(fd);
+	}
+	struct rollup_read *rr = rollup_start(opts, pid);
+	size_t nregions = 0;
+	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rollup_started)
-		pthread_join(rollup_thread, NULL);
-	if (rc == 0 && snap->process.known && !still_alive(snap, opts, pid))
-		rc = proc_error(err, SNAP_ENOPROC, pid, "smaps");
-	/* An exiting process reads as an empty or short smaps, not an error:
-	 * the check above makes sure it is still there, and the same. */
+	if (rc == 0 && sctx.scan &&
+	    (rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction)) < 0)
+		proc_error(err, rc, pid, "mapped files");
+	snap_file_scan_free(sctx.scan);
 	if (rc != 0) {
-		free(rr.text);
+		close(fd);
+		rollup_abandon(rr);
+		return rc;
+	}
+	rollup_wait(rr);
+	/* An exiting process reads as an empty or short smaps, not an error,
+	 * and one that runs another program as the regions of either. */
+	if (snap->process.known)
+		rc = check_consistent(snap, opts, pid, fd, nregions, err);
+	close(fd);
+	if (rc != 0) {
+		keep_rollup(NULL, rr);
 		return rc;
 	}
 	snap->capture_ms = elapsed_ms(&t0, &t1);
-	keep_rollup(snap, &rr);
+	keep_rollup(snap, rr);
 	snap_utc_now(now, sizeof(now));
 	if (!(snap->captured_end = snap_snapshot_strdup(snap, now)))
 		return proc_error(err, SNAP_ENOMEM, pid, "the capture time");
@@ -594,17 +870,25 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 		 snap_error *err)
 {
-	snap_snapshot *snap;
-	int rc = snap_snapshot_new(&snap);
-	if (rc < 0)
-		return snap_error_set(err, rc, NULL, 0, "out of memory");
-	if ((rc = snap_capture_meta(snap, pid, opts, err)) < 0 ||
-	    (rc = snap_capture_smaps(snap, pid, opts, NULL, NULL, err)) < 0) {
+	int rc = SNAP_ECHANGED;
+	for (int attempt = 1; rc == SNAP_ECHANGED && attempt <= SNAP_CAPTURE_ATTEMPTS;
+	     attempt++) {
+		snap_snapshot *snap;
+		if ((rc = snap_snapshot_new(&snap)) < 0)
+			return snap_error_set(err, rc, NULL, 0, "out of memory");
+		if ((rc = snap_capture_meta(snap, pid, opts, err)) == 0 &&
+		    (rc = snap_capture_smaps(snap, pid, opts, NULL, NULL, err)) == 0) {
+			*out = snap;
+			return SNAP_OK;
+		}
 		snap_snapshot_free(snap);
-		return rc;
 	}
-	*out = snap;
-	return SNAP_OK;
+	if (rc == SNAP_ECHANGED && err) {
+		snap_error last = *err;
+		snap_error_set(err, rc, last.source, 0, "%.400s, %d times in a row",
+			       last.message, SNAP_CAPTURE_ATTEMPTS);
+	}
+	return rc;
 }
 
 static int cmp_pid(const void *a, const void *b)
@@ -690,7 +974,7 @@ static int read_siblings(snap_snapshot *snap, const char *smaps_path)
 	if ((text = read_sibling(smaps_path, "stat", &len))) {
 		snap->process.known = true;
 		snap->process.pid = strtol(text, NULL, 10);
-		parse_stat(snap, text);
+		parse_stat(snap, text, NULL);
 		free(text);
 	}
 	if ((text = read_sibling(smaps_path, "comm", &len))) {

@@ -512,17 +512,21 @@ static void classify_no_access(struct pass *p)
 	}
 }
 
-/* Whether r, right after file mapping prev, can be its .bss: when the
- * capture read the file's ELF headers, only if a load maps exactly that
- * much .bss (memory mmap'ed earlier lies right above a library just as
- * often: mmap places new mappings below older ones); without them,
- * Android showmap's rule takes any. */
+/* Whether r, right after file mapping prev, can be its .bss. When the
+ * capture read the file's ELF headers: only if a load maps .bss past its
+ * file pages, and r holds at least that much (the kernel merges it with
+ * anonymous memory mapped right after); a library whose few bytes of .bss
+ * fit in its last file page has none, and what lies right above it is
+ * memory mapped earlier (mmap places new mappings below older ones).
+ * Without the headers, Android showmap's rule takes any. */
 static bool bss_size_fits(const struct pass *p, const snap_region *prev,
 			  const snap_region *r)
 {
 	const snap_file *f = snap_snapshot_file(p->snap, prev->dev_major, prev->dev_minor,
 						prev->inode);
-	return !f || f->bss_bytes < 0 || (uint64_t)f->bss_bytes == span(r);
+	if (!f || f->bss_bytes < 0)
+		return true;
+	return f->bss_bytes > 0 && span(r) >= (uint64_t)f->bss_bytes;
 }
 
 /* Anonymous rw-p memory right after an executable's or library's

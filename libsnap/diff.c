@@ -1247,12 +1247,13 @@ static int classify_change(const struct builder *b, snap_change *c,
 		c->type = SNAP_CHANGE_VANISHED;
 		return level > 0;
 	}
-	if (became_deleted(b, c)) {
-		c->type = SNAP_CHANGE_REPLACED;
-		return 1;
-	}
+	/* The same build from another file: moved, though the inodes differ. */
 	if (c->old_path_len) {
 		c->type = SNAP_CHANGE_MOVED;
+		return 1;
+	}
+	if (became_deleted(b, c)) {
+		c->type = SNAP_CHANGE_REPLACED;
 		return 1;
 	}
 	c->type = direction(o, &c->delta);

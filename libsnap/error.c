@@ -41,6 +41,7 @@ const char *snap_strerror(int code)
 	case SNAP_EINVAL: return "invalid argument";
 	case SNAP_EEXIST: return "file exists";
 	case SNAP_ETRUNC: return "truncated input";
+	case SNAP_ECHANGED: return "process changed during the capture";
 	}
 	return "unknown error";
 }

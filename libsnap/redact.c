@@ -456,7 +456,23 @@ int snap_redact_meta(snap_snapshot *snap, const snap_redact *r)
 		return SNAP_ENOMEM;
 	if (exe && !(p->exe = snap_redact_path(snap, r, exe, strlen(exe))))
 		return SNAP_ENOMEM;
+	/* The cgroup path names users (user-1000.slice) and services; the
+	 * container id stays comparable as a token. */
+	p->cgroup = NULL;
+	p->mnt_ns = NULL;
+	if (p->container_id) {
+		char token[16];
+		snap_redact_token(r, p->container_id, strlen(p->container_id), token);
+		if (!(p->container_id = snap_snapshot_strdup(snap, token)))
+			return SNAP_ENOMEM;
+	}
 	return redact_status(snap, r, exe);
+}
+
+void snap_redact_files(snap_snapshot *snap, const snap_redact *r)
+{
+	for (size_t i = 0; i < snap->nfiles; i++)
+		snap->files[i].inode = redact_inode(r, snap->files[i].inode);
 }
 
 /* Vendor text lines (Android's Name:) name things too: tokens. */
@@ -498,6 +514,7 @@ int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *r
 int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r)
 {
 	int rc = snap_redact_meta(snap, r);
+	snap_redact_files(snap, r);
 	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
 		rc = snap_redact_region(snap, r, &snap->regions[i]);
 	return rc;

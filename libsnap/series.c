@@ -687,6 +687,26 @@ static void fill_group(snap_trend *t, snap_trend_region *g, const snap_trend_reg
 		g->last = m->last;
 }
 
+/* Where each group's members are in the last snapshot, so a view can
+ * point at them. */
+static int note_spans(snap_trend *t, const int32_t *group, size_t count)
+{
+	for (size_t g = count; g < t->nregions; g++) {
+		snap_trend_region *r = &t->regions[g];
+		r->spans = arena_alloc(t->arena, (r->members + 1) * sizeof(*r->spans));
+		if (!r->spans)
+			return SNAP_ENOMEM;
+	}
+	for (size_t o = 0; o < count; o++) {
+		const snap_trend_region *m = &t->regions[o];
+		if (group[o] < 0 || m->last + 1 != t->nsnaps)
+			continue;
+		snap_trend_region *r = &t->regions[count + (size_t)group[o]];
+		((snap_range *)r->spans)[r->nspans++] = (snap_range){ m->start, m->end };
+	}
+	return SNAP_OK;
+}
+
 static void prepare_region(snap_trend *t, snap_trend_region *r, int64_t *values)
 {
 	r->path = "";
@@ -746,6 +766,7 @@ static int fill_regions(struct builder *b, int32_t *out_index)
 				fill_group(t, &t->regions[count + (size_t)group[o]], &t->regions[o]);
 		for (size_t g = count; g < total; g++)
 			t->regions[g].born = true;
+		rc = note_spans(t, group, count);
 	}
 	free(group);
 	free(nm);

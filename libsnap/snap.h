@@ -44,6 +44,7 @@ enum snap_status {
 	SNAP_EINVAL = -6,   /* bad argument or option value */
 	SNAP_EEXIST = -7,   /* output exists and overwriting was not asked for */
 	SNAP_ETRUNC = -8,   /* input ends inside a document (its writer was killed) */
+	SNAP_ECHANGED = -9, /* the process ran another program (exec) mid-capture */
 };
 
 /* Where and why something failed. `source` names the file, pid or
@@ -238,6 +239,9 @@ typedef struct snap_snapshot {
 	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
 	size_t field_slots_cap;
 	const snap_redact *redaction; /* of a capture that made its own key */
+	/* comm and exe as a capture read them, before any redaction: it
+	 * compares them again after reading smaps */
+	uint64_t read_comm, read_exe;
 	const uint32_t *last_layout; /* shared by regions that print alike */
 	uint16_t last_nlayout;
 	const char *flag_cache[16];  /* VmFlags strings stored once */
@@ -335,6 +339,37 @@ size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
 /* "procmap-query", "elf-note", "content-hash", "none". */
 const char *snap_build_id_source_name(enum snap_build_id_source s);
 
+/* ---- what a capture reads of the mapped files (filescan.c) ---------------- */
+
+/* Collects the file-backed mappings of a capture as they stream past
+ * (the first mapping of each dev and inode), then reads each file once
+ * into the snapshot's files table (snap_snapshot_add_file). */
+typedef struct snap_file_scan snap_file_scan;
+
+typedef struct snap_file_scan_opts {
+	pid_t pid;             /* the process; 0 reads the paths on this host
+				* (a saved smaps: --from-smaps --build-ids) */
+	const char *procfs;    /* NULL for "/proc" */
+	bool no_procmap_query; /* read the ELF notes even where the kernel could
+				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
+} snap_file_scan_opts;
+
+int snap_file_scan_new(snap_file_scan **out);
+void snap_file_scan_free(snap_file_scan *s);
+/* Notes r when it maps a regular file not seen yet. */
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+size_t snap_file_scan_count(const snap_file_scan *s);
+/* Reads every file noted (while the process still runs) into snap. A file
+ * that cannot be opened gets what PROCMAP_QUERY told, or nothing. */
+int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
+			const snap_file_scan_opts *opts);
+
+/* The container a cgroup path names (docker-ID.scope, /docker/ID,
+ * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods
+ * .../ID: the 64-hex id; lxc.payload.NAME: the name), or "" (length 0).
+ * Same buffer contract as snap_lib_name. */
+size_t snap_container_id(char *buf, size_t size, const char *cgroup);
+
 /* ---- smaps text parsing ------------------------------------------------ */
 
 /* Called once per region as soon as it is complete. The region (and its
@@ -400,7 +435,10 @@ const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
 int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
 /* Redacts one region in place (its path and text lines move to snap). */
 int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
-/* Both, for a whole snapshot in memory. */
+/* The files table's inodes as the regions' (build-ids stay: they name a
+ * build, not a person). */
+void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
+/* All of it, for a whole snapshot in memory. */
 int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
 
 /* ---- capture from procfs ----------------------------------------------- */
@@ -412,18 +450,35 @@ typedef struct snap_capture_opts {
 	/* The key and kept directories of redact. NULL: a random key made for
 	 * this one snapshot (pass one to make captures comparable). */
 	const snap_redact *redaction;
+	bool no_build_ids;     /* skip reading the mapped files' build-ids */
+	bool no_procmap_query; /* read ELF notes even where PROCMAP_QUERY works */
 } snap_capture_opts;
 
-/* Fills snap's host, process and captured_at from procfs for pid. */
+/* How many times snap_capture() tries a process that keeps running
+ * another program (exec) while it is read; callers that stream regions
+ * with the two calls below retry as often. */
+#define SNAP_CAPTURE_ATTEMPTS 3
+
+/* Fills snap's host, process and captured_at from procfs for pid. A
+ * zombie (exited, not yet reaped) gives SNAP_ENOPROC. */
 int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		      const snap_capture_opts *opts, snap_error *err);
 /* Reads /proc/PID/smaps, streaming each region to fn (or storing it when
  * fn is NULL), then smaps_rollup; records capture_ms and captured_end.
- * A process that exits mid-read gives SNAP_ENOPROC; EACCES SNAP_EPERM. */
+ * The result is consistent or an error: after the read it checks that
+ * the address space it read still lives (the kernel ends the read early,
+ * without an error, when it goes away) and that the start time, comm and
+ * exe are those snap_capture_meta() saw. A process that exited gives
+ * SNAP_ENOPROC ("exited during the capture"); one that ran another
+ * program gives SNAP_ECHANGED: the regions may belong to another program
+ * than the header, or be cut short; try again from snap_capture_meta()
+ * with a fresh snapshot. EACCES gives SNAP_EPERM. A non-zero value
+ * returned by fn stops the read and is returned as is. */
 int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		       const snap_capture_opts *opts, snap_region_fn fn,
 		       void *ctx, snap_error *err);
-/* Both of the above into a new in-memory snapshot. */
+/* Both of the above into a new in-memory snapshot, tried up to
+ * SNAP_CAPTURE_ATTEMPTS times while the process keeps changing. */
 int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 		 snap_error *err);
 
@@ -1104,6 +1159,8 @@ typedef struct snap_trend_region {
 	enum snap_kind kind;
 	bool born;             /* a group of regions born during the series */
 	size_t members;        /* born: how many regions were born into it */
+	const snap_range *spans; /* born: its members' spans in the last snapshot */
+	size_t nspans;
 	const char *path;      /* verbatim, borrowed from a snapshot; "" anonymous */
 	size_t path_len;
 	char perms[5];         /* of its largest region */

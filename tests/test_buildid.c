@@ -27,12 +27,10 @@ static const char *build_lib(const char *name, const char *source, const char *f
 	static char path[4][4200];
 	static int next;
 	char *out = path[next++ % 4];
-	char src[4200], cmd[9000];
+	char all[256];
 	snprintf(out, sizeof(path[0]), "%s/%s", dir, name);
-	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
-	assert_int_equal(write_file(src, source, strlen(source)), 0);
-	snprintf(cmd, sizeof(cmd), "cc -shared -fPIC -O1 %s -o '%s' '%s'", flags, out, src);
-	if (system(cmd) != 0)
+	snprintf(all, sizeof(all), "-O1 %s", flags);
+	if (build_shared_library(source, out, all) != 0)
 		fail_msg("could not build %s", name);
 	return out;
 }
@@ -186,6 +184,38 @@ static void procmap_query_agrees_with_the_note(void **state)
 	close(maps);
 }
 
+static void container_ids_from_cgroups(void **state)
+{
+	(void)state;
+	static const char id[] =
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	static const char pod[] =
+		"fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210";
+	char cg[512], got[128];
+	const char *forms[] = { "/system.slice/docker-%s.scope", "/docker/%s",
+				"/system.slice/cri-containerd-%s.scope",
+				"/machine.slice/libpod-%s.scope/container",
+				"/kubepods.slice/kubepods-burstable.slice/crio-%s.scope" };
+	for (size_t k = 0; k < sizeof(forms) / sizeof(*forms); k++) {
+		snprintf(cg, sizeof(cg), forms[k], id);
+		assert_int_equal(snap_container_id(got, sizeof(got), cg), 64);
+		assert_string_equal(got, id);
+	}
+	/* a pod's cgroup holds the pod's hash above the container's */
+	snprintf(cg, sizeof(cg), "/kubepods/besteffort/pod%s/%s", pod, id);
+	snap_container_id(got, sizeof(got), cg);
+	assert_string_equal(got, id);
+	assert_int_equal(snap_container_id(got, sizeof(got), "/lxc.payload.web1/init.scope"), 4);
+	assert_string_equal(got, "web1");
+	assert_int_equal(snap_container_id(got, sizeof(got), "/user.slice/user-0.slice/session-3.scope"), 0);
+	assert_string_equal(got, "");
+	/* 63 or 65 hex digits are no container hash */
+	snprintf(cg, sizeof(cg), "/docker/%.63s", id);
+	assert_int_equal(snap_container_id(got, sizeof(got), cg), 0);
+	snprintf(cg, sizeof(cg), "/docker/%s0", id);
+	assert_int_equal(snap_container_id(got, sizeof(got), cg), 0);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -208,6 +238,7 @@ int main(void)
 		cmocka_unit_test(no_note_and_data_files),
 		cmocka_unit_test(bss_past_the_file),
 		cmocka_unit_test(procmap_query_agrees_with_the_note),
+		cmocka_unit_test(container_ids_from_cgroups),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

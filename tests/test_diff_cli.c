@@ -17,9 +17,12 @@
 
 #include "util.h"
 
-/* Code pages of libc fault in as the helper runs new paths (fault-around
- * maps 64K at a time): Rss noise of a few such chunks is not a change
- * of the stage. */
+/* What a stage does to memory it did not ask for: a page or two of stack
+ * or of libc's data written on a new code path. Rss of file pages is not
+ * compared at all: fault-around maps whatever the page cache holds at
+ * that moment and reclaim drops it again, so it depends on every other
+ * process on the machine; what the helper itself wrote (Anonymous) does
+ * not. */
 #define NOISE_KB 256
 
 struct fixture {
@@ -167,8 +170,8 @@ static json_t *find(json_t *doc, const char *change, const char *kind)
 }
 
 /* Nothing but `expected` changes of memory layout beside `known` (the
- * stage's own grown or shrunk change, or NULL); Rss of existing regions
- * may move a little (code faulting in). */
+ * stage's own grown or shrunk change, or NULL); what existing regions
+ * hold of the helper's own writes may move a little. */
 static void nothing_else(json_t *doc, size_t expected, json_t *known)
 {
 	size_t i, structural = 0;
@@ -180,9 +183,9 @@ static void nothing_else(json_t *doc, size_t expected, json_t *known)
 			if (delta(c, "Size") != 0)
 				fail_msg("spurious size change: %s %s %s", str(c, "change"),
 					 str(c, "kind"), str(c, "path"));
-			if (llabs(delta(c, "Rss")) > NOISE_KB)
-				fail_msg("spurious Rss change %lld: %s %s", delta(c, "Rss"),
-					 str(c, "kind"), str(c, "path"));
+			if (llabs(delta(c, "Anonymous")) > NOISE_KB)
+				fail_msg("spurious Anonymous change %lld: %s %s",
+					 delta(c, "Anonymous"), str(c, "kind"), str(c, "path"));
 		} else {
 			structural++;
 		}
@@ -640,15 +643,15 @@ static void two_runs_differ_by_a_few_pages(void **state)
 		if (!is(c, "grown", NULL) && !is(c, "shrunk", NULL))
 			fail_msg("across runs: %s %s %s", str(c, "change"), str(c, "kind"),
 				 str(c, "path"));
-		if (llabs(delta(c, "Size")) > 8 || llabs(delta(c, "Rss")) > NOISE_KB ||
+		if (llabs(delta(c, "Size")) > 8 || llabs(delta(c, "Anonymous")) > 16 ||
 		    llabs(delta(c, "Private_Dirty")) > 16)
-			fail_msg("across runs: %s %s %s Size %+lld Rss %+lld "
+			fail_msg("across runs: %s %s %s Size %+lld Anonymous %+lld "
 				 "Private_Dirty %+lld", str(c, "change"), str(c, "kind"),
-				 str(c, "path"), delta(c, "Size"), delta(c, "Rss"),
+				 str(c, "path"), delta(c, "Size"), delta(c, "Anonymous"),
 				 delta(c, "Private_Dirty"));
 	}
-	/* clean file pages fault in by 64K chunks; anonymous memory is equal */
-	assert_true(llabs(total_delta(doc, "Rss")) <= 2 * NOISE_KB);
+	/* What each run wrote is the same; how many clean file pages each has
+	 * mapped depends on the page cache (see NOISE_KB), not on the run. */
 	assert_true(llabs(total_delta(doc, "Anonymous")) <= 16);
 	json_t *ts = json_object_get(doc, "thread_stacks");
 	assert_int_equal(num(ts, "old"), 2);
@@ -728,11 +731,12 @@ static void around_exit_codes(void **state)
 	assert_int_equal(res.status, 0);
 	assert_non_null(strstr(res.out, "GATE passed"));
 	cmd_result_free(&res);
-	/* the command fails: 2, said so, the diff still printed */
+	/* the command fails: its own status, said so, the diff still printed
+	 * (test_integrity has the other ways a command ends) */
 	assert_int_equal(run_mapsnap(&res, NULL, "around", fx.pid, "--", "sh", "-c",
 				     "exit 7", NULL), 0);
-	assert_int_equal(res.status, 2);
-	assert_non_null(strstr(res.err, "failed (exit status 7)"));
+	assert_int_equal(res.status, 7);
+	assert_non_null(strstr(res.err, "failed with exit status 7; mapsnap exits with it"));
 	assert_non_null(strstr(res.out, "mapsnap diff"));
 	cmd_result_free(&res);
 	assert_int_equal(run_mapsnap(&res, NULL, "around", fx.pid, "true", NULL), 0);

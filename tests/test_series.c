@@ -573,6 +573,16 @@ static void trend_follows_births_as_a_group(void **state)
 		assert_int_equal(group->values[rss][i], (int64_t)CHUNK * (i < 4 ? i : 4));
 	assert_int_equal(group->nregions, 4);
 	assert_int_equal(group->start, ANON_A);
+	/* where its members are now, for a view to point at */
+	assert_int_equal(group->nspans, 4);
+	for (size_t k = 0; k < 4; k++) {
+		uint64_t want = ANON_A + (uint64_t)k * 2 * CHUNK * 1024;
+		size_t hits = 0;
+		for (size_t m = 0; m < group->nspans; m++)
+			hits += group->spans[m].start == want &&
+				group->spans[m].end == want + (uint64_t)CHUNK * 1024;
+		assert_int_equal(hits, 1);
+	}
 	/* 0, 64, 128, 192, 256, 256, 256, 256 MiB: growth that stopped */
 	assert_int_equal(group->verdict, SNAP_TREND_PLATEAU);
 	snap_trend_free(t);

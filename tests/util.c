@@ -9,10 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "formats.h"
 #include "util.h"
 
 const char *mapsnap_bin(void)
@@ -238,14 +243,17 @@ void helper_stop(helper_proc *h)
 	close(h->to_child);
 	close(h->from_child);
 	kill(h->pid, SIGCONT);
-	/* Closing stdin ends a helper; one that is stuck gets SIGKILL after
-	 * five seconds so a failing test cannot hang the suite. */
-	int status;
-	for (int waited = 0; waitpid(h->pid, &status, WNOHANG) == 0; waited++) {
-		if (waited == 500)
-			kill(h->pid, SIGKILL);
-		usleep(10000);
-	}
+	/* Closing stdin ends a helper: wait for its exit (the pidfd becomes
+	 * readable). One still there after ten seconds is stuck and gets
+	 * SIGKILL, so that a failing test cannot hang the suite. */
+	int pidfd = (int)syscall(SYS_pidfd_open, h->pid, 0);
+	struct pollfd p = { pidfd, POLLIN, 0 };
+	if (pidfd >= 0 && poll(&p, 1, 10000) == 0)
+		kill(h->pid, SIGKILL);
+	if (pidfd >= 0)
+		close(pidfd);
+	while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
+		;
 	h->pid = 0;
 }
 
@@ -300,4 +308,181 @@ bool file_exists(const char *path)
 {
 	struct stat st;
 	return stat(path, &st) == 0;
+}
+
+int private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) != 0)
+		return -1;
+	/* Nothing mounted here may show outside, nor the other way. */
+	return mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+}
+
+int freeze_proc(pid_t pid, const char *dir, const char *const *names)
+{
+	for (; *names; names++) {
+		char live[128], saved[4200];
+		size_t len;
+		snprintf(live, sizeof(live), "/proc/%ld/%s", (long)pid, *names);
+		snprintf(saved, sizeof(saved), "%s/frozen-%ld-%s", dir, (long)pid, *names);
+		char *text = read_file(live, &len);
+		int rc = text ? write_file(saved, text, len) : -1;
+		free(text);
+		if (rc != 0 || mount(saved, live, NULL, MS_BIND, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void thaw_proc(pid_t pid, const char *const *names)
+{
+	for (; *names; names++) {
+		char live[128];
+		snprintf(live, sizeof(live), "/proc/%ld/%s", (long)pid, *names);
+		umount2(live, MNT_DETACH);
+	}
+}
+
+int stop_and_wait(pid_t pid)
+{
+	int status;
+	if (kill(pid, SIGSTOP) != 0)
+		return -1;
+	while (waitpid(pid, &status, WUNTRACED) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFSTOPPED(status) ? 0 : -1;
+}
+
+size_t series_count(const char *path, bool *cut)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	*cut = false;
+	while (f) {
+		snap_snapshot *snap;
+		int rc = fmt_json_load(&snap, f, path, NULL);
+		if (rc != 0) {
+			*cut = rc == SNAP_ETRUNC;
+			break;
+		}
+		snap_snapshot_free(snap);
+		n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+bool series_wait(const char *path, size_t n, pid_t writer)
+{
+	int in = inotify_init1(IN_CLOEXEC);
+	int pidfd = (int)syscall(SYS_pidfd_open, writer, 0);
+	char *dir = strdup(path), *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	bool ok = in >= 0 && pidfd >= 0 &&
+		  inotify_add_watch(in, slash ? dir : ".",
+				    IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE) >= 0;
+	free(dir);
+	bool cut;
+	while (ok && series_count(path, &cut) < n) {
+		struct pollfd p[2] = { { in, POLLIN, 0 }, { pidfd, POLLIN, 0 } };
+		if (poll(p, 2, -1) < 0) {
+			ok = errno == EINTR;
+			continue;
+		}
+		if (p[1].revents) {
+			ok = series_count(path, &cut) >= n; /* its last word */
+			break;
+		}
+		char buf[4096];
+		if (read(in, buf, sizeof(buf)) < 0 && errno != EINTR)
+			ok = false;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	if (in >= 0)
+		close(in);
+	return ok;
+}
+
+/* mapsnap with stdout and stderr into files, stop signals at default
+ * (whatever this test inherited: `make check &` ignores SIGINT). */
+static pid_t spawn_to_files(char *const argv[], const char *out, const char *err)
+{
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid;
+	int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fe = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fi = open("/dev/null", O_RDONLY);
+	dup2(fi, 0);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	execv(argv[0], argv);
+	_exit(127);
+}
+
+int capture_in_lockstep(cmd_result *res, helper_proc *h, const char *path,
+			const char *every, size_t count, const char *ticks)
+{
+	char pid[16], count_text[16], out[4300], err[4300], cmd[64], reply[16];
+	snprintf(pid, sizeof(pid), "%ld", (long)h->pid);
+	snprintf(count_text, sizeof(count_text), "%zu", count);
+	snprintf(out, sizeof(out), "%s.out", path);
+	snprintf(err, sizeof(err), "%s.err", path);
+	snprintf(cmd, sizeof(cmd), "tick %s", ticks);
+	char *argv[] = { (char *)mapsnap_bin(), "capture", pid, "--every", (char *)every,
+			 "--count", count_text, "-o", (char *)path, NULL };
+	memset(res, 0, sizeof(*res));
+	pid_t cap = spawn_to_files(argv, out, err);
+	if (cap < 0)
+		return -1;
+	int rc = 0, status;
+	for (size_t k = 1; k < count && rc == 0; k++)
+		if (!series_wait(path, k, cap) ||
+		    helper_command(h, cmd, reply, sizeof(reply)) != 0)
+			rc = -1;
+	while (waitpid(cap, &status, 0) < 0 && errno == EINTR)
+		;
+	res->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	res->out = read_file(out, &res->out_len);
+	res->err = read_file(err, NULL);
+	unlink(out);
+	unlink(err);
+	return rc || !res->out || !res->err ? -1 : 0;
+}
+
+int build_shared_library(const char *code, const char *out, const char *flags)
+{
+	char src[4200], buf[512];
+	char *argv[16] = { "cc", "-shared", "-fPIC" };
+	size_t argc = 3;
+	snprintf(src, sizeof(src), "%s.c", out);
+	if (write_file(src, code, strlen(code)) != 0)
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", flags);
+	for (char *tok = strtok(buf, " "); tok && argc < 12; tok = strtok(NULL, " "))
+		argv[argc++] = tok;
+	argv[argc++] = "-o";
+	argv[argc++] = (char *)out;
+	argv[argc++] = src;
+	argv[argc] = NULL;
+	cmd_result res;
+	if (run_cmd(&res, argv, NULL) != 0)
+		return -1;
+	int status = res.status;
+	if (status != 0)
+		fprintf(stderr, "cc -shared %s: exit %d: %s\n", src, status, res.err);
+	cmd_result_free(&res);
+	int fd = status == 0 ? open(out, O_RDONLY) : -1;
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return status == 0 && fd >= 0 ? 0 : -1;
 }

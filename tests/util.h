@@ -42,11 +42,44 @@ int helper_command(helper_proc *h, const char *line, char *reply, size_t size);
 /* Closes its stdin and reaps it. */
 void helper_stop(helper_proc *h);
 
+/* Live comparisons of two readers read one frozen input. private_mounts
+ * moves this test (and what it starts) into a mount namespace of its own
+ * (needs root); there freeze_proc saves /proc/PID/NAME for each name into
+ * dir and bind-mounts the copy over it, so that every reader, mapsnap or
+ * pmap, reads those same bytes; thaw_proc undoes it. 0 or -1. */
+int private_mounts(void);
+int freeze_proc(pid_t pid, const char *dir, const char *const *names);
+void thaw_proc(pid_t pid, const char *const *names);
+/* SIGSTOP to a child, and returns once waitpid says it stopped. */
+int stop_and_wait(pid_t pid);
+
+/* Whole snapshot documents in a series file; *cut when it ends inside
+ * one (its writer was stopped mid-write, or is writing it now). */
+size_t series_count(const char *path, bool *cut);
+/* Waits until the series at path holds n whole snapshots, woken by each
+ * change in its directory (inotify): no polling, no delay. False when
+ * the writer (any pid) ended first without getting there. */
+bool series_wait(const char *path, size_t n, pid_t writer);
+
+/* `mapsnap capture PID --every EVERY --count COUNT -o path` of the helper
+ * h (tests/helpers/leaker --step), sending it "tick TICKS" after each
+ * snapshot is written: what the series shows depends on those events,
+ * not on how busy the machine is. res gets mapsnap's output and status;
+ * -1 when the series could not be driven to its end. */
+int capture_in_lockstep(cmd_result *res, helper_proc *h, const char *path,
+			const char *every, size_t count, const char *ticks);
+
 char *read_file(const char *path, size_t *len);
 int write_file(const char *path, const char *data, size_t len);
 /* A fresh directory under $TMPDIR; the path is malloc'd. */
 char *make_tmpdir(void);
 void remove_tree(const char *path);
 bool file_exists(const char *path);
+
+/* Compiles C code (written to out + ".c") into the shared library out
+ * with cc -shared -fPIC and flags (space-separated, may be ""), then
+ * fsyncs it, so its pages come from the disk; 0, or -1 with cc's error
+ * printed. */
+int build_shared_library(const char *code, const char *out, const char *flags);
 
 #endif

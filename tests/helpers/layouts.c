@@ -25,6 +25,7 @@
  *                      its stack), blocked in read(2) until exit:
  *                      "ok GUARD_START STACK_START STACK_END"
  *   dlopen PATH        "ok START END": the span of the library's mappings
+ *   dlmopen PATH       load PATH again in a new link-map namespace: "ok"
  *
  * It exits when stdin closes. */
 #include <dlfcn.h>
@@ -302,6 +303,17 @@ static void load(const char *path)
 	printf("ok %lx %lx\n", (unsigned long)s.lo, (unsigned long)s.hi);
 }
 
+/* A second load of a library (or another build of one soname), as a
+ * process isolating a plugin would. */
+static void load_isolated(const char *path)
+{
+	if (!dlmopen(LM_ID_NEWLM, path, RTLD_NOW)) {
+		printf("error dlmopen %s\n", dlerror());
+		return;
+	}
+	printf("ok\n");
+}
+
 static void run(char *line)
 {
 	char cmd[32], arg1[4200] = "", arg2[64] = "";
@@ -326,6 +338,8 @@ static void run(char *line)
 		start_thread();
 	else if (n == 2 && strcmp(cmd, "dlopen") == 0)
 		load(arg1);
+	else if (n == 2 && strcmp(cmd, "dlmopen") == 0)
+		load_isolated(arg1);
 	else
 		printf("error unknown command '%s'\n", line);
 }

@@ -11,8 +11,14 @@
  * writable ones each tick, for benchmarks that need many regions that
  * change.
  * Prints "ready PID PLATEAU_ADDR FLUCT_ADDR" (hex) and runs until stdin
- * closes. */
+ * closes.
+ *
+ * With "--step" it keeps no clock: each "tick K" line on stdin does K
+ * ticks and answers "ok", and the plateau grows for the first 40 ticks
+ * (what 0.8 s are at 20 ms). Tests drive it between snapshots, so that
+ * what a series shows depends on events, not on how busy the machine is. */
 #include <poll.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,43 +87,80 @@ static void churn(char *many, long count, long page, unsigned *seed)
 	}
 }
 
-int main(int argc, char **argv)
+struct leaker {
+	char *plateau, *fluct, *many;
+	long extra, page, plateau_pages;
+	unsigned seed;
+};
+
+static void tick(struct leaker *lk, bool plateau_grows)
 {
-	long extra = argc > 1 ? strtol(argv[1], NULL, 10) : 0;
-	long page = sysconf(_SC_PAGESIZE);
-	char *base = map_apart(2);
-	char *many = extra > 0 ? many_regions(extra, page) : NULL;
-	if (!base || (extra > 0 && !many)) {
-		perror("leaker: mmap");
-		return 1;
+	void **leak = malloc(16 << 10);
+	if (leak) {
+		memset(leak, 0x5a, 16 << 10);
+		*leak = leaked;
+		leaked = leak;
 	}
-	char *plateau = base + REGION, *fluct = base + 3 * REGION;
-	unsigned seed = 12345;
-	long plateau_pages = 0;
+	if (plateau_grows && (lk->plateau_pages + 16) * lk->page <= REGION) {
+		for (long i = 0; i < 16; i++)
+			lk->plateau[(lk->plateau_pages + i) * lk->page] = 1;
+		lk->plateau_pages += 16;
+	}
+	long mib = 1 + (long)(rand_r(&lk->seed) % 6);
+	set_resident(lk->fluct, lk->page, mib * (1L << 20) / lk->page);
+	churn(lk->many, lk->extra, lk->page, &lk->seed);
+}
+
+static void run_timed(struct leaker *lk)
+{
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	printf("ready %ld %lx %lx\n", (long)getpid(), (unsigned long)(uintptr_t)plateau,
-	       (unsigned long)(uintptr_t)fluct);
-	fflush(stdout);
 	for (;;) {
 		struct pollfd in = { 0, POLLIN, 0 };
 		char buf[64];
 		if (poll(&in, 1, TICK_MS) > 0 && read(0, buf, sizeof(buf)) <= 0)
 			break;
-		void **leak = malloc(16 << 10);
-		if (leak) {
-			memset(leak, 0x5a, 16 << 10);
-			*leak = leaked;
-			leaked = leak;
-		}
-		if (seconds_since(&t0) < 0.8 && (plateau_pages + 16) * page <= REGION) {
-			for (long i = 0; i < 16; i++)
-				plateau[(plateau_pages + i) * page] = 1;
-			plateau_pages += 16;
-		}
-		long mib = 1 + (long)(rand_r(&seed) % 6);
-		set_resident(fluct, page, mib * (1L << 20) / page);
-		churn(many, extra, page, &seed);
+		tick(lk, seconds_since(&t0) < 0.8);
 	}
+}
+
+static void run_stepped(struct leaker *lk)
+{
+	char line[64];
+	long ticks = 0;
+	while (fgets(line, sizeof(line), stdin)) {
+		long n = strncmp(line, "tick ", 5) == 0 ? strtol(line + 5, NULL, 10) : 0;
+		for (long k = 0; k < n; k++, ticks++)
+			tick(lk, ticks < 40);
+		printf("ok\n");
+		fflush(stdout);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct leaker lk = { .page = sysconf(_SC_PAGESIZE), .seed = 12345 };
+	bool stepped = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--step") == 0)
+			stepped = true;
+		else
+			lk.extra = strtol(argv[i], NULL, 10);
+	}
+	char *base = map_apart(2);
+	lk.many = lk.extra > 0 ? many_regions(lk.extra, lk.page) : NULL;
+	if (!base || (lk.extra > 0 && !lk.many)) {
+		perror("leaker: mmap");
+		return 1;
+	}
+	lk.plateau = base + REGION;
+	lk.fluct = base + 3 * REGION;
+	printf("ready %ld %lx %lx\n", (long)getpid(), (unsigned long)(uintptr_t)lk.plateau,
+	       (unsigned long)(uintptr_t)lk.fluct);
+	fflush(stdout);
+	if (stepped)
+		run_stepped(&lk);
+	else
+		run_timed(&lk);
 	return 0;
 }
