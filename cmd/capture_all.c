@@ -60,6 +60,7 @@ static void usage(FILE *f)
 	      "                            every process and round (their tokens match)\n"
 	      "      --redact-key FILE     as for a single capture\n"
 	      "      --redact-keep DIR     as for a single capture\n"
+	      "      --no-build-ids        do not read the mapped files' build-ids\n"
 	      "  -f, --force               replace FILE (without --every), or\n"
 	      "                            truncate it (with --every)\n"
 	      "  -h, --help                this help\n"
@@ -97,6 +98,7 @@ static int parse_option(struct all_settings *s, int c, const char *arg)
 	case 'r': s->opts.redact = true; return EXIT_OK;
 	case 'k': s->redaction.key_file = arg; return EXIT_OK;
 	case 'K': return cli_redaction_keep(&s->redaction, arg);
+	case 'B': s->opts.no_build_ids = true; return EXIT_OK;
 	case 'a': return EXIT_OK;
 	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
 	case 't':
@@ -122,6 +124,7 @@ static int parse_args(struct all_settings *s, int argc, char **argv)
 		{ "redact", no_argument, NULL, 'r' },
 		{ "redact-key", required_argument, NULL, 'k' },
 		{ "redact-keep", required_argument, NULL, 'K' },
+		{ "no-build-ids", no_argument, NULL, 'B' },
 		{ "every", required_argument, NULL, 'e' },
 		{ "for", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
@@ -379,10 +382,34 @@ static void progress(const struct tally *t, size_t round, size_t done)
 	fflush(stderr);
 }
 
+/* PF_KTHREAD in /proc/PID/stat's flags (field 9): a kernel thread has
+ * no memory map; knowing it from one read spares a whole capture. */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false; /* let the capture say what happened */
+	buf[n] = '\0';
+	const char *s = strrchr(buf, ')');
+	for (int field = 2; s && *s; s++)
+		if (*s == ' ' && ++field == 9)
+			return strtoul(s + 1, NULL, 10) & 0x00200000;
+	return false;
+}
+
 static int capture_one(struct sink *k, struct tally *t, pid_t pid)
 {
 	struct doc doc;
 	snap_error err = { 0 };
+	if (kernel_thread(pid)) {
+		t->no_map++;
+		return EXIT_OK;
+	}
 	int rc = capture_doc(k->s, pid, &doc, &err);
 	switch (rc) {
 	case SNAP_OK: break;

@@ -31,6 +31,10 @@ echo "capture --all: $(ls -d /proc/[0-9]* | wc -l) processes (load average" \
 compare "capture --all -o FILE" "$mapsnap capture --all -o $work/all.json --force" \
 	"cat /proc/[0-9]*/smaps" "cat /proc/[0-9]*/smaps"
 verdict "$LAST_RATIO" 1.2 "capture --all/cat"
+compare "capture --all --no-build-ids" \
+	"$mapsnap capture --all --no-build-ids -o $work/all.json --force" \
+	"cat /proc/[0-9]*/smaps" "cat /proc/[0-9]*/smaps"
+verdict "$LAST_RATIO" 1.2 "capture --all --no-build-ids/cat"
 echo
 
 start_helper "$build" manymaps "$maps"
