@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common.h"
+#include "capture_all.h"
 #include "series_capture.h"
 
 struct capture_settings {
@@ -27,6 +28,8 @@ static void usage(FILE *f)
 	fputs("usage: mapsnap capture [options] PID...\n"
 	      "       mapsnap capture --name COMM [options]\n"
 	      "       mapsnap capture --from-smaps FILE [--proc-files] [options]\n"
+	      "       mapsnap capture --all -o DIR/|FILE|- [--every DURATION]\n"
+	      "                       (every process: see 'capture --all --help')\n"
 	      "       mapsnap capture PID --every DURATION [--count N | --for DURATION]\n"
 	      "                       -o FILE   (a series: see 'capture --every 1s --help')\n"
 	      "\n"
@@ -366,6 +369,8 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_settings s = { 0 };
+	if (capture_all_wanted(argc, argv))
+		return cmd_capture_all(argc, argv);
 	if (series_capture_wanted(argc, argv))
 		return cmd_capture_series(argc, argv);
 	if (parse_args(&s, argc, argv) != EXIT_OK)

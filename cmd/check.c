@@ -53,8 +53,9 @@ static void usage(FILE *f)
 	      "      --thread-stacks N   thread-stacks: a warning above N stacks [256]\n"
 	      "      --map-count-ratio PCT  map-count: regions over PCT% of\n"
 	      "                          vm.max_map_count [50]\n"
-	      "      --max-map-count N   vm.max_map_count [read from /proc/sys for a\n"
-	      "                          PID; unknown for a file: the rule is skipped]\n"
+	      "      --max-map-count N   vm.max_map_count [recorded in the snapshot\n"
+	      "                          at capture; for a PID read from /proc/sys;\n"
+	      "                          unknown in an older file: the rule is skipped]\n"
 	      "      --no-checksum       load files without a checksum without a warning\n"
 	      "  -h, --help              this help\n"
 	      "\n"
@@ -268,8 +269,11 @@ static int check_snapshot(const struct check_settings *s, const snap_snapshot *s
 			  bool live, const char *arg, const char *label)
 {
 	snap_check_opts opts = s->check;
-	if (live && !s->max_map_count_given)
-		opts.max_map_count = cli_host_max_map_count();
+	/* A snapshot records the limit it was captured under; a live pid is
+	 * read now (the same, from this host). */
+	if (!s->max_map_count_given)
+		opts.max_map_count = snap->host.max_map_count > 0 ? snap->host.max_map_count
+			: live ? cli_host_max_map_count() : 0;
 	snap_check *c = NULL;
 	if (snap_check_new(&c, snap, &opts) < 0 || run_rules(s, c) < 0) {
 		snap_check_free(c);

@@ -1,7 +1,10 @@
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdarg.h>
@@ -727,4 +730,140 @@ void cli_output_discard(cli_output *out)
 		cli_cleanup_forget(out->cleanup_slot);
 	}
 	output_free(out);
+}
+
+/* ---- streaming inputs ---- */
+
+static int each_in_stream(FILE *f, const char *source, cli_snapshot_fn fn,
+			  void *ctx, snap_error *err)
+{
+	int c = peek_content(f);
+	if (c == EOF)
+		return snap_error_set(err, SNAP_EFORMAT, source, 0,
+				      ferror(f) ? "read failed" : "empty input");
+	if (c != '{' && c != '[') {
+		cli_snapshots one = { 0 };
+		int rc = load_stream(&one, f, source, err);
+		for (size_t i = 0; rc == 0 && i < one.count; i++)
+			rc = fn(ctx, one.items[i], source);
+		cli_snapshots_free(&one);
+		return rc;
+	}
+	for (size_t n = 0;; n++) {
+		snap_snapshot *snap;
+		int rc = fmt_json_load(&snap, f, source, err);
+		if (rc == 1 && n == 0)
+			return snap_error_set(err, SNAP_EFORMAT, source, 0, "no snapshot in it");
+		if (rc == 1)
+			return 0;
+		if (rc == SNAP_ETRUNC && n) {
+			cli_warn("%s: the last snapshot is cut off (its writer was stopped "
+				 "mid-write); using the %zu complete ones", source, n);
+			return 0;
+		}
+		if (rc < 0)
+			return rc;
+		if (fmt_checksum_mismatch(snap))
+			cli_warn("%s: checksum mismatch: the snapshot was edited or "
+				 "corrupted", source);
+		rc = fn(ctx, snap, source);
+		snap_snapshot_free(snap);
+		if (rc)
+			return rc;
+	}
+}
+
+static int each_in_file(const char *path, cli_snapshot_fn fn, void *ctx,
+			snap_error *err)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return snap_error_set(err, SNAP_EIO, path, 0, "%s", strerror(errno));
+	int rc = each_in_stream(f, path, fn, ctx, err);
+	fclose(f);
+	return rc;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool snapshot_file_name(const char *name)
+{
+	size_t n = strlen(name);
+	return name[0] != '.' && n > 5 && strcmp(name + n - 5, ".json") == 0;
+}
+
+static int list_json_files(const char *dir, char ***out, size_t *count,
+			   snap_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return snap_error_set(err, SNAP_EIO, dir, 0, "%s", strerror(errno));
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int rc = 0;
+	while (rc == 0 && (de = readdir(d))) {
+		if (!snapshot_file_name(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			char **grown = realloc(names, cap * sizeof(*grown));
+			if (!grown) {
+				rc = SNAP_ENOMEM;
+				break;
+			}
+			names = grown;
+		}
+		if (asprintf(&names[n], "%s/%s", dir, de->d_name) < 0)
+			rc = SNAP_ENOMEM;
+		else
+			n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
+	*out = names;
+	*count = n;
+	return rc < 0 ? snap_error_set(err, rc, dir, 0, "out of memory") : 0;
+}
+
+static int each_in_directory(const char *dir, cli_snapshot_fn fn, void *ctx,
+			     snap_error *err)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int rc = list_json_files(dir, &names, &n, err);
+	if (rc == 0 && n == 0)
+		rc = snap_error_set(err, SNAP_EFORMAT, dir, 0, "no *.json snapshot in it");
+	for (size_t i = 0; rc == 0 && i < n; i++)
+		rc = each_in_file(names[i], fn, ctx, err);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
+		      cli_snapshot_fn fn, void *ctx, snap_error *err)
+{
+	struct stat st;
+	/* Each document's buffer is large and of another size: glibc's
+	 * adaptive threshold would soon serve them from the heap, whose
+	 * freed pages stay resident, and memory would grow with the
+	 * series. Mapped, they go back to the system when freed. */
+	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+	if (strcmp(arg, "-") == 0)
+		return each_in_stream(stdin, "<stdin>", fn, ctx, err);
+	if (stat(arg, &st) == 0)
+		return S_ISDIR(st.st_mode) ? each_in_directory(arg, fn, ctx, err)
+					   : each_in_file(arg, fn, ctx, err);
+	cli_snapshots one = { 0 };
+	int rc = cli_load_arg(&one, arg, capture, err);
+	if (rc == 0 && one.count)
+		rc = fn(ctx, one.items[0], arg);
+	cli_snapshots_free(&one);
+	return rc;
 }

@@ -78,6 +78,17 @@ void cli_capture_env(snap_capture_opts *opts);
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err);
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);
+
+/* Streams what arg names, one snapshot at a time (memory flat however
+ * many documents): as cli_load_arg, and a directory gives each of its
+ * *.json files in name order (dot files, temporary outputs, skipped).
+ * fn gets each snapshot, still owned by the caller (freed after fn);
+ * a non-zero return stops and is returned. A cut-off last document is
+ * warned about and skipped. */
+typedef int (*cli_snapshot_fn)(void *ctx, const snap_snapshot *snap,
+			       const char *source);
+int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
+		      cli_snapshot_fn fn, void *ctx, snap_error *err);
 void cli_snapshots_free(cli_snapshots *list);
 
 /* True when arg is all digits (and not an existing file). */

@@ -1,6 +1,7 @@
 /* mapsnap convert: a snapshot (or smaps text, or a live pid) to smaps text
  * or snapshot JSON. --to smaps reproduces the kernel's text byte for byte
- * for a snapshot captured on a 64-bit kernel. */
+ * for a snapshot captured on a 64-bit kernel. --to ndjson streams region
+ * rows of any number of snapshots for a column store. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -18,11 +19,17 @@ struct convert_settings {
 static void usage(FILE *f)
 {
 	fputs("usage: mapsnap convert --to smaps|json [-o FILE] [--force] INPUT\n"
+	      "       mapsnap convert --to ndjson [-o FILE] [--force] INPUT...\n"
 	      "\n"
 	      "INPUT is a snapshot file (one or more documents), raw smaps text,\n"
-	      "'-' for stdin, or a live PID. Writes to stdout unless -o is given.\n"
+	      "'-' for stdin, or a live PID; for ndjson also a directory (its\n"
+	      "*.json files). Writes to stdout unless -o is given.\n"
 	      "\n"
-	      "  -t, --to FORMAT     smaps (the kernel's text) or json (a snapshot)\n"
+	      "  -t, --to FORMAT     smaps (the kernel's text), json (a snapshot), or\n"
+	      "                      ndjson (one row per region per line, the\n"
+	      "                      mapsnap.row/1 schema of formats/README.md, for\n"
+	      "                      ClickHouse's JSONEachRow); ndjson reads one\n"
+	      "                      snapshot at a time, whatever the input size\n"
 	      "  -o, --output FILE   write FILE (atomically) instead of stdout\n"
 	      "  -f, --force         overwrite an existing FILE\n"
 	      "      --no-checksum   load files without a checksum without a warning\n"
@@ -47,6 +54,46 @@ static int write_all(FILE *out, const cli_snapshots *list, bool smaps, bool term
 		rc = rc ? rc : closed;
 	}
 	return rc;
+}
+
+struct rows_ctx {
+	FILE *f;
+	int rc; /* a write or memory failure, when one stopped the stream */
+};
+
+static int write_rows(void *ctx, const snap_snapshot *snap, const char *source)
+{
+	struct rows_ctx *rc = ctx;
+	snap_identity *id;
+	(void)source;
+	if ((rc->rc = snap_identity_new(&id, snap)) < 0)
+		return rc->rc;
+	rc->rc = fmt_ndjson_write(rc->f, id);
+	snap_identity_free(id);
+	return rc->rc;
+}
+
+static int convert_rows(const struct convert_settings *s, int argc, char **argv)
+{
+	snap_error err = { 0 };
+	cli_output out;
+	if (cli_output_open(&out, s->output, s->force, &err) < 0)
+		return cli_report(&err);
+	struct rows_ctx ctx = { out.f, 0 };
+	int rc = 0;
+	for (int i = 0; i < argc && rc == 0; i++)
+		rc = cli_each_snapshot(argv[i], NULL, write_rows, &ctx, &err);
+	if (rc != 0) {
+		cli_output_discard(&out);
+		if (ctx.rc == SNAP_ENOMEM)
+			return cli_error("convert: out of memory");
+		if (ctx.rc < 0)
+			return cli_error("%s: write failed: %s", s->output, strerror(errno));
+		return cli_report(&err);
+	}
+	if (cli_output_commit(&out, &err) < 0)
+		return cli_report(&err);
+	return EXIT_OK;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -74,8 +121,13 @@ int cmd_convert(int argc, char **argv)
 		default: return cli_bad_option("convert", argv);
 		}
 	}
+	if (s.to && strcmp(s.to, "ndjson") == 0) {
+		if (optind >= argc)
+			return cli_error("convert: give at least one INPUT");
+		return convert_rows(&s, argc - optind, argv + optind);
+	}
 	if (!s.to || (strcmp(s.to, "smaps") != 0 && strcmp(s.to, "json") != 0))
-		return cli_error("convert: --to smaps or --to json is required");
+		return cli_error("convert: --to smaps, json or ndjson is required");
 	if (optind + 1 != argc)
 		return cli_error("convert: give exactly one INPUT");
 

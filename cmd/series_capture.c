@@ -32,7 +32,8 @@ struct series_settings {
 	const char *output;
 	const char *name; /* --name COMM */
 	int64_t every_ms, for_ms;
-	size_t count;     /* 0: until stopped */
+	int64_t on_change_kb; /* > 0: a full snapshot only when Rss, Pss or Swap moved this much */
+	size_t count;     /* ticks; 0: until stopped */
 	bool has_for, force;
 	snap_capture_opts opts;
 	cli_redaction redaction;
@@ -62,10 +63,18 @@ static void usage(FILE *f)
 	      "least one snapshot was written, 2 on an error (a failed write is cut\n"
 	      "back off the file: it ends with its last whole snapshot).\n"
 	      "\n"
+	      "With --on-change SIZE each tick reads only smaps_rollup, and a full\n"
+	      "snapshot is taken when Rss, Pss or Swap moved by SIZE or more since\n"
+	      "the last full one, and always at the first and the last tick (when\n"
+	      "--count, --for or a signal ends the series): a long series of a\n"
+	      "quiet process costs little. --count then counts ticks.\n"
+	      "\n"
 	      "  -o, --output FILE|-       the series file, or - for stdout\n"
 	      "      --every DURATION      the interval\n"
 	      "      --count N             stop after N snapshots\n"
 	      "      --for DURATION        stop after DURATION\n"
+	      "      --on-change SIZE      snapshot only when Rss, Pss or Swap moved by\n"
+	      "                            SIZE (4M, 512K) since the last snapshot\n"
 	      "  -n, --name COMM           the one process whose comm is COMM\n"
 	      "      --redact              as for a single capture, one key for\n"
 	      "                            the whole series\n"
@@ -77,7 +86,7 @@ static void usage(FILE *f)
 
 bool series_capture_wanted(int argc, char **argv)
 {
-	static const char *const words[] = { "--every", "--count", "--for" };
+	static const char *const words[] = { "--every", "--count", "--for", "--on-change" };
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		for (size_t k = 0; k < sizeof(words) / sizeof(*words); k++) {
 			size_t n = strlen(words[k]);
@@ -110,6 +119,14 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case 'k': s->redaction.key_file = arg; return EXIT_OK;
 	case 'K': return cli_redaction_keep(&s->redaction, arg);
 	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
+	case 'g': {
+		int64_t bytes;
+		if (snap_parse_size(arg, false, &bytes) < 0 || bytes < 1024)
+			return cli_error("capture: --on-change wants a size of 1K or more "
+					 "(512K, 4M), not '%s'", arg);
+		s->on_change_kb = bytes / 1024;
+		return EXIT_OK;
+	}
 	case 't':
 		s->has_for = true;
 		return parse_duration_arg(&s->for_ms, arg, "--for");
@@ -135,6 +152,7 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 		{ "every", required_argument, NULL, 'e' },
 		{ "for", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
+		{ "on-change", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,7 +168,8 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 			return EXIT_ERROR;
 	}
 	if (!s->every_ms)
-		return cli_error("capture: --count and --for go with --every DURATION");
+		return cli_error("capture: --count, --for and --on-change go with --every "
+				 "DURATION");
 	if (s->count && s->has_for)
 		return cli_error("capture: give --count or --for, not both");
 	if (!s->output)
@@ -462,6 +481,12 @@ struct run {
 	int64_t start;
 	long long start_time;
 	bool progress;
+	/* --on-change: ticks taken, those that only read smaps_rollup, the
+	 * rollup at the last full snapshot, and whether the last tick was one
+	 * that only read it */
+	size_t ticks, quiet;
+	int64_t base[3];
+	bool last_quiet;
 };
 
 static void show_progress(const struct run *r, const struct tick *tk)
@@ -536,14 +561,96 @@ static enum stop_reason one_snapshot(struct run *r)
 	return STOP_DONE;
 }
 
+/* ---- --on-change: smaps_rollup alone on a quiet tick ---- */
+
+static const char *const watched[3] = { "Rss", "Pss", "Swap" };
+
+/* Rss, Pss and Swap (kB) of smaps_rollup: a walk of the page tables, but
+ * no per-region text to format, parse or write. */
+static int read_rollup(pid_t pid, int64_t kb[3], snap_error *err)
+{
+	char path[64], buf[8192];
+	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return snap_error_set(err, errno == EACCES || errno == EPERM ? SNAP_EPERM
+				      : SNAP_ENOPROC, path, 0, "%s", strerror(errno));
+	size_t len = 0;
+	ssize_t n;
+	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	if (len == 0) /* an exiting process has no page tables left */
+		return snap_error_set(err, SNAP_ENOPROC, path, 0, "no such process");
+	snap_snapshot *tmp;
+	int rc = snap_snapshot_new(&tmp);
+	if (rc == 0 && (rc = snap_parse_rollup(tmp, buf, len, path, err)) == 0)
+		for (int k = 0; k < 3; k++) {
+			kb[k] = 0;
+			for (size_t i = 0; i < tmp->nrollup; i++)
+				if (strcmp(tmp->rollup[i].name, watched[k]) == 0)
+					kb[k] = (int64_t)tmp->rollup[i].value;
+		}
+	snap_snapshot_free(tmp);
+	return rc;
+}
+
+static bool moved_enough(const struct run *r, const int64_t kb[3])
+{
+	for (int k = 0; k < 3; k++) {
+		int64_t d = kb[k] - r->base[k];
+		if (d >= r->s->on_change_kb || -d >= r->s->on_change_kb)
+			return true;
+	}
+	return false;
+}
+
+/* One tick: with --on-change, the rollup first, and a full snapshot only
+ * when it moved (or on the first and the last tick). */
+static enum stop_reason one_tick(struct run *r, bool last)
+{
+	r->ticks++;
+	if (!r->s->on_change_kb)
+		return one_snapshot(r);
+	snap_error err = { 0 };
+	int64_t kb[3];
+	int rc = has_exited(r->pidfd) ? SNAP_ENOPROC : read_rollup(r->pid, kb, &err);
+	if (rc == SNAP_ENOPROC && r->done)
+		return STOP_EXITED;
+	if (rc < 0) {
+		if (!err.message[0])
+			snap_error_set(&err, rc, "capture", 0, "pid %ld has exited", (long)r->pid);
+		cli_report(&err);
+		return STOP_ERROR;
+	}
+	if (r->done && !last && !moved_enough(r, kb)) {
+		r->quiet++;
+		r->last_quiet = true;
+		return STOP_DONE;
+	}
+	size_t before = r->done;
+	enum stop_reason why = one_snapshot(r);
+	if (why == STOP_DONE && r->done > before) { /* not a torn one, skipped */
+		memcpy(r->base, kb, sizeof(r->base));
+		r->last_quiet = false;
+	}
+	return why;
+}
+
 static enum stop_reason run_series(struct run *r)
 {
 	const struct series_settings *s = r->s;
 	int64_t interval = s->every_ms * 1000000, tick = 0;
 	r->start = now_ns();
 	for (;;) {
-		enum stop_reason why = cli_stop_signal() ? STOP_SIGNAL : one_snapshot(r);
-		if (why != STOP_DONE || (s->count && r->done >= s->count))
+		bool last = s->count && r->ticks + 1 >= s->count;
+		enum stop_reason why = cli_stop_signal() ? STOP_SIGNAL : one_tick(r, last);
+		if (why != STOP_DONE || (s->count && r->ticks >= s->count))
 			return why;
 		/* A late tick is taken at once; ticks missed entirely are
 		 * skipped, so the series stays on its grid. */
@@ -570,6 +677,10 @@ static int finish(const struct run *r, enum stop_reason why)
 	if (r->skipped)
 		cli_warn("capture: %zu tick%s skipped: a capture took longer than the "
 			 "interval", r->skipped, r->skipped == 1 ? "" : "s");
+	if (r->s->on_change_kb)
+		cli_warn("capture: %zu tick%s, %zu full snapshot%s, %zu read only "
+			 "smaps_rollup (--on-change)", r->ticks, r->ticks == 1 ? "" : "s",
+			 r->done, r->done == 1 ? "" : "s", r->quiet);
 	if (why == STOP_SIGNAL)
 		cli_warn("capture: stopped by %s; %zu snapshot%s in %s",
 			 cli_signal_name(cli_stop_signal()), r->done,
@@ -601,7 +712,15 @@ int cmd_capture_series(int argc, char **argv)
 		return EXIT_ERROR;
 	r.pidfd = open_pidfd(r.pid);
 	r.progress = isatty(STDERR_FILENO);
-	rc = finish(&r, run_series(&r));
+	enum stop_reason why = run_series(&r);
+	/* --on-change: the series ends with a full snapshot, whatever ended it
+	 * while the process lives (a quiet last tick is taken in full now). */
+	if (s.on_change_kb && r.last_quiet && (why == STOP_DONE || why == STOP_SIGNAL)) {
+		r.quiet--; /* that tick is taken in full after all */
+		if (one_snapshot(&r) == STOP_ERROR)
+			why = STOP_ERROR;
+	}
+	rc = finish(&r, why);
 	if (r.pidfd >= 0)
 		close(r.pidfd);
 	if (r.fd != STDOUT_FILENO)

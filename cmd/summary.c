@@ -10,6 +10,9 @@
 
 struct summary_settings {
 	enum cli_format format;
+	bool prometheus;    /* --format prometheus */
+	const char *output; /* -o FILE, written atomically; NULL: stdout */
+	bool force;
 	snap_summary_opts summary;
 	cli_filter filter;
 	char filters[512]; /* the filter options as given */
@@ -27,7 +30,14 @@ static void usage(FILE *f)
 	      "SNAPSHOT is a snapshot file (each snapshot in it is summarised),\n"
 	      "smaps text, or '-' for stdin; PID is captured now, in memory.\n"
 	      "\n"
-	      "      --format FMT      text (default), json or markdown\n"
+	      "      --format FMT      text (default), json, markdown, or prometheus\n"
+	      "                        (the text exposition format: one set of\n"
+	      "                        metrics per process, the last snapshot of\n"
+	      "                        each pid; SNAPSHOT may be a directory of\n"
+	      "                        *.json files, read one at a time)\n"
+	      "  -o, --output FILE     write FILE atomically (a temporary file\n"
+	      "                        renamed into place) instead of stdout\n"
+	      "  -f, --force           overwrite an existing FILE\n"
 	      "      --top N           list the N largest regions (default 10)\n"
 	      "      --metric M        rank regions and libraries by rss (default),\n"
 	      "                        pss, size, dirty (Private_Dirty), swap or anon\n"
@@ -72,13 +82,17 @@ static int region_filter(struct summary_settings *s, const char *opt, const char
 	return filter_option(&s->filter, "summary", opt, arg);
 }
 
-enum { OPT_FORMAT = 256, OPT_TOP, OPT_METRIC, OPT_LIBS, OPT_KIND, OPT_MIN, OPT_MAX,
+enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_FORCE, OPT_TOP, OPT_METRIC, OPT_LIBS, OPT_KIND, OPT_MIN, OPT_MAX,
        OPT_PATH };
 
 static int parse_option(struct summary_settings *s, int c, const char *arg)
 {
 	switch (c) {
-	case OPT_FORMAT: return cli_parse_format("summary", arg, &s->format);
+	case OPT_FORMAT:
+		s->prometheus = strcmp(arg, "prometheus") == 0;
+		return s->prometheus ? EXIT_OK : cli_parse_format("summary", arg, &s->format);
+	case OPT_OUTPUT: s->output = arg; return EXIT_OK;
+	case OPT_FORCE: s->force = true; return EXIT_OK;
 	case OPT_TOP: return parse_count(&s->summary.top, "--top", arg);
 	case OPT_METRIC: return parse_metric(s, arg);
 	case OPT_LIBS: return parse_count(&s->libs, "--libs", arg);
@@ -95,6 +109,8 @@ static int parse_args(struct summary_settings *s, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, OPT_OUTPUT },
+		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "top", required_argument, NULL, OPT_TOP },
 		{ "metric", required_argument, NULL, OPT_METRIC },
 		{ "libs", required_argument, NULL, OPT_LIBS },
@@ -107,7 +123,9 @@ static int parse_args(struct summary_settings *s, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == 'o' || c == 'f')
+			c = c == 'o' ? OPT_OUTPUT : OPT_FORCE;
 		if (c == CLI_OPT_NO_CHECKSUM) {
 			cli_no_checksum = true;
 			continue;
@@ -150,19 +168,19 @@ static void warn_torn(const snap_summary *sum, const char *arg)
 	}
 }
 
-static int write_summary(const struct summary_settings *s, const snap_summary *sum,
-			 const char *label)
+static int write_summary(const struct summary_settings *s, FILE *f,
+			 const snap_summary *sum, const char *label)
 {
 	fmt_summary_opts o = { label, s->filters[0] ? s->filters : NULL, s->libs };
 	switch (s->format) {
-	case CLI_FORMAT_JSON: return fmt_summary_json(stdout, sum, &o);
-	case CLI_FORMAT_MARKDOWN: return fmt_summary_markdown(stdout, sum, &o);
-	default: return fmt_summary_text(stdout, sum, &o);
+	case CLI_FORMAT_JSON: return fmt_summary_json(f, sum, &o);
+	case CLI_FORMAT_MARKDOWN: return fmt_summary_markdown(f, sum, &o);
+	default: return fmt_summary_text(f, sum, &o);
 	}
 }
 
-static int summarise(const struct summary_settings *s, const snap_snapshot *snap,
-		     const char *arg, const char *label)
+static int summarise(const struct summary_settings *s, FILE *f,
+		     const snap_snapshot *snap, const char *arg, const char *label)
 {
 	snap_summary *sum;
 	snap_summary_opts opts = s->summary;
@@ -172,7 +190,7 @@ static int summarise(const struct summary_settings *s, const snap_snapshot *snap
 	}
 	if (snap_summary_new(&sum, snap, &opts) < 0)
 		return cli_error("summary: %s: out of memory", arg);
-	int rc = write_summary(s, sum, label);
+	int rc = write_summary(s, f, sum, label);
 	if (sum->torn && s->format != CLI_FORMAT_TEXT)
 		warn_torn(sum, arg);
 	snap_summary_free(sum);
@@ -181,7 +199,8 @@ static int summarise(const struct summary_settings *s, const snap_snapshot *snap
 	return EXIT_OK;
 }
 
-static int summarise_arg(const struct summary_settings *s, const char *arg)
+static int summarise_arg(const struct summary_settings *s, FILE *f, const char *arg,
+			 bool *first)
 {
 	cli_snapshots list = { 0 };
 	snap_error err = { 0 };
@@ -191,12 +210,96 @@ static int summarise_arg(const struct summary_settings *s, const char *arg)
 	bool loaded = cli_load_arg(&list, arg, NULL, &err) == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status == EXIT_OK; i++) {
-		if (i && s->format == CLI_FORMAT_TEXT)
-			putchar('\n');
-		status = summarise(s, list.items[i], arg, label);
+		if (!*first && s->format == CLI_FORMAT_TEXT)
+			fputc('\n', f);
+		*first = false;
+		status = summarise(s, f, list.items[i], arg, label);
 	}
 	cli_snapshots_free(&list);
 	return loaded ? status : cli_report(&err);
+}
+
+/* ---- --format prometheus: every input first, then each family once ---- */
+
+struct prom_set {
+	fmt_prom_process *procs;
+	size_t count, cap;
+	int rc; /* SNAP_ENOMEM when that stopped the inputs */
+};
+
+/* The process already listed under this pid, or NULL. */
+static fmt_prom_process *find_pid(struct prom_set *set, long pid)
+{
+	for (size_t i = 0; i < set->count; i++)
+		if (set->procs[i].pid == pid)
+			return &set->procs[i];
+	return NULL;
+}
+
+/* One set of metrics per pid (a series file holds many snapshots of one
+ * process; one exposition may not repeat a series): the latest wins. */
+static int add_process(void *ctx, const snap_snapshot *snap, const char *source)
+{
+	struct prom_set *set = ctx;
+	snap_check *c;
+	fmt_prom_process p;
+	(void)source;
+	if ((set->rc = snap_check_new(&c, snap, NULL)) < 0)
+		return set->rc;
+	set->rc = fmt_prom_process_init(&p, c, 0);
+	snap_check_free(c);
+	if (set->rc < 0)
+		return set->rc;
+	fmt_prom_process *seen = find_pid(set, p.pid);
+	if (seen && seen->captured_at > p.captured_at) {
+		fmt_prom_process_clear(&p);
+		return 0;
+	}
+	if (seen) {
+		fmt_prom_process_clear(seen);
+		*seen = p;
+		return 0;
+	}
+	if (set->count == set->cap) {
+		size_t cap = set->cap ? set->cap * 2 : 64;
+		fmt_prom_process *grown = realloc(set->procs, cap * sizeof(*grown));
+		if (!grown) {
+			fmt_prom_process_clear(&p);
+			return set->rc = SNAP_ENOMEM;
+		}
+		set->procs = grown;
+		set->cap = cap;
+	}
+	set->procs[set->count++] = p;
+	return 0;
+}
+
+static int by_pid(const void *a, const void *b)
+{
+	const fmt_prom_process *x = a, *y = b;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int write_prometheus(FILE *f, int argc, char **argv)
+{
+	struct prom_set set = { 0 };
+	snap_error err = { 0 };
+	int status = EXIT_OK;
+	for (int i = 0; i < argc && status == EXIT_OK; i++) {
+		snap_capture_opts capture = { .no_rollup = true };
+		if (cli_each_snapshot(argv[i], &capture, add_process, &set, &err) != 0)
+			status = set.rc == SNAP_ENOMEM ? cli_error("summary: out of memory")
+						       : cli_report(&err);
+	}
+	if (status == EXIT_OK) {
+		qsort(set.procs, set.count, sizeof(*set.procs), by_pid);
+		if (fmt_prometheus_write(f, set.procs, set.count) < 0)
+			status = cli_error("summary: writing the output failed");
+	}
+	for (size_t i = 0; i < set.count; i++)
+		fmt_prom_process_clear(&set.procs[i]);
+	free(set.procs);
+	return status;
 }
 
 int cmd_summary(int argc, char **argv)
@@ -206,11 +309,27 @@ int cmd_summary(int argc, char **argv)
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
+	if (s.prometheus && filter_active(&s.filter))
+		return cli_error("summary: --format prometheus counts every region (no "
+				 "--kind, --min-size, --max-size or --path)");
+	snap_error err = { 0 };
+	cli_output out;
+	if (cli_output_open(&out, s.output ? s.output : "-", s.force, &err) < 0)
+		return cli_report(&err);
 	int status = EXIT_OK;
-	for (int i = optind; i < argc; i++)
-		if (summarise_arg(&s, argv[i]) != EXIT_OK)
-			status = EXIT_ERROR;
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return cli_error("summary: writing the output failed");
+	bool first = true;
+	if (s.prometheus)
+		status = write_prometheus(out.f, argc - optind, argv + optind);
+	else
+		for (int i = optind; i < argc; i++)
+			if (summarise_arg(&s, out.f, argv[i], &first) != EXIT_OK)
+				status = EXIT_ERROR;
+	/* A file is all or nothing; stdout keeps what the good inputs gave. */
+	if (status != EXIT_OK && !out.to_stdout) {
+		cli_output_discard(&out);
+		return status;
+	}
+	if (cli_output_commit(&out, &err) < 0)
+		return cli_report(&err);
 	return status;
 }

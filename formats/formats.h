@@ -66,6 +66,41 @@ void fmt_json_put_number(FILE *f, double v);
 /* A gate's violations: [{"expr","actual","limit","message"},...]. */
 void fmt_json_put_violations(FILE *f, const snap_violation *v, size_t n);
 
+/* ---- region rows for column stores (ndjson.c; schema in formats/README.md) -- */
+
+#define FMT_NDJSON_SCHEMA "mapsnap.row/1"
+
+/* One flat JSON object per region of id's snapshot, one per line, every
+ * line with the same members in the same order: process and host facts,
+ * kind, evidence and identity key from id, the mapping, every counter of
+ * fmt_ndjson_counters() (0 when not printed), VmFlags as an array, other
+ * counters in extra_names/extra_values. Returns 0, SNAP_ENOMEM or SNAP_EIO. */
+int fmt_ndjson_write(FILE *f, const snap_identity *id);
+/* The counter columns of a row, in order ("Size", ..., "ProtectionKey"). */
+const char *const *fmt_ndjson_counters(size_t *count);
+
+/* ---- Prometheus text exposition (prometheus.c) --------------------------- */
+
+/* What the metrics of one process say, kept after its snapshot is freed. */
+typedef struct fmt_prom_process {
+	char *comm;            /* owned; "" when unknown */
+	long pid;              /* 0 when unknown */
+	double captured_at;    /* seconds since the epoch; < 0 unknown */
+	snap_sums by_kind[SNAP_KIND_COUNT];
+	size_t regions, duplicated_libraries, deleted_mappings, thread_stacks;
+	long max_map_count;    /* <= 0 unknown: no map-count ratio */
+} fmt_prom_process;
+
+/* Fills p from a check of its snapshot (the check's identity gives the
+ * kinds; the deleted-mapping rule is run here). max_map_count <= 0 takes
+ * the snapshot's own record. Returns 0 or SNAP_ENOMEM. */
+int fmt_prom_process_init(fmt_prom_process *p, snap_check *c, long max_map_count);
+void fmt_prom_process_clear(fmt_prom_process *p);
+/* The text exposition format (0.0.4) of the processes, each metric
+ * family once with HELP and TYPE, samples in the given order; labels
+ * comm, pid and (for the per-kind families) kind. Returns 0 or SNAP_EIO. */
+int fmt_prometheus_write(FILE *f, const fmt_prom_process *procs, size_t n);
+
 /* ---- terminal-safe text (safe_text.c) -------------------------------------- */
 
 /* The one output filter of every text and markdown writer. fmt_safe_text

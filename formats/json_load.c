@@ -68,6 +68,11 @@ static int load_host(struct loader *ld, json_t *host)
 	if (ps && (rc = get_count(ld, ps, "page_size", &page)) < 0)
 		return rc;
 	h->page_size = page > (uint64_t)1 << 40 ? 0 : (long)page;
+	uint64_t max_maps = 0;
+	json_t *mm = json_object_get(host, "max_map_count");
+	if (mm && (rc = get_count(ld, mm, "max_map_count", &max_maps)) < 0)
+		return rc;
+	h->max_map_count = max_maps > INT32_MAX ? 0 : (long)max_maps;
 	if ((rc = get_opt_string(ld, host, "hostname", &h->hostname)) < 0 ||
 	    (rc = get_opt_string(ld, host, "kernel", &h->kernel)) < 0 ||
 	    (rc = get_opt_string(ld, host, "machine", &h->machine)) < 0 ||

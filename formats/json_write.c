@@ -218,6 +218,8 @@ static void put_host(struct dynbuf *b, const snap_host *h)
 		put_key_string(b, "machine", h->machine);
 	if (h->boot_id)
 		put_key_string(b, "boot_id", h->boot_id);
+	if (h->max_map_count > 0)
+		put_key_u64(b, "max_map_count", (uint64_t)h->max_map_count, false);
 	dynbuf_addc(b, '}');
 }
 

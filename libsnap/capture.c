@@ -91,6 +91,14 @@ static int read_host(snap_snapshot *snap, const snap_capture_opts *opts)
 		if (!snap->host.boot_id)
 			return SNAP_ENOMEM;
 	}
+	/* The limit past which mmap fails, for the map-count ratio of a
+	 * snapshot read later elsewhere. */
+	snprintf(path, sizeof(path), "%s/sys/vm/max_map_count", procfs_root(opts));
+	if (read_file_all(path, &text, NULL) == 0) {
+		long n = strtol(text, NULL, 10);
+		snap->host.max_map_count = n > 0 && n <= INT32_MAX ? n : 0;
+		free(text);
+	}
 	return SNAP_OK;
 }
 

@@ -138,6 +138,8 @@ typedef struct snap_host {
 	const char *machine; /* uname -m */
 	long page_size;
 	const char *boot_id;
+	/* vm.max_map_count when captured (mmap fails past it); 0 unknown. */
+	long max_map_count;
 } snap_host;
 
 /* Process facts. `known` is false for a snapshot built from saved smaps

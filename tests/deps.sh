@@ -21,6 +21,13 @@ fi
 # (test_realworld); test_layouts compiles small shared objects.
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+# test_clickhouse loads region rows into a throwaway ClickHouse server;
+# test_prometheus checks the metrics with promtool and node_exporter.
+[ -x /usr/sbin/clickhouse-server ] || missing="$missing clickhouse-server"
+command -v clickhouse-client >/dev/null 2>&1 || missing="$missing clickhouse-client"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
+command -v prometheus-node-exporter >/dev/null 2>&1 || missing="$missing prometheus-node-exporter"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
 # make check compares show with procps-ng's pmap on live processes (with
 # CI=true a test skipped for want of it fails the run).
 command -v pmap >/dev/null 2>&1 || missing="$missing procps"

@@ -1,0 +1,531 @@
+/* mapsnap capture --all: a snapshot of every process this user may read,
+ * into a directory (one plain snapshot file per process, each written to
+ * a temporary file and renamed into place) or into one stream of
+ * documents (-o FILE, -o -). Processes that exit meanwhile or deny
+ * access are counted, never fatal; kernel threads (no memory map) are
+ * skipped. With --every, rounds repeat on the monotonic clock: a host
+ * series (new files per round, or documents appended to FILE). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture_all.h"
+#include "common.h"
+
+struct all_settings {
+	const char *output;
+	int64_t every_ms, for_ms;
+	size_t count; /* rounds; 0: until stopped (with --every) */
+	bool has_for, force;
+	snap_capture_opts opts;
+	cli_redaction redaction; /* one key for every process and round */
+};
+
+/* What one round saw. */
+struct tally {
+	size_t listed, captured, vanished, denied, changed, no_map, failed;
+};
+
+static void usage(FILE *f)
+{
+	fputs("usage: mapsnap capture --all -o DIR/|FILE|- [options]\n"
+	      "       mapsnap capture --all -o DIR/|FILE|- --every DURATION\n"
+	      "                       [--count N | --for DURATION]\n"
+	      "\n"
+	      "Captures every process this user may read. -o DIR/ writes one\n"
+	      "snapshot file per process (mapsnap-<comm>-<pid>-<UTC time>.json,\n"
+	      "each renamed into place when complete) and prints their names;\n"
+	      "-o FILE writes one stream of snapshot documents (renamed into\n"
+	      "place when complete), -o - writes it to stdout. Processes that\n"
+	      "exit meanwhile or deny access are counted on stderr, never fatal;\n"
+	      "kernel threads have no memory map and are skipped. On a terminal a\n"
+	      "progress line shows the count. With --every, a round every\n"
+	      "DURATION (a host series): new files in DIR/, or documents\n"
+	      "appended to FILE, until --count rounds, --for DURATION, or Ctrl-C,\n"
+	      "SIGTERM, SIGHUP (between two processes).\n"
+	      "\n"
+	      "  -o, --output DIR/|FILE|-  where the snapshots go (required)\n"
+	      "      --every DURATION      a round every DURATION (500ms, 2s, 1m)\n"
+	      "      --count N             stop after N rounds\n"
+	      "      --for DURATION        stop after DURATION\n"
+	      "      --redact              as for a single capture, one key for\n"
+	      "                            every process and round (their tokens match)\n"
+	      "      --redact-key FILE     as for a single capture\n"
+	      "      --redact-keep DIR     as for a single capture\n"
+	      "      --no-build-ids        do not read the mapped files' build-ids\n"
+	      "  -f, --force               replace FILE (without --every), or\n"
+	      "                            truncate it (with --every)\n"
+	      "  -h, --help                this help\n"
+	      "\n"
+	      "Exit status: 0 when the round(s) ran (vanished and denied processes\n"
+	      "included), 2 on a usage error or when an output cannot be written.\n",
+	      f);
+}
+
+bool capture_all_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--all") == 0)
+			return true;
+	return false;
+}
+
+/* ---- arguments ---- */
+
+static int parse_duration_arg(int64_t *ms, const char *arg, const char *opt)
+{
+	if (snap_parse_duration(arg, ms) < 0)
+		return cli_error("capture: %s wants a duration such as 500ms, 2s, 1m "
+				 "or 1h, not '%s'", opt, arg);
+	return EXIT_OK;
+}
+
+static int parse_option(struct all_settings *s, int c, const char *arg)
+{
+	char *end;
+	long n;
+	switch (c) {
+	case 'o': s->output = arg; return EXIT_OK;
+	case 'f': s->force = true; return EXIT_OK;
+	case 'r': s->opts.redact = true; return EXIT_OK;
+	case 'k': s->redaction.key_file = arg; return EXIT_OK;
+	case 'K': return cli_redaction_keep(&s->redaction, arg);
+	case 'B': s->opts.no_build_ids = true; return EXIT_OK;
+	case 'a': return EXIT_OK;
+	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
+	case 't':
+		s->has_for = true;
+		return parse_duration_arg(&s->for_ms, arg, "--for");
+	case 'c':
+		n = strtol(arg, &end, 10);
+		if (!*arg || *end || n < 1)
+			return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
+		s->count = (size_t)n;
+		return EXIT_OK;
+	}
+	return EXIT_ERROR;
+}
+
+/* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
+static int parse_args(struct all_settings *s, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "redact", no_argument, NULL, 'r' },
+		{ "redact-key", required_argument, NULL, 'k' },
+		{ "redact-keep", required_argument, NULL, 'K' },
+		{ "no-build-ids", no_argument, NULL, 'B' },
+		{ "every", required_argument, NULL, 'e' },
+		{ "for", required_argument, NULL, 't' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return -1;
+		}
+		if (c == '?')
+			return cli_bad_option("capture", argv);
+		if (parse_option(s, c, optarg) != EXIT_OK)
+			return EXIT_ERROR;
+	}
+	if (optind < argc)
+		return cli_error("capture: --all takes no pids ('%s')", argv[optind]);
+	if (!s->output)
+		return cli_error("capture: --all needs -o DIR/, -o FILE or -o -");
+	if ((s->count || s->has_for) && !s->every_ms)
+		return cli_error("capture: --count and --for go with --every DURATION");
+	if (s->count && s->has_for)
+		return cli_error("capture: give --count or --for, not both");
+	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
+		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	return cli_redaction_ready(&s->redaction, &s->opts);
+}
+
+/* ---- the processes ---- */
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Every process id in /proc, ascending; *out is malloc'd. */
+static int list_pids(pid_t **out, size_t *count)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return cli_error("/proc: %s", strerror(errno));
+	pid_t *pids = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			pid_t *grown = realloc(pids, cap * sizeof(*grown));
+			if (!grown) {
+				free(pids);
+				closedir(d);
+				return cli_error("capture: out of memory");
+			}
+			pids = grown;
+		}
+		pids[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+	}
+	closedir(d);
+	qsort(pids, n, sizeof(*pids), cmp_pid);
+	*out = pids;
+	*count = n;
+	return EXIT_OK;
+}
+
+/* One process's document, built in memory so that a process exiting
+ * mid-read leaves nothing in a stream. */
+struct doc {
+	char *text;
+	size_t len, regions;
+	char comm[64];
+};
+
+struct stream {
+	fmt_json_writer *writer;
+	struct doc *doc;
+};
+
+static int stream_region(void *ctx, snap_snapshot *snap, const snap_region *r)
+{
+	struct stream *st = ctx;
+	st->doc->regions++;
+	return fmt_json_region(st->writer, snap, r);
+}
+
+/* comm may hold '/', spaces and more: a file-name-safe form. */
+static void safe_name(char *out, size_t size, const char *comm)
+{
+	size_t n = 0;
+	for (const char *s = comm; *s && n + 1 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		out[n++] = isalnum(c) || c == '.' || c == '-' || c == '_' ? (char)c : '_';
+	}
+	out[n] = '\0';
+}
+
+static int capture_doc(const struct all_settings *s, pid_t pid, struct doc *doc,
+		       snap_error *err)
+{
+	memset(doc, 0, sizeof(*doc));
+	snap_snapshot *snap = NULL;
+	struct stream st = { NULL, doc };
+	FILE *mem = open_memstream(&doc->text, &doc->len);
+	int rc = mem ? snap_snapshot_new(&snap) : SNAP_ENOMEM;
+	if (rc == SNAP_OK && (rc = snap_capture_meta(snap, pid, &s->opts, err)) == SNAP_OK &&
+	    (rc = fmt_json_begin(&st.writer, mem, snap)) == SNAP_OK) {
+		rc = snap_capture_smaps(snap, pid, &s->opts, stream_region, &st, err);
+		if (rc == SNAP_OK)
+			rc = fmt_json_end(st.writer, snap); /* frees the writer */
+		else
+			fmt_json_abort(st.writer);
+	}
+	if (snap && snap->process.comm)
+		safe_name(doc->comm, sizeof(doc->comm), snap->process.comm);
+	snap_snapshot_free(snap);
+	if (mem && fclose(mem) != 0 && rc == SNAP_OK)
+		rc = SNAP_ENOMEM;
+	if (rc != SNAP_OK) {
+		free(doc->text);
+		doc->text = NULL;
+	}
+	return rc;
+}
+
+/* ---- where documents go ---- */
+
+struct sink {
+	const struct all_settings *s;
+	bool to_dir;
+	cli_output out; /* FILE or stdout, one round without --every */
+	int append_fd;  /* FILE with --every: documents appended */
+	char stamp[32]; /* the round's UTC time, in file names */
+	int write_errno;
+};
+
+static bool names_directory(const char *output)
+{
+	struct stat st;
+	size_t n = strlen(output);
+	return (n && output[n - 1] == '/') ||
+	       (stat(output, &st) == 0 && S_ISDIR(st.st_mode));
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int write_file_doc(struct sink *k, pid_t pid, const struct doc *doc)
+{
+	const char *dir = k->s->output;
+	const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
+	char path[4400];
+	int n = snprintf(path, sizeof(path), "%s%smapsnap-%s-%ld-%s.json", dir, sep,
+			 doc->comm[0] ? doc->comm : "unknown", (long)pid, k->stamp);
+	/* Two rounds within one second: "-2", "-3"... */
+	for (int i = 2; access(path, F_OK) == 0 && i < 1000; i++)
+		snprintf(path + n - 5, sizeof(path) - (size_t)n + 5, "-%d.json", i);
+	snap_error err = { 0 };
+	cli_output out;
+	if (cli_output_open(&out, path, false, &err) < 0)
+		return cli_report(&err);
+	if (fwrite(doc->text, 1, doc->len, out.f) != doc->len) {
+		k->write_errno = errno;
+		cli_output_discard(&out);
+		return cli_error("%s: write failed: %s", path, strerror(k->write_errno));
+	}
+	if (cli_output_commit(&out, &err) < 0)
+		return cli_report(&err);
+	printf("%s\n", path);
+	return EXIT_OK;
+}
+
+static int sink_put(struct sink *k, pid_t pid, const struct doc *doc)
+{
+	if (k->to_dir)
+		return write_file_doc(k, pid, doc);
+	if (k->append_fd >= 0) {
+		if (write_all(k->append_fd, doc->text, doc->len) < 0)
+			return cli_error("%s: write failed: %s", k->s->output, strerror(errno));
+		return EXIT_OK;
+	}
+	if (fwrite(doc->text, 1, doc->len, k->out.f) != doc->len)
+		return cli_error("%s: write failed: %s", k->s->output, strerror(errno));
+	return EXIT_OK;
+}
+
+static int sink_open(struct sink *k, const struct all_settings *s)
+{
+	memset(k, 0, sizeof(*k));
+	k->s = s;
+	k->append_fd = -1;
+	snap_error err = { 0 };
+	if (strcmp(s->output, "-") != 0 && names_directory(s->output)) {
+		k->to_dir = true;
+		if (mkdir(s->output, 0777) != 0 && errno != EEXIST)
+			return cli_error("%s: cannot create directory: %s", s->output,
+					 strerror(errno));
+		return EXIT_OK;
+	}
+	if (s->every_ms && strcmp(s->output, "-") != 0) {
+		int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s->force ? O_TRUNC : 0);
+		if ((k->append_fd = open(s->output, flags, 0666)) < 0)
+			return cli_error("%s: cannot open: %s", s->output, strerror(errno));
+		return EXIT_OK;
+	}
+	if (cli_output_open(&k->out, s->output, s->force, &err) < 0)
+		return cli_report(&err);
+	return EXIT_OK;
+}
+
+static int sink_close(struct sink *k, bool ok)
+{
+	snap_error err = { 0 };
+	if (k->to_dir)
+		return EXIT_OK;
+	if (k->append_fd >= 0) {
+		int rc = close(k->append_fd);
+		return rc == 0 || !ok ? EXIT_OK : cli_error("%s: %s", k->s->output,
+							   strerror(errno));
+	}
+	if (!ok) {
+		cli_output_discard(&k->out);
+		return EXIT_OK;
+	}
+	bool to_stdout = k->out.to_stdout;
+	if (cli_output_commit(&k->out, &err) < 0)
+		return cli_report(&err);
+	if (!to_stdout)
+		printf("%s\n", k->s->output);
+	return EXIT_OK;
+}
+
+/* ---- a round ---- */
+
+static void progress(const struct tally *t, size_t round, size_t done)
+{
+	fprintf(stderr, "\r\033[Kmapsnap: %zu/%zu processes, %zu captured", done,
+		t->listed, t->captured);
+	if (round)
+		fprintf(stderr, " (round %zu)", round);
+	fflush(stderr);
+}
+
+/* PF_KTHREAD in /proc/PID/stat's flags (field 9): a kernel thread has
+ * no memory map; knowing it from one read spares a whole capture. */
+static bool kernel_thread(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return false; /* let the capture say what happened */
+	buf[n] = '\0';
+	const char *s = strrchr(buf, ')');
+	for (int field = 2; s && *s; s++)
+		if (*s == ' ' && ++field == 9)
+			return strtoul(s + 1, NULL, 10) & 0x00200000;
+	return false;
+}
+
+static int capture_one(struct sink *k, struct tally *t, pid_t pid)
+{
+	struct doc doc;
+	snap_error err = { 0 };
+	if (kernel_thread(pid)) {
+		t->no_map++;
+		return EXIT_OK;
+	}
+	int rc = capture_doc(k->s, pid, &doc, &err);
+	switch (rc) {
+	case SNAP_OK: break;
+	case SNAP_ENOPROC: t->vanished++; return EXIT_OK;
+	case SNAP_EPERM: t->denied++; return EXIT_OK;
+	case SNAP_ECHANGED: t->changed++; return EXIT_OK; /* exec mid-read: torn */
+	default:
+		t->failed++;
+		cli_report(&err);
+		return EXIT_OK;
+	}
+	int status = EXIT_OK;
+	if (doc.regions == 0)
+		t->no_map++; /* a kernel thread, or a process tearing down */
+	else if ((status = sink_put(k, pid, &doc)) == EXIT_OK)
+		t->captured++;
+	free(doc.text);
+	return status;
+}
+
+static void report_round(const struct tally *t, size_t round)
+{
+	char r[32] = "";
+	if (round)
+		snprintf(r, sizeof(r), "round %zu: ", round);
+	char changed[64] = "";
+	if (t->changed)
+		snprintf(changed, sizeof(changed), ", %zu ran another program mid-read",
+			 t->changed);
+	cli_warn("capture: %s%zu processes captured, %zu vanished, %zu denied%s, %zu "
+		 "without a memory map (kernel threads)%s", r, t->captured, t->vanished,
+		 t->denied, changed, t->no_map, t->failed ? "; some failed (above)" : "");
+}
+
+static int run_round(struct sink *k, size_t round, bool tty)
+{
+	pid_t *pids = NULL;
+	struct tally t = { 0 };
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(k->stamp, sizeof(k->stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (list_pids(&pids, &t.listed) != EXIT_OK)
+		return EXIT_ERROR;
+	int status = EXIT_OK;
+	pid_t self = getpid();
+	for (size_t i = 0; i < t.listed && status == EXIT_OK && !cli_stop_signal(); i++) {
+		if (pids[i] != self)
+			status = capture_one(k, &t, pids[i]);
+		if (tty)
+			progress(&t, round, i + 1);
+	}
+	if (tty)
+		fputc('\n', stderr);
+	free(pids);
+	report_round(&t, round);
+	return status;
+}
+
+/* ---- the schedule ---- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Sleeps until the deadline; false when a stop signal came first. */
+static bool wait_until(int64_t deadline)
+{
+	while (!cli_stop_signal()) {
+		int64_t left = deadline - now_ns();
+		if (left <= 0)
+			return true;
+		struct timespec ts = { left / 1000000000, left % 1000000000 };
+		nanosleep(&ts, NULL); /* a signal ends it early */
+	}
+	return false;
+}
+
+static int run_rounds(struct sink *k, const struct all_settings *s, bool tty)
+{
+	int64_t interval = s->every_ms * 1000000, start = now_ns();
+	for (size_t round = 1;; round++) {
+		int status = run_round(k, round, tty);
+		if (status != EXIT_OK || cli_stop_signal() || (s->count && round >= s->count))
+			return status;
+		/* the next tick on the grid; ticks missed by a long round are skipped */
+		int64_t tick = (now_ns() - start) / interval + 1;
+		if (s->has_for && tick * interval > s->for_ms * 1000000)
+			return EXIT_OK;
+		if (!wait_until(start + tick * interval))
+			return EXIT_OK;
+	}
+}
+
+int cmd_capture_all(int argc, char **argv)
+{
+	struct all_settings s = { 0 };
+	int rc = parse_args(&s, argc, argv);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	/* A stop signal ends the run between two processes. */
+	cli_signals_init(CLI_STOP_FLAG);
+	signal(SIGPIPE, SIG_IGN); /* a closed pipe is a write error, said once */
+	struct sink k;
+	if (sink_open(&k, &s) != EXIT_OK)
+		return EXIT_ERROR;
+	bool tty = isatty(STDERR_FILENO);
+	int status = s.every_ms ? run_rounds(&k, &s, tty) : run_round(&k, 0, tty);
+	/* A one-round stream stopped by a signal is incomplete: not kept. */
+	bool complete = status == EXIT_OK && (s.every_ms || !cli_stop_signal());
+	if (cli_stop_signal())
+		cli_warn("capture: stopped by %s", cli_signal_name(cli_stop_signal()));
+	if (sink_close(&k, complete) != EXIT_OK || !complete)
+		return EXIT_ERROR;
+	return EXIT_OK;
+}
