@@ -42,6 +42,7 @@ enum watch_end { END_QUIT, END_COUNT, END_SIGNAL, END_EXITED, END_ERROR };
 struct watch_run {
 	struct watch_settings *s;
 	watch_model *model;
+	watch_capturer *capturer;
 	bool screen, paused;
 	long long start_time;     /* the process watched: pid reuse ends the watch */
 	struct timespec base_time;
@@ -224,13 +225,6 @@ static int pending_signal(void)
 
 /* ---- time ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec ts;
@@ -307,13 +301,10 @@ static void save_pair(struct watch_run *run)
 
 /* ---- refreshing and drawing ---- */
 
-/* One capture into the model. END_EXITED when the process is gone (or
- * its pid now names another process). */
-static int refresh(struct watch_run *run)
+/* A capture (or why there is none) into the model. END_EXITED when the
+ * process is gone (or its pid now names another process). */
+static int take(struct watch_run *run, int rc, snap_snapshot *snap)
 {
-	snap_snapshot *snap;
-	snap_capture_opts opts = { .no_rollup = true };
-	int rc = snap_capture(&snap, (pid_t)run->s->pid, &opts, &run->err);
 	if (rc == SNAP_ENOPROC)
 		return END_EXITED;
 	if (rc < 0)
@@ -327,6 +318,14 @@ static int refresh(struct watch_run *run)
 	if (watch_model_update(run->model, snap, &run->err) < 0)
 		return END_ERROR;
 	return -1;
+}
+
+static int first_capture(struct watch_run *run)
+{
+	snap_snapshot *snap = NULL;
+	snap_capture_opts opts = { .no_rollup = true };
+	int rc = snap_capture(&snap, (pid_t)run->s->pid, &opts, &run->err);
+	return take(run, rc, snap);
 }
 
 static size_t rows_to_show(const struct watch_run *run)
@@ -383,6 +382,7 @@ static int on_key(struct watch_run *run, int key)
 		break;
 	case 'p':
 		run->paused = !run->paused;
+		watch_capturer_pause(run->capturer, run->paused);
 		break;
 	case 'r':
 		watch_model_reset(run->model);
@@ -402,26 +402,26 @@ static int on_key(struct watch_run *run, int key)
 	return -1;
 }
 
-/* Waits for a key, a signal or the next refresh. Returns an END_* code,
- * or -1 when it is time to refresh. */
-static int wait_next(struct watch_run *run, int64_t due)
+/* Waits for a key, a signal or the next capture. Returns an END_* code,
+ * or -1 when a capture was taken into the model. */
+static int wait_next(struct watch_run *run)
 {
 	for (;;) {
-		struct pollfd fds[2] = { { signal_pipe[0], POLLIN, 0 },
+		struct pollfd fds[3] = { { signal_pipe[0], POLLIN, 0 },
+					 { watch_capturer_fd(run->capturer), POLLIN, 0 },
 					 { STDIN_FILENO, POLLIN, 0 } };
-		int64_t left = due - now_ms();
-		if (!run->paused && left <= 0)
-			return -1;
-		int timeout = run->paused ? -1 : (int)left;
-		int n = poll(fds, run->screen ? 2 : 1, timeout);
+		int n = poll(fds, run->screen ? 3 : 2, -1);
 		if (n < 0 && errno != EINTR)
-			return END_ERROR;
+			return snap_error_set(&run->err, SNAP_EIO, NULL, 0, "poll: %s",
+					      strerror(errno)), END_ERROR;
 		if ((run->signal = pending_signal()))
 			return END_SIGNAL;
-		if (!run->screen)
-			continue;
+		snap_snapshot *snap = NULL;
+		int rc = watch_capturer_take(run->capturer, &snap, &run->err);
+		if (rc != 1)
+			return take(run, rc, snap);
 		int key;
-		while ((key = watch_screen_key()) >= 0)
+		while (run->screen && (key = watch_screen_key()) >= 0)
 			if (on_key(run, key) == END_QUIT)
 				return END_QUIT;
 	}
@@ -431,14 +431,11 @@ static int watch_loop(struct watch_run *run)
 {
 	int end;
 	for (;;) {
-		int64_t due = now_ms() + run->s->interval_ms;
 		if (draw(run) < 0)
 			return END_ERROR;
 		if (run->s->count && watch_model_refreshes(run->model) >= run->s->count)
 			return END_COUNT;
-		if ((end = wait_next(run, due)) >= 0)
-			return end;
-		if ((end = refresh(run)) >= 0)
+		if ((end = wait_next(run)) >= 0)
 			return end;
 	}
 }
@@ -478,7 +475,7 @@ int cmd_watch(int argc, char **argv)
 	if (watch_model_new(&run.model, &s.filter) < 0)
 		return cli_error("watch: out of memory");
 	clock_gettime(CLOCK_MONOTONIC, &run.base_time);
-	int end = refresh(&run);
+	int end = first_capture(&run);
 	if (end == END_EXITED || end == END_ERROR) {
 		watch_model_free(run.model);
 		return cli_report(&run.err);
@@ -493,7 +490,16 @@ int cmd_watch(int argc, char **argv)
 		return cli_error("watch: cannot start the terminal screen (TERM=%s)",
 				 getenv("TERM") ? getenv("TERM") : "");
 	}
-	rc = finish(&run, watch_loop(&run));
+	/* The first capture is taken; --count N wants N - 1 more. */
+	if (s.count != 1 && watch_capturer_start(&run.capturer, s.pid, s.interval_ms,
+						 s.count ? s.count - 1 : 0) < 0) {
+		watch_screen_end();
+		watch_model_free(run.model);
+		return cli_error("watch: cannot start capturing: out of memory");
+	}
+	end = watch_loop(&run);
+	watch_capturer_stop(run.capturer);
+	rc = finish(&run, end);
 	watch_model_free(run.model);
 	return rc;
 }

@@ -5,6 +5,8 @@
 #ifndef MAPSNAP_CMD_WATCH_H
 #define MAPSNAP_CMD_WATCH_H
 
+#include <pthread.h>
+
 #include "filters.h"
 #include "formats.h"
 #include "snap.h"
@@ -43,6 +45,23 @@ unsigned long watch_model_refreshes(const watch_model *m);
  * vanished ones. The rows stay valid until the next update or frame. */
 int watch_model_frame(watch_model *m, fmt_watch_frame *fr, enum watch_sort sort,
 		      size_t top);
+
+/* Captures of pid every interval on their own thread
+ * (watch_capture.c); the first is due one interval after the start.
+ * count: how many to take at most (0: no limit). */
+typedef struct watch_capturer watch_capturer;
+int watch_capturer_start(watch_capturer **out, long pid, int64_t interval_ms,
+			 unsigned long count);
+/* Readable when a capture is waiting. */
+int watch_capturer_fd(const watch_capturer *c);
+/* The waiting capture: 0 with *snap (the caller's now), a negative code
+ * with err (no capture follows), or 1 when none is waiting. */
+int watch_capturer_take(watch_capturer *c, snap_snapshot **snap, snap_error *err);
+/* While paused nothing is captured; a capture overdue on resuming starts
+ * at once. */
+void watch_capturer_pause(watch_capturer *c, bool paused);
+/* Ends the thread (after the capture under way) and frees c; NULL is fine. */
+void watch_capturer_stop(watch_capturer *c);
 
 /* The ncurses screen (watch_screen.c). */
 int watch_screen_start(void);

@@ -32,3 +32,8 @@ compare "mapsnap watch --batch" \
 	"cat smaps x $refreshes" \
 	"i=0; while [ \$i -lt $refreshes ]; do cat /proc/$PID/smaps; i=\$((i + 1)); done"
 verdict "$LAST_RATIO" 1.3 "watch/cat"
+compare "mapsnap watch --batch" \
+	"$mapsnap watch $PID --batch --count $refreshes --interval 50ms" \
+	"mapsnap capture x $refreshes" \
+	"i=0; while [ \$i -lt $refreshes ]; do $mapsnap capture $PID -o $work/snap.json --force; i=\$((i + 1)); done"
+echo "  (a refresh is one capture: the ratio to capture says what matching and drawing add)"
