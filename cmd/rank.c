@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -221,9 +222,16 @@ static int read_rollup(snap_snapshot *snap, pid_t pid, snap_error *err)
 	return snap_parse_rollup(snap, buf, len, path, err);
 }
 
-/* Reads one live process into the entries. Returns 0, or the SNAP_E*
- * code of why it could not be read (err says it). */
-static int read_live(struct rank_run *run, pid_t pid, snap_error *err)
+/* Where live processes go: one per reading thread. */
+struct live_sink {
+	rank_entries *entries;
+	bool regions;
+	size_t vanished, denied;
+};
+
+/* Reads one live process into the sink. Returns 0, or the SNAP_E* code
+ * of why it could not be read (err says it). */
+static int read_live(struct live_sink *run, pid_t pid, snap_error *err)
 {
 	snap_snapshot *snap;
 	snap_capture_opts opts = { .no_rollup = true };
@@ -281,21 +289,79 @@ static int list_pids(pid_t **out, size_t *count)
 	return EXIT_OK;
 }
 
+/* The kernel formats smaps on the reading thread (the larger part of a
+ * capture) while the parser waits: two captures at a time keep more
+ * cores busy. Each reader fills its own entries, merged at the end. */
+#define MAX_READERS 4
+
+struct reader {
+	pthread_t thread;
+	struct live_sink sink;
+	const pid_t *pids;
+	size_t npids;
+	size_t *next;
+	pthread_mutex_t *mu;
+	int rc;
+};
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	for (;;) {
+		pthread_mutex_lock(r->mu);
+		size_t i = (*r->next)++;
+		pthread_mutex_unlock(r->mu);
+		if (i >= r->npids)
+			return NULL;
+		snap_error err = { 0 };
+		if (read_live(&r->sink, r->pids[i], &err) == SNAP_ENOMEM) {
+			r->rc = SNAP_ENOMEM;
+			return NULL;
+		}
+	}
+}
+
+static size_t reader_count(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus < 2 ? 1 : cpus > MAX_READERS ? MAX_READERS : (size_t)cpus;
+}
+
 static int read_all_live(struct rank_run *run)
 {
 	pid_t *pids = NULL;
-	size_t n = 0;
+	size_t n = 0, next = 0, started = 0;
 	if (list_pids(&pids, &n) != EXIT_OK)
 		return EXIT_ERROR;
-	int status = EXIT_OK;
-	for (size_t i = 0; i < n && status == EXIT_OK; i++) {
-		snap_error err = { 0 };
-		if (read_live(run, pids[i], &err) == SNAP_ENOMEM)
-			status = cli_error("rank: out of memory");
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct reader readers[MAX_READERS] = { 0 };
+	int rc = SNAP_OK;
+	for (size_t k = 0; k < reader_count() && rc == SNAP_OK; k++) {
+		struct reader *r = &readers[k];
+		r->sink.regions = run->regions;
+		r->pids = pids;
+		r->npids = n;
+		r->next = &next;
+		r->mu = &mu;
+		if ((rc = rank_entries_new(&r->sink.entries, run->s->libs)) == SNAP_OK &&
+		    pthread_create(&r->thread, NULL, reader_main, r) == 0)
+			started++;
+		else
+			rc = SNAP_ENOMEM;
 	}
+	for (size_t k = 0; k < started; k++) {
+		pthread_join(readers[k].thread, NULL);
+		if (readers[k].rc < 0 ||
+		    rank_entries_merge(run->entries, readers[k].sink.entries) < 0)
+			rc = SNAP_ENOMEM;
+		run->vanished += readers[k].sink.vanished;
+		run->denied += readers[k].sink.denied;
+	}
+	for (size_t k = 0; k < MAX_READERS; k++)
+		rank_entries_free(readers[k].sink.entries);
 	free(pids);
 	run->live += n;
-	return status;
+	return rc < 0 ? cli_error("rank: out of memory") : EXIT_OK;
 }
 
 /* ---- snapshot files ---- */
@@ -444,8 +510,11 @@ static int read_arg(struct rank_run *run, const char *arg)
 	struct stat st;
 	if (cli_is_live_pid(arg, &pid)) {
 		snap_error err = { 0 };
+		struct live_sink sink = { run->entries, run->regions, 0, 0 };
 		run->live++;
-		int rc = read_live(run, (pid_t)pid, &err);
+		int rc = read_live(&sink, (pid_t)pid, &err);
+		run->vanished += sink.vanished;
+		run->denied += sink.denied;
 		if (rc == SNAP_ENOMEM)
 			return cli_error("rank: out of memory");
 		if (rc < 0)

@@ -20,6 +20,8 @@ void rank_entries_free(rank_entries *e);
  * thread), or SNAP_ENOMEM. */
 int rank_entries_add(rank_entries *e, const snap_snapshot *snap, bool resolve_user);
 size_t rank_entries_count(const rank_entries *e);
+/* Moves every entry of from into to (from is left empty). */
+int rank_entries_merge(rank_entries *to, rank_entries *from);
 
 /* Builds the rows: one per process (the latest snapshot of each process
  * when several were given), user, comm or library, sorted by

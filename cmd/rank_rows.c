@@ -67,6 +67,19 @@ size_t rank_entries_count(const rank_entries *e)
 	return e->count;
 }
 
+static int grow_items(rank_entries *e);
+
+int rank_entries_merge(rank_entries *to, rank_entries *from)
+{
+	for (size_t i = 0; i < from->count; i++) {
+		if (grow_items(to) < 0)
+			return SNAP_ENOMEM;
+		to->items[to->count++] = from->items[i];
+	}
+	from->count = 0;
+	return SNAP_OK;
+}
+
 /* ---- one process ---- */
 
 static const char *status_value(const snap_snapshot *snap, const char *key)
@@ -88,10 +101,10 @@ static char *user_of(const snap_snapshot *snap, bool resolve)
 	long euid = strtol(end, &end, 10);
 	if (end == uid)
 		return strdup("?");
-	struct passwd *pw = resolve ? getpwuid((uid_t)euid) : NULL;
-	if (pw)
+	struct passwd pwd, *pw = NULL;
+	char buf[4096];
+	if (resolve && getpwuid_r((uid_t)euid, &pwd, buf, sizeof(buf), &pw) == 0 && pw)
 		return strdup(pw->pw_name);
-	char buf[32];
 	snprintf(buf, sizeof(buf), "%ld", euid);
 	return strdup(buf);
 }

@@ -19,7 +19,7 @@ BENCH_TMP=$work
 . "$here/bench-lib.sh"
 trap 'rm -rf "$work"' EXIT
 
-echo "rank of every process ($(ls -d /proc/[0-9]* | wc -l) in /proc) against smem," \
+echo "rank of every process ($(ls -d /proc/[0-9]* 2>/dev/null | wc -l) in /proc) against smem," \
 	"target: <= 0.2x"
 compare "mapsnap rank" "$mapsnap rank" "smem" "smem"
 verdict "$LAST_RATIO" 0.2 "rank/smem"
