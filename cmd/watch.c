@@ -410,6 +410,9 @@ static int wait_next(struct watch_run *run)
 		struct pollfd fds[3] = { { signal_pipe[0], POLLIN, 0 },
 					 { watch_capturer_fd(run->capturer), POLLIN, 0 },
 					 { STDIN_FILENO, POLLIN, 0 } };
+		/* Paused, a capture that was under way waits until the resume. */
+		if (run->paused)
+			fds[1].fd = -1;
 		int n = poll(fds, run->screen ? 3 : 2, -1);
 		if (n < 0 && errno != EINTR)
 			return snap_error_set(&run->err, SNAP_EIO, NULL, 0, "poll: %s",
@@ -417,7 +420,7 @@ static int wait_next(struct watch_run *run)
 		if ((run->signal = pending_signal()))
 			return END_SIGNAL;
 		snap_snapshot *snap = NULL;
-		int rc = watch_capturer_take(run->capturer, &snap, &run->err);
+		int rc = run->paused ? 1 : watch_capturer_take(run->capturer, &snap, &run->err);
 		if (rc != 1)
 			return take(run, rc, snap);
 		int key;
