@@ -400,6 +400,9 @@ static void rank_formats(void **state)
 	assert_non_null(strstr(res.out, "| **total** |"));
 	cmd_result_free(&res);
 
+	/* Stopped, the helpers' Rss holds still between the two reads. */
+	for (int i = 0; i < NHELPERS; i++)
+		stop_process(fx.h[i].pid);
 	res = run_mapsnap_ok(0, "rank", "--format", "prometheus", "--top", "2", fx.pid[0],
 			     fx.pid[1], fx.pid[2], fx.pid[3], NULL);
 	char prom[PATH_MAX];
@@ -415,6 +418,8 @@ static void rank_formats(void **state)
 			     fx.pid[2], fx.pid[3], NULL);
 	json_error_t jerr;
 	json_t *doc = json_loads(res.out, 0, &jerr);
+	for (int i = 0; i < NHELPERS; i++)
+		kill(fx.h[i].pid, SIGCONT);
 	assert_int_equal(sum, value(json_object_get(doc, "total"), "Rss") * 1024);
 	json_decref(doc);
 	cmd_result_free(&res);
@@ -466,6 +471,35 @@ static void rank_counts_the_unreadable(void **state)
 	cmd_result_free(&res);
 }
 
+/* A process names itself: its name reaches no output raw. */
+static void rank_escapes_process_names(void **state)
+{
+	(void)state;
+	helper_proc h;
+	char *argv[] = { (char *)helper_path("watched"), NULL };
+	assert_int_equal(helper_start(&h, argv), 0);
+	char reply[256], pid[16];
+	assert_int_equal(helper_command(&h, "rename \033[2J\033]0;x\007", reply,
+					sizeof(reply)), 0);
+	assert_string_equal(reply, "ok");
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	static const char *const formats[] = { "text", "markdown", "prometheus" };
+	for (size_t i = 0; i < 3; i++) {
+		cmd_result res = run_mapsnap_ok(0, "rank", "--format", formats[i], pid, NULL);
+		assert_null(strchr(res.out, '\033'));
+		assert_null(strchr(res.out, '\007'));
+		/* \x1b, whatever each format escapes further (markdown's [,
+		 * Prometheus' backslash). */
+		assert_non_null(strstr(res.out, "x1b"));
+		assert_non_null(strstr(res.out, "x07"));
+		cmd_result_free(&res);
+	}
+	cmd_result res = run_mapsnap_ok(0, "rank", "--format", "json", pid, NULL);
+	assert_non_null(strstr(res.out, "\"comm\":\"\\u001b[2J\\u001b]0;x\\u0007\""));
+	cmd_result_free(&res);
+	helper_stop(&h);
+}
+
 static void assert_one_error_line(const cmd_result *res)
 {
 	assert_int_equal(res->status, 2);
@@ -515,6 +549,7 @@ int main(void)
 		cmocka_unit_test(rank_files_dirs_streams),
 		cmocka_unit_test(rank_formats),
 		cmocka_unit_test(rank_counts_the_unreadable),
+		cmocka_unit_test(rank_escapes_process_names),
 		cmocka_unit_test(rank_bad_input),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
