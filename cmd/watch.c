@@ -258,7 +258,7 @@ static int write_new_file(const char *path, const snap_snapshot *snap, snap_erro
 	if (rc == 0 && renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
 		e = errno;
 		/* Filesystems without RENAME_NOREPLACE: link() never replaces. */
-		if (e == EINVAL && link(tmp, path) == 0)
+		if ((e == EINVAL || e == ENOSYS) && link(tmp, path) == 0)
 			e = 0;
 		rc = e ? -1 : 0;
 	}
