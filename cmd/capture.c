@@ -18,6 +18,7 @@ struct capture_settings {
 	bool proc_files;
 	bool force;
 	snap_capture_opts opts;
+	cli_redaction redaction;
 };
 
 static void usage(FILE *f)
@@ -34,8 +35,15 @@ static void usage(FILE *f)
 	      "\n"
 	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
 	      "  -n, --name COMM           every process whose comm is COMM\n"
-	      "      --redact              drop arguments after argv[0], hide the\n"
-	      "                            hostname, tokenise paths under /home, /root\n"
+	      "      --redact              names and paths outside the system\n"
+	      "                            directories become keyed tokens; arguments,\n"
+	      "                            hostname, boot_id, uid, gid are dropped\n"
+	      "                            (see the README for what is kept and why)\n"
+	      "      --redact-key FILE     with --redact: the key of the tokens, so\n"
+	      "                            captures that must be compared match\n"
+	      "                            (created when FILE is missing)\n"
+	      "      --redact-keep DIR     with --redact: keep paths under DIR too\n"
+	      "                            (/opt/vendor; besides /usr /lib* /bin /sbin /etc)\n"
 	      "  -f, --force               overwrite an existing output file\n"
 	      "      --from-smaps FILE     build the snapshot from saved smaps text\n"
 	      "      --proc-files          with --from-smaps: also read the saved stat,\n"
@@ -45,11 +53,14 @@ static void usage(FILE *f)
 
 static int parse_args(struct capture_settings *s, int argc, char **argv)
 {
-	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES };
+	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES, OPT_REDACT_KEY,
+	       OPT_REDACT_KEEP };
 	static const struct option options[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "name", required_argument, NULL, 'n' },
 		{ "redact", no_argument, NULL, OPT_REDACT },
+		{ "redact-key", required_argument, NULL, OPT_REDACT_KEY },
+		{ "redact-keep", required_argument, NULL, OPT_REDACT_KEEP },
 		{ "force", no_argument, NULL, 'f' },
 		{ "from-smaps", required_argument, NULL, OPT_FROM_SMAPS },
 		{ "proc-files", no_argument, NULL, OPT_PROC_FILES },
@@ -63,13 +74,20 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 		case 'n': s->name = optarg; break;
 		case 'f': s->force = true; break;
 		case OPT_REDACT: s->opts.redact = true; break;
+		case OPT_REDACT_KEY: s->redaction.key_file = optarg; break;
+		case OPT_REDACT_KEEP:
+			if (cli_redaction_keep(&s->redaction, optarg) != EXIT_OK)
+				return EXIT_ERROR;
+			break;
 		case OPT_FROM_SMAPS: s->from_smaps = optarg; break;
 		case OPT_PROC_FILES: s->proc_files = true; break;
 		case 'h': usage(stdout); exit(EXIT_OK);
 		default: return cli_bad_option("capture", argv);
 		}
 	}
-	return EXIT_OK;
+	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
+		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
 /* comm may hold '/', spaces and more: keep a file-name-safe form. */
@@ -185,7 +203,9 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 	snap_snapshot_free(snap);
 	return EXIT_OK;
 discard:
-	if (!err.message[0])
+	if (!err.message[0] && rc == SNAP_ENOMEM)
+		snap_error_set(&err, rc, path, 0, "out of memory");
+	else if (!err.message[0])
 		snap_error_set(&err, rc, path, 0, "write failed: %s",
 			       strerror(sc.write_errno ? sc.write_errno : EIO));
 	cli_output_discard(&out);
@@ -207,6 +227,10 @@ static int capture_from_smaps(const struct capture_settings *s)
 		goto fail;
 	if (snap->nregions == 0) {
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
+		goto fail;
+	}
+	if (s->opts.redact && snap_redact_snapshot(snap, s->opts.redaction) < 0) {
+		snap_error_set(&err, SNAP_ENOMEM, s->from_smaps, 0, "out of memory");
 		goto fail;
 	}
 	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||
@@ -240,6 +264,8 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 	} else {
 		*pids = calloc((size_t)argc + 1, sizeof(**pids));
 		*count = 0;
+		if (!*pids)
+			return cli_error("capture: out of memory");
 	}
 	for (int i = 0; i < argc; i++) {
 		long pid;

@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	      "                          vm.max_map_count [50]\n"
 	      "      --max-map-count N   vm.max_map_count [read from /proc/sys for a\n"
 	      "                          PID; unknown for a file: the rule is skipped]\n"
+	      "      --no-checksum       load files without a checksum without a warning\n"
 	      "  -h, --help              this help\n"
 	      "\n"
 	      "Exit status: 0; 1 with --strict when a warning or an error was found;\n"
@@ -211,10 +212,15 @@ static int parse_args(struct check_settings *s, int argc, char **argv)
 		{ "map-count-ratio", required_argument, NULL, OPT_MAP_RATIO },
 		{ "max-map-count", required_argument, NULL, OPT_MAX_MAP },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		if (c == '?')
 			return cli_bad_option("check", argv);
 		if (c == 'h') {

@@ -10,11 +10,15 @@
 
 #include "common.h"
 
+/* Messages name files and quote what is wrong in them: the same output
+ * filter as the reports keeps escape sequences from the terminal. */
 static void vreport(const char *fmt, va_list ap)
 {
-	fputs("mapsnap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	char line[2048];
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1;
+	fmt_safe_text(line, len, FMT_SAFE_TAB);
+	fprintf(stderr, "mapsnap: %.*s\n", (int)len, line);
 }
 
 int cli_error(const char *fmt, ...)
@@ -49,6 +53,14 @@ int cli_bad_option(const char *command, char **argv)
 				 "'mapsnap %s --help')", command, optopt, command);
 	return cli_error("%s: unknown option '%s' or it needs a value (see "
 			 "'mapsnap %s --help')", command, arg, command);
+}
+
+bool cli_color_wanted(int fd)
+{
+	const char *no = getenv("NO_COLOR"), *force = getenv("CLICOLOR_FORCE");
+	if (no && *no)
+		return false;
+	return isatty(fd) || (force && *force && strcmp(force, "0") != 0);
 }
 
 int cli_parse_format(const char *command, const char *arg, enum cli_format *out)
@@ -89,6 +101,40 @@ long cli_host_max_map_count(void)
 		fclose(f);
 	}
 	return n;
+}
+
+/* ---- redaction ---- */
+
+int cli_redaction_keep(cli_redaction *c, const char *dir)
+{
+	if (dir[0] != '/' || strcmp(dir, "/") == 0)
+		return cli_error("capture: --redact-keep wants an absolute directory "
+				 "such as /opt/vendor, not '%s'", dir);
+	if (c->nkeep == CLI_REDACT_KEEP_MAX)
+		return cli_error("capture: at most %d --redact-keep directories",
+				 CLI_REDACT_KEEP_MAX);
+	c->keep[c->nkeep++] = dir;
+	return EXIT_OK;
+}
+
+int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts)
+{
+	snap_error err = { 0 };
+	bool created = false;
+	if (!opts->redact)
+		return EXIT_OK;
+	int rc = c->key_file ? snap_redact_key_file(&c->r, c->key_file, &created, &err)
+			     : snap_redact_random(&c->r);
+	if (rc < 0)
+		return c->key_file ? cli_report(&err)
+				   : cli_error("capture: no random numbers for a redaction key");
+	if (created)
+		cli_warn("%s: a new redaction key; pass it to every capture that must "
+			 "compare with this one, and keep it private", c->key_file);
+	c->r.keep = c->keep;
+	c->r.nkeep = c->nkeep;
+	opts->redaction = &c->r;
+	return EXIT_OK;
 }
 
 /* ---- inputs ---- */
@@ -157,10 +203,12 @@ static int peek_content(FILE *f)
 	return c;
 }
 
+bool cli_no_checksum;
+
 static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
 			    snap_error *err)
 {
-	size_t before = list->count;
+	size_t before = list->count, unchecked = 0;
 	for (;;) {
 		snap_snapshot *snap;
 		int rc = fmt_json_load(&snap, f, source, err);
@@ -181,7 +229,11 @@ static int load_json_stream(cli_snapshots *list, FILE *f, const char *source,
 		if (fmt_checksum_mismatch(snap))
 			cli_warn("%s: checksum mismatch: the snapshot was edited or "
 				 "corrupted", source);
+		unchecked += !snap->has_stored_checksum;
 	}
+	if (unchecked && !cli_no_checksum)
+		cli_warn("%s: no checksum, so edits and corruption cannot be detected "
+			 "(--no-checksum accepts such files silently)", source);
 	if (list->count == before)
 		return snap_error_set(err, SNAP_EFORMAT, source, 0, "no snapshot in it");
 	return 0;

@@ -20,6 +20,10 @@ int cli_parse_match(const char *command, const char *arg, enum snap_match_mode *
 /* vm.max_map_count of this host (for a process captured now); 0 unknown. */
 long cli_host_max_map_count(void);
 
+/* Colours on fd: a terminal, or CLICOLOR_FORCE set (not "0"); never with
+ * NO_COLOR set. */
+bool cli_color_wanted(int fd);
+
 /* "mapsnap: <message>" on stderr. cli_error returns EXIT_ERROR. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -28,6 +32,30 @@ int cli_report(const snap_error *err);
 /* For getopt's '?': names the option that was not understood (main()
  * turns getopt's own messages off). Returns EXIT_ERROR. */
 int cli_bad_option(const char *command, char **argv);
+
+/* --no-checksum, taken by every command that reads snapshot files: a file
+ * without a checksum then loads without the warning. */
+#define CLI_OPT_NO_CHECKSUM 0x4e43
+#define CLI_NO_CHECKSUM_OPTION { "no-checksum", no_argument, NULL, CLI_OPT_NO_CHECKSUM }
+#define CLI_NO_CHECKSUM_USAGE \
+	"      --no-checksum     load files without a checksum without a warning\n"
+extern bool cli_no_checksum;
+
+/* --redact, --redact-key FILE and --redact-keep DIR of capture (single and
+ * series): one key for the whole run (so its snapshots match), from FILE
+ * when given (created there when missing), else random and kept nowhere. */
+#define CLI_REDACT_KEEP_MAX 16
+typedef struct cli_redaction {
+	snap_redact r;
+	const char *key_file;
+	const char *keep[CLI_REDACT_KEEP_MAX];
+	size_t nkeep;
+} cli_redaction;
+
+/* Adds a --redact-keep directory (absolute). EXIT_OK or EXIT_ERROR. */
+int cli_redaction_keep(cli_redaction *c, const char *dir);
+/* When opts->redact: makes the key and points opts->redaction at it. */
+int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts);
 
 /* Snapshots loaded from the command line, in argument order. */
 typedef struct cli_snapshots {
@@ -39,7 +67,8 @@ typedef struct cli_snapshots {
  *   "-"            snapshot JSON (one or more documents) or smaps text on stdin
  *   an existing file  the same, from the file
  *   a number       a live pid, captured now in memory (nothing written)
- * A file's checksum mismatch is warned about on stderr. */
+ * A file's checksum mismatch is warned about on stderr, and so is a file
+ * without a checksum (once per file) unless cli_no_checksum. */
 int cli_load_arg(cli_snapshots *list, const char *arg,
 		 const snap_capture_opts *capture, snap_error *err);
 int cli_snapshots_push(cli_snapshots *list, snap_snapshot *snap);

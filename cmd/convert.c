@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -24,18 +25,28 @@ static void usage(FILE *f)
 	      "  -t, --to FORMAT     smaps (the kernel's text) or json (a snapshot)\n"
 	      "  -o, --output FILE   write FILE (atomically) instead of stdout\n"
 	      "  -f, --force         overwrite an existing FILE\n"
+	      "      --no-checksum   load files without a checksum without a warning\n"
 	      "  -h, --help          this help\n", f);
 }
 
-static int write_all(FILE *f, const cli_snapshots *list, bool smaps)
+/* smaps text holds mapping names as the kernel printed them, escape bytes
+ * included: exact into a file or a pipe, through the reports' output
+ * filter onto a terminal. */
+static int write_all(FILE *out, const cli_snapshots *list, bool smaps, bool terminal)
 {
-	for (size_t i = 0; i < list->count; i++) {
-		int rc = smaps ? fmt_smaps_write(f, list->items[i])
-			       : fmt_json_write(f, list->items[i]);
-		if (rc < 0)
-			return rc;
+	fmt_safe_out safe;
+	FILE *f = terminal ? fmt_safe_open(&safe, out) : out;
+	if (!f)
+		return SNAP_ENOMEM;
+	int rc = 0;
+	for (size_t i = 0; i < list->count && rc == 0; i++)
+		rc = smaps ? fmt_smaps_write(f, list->items[i])
+			   : fmt_json_write(f, list->items[i]);
+	if (terminal) {
+		int closed = fmt_safe_close(&safe);
+		rc = rc ? rc : closed;
 	}
-	return 0;
+	return rc;
 }
 
 int cmd_convert(int argc, char **argv)
@@ -45,11 +56,16 @@ int cmd_convert(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct convert_settings s = { NULL, "-", false };
 	int c;
 	while ((c = getopt_long(argc, argv, "t:o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 't': s.to = optarg; break;
 		case 'o': s.output = optarg; break;
@@ -73,7 +89,9 @@ int cmd_convert(int argc, char **argv)
 		cli_snapshots_free(&list);
 		return cli_report(&err);
 	}
-	rc = write_all(out.f, &list, strcmp(s.to, "smaps") == 0);
+	bool smaps = strcmp(s.to, "smaps") == 0;
+	rc = write_all(out.f, &list, smaps,
+		       smaps && out.to_stdout && isatty(STDOUT_FILENO));
 	cli_snapshots_free(&list);
 	if (rc < 0) {
 		cli_output_discard(&out);

@@ -18,7 +18,10 @@ const char report_usage[] =
 	"                            rss>+10%  rss>+8M  heap.rss>+1M  anon.dirty>+64M\n"
 	"                            dup-libs>0  new-libs>0  thread-stacks>+0\n"
 	"                            regions>+100\n"
-	"      --limit N             text/markdown: list at most N changes\n";
+	"      --limit N             text/markdown: list at most N changes\n"
+	"      --map-path OLD=NEW    paths under OLD in the old snapshot are under\n"
+	"                            NEW in the new one (another host, a container);\n"
+	"                            repeatable; for files without build-ids\n";
 
 struct diff_settings {
 	report_settings report;
@@ -42,7 +45,8 @@ static void usage(FILE *f)
 	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
 	      "      --force               overwrite FILE\n", f);
 	fputs(report_usage, f);
-	fputs("  -h, --help                this help\n"
+	fputs("      --no-checksum         load files without a checksum without a warning\n"
+	      "  -h, --help                this help\n"
 	      "\n"
 	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
 }
@@ -58,6 +62,34 @@ void report_free(report_settings *s)
 {
 	snap_gate_free(s->gate);
 	s->gate = NULL;
+	for (size_t k = 0; k < s->nmaps; k++)
+		free((char *)s->maps[k].from);
+	free(s->maps);
+	s->maps = NULL;
+	s->nmaps = 0;
+}
+
+static int add_map_path(report_settings *s, const char *arg)
+{
+	char *text = strdup(arg);
+	snap_path_map *maps = realloc(s->maps, (s->nmaps + 1) * sizeof(*maps));
+	if (!text || !maps) {
+		free(text);
+		if (maps)
+			s->maps = maps;
+		cli_error("out of memory");
+		return 2;
+	}
+	s->maps = maps;
+	if (snap_path_map_parse(&s->maps[s->nmaps], text) < 0) {
+		free(text);
+		cli_error("--map-path wants OLD=NEW, two absolute paths, not '%s'", arg);
+		return 2;
+	}
+	s->nmaps++;
+	s->diff.path_maps = s->maps;
+	s->diff.npath_maps = s->nmaps;
+	return 0;
 }
 
 static int parse_metric(report_settings *s, const char *arg)
@@ -104,6 +136,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 		}
 		s->diff.min_change_kb = (bytes + 1023) / 1024;
 		return 0;
+	case OPT_MAP_PATH:
+		return add_map_path(s, arg);
 	case OPT_FAIL_IF:
 		if (snap_gate_add(s->gate, arg, &err) < 0) {
 			cli_report(&err);
@@ -118,9 +152,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 
 static bool use_color(enum cli_format format, const cli_output *out)
 {
-	const char *no_color = getenv("NO_COLOR");
-	return format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
-	       !(no_color && *no_color);
+	return format == CLI_FORMAT_TEXT && out->to_stdout &&
+	       cli_color_wanted(STDOUT_FILENO);
 }
 
 static int write_report(FILE *f, enum cli_format format, const snap_diff *d,
@@ -188,10 +221,15 @@ static int parse_args(struct diff_settings *s, int argc, char **argv)
 		{ "force", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		REPORT_OPTIONS,
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;

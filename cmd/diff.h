@@ -12,6 +12,8 @@ typedef struct report_settings {
 	snap_diff_opts diff;
 	snap_gate *gate; /* --fail-if expressions (owned) */
 	size_t limit;
+	snap_path_map *maps; /* --map-path (owned, with their strings) */
+	size_t nmaps;
 } report_settings;
 
 /* getopt_long codes of the shared options, and their table entries
@@ -23,6 +25,7 @@ enum {
 	OPT_MATCH,
 	OPT_FAIL_IF,
 	OPT_LIMIT,
+	OPT_MAP_PATH,
 };
 #define REPORT_OPTIONS                                                     \
 	{ "format", required_argument, NULL, OPT_FORMAT },                 \
@@ -30,7 +33,8 @@ enum {
 	{ "metric", required_argument, NULL, OPT_METRIC },                 \
 	{ "match", required_argument, NULL, OPT_MATCH },                   \
 	{ "fail-if", required_argument, NULL, OPT_FAIL_IF },               \
-	{ "limit", required_argument, NULL, OPT_LIMIT }
+	{ "limit", required_argument, NULL, OPT_LIMIT },                   \
+	{ "map-path", required_argument, NULL, OPT_MAP_PATH }
 
 /* The usage lines of the shared options. */
 extern const char report_usage[];

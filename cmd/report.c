@@ -61,6 +61,7 @@ static void usage(FILE *f)
 	      "      --min-change SIZE   diff: hide smaller changes (default 4K)\n"
 	      "      --min-slope RATE    trend: slowest growth that is a leak\n"
 	      "                          (default 16K/min)\n"
+	      CLI_NO_CHECKSUM_USAGE
 	      "  -h, --help            this help\n"
 	      "\n"
 	      "Exit status: 0, or 2 on an error.\n", f);
@@ -120,10 +121,15 @@ static int parse_args(struct report_settings *s, int argc, char **argv)
 		{ "match", required_argument, NULL, OPT_MATCH },
 		{ "min-change", required_argument, NULL, OPT_MIN_CHANGE },
 		{ "min-slope", required_argument, NULL, OPT_MIN_SLOPE },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;

@@ -32,6 +32,7 @@ struct series_settings {
 	size_t count;     /* 0: until stopped */
 	bool has_for, force;
 	snap_capture_opts opts;
+	cli_redaction redaction;
 };
 
 enum stop_reason { STOP_DONE, STOP_SIGNAL, STOP_EXITED, STOP_ERROR };
@@ -63,7 +64,10 @@ static void usage(FILE *f)
 	      "      --count N             stop after N snapshots\n"
 	      "      --for DURATION        stop after DURATION\n"
 	      "  -n, --name COMM           the one process whose comm is COMM\n"
-	      "      --redact              as for a single capture\n"
+	      "      --redact              as for a single capture, one key for\n"
+	      "                            the whole series\n"
+	      "      --redact-key FILE     as for a single capture\n"
+	      "      --redact-keep DIR     as for a single capture\n"
 	      "  -f, --force               truncate FILE instead of appending\n"
 	      "  -h, --help                this help\n", f);
 }
@@ -100,6 +104,8 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case 'n': s->name = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
 	case 'r': s->opts.redact = true; return EXIT_OK;
+	case 'k': s->redaction.key_file = arg; return EXIT_OK;
+	case 'K': return cli_redaction_keep(&s->redaction, arg);
 	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
 	case 't':
 		s->has_for = true;
@@ -121,6 +127,8 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "redact", no_argument, NULL, 'r' },
+		{ "redact-key", required_argument, NULL, 'k' },
+		{ "redact-keep", required_argument, NULL, 'K' },
 		{ "every", required_argument, NULL, 'e' },
 		{ "for", required_argument, NULL, 't' },
 		{ "count", required_argument, NULL, 'c' },
@@ -144,7 +152,9 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 		return cli_error("capture: give --count or --for, not both");
 	if (!s->output)
 		return cli_error("capture: --every needs -o FILE (the series file)");
-	return EXIT_OK;
+	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
+		return cli_error("capture: --redact-key and --redact-keep go with --redact");
+	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
 static int find_pid(const struct series_settings *s, int argc, char **argv,

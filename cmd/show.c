@@ -47,7 +47,8 @@ static void usage(FILE *f)
 	      "      --top N           only the first N rows (sorted by rss unless\n"
 	      "                        --sort says otherwise)\n", f);
 	fputs(filter_usage, f);
-	fputs("      --help            this help\n"
+	fputs(CLI_NO_CHECKSUM_USAGE
+	      "      --help            this help\n"
 	      "\n"
 	      "A filtered view prints totals of the rows it shows and says so on\n"
 	      "its last line.\n", f);
@@ -176,10 +177,15 @@ static int parse_args(struct show_settings *s, int argc, char **argv)
 		{ "path", required_argument, NULL, OPT_PATH },
 		{ "explain", no_argument, NULL, OPT_EXPLAIN },
 		{ "help", no_argument, NULL, OPT_HELP },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "xXdqpA:h", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		if (c == '?')
 			return cli_bad_option("show", argv);
 		if (parse_option(s, c, optarg) != EXIT_OK)

@@ -34,7 +34,8 @@ static void usage(FILE *f)
 	      "      --libs N          text, markdown: list N libraries (default 10;\n"
 	      "                        0: all); JSON lists all\n", f);
 	fputs(filter_usage, f);
-	fputs("  -h, --help            this help\n"
+	fputs(CLI_NO_CHECKSUM_USAGE
+	      "  -h, --help            this help\n"
 	      "\n"
 	      "Filters count only the regions they keep; the smaps_rollup check\n"
 	      "then does not apply. A torn read (the totals disagree with the\n"
@@ -102,10 +103,15 @@ static int parse_args(struct summary_settings *s, int argc, char **argv)
 		{ "max-size", required_argument, NULL, OPT_MAX },
 		{ "path", required_argument, NULL, OPT_PATH },
 		{ "help", no_argument, NULL, 'h' },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		if (c == '?')
 			return cli_bad_option("summary", argv);
 		if (c == 'h') {

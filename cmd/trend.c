@@ -52,6 +52,8 @@ static void usage(FILE *f)
 	      "      --ascii                ASCII sparklines instead of Unicode blocks\n"
 	      "      --timing               print the time spent loading, matching and\n"
 	      "                             judging, and reporting on stderr\n"
+	      "      --no-checksum          load files without a checksum without a\n"
+	      "                             warning\n"
 	      "  -h, --help                 this help\n"
 	      "\n"
 	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
@@ -115,10 +117,15 @@ static int parse_args(struct trend_settings *s, int argc, char **argv)
 		{ "limit", required_argument, NULL, OPT_LIMIT },
 		{ "ascii", no_argument, NULL, OPT_ASCII },
 		{ "timing", no_argument, NULL, OPT_TIMING },
+		CLI_NO_CHECKSUM_OPTION,
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+		if (c == CLI_OPT_NO_CHECKSUM) {
+			cli_no_checksum = true;
+			continue;
+		}
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;
@@ -138,9 +145,8 @@ static int parse_args(struct trend_settings *s, int argc, char **argv)
 
 static bool use_color(const struct trend_settings *s, const cli_output *out)
 {
-	const char *no_color = getenv("NO_COLOR");
-	return s->format == CLI_FORMAT_TEXT && out->to_stdout && isatty(STDOUT_FILENO) &&
-	       !(no_color && *no_color);
+	return s->format == CLI_FORMAT_TEXT && out->to_stdout &&
+	       cli_color_wanted(STDOUT_FILENO);
 }
 
 static int write_report(FILE *f, enum cli_format format, const snap_trend *t,

@@ -43,9 +43,13 @@ static void put_regions(FILE *f, const snap_check *c, const snap_finding *x,
 		fprintf(f, "<br>... %zu in all", x->nregions);
 }
 
-int fmt_check_markdown(FILE *f, const snap_check *c, const fmt_check_opts *opts)
+int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opts)
 {
 	fmt_check_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	put_title(f, c, opts);
@@ -69,5 +73,5 @@ int fmt_check_markdown(FILE *f, const snap_check *c, const fmt_check_opts *opts)
 		put_cstr(f, c->skipped[k]);
 		fputs(".\n\n", f);
 	}
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

@@ -47,9 +47,13 @@ static void put_finding(FILE *f, const snap_check *c, const snap_finding *x,
 	fprintf(f, "         advice: %s\n", x->advice);
 }
 
-int fmt_check_text(FILE *f, const snap_check *c, const fmt_check_opts *opts)
+int fmt_check_text(FILE *out, const snap_check *c, const fmt_check_opts *opts)
 {
 	fmt_check_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	put_header(f, c, opts);
@@ -59,5 +63,5 @@ int fmt_check_text(FILE *f, const snap_check *c, const fmt_check_opts *opts)
 		fputs("\nNothing suspicious found.\n", f);
 	for (size_t k = 0; k < c->nskipped; k++)
 		fprintf(f, "%snot checked: %s\n", k ? "" : "\n", c->skipped[k]);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

@@ -85,6 +85,18 @@ static void put_ranges(FILE *f, const char *key, const snap_range *r, size_t n)
 	fputc(']', f);
 }
 
+/* ,"key":"hex" or ,"key":null */
+static void put_build(FILE *f, const char *key, const snap_build_id *id)
+{
+	char hex[2 * SNAP_BUILD_ID_MAX + 1];
+	if (!id || !id->len) {
+		fprintf(f, ",\"%s\":null", key);
+		return;
+	}
+	snap_build_id_hex(hex, sizeof(hex), id);
+	fprintf(f, ",\"%s\":\"%s\"", key, hex);
+}
+
 static void put_change(FILE *f, const snap_change *c)
 {
 	fprintf(f, "{\"change\":\"%s\",\"kind\":\"%s\",\"path\":",
@@ -97,6 +109,13 @@ static void put_change(FILE *f, const snap_change *c)
 	put_side(f, &c->new);
 	fputs(",\"delta\":", f);
 	fmt_json_put_sums(f, &c->delta);
+	fputs(",\"old_path\":", f);
+	if (c->old_path_len)
+		fmt_json_put_string(f, c->old_path, c->old_path_len);
+	else
+		fputs("null", f);
+	put_build(f, "old_build_id", c->old_build);
+	put_build(f, "new_build_id", c->new_build);
 	put_ranges(f, "mapped", c->mapped, c->nmapped);
 	put_ranges(f, "unmapped", c->unmapped, c->nunmapped);
 	fputs(",\"perms_changes\":[", f);
@@ -116,9 +135,9 @@ static void put_dups(FILE *f, const snap_diff *d)
 		const snap_duplicate *dup = d->dups[k].dup;
 		fprintf(f, "%s\n{\"name\":", k ? "," : "");
 		fmt_json_put_cstr(f, dup->name);
-		fprintf(f, ",\"new_in_new\":%s,\"same_file\":%s,\"images\":[",
+		fprintf(f, ",\"new_in_new\":%s,\"same_file\":%s,\"duplicate\":\"%s\",\"images\":[",
 			d->dups[k].new_in_new ? "true" : "false",
-			dup->same_file ? "true" : "false");
+			dup->same_file ? "true" : "false", snap_dup_kind_name(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
 			const snap_region *r = &d->new->regions[img->first];
@@ -126,9 +145,11 @@ static void put_dups(FILE *f, const snap_diff *d)
 			fmt_json_put_string(f, r->path, r->path_len);
 			fprintf(f, ",\"inode\":%" PRIu64 ",\"start\":\"%08" PRIx64 "\","
 				"\"end\":\"%08" PRIx64 "\",\"segments\":%zu,\"Size\":%" PRIu64
-				",\"Rss\":%" PRIu64 "}", img->inode, r->start,
+				",\"Rss\":%" PRIu64, img->inode, r->start,
 				d->new->regions[img->first + img->count - 1].end, img->count,
 				img->size_kb, img->rss_kb);
+			put_build(f, "build_id", img->file ? &img->file->build_id : NULL);
+			fputc('}', f);
 		}
 		fputs("]}", f);
 	}

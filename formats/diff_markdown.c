@@ -72,12 +72,12 @@ static void put_totals(FILE *f, const snap_diff *d)
 		int64_t o = d->total_old.kb[rows[k]], n = d->total_new.kb[rows[k]];
 		fprintf(f, "| %s | %s | %s | %s%s%s |\n", snap_measure_name(rows[k]),
 			fmt_kb(a, sizeof(a), o, false), fmt_kb(b, sizeof(b), n, false),
-			n != o ? "**" : "", fmt_kb(c, sizeof(c), n - o, true),
+			n != o ? "**" : "", fmt_kb(c, sizeof(c), ck_sat_sub(n, o), true),
 			n != o ? "**" : "");
 	}
 	fprintf(f, "| regions | %" PRId64 " | %" PRId64 " | %+" PRId64 " |\n",
 		d->total_old.regions, d->total_new.regions,
-		d->total_new.regions - d->total_old.regions);
+		ck_sat_sub(d->total_new.regions, d->total_old.regions));
 	fprintf(f, "| thread stacks | %zu | %zu | %+ld |\n\n", d->old_id->thread_stacks,
 		d->new_id->thread_stacks,
 		(long)d->new_id->thread_stacks - (long)d->old_id->thread_stacks);
@@ -129,7 +129,7 @@ static void put_by_kind(FILE *f, const snap_diff *d)
 		fprintf(f, "| %s | %s | %s | %s | %" PRId64 " → %" PRId64 " |\n",
 			snap_kind_name((enum snap_kind)k), fmt_kb(a, sizeof(a), o->kb[m], false),
 			fmt_kb(b, sizeof(b), n->kb[m], false),
-			fmt_kb(c, sizeof(c), n->kb[m] - o->kb[m], true), o->regions,
+			fmt_kb(c, sizeof(c), ck_sat_sub(n->kb[m], o->kb[m]), true), o->regions,
 			n->regions);
 	}
 	fputs("\n</details>\n\n", f);
@@ -144,7 +144,8 @@ static void put_dups(FILE *f, const snap_diff *d)
 		const snap_duplicate *dup = d->dups[k].dup;
 		fputs("- ", f);
 		put_cstr(f, dup->name);
-		fputs(d->dups[k].new_in_new ? " (new):" : ":", f);
+		fprintf(f, "%s, %s:", d->dups[k].new_in_new ? " (new)" : "",
+			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
 			char rss[32];
@@ -158,9 +159,13 @@ static void put_dups(FILE *f, const snap_diff *d)
 	fputc('\n', f);
 }
 
-int fmt_diff_markdown(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)
+int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
 {
 	fmt_diff_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	put_title(f, d, opts);
@@ -169,5 +174,5 @@ int fmt_diff_markdown(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)
 	put_changes(f, d, opts);
 	put_dups(f, d);
 	put_by_kind(f, d);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

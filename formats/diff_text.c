@@ -10,10 +10,11 @@
 
 const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign)
 {
-	int64_t a = kb < 0 ? -kb : kb;
+	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
+	uint64_t a = kb < 0 ? 0 - (uint64_t)kb : (uint64_t)kb;
 	const char *s = !sign ? "" : kb < 0 ? "-" : kb > 0 ? "+" : "";
 	if (a < 1024)
-		snprintf(buf, size, "%s%" PRId64 "K", s, a);
+		snprintf(buf, size, "%s%" PRIu64 "K", s, a);
 	else if (a < 1024 * 1024)
 		snprintf(buf, size, "%s%.1fM", s, (double)a / 1024);
 	else
@@ -55,11 +56,13 @@ const char *fmt_change_where(char *buf, size_t size, const snap_change *c)
 struct out {
 	FILE *f;
 	bool color;
+	fmt_safe_out *safe; /* colours go around its filter */
 };
 
-static const char *paint(const struct out *o, const char *code)
+static void paint(const struct out *o, const char *code)
 {
-	return o->color ? code : "";
+	if (o->color)
+		fmt_safe_color(o->safe, code);
 }
 
 #define RESET "\033[0m"
@@ -89,8 +92,9 @@ static void put_delta(const struct out *o, int64_t kb, int width)
 {
 	char buf[32];
 	fmt_kb(buf, sizeof(buf), kb, true);
-	fprintf(o->f, "%s%*s%s", paint(o, kb > 0 ? RED : kb < 0 ? GREEN : ""),
-		width, buf, paint(o, kb ? RESET : ""));
+	paint(o, kb > 0 ? RED : kb < 0 ? GREEN : "");
+	fprintf(o->f, "%*s", width, buf);
+	paint(o, kb ? RESET : "");
 }
 
 static void put_size(const struct out *o, int64_t kb, int width)
@@ -116,8 +120,11 @@ static void put_input(const struct out *o, const char *which, const char *label,
 static void put_header(const struct out *o, const snap_diff *d,
 		       const fmt_diff_opts *opts)
 {
-	fprintf(o->f, "%smapsnap diff%s: %s, matched by %s\n", paint(o, BOLD),
-		paint(o, RESET), d->same_process ? "same process" : "two processes",
+	paint(o, BOLD);
+	fputs("mapsnap diff", o->f);
+	paint(o, RESET);
+	fprintf(o->f, ": %s, matched by %s\n",
+		d->same_process ? "same process" : "two processes",
 		d->by_address ? "address" : "identity (path, name, kind and size)");
 	put_input(o, "old", opts->old_label, d->old);
 	put_input(o, "new", opts->new_label, d->new);
@@ -185,19 +192,49 @@ static void put_details(const struct out *o, const snap_diff *d, const snap_chan
 			c->old.nregions < c->new.nregions ? "split" : "merged",
 			c->old.nregions, c->old.nregions == 1 ? "" : "s",
 			c->new.nregions);
-	if (c->type == SNAP_CHANGE_REPLACED && c->old.inode == c->new.inode)
+	char a[2 * SNAP_BUILD_ID_MAX + 1], b[2 * SNAP_BUILD_ID_MAX + 1];
+	if (c->type == SNAP_CHANGE_MOVED)
+		fprintf(o->f, "%30sfrom %.*s, the same build %s\n", "", (int)c->old_path_len,
+			c->old_path, fmt_build_hex(a, sizeof(a), c->new_build));
+	else if (c->type == SNAP_CHANGE_REPLACED && c->old_build && c->new_build)
+		fprintf(o->f, "%30sbuild %s -> %s\n", "", fmt_build_hex(a, sizeof(a), c->old_build),
+			fmt_build_hex(b, sizeof(b), c->new_build));
+	else if (c->type == SNAP_CHANGE_REPLACED && c->old.inode == c->new.inode)
 		fprintf(o->f, "%30sthe file was deleted or replaced on disk\n", "");
 	else if (c->type == SNAP_CHANGE_REPLACED)
 		fprintf(o->f, "%30sinode %" PRIu64 " -> %" PRIu64 "\n", "",
 			c->old.inode, c->new.inode);
 }
 
+const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id)
+{
+	if (!id || !id->len)
+		snprintf(buf, size, "unknown");
+	else
+		snap_build_id_hex(buf, size, id);
+	return buf;
+}
+
+const char *fmt_dup_phrase(enum snap_dup_kind kind)
+{
+	switch (kind) {
+	case SNAP_DUP_SAME_FILE: return "one file loaded twice";
+	case SNAP_DUP_SAME_BUILD: return "one build loaded twice, from two files";
+	case SNAP_DUP_TWO_BUILDS: return "two builds of one library";
+	case SNAP_DUP_SAME_NAME: return "one name loaded from two files";
+	}
+	return "?";
+}
+
 static void put_change(const struct out *o, const snap_diff *d,
 		       const snap_change *c)
 {
 	char where[700];
-	fprintf(o->f, "  %s%-10s%s %-12s ", paint(o, change_color(c->type)),
-		snap_change_name(c->type), paint(o, RESET), snap_kind_name(c->kind));
+	fputs("  ", o->f);
+	paint(o, change_color(c->type));
+	fprintf(o->f, "%-10s", snap_change_name(c->type));
+	paint(o, RESET);
+	fprintf(o->f, " %-12s ", snap_kind_name(c->kind));
 	put_delta(o, c->delta.kb[d->opts.metric], 10);
 	put_delta(o, c->delta.kb[second_measure(d)], 11);
 	fprintf(o->f, "  %-4s  %s\n", c->image ? "" : c->perms,
@@ -216,8 +253,11 @@ static void put_changes(const struct out *o, const snap_diff *d,
 	const char *metric = snap_measure_name(d->opts.metric);
 	char min[32];
 	fmt_kb(min, sizeof(min), d->opts.min_change_kb, false);
-	fprintf(o->f, "\n%sCHANGES%s by %s: %zu listed", paint(o, BOLD),
-		paint(o, RESET), metric, shown(d, opts));
+	fputc('\n', o->f);
+	paint(o, BOLD);
+	fputs("CHANGES", o->f);
+	paint(o, RESET);
+	fprintf(o->f, " by %s: %zu listed", metric, shown(d, opts));
 	if (shown(d, opts) < d->nchanges)
 		fprintf(o->f, " of %zu", d->nchanges);
 	fprintf(o->f, ", %zu below %s hidden\n", d->hidden, min);
@@ -228,8 +268,12 @@ static void put_changes(const struct out *o, const snap_diff *d,
 	char h1[32], h2[32];
 	snprintf(h1, sizeof(h1), "%s", metric);
 	snprintf(h2, sizeof(h2), "%s", snap_measure_name(second_measure(d)));
-	fprintf(o->f, "  %s%-10s %-12s %10s %11s  %-4s  %s%s\n", paint(o, DIM),
-		"CHANGE", "KIND", h1, h2, "PERM", "WHERE", paint(o, RESET));
+	fputs("  ", o->f);
+	paint(o, DIM);
+	fprintf(o->f, "%-10s %-12s %10s %11s  %-4s  %s", "CHANGE", "KIND", h1, h2,
+		"PERM", "WHERE");
+	paint(o, RESET);
+	fputc('\n', o->f);
 	for (size_t k = 0; k < shown(d, opts); k++)
 		put_change(o, d, &d->changes[k]);
 }
@@ -240,19 +284,31 @@ static void put_dups(const struct out *o, const snap_diff *d)
 {
 	if (!d->ndups)
 		return;
-	fprintf(o->f, "\n%sDUPLICATED LIBRARIES%s\n", paint(o, BOLD), paint(o, RESET));
+	fputc('\n', o->f);
+	paint(o, BOLD);
+	fputs("DUPLICATED LIBRARIES", o->f);
+	paint(o, RESET);
+	fputc('\n', o->f);
 	for (size_t k = 0; k < d->ndups; k++) {
 		const snap_duplicate *dup = d->dups[k].dup;
-		fprintf(o->f, "  %s%s%s%s\n", paint(o, MAGENTA), dup->name,
-			paint(o, RESET), d->dups[k].new_in_new ? " (new)" : "");
+		fputs("  ", o->f);
+		paint(o, MAGENTA);
+		fputs(dup->name, o->f);
+		paint(o, RESET);
+		fprintf(o->f, "%s: %s\n", d->dups[k].new_in_new ? " (new)" : "",
+			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
-			char rss[32];
-			fprintf(o->f, "    %.*s%s  inode %" PRIu64 "  Rss %s  at %08" PRIx64 "\n",
+			char rss[32], build[2 * SNAP_BUILD_ID_MAX + 16] = "";
+			if (img->file && img->file->build_id.len) {
+				memcpy(build, "  build ", 8);
+				snap_build_id_hex(build + 8, sizeof(build) - 8, &img->file->build_id);
+			}
+			fprintf(o->f, "    %.*s%s  inode %" PRIu64 "  Rss %s  at %08" PRIx64 "%s\n",
 				(int)img->path_len, img->path,
 				img->deleted ? " (deleted)" : "", img->inode,
 				fmt_kb(rss, sizeof(rss), (int64_t)img->rss_kb, false),
-				d->new->regions[img->first].start);
+				d->new->regions[img->first].start, build);
 		}
 	}
 }
@@ -264,21 +320,28 @@ static void put_kind_row(const struct out *o, const char *name,
 	fprintf(o->f, "  %-12s", name);
 	put_size(o, old->kb[m1], 10);
 	put_size(o, new->kb[m1], 10);
-	put_delta(o, new->kb[m1] - old->kb[m1], 10);
+	put_delta(o, ck_sat_sub(new->kb[m1], old->kb[m1]), 10);
 	fputs("  ", o->f);
 	put_size(o, old->kb[m2], 10);
 	put_size(o, new->kb[m2], 10);
-	put_delta(o, new->kb[m2] - old->kb[m2], 10);
+	put_delta(o, ck_sat_sub(new->kb[m2], old->kb[m2]), 10);
 	fprintf(o->f, "  %6" PRId64 " -> %" PRId64 "\n", old->regions, new->regions);
 }
 
 static void put_totals(const struct out *o, const snap_diff *d)
 {
 	enum snap_measure m1 = d->opts.metric, m2 = second_measure(d);
-	fprintf(o->f, "\n%sTOTALS%s by kind\n", paint(o, BOLD), paint(o, RESET));
-	fprintf(o->f, "  %s%-12s%10s%10s%10s  %10s%10s%10s  %s%s\n", paint(o, DIM),
-		"KIND", snap_measure_name(m1), "new", "delta", snap_measure_name(m2),
-		"new", "delta", "regions", paint(o, RESET));
+	fputc('\n', o->f);
+	paint(o, BOLD);
+	fputs("TOTALS", o->f);
+	paint(o, RESET);
+	fputs(" by kind\n  ", o->f);
+	paint(o, DIM);
+	fprintf(o->f, "%-12s%10s%10s%10s  %10s%10s%10s  %s", "KIND",
+		snap_measure_name(m1), "new", "delta", snap_measure_name(m2), "new",
+		"delta", "regions");
+	paint(o, RESET);
+	fputc('\n', o->f);
 	for (int k = 0; k < SNAP_KIND_COUNT; k++)
 		if (d->kind_old[k].regions || d->kind_new[k].regions)
 			put_kind_row(o, snap_kind_name((enum snap_kind)k), &d->kind_old[k],
@@ -295,23 +358,33 @@ static void put_gate(const struct out *o, const snap_gate *gate)
 	if (!n)
 		return;
 	const snap_violation *v = snap_gate_violations(gate, &bad);
-	fprintf(o->f, "\n%sGATE%s %s%s%s (%zu of %zu checks failed)\n", paint(o, BOLD),
-		paint(o, RESET), paint(o, bad ? RED : GREEN), bad ? "FAILED" : "passed",
-		paint(o, RESET), bad, n);
+	fputc('\n', o->f);
+	paint(o, BOLD);
+	fputs("GATE", o->f);
+	paint(o, RESET);
+	fputc(' ', o->f);
+	paint(o, bad ? RED : GREEN);
+	fputs(bad ? "FAILED" : "passed", o->f);
+	paint(o, RESET);
+	fprintf(o->f, " (%zu of %zu checks failed)\n", bad, n);
 	for (size_t k = 0; k < bad; k++)
 		fprintf(o->f, "  %s\n", v[k].message);
 }
 
-int fmt_diff_text(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts)
+int fmt_diff_text(FILE *out, const snap_diff *diff, const fmt_diff_opts *opts)
 {
 	fmt_diff_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
-	struct out o = { f, opts->color };
+	struct out o = { f, opts->color, &safe };
 	put_header(&o, diff, opts);
 	put_changes(&o, diff, opts);
 	put_dups(&o, diff);
 	put_totals(&o, diff);
 	put_gate(&o, opts->gate);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

@@ -150,9 +150,13 @@ static void put_stacks(FILE *f, const snap_identity *id)
 		"exited threads' stacks)\n", s->refused, s->refused == 1 ? "" : "s");
 }
 
-int fmt_explain_text(FILE *f, const snap_identity *id, const fmt_explain_opts *opts)
+int fmt_explain_text(FILE *out, const snap_identity *id, const fmt_explain_opts *opts)
 {
 	static const fmt_explain_opts none = { 0 };
+	fmt_safe_out safe; /* paths and comm come from the process */
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	const fmt_explain_opts *o = opts ? opts : &none;
 	const snap_snapshot *snap = id->snap;
 	size_t n = o->rows ? o->nrows : snap->nregions;
@@ -189,9 +193,9 @@ int fmt_explain_text(FILE *f, const snap_identity *id, const fmt_explain_opts *o
 		if (o->note)
 			fprintf(f, "%s\n", o->note);
 	}
-	rc = ferror(f) ? SNAP_EIO : SNAP_OK;
 out:
 	free(L.of_image);
 	free(all);
-	return rc;
+	int closed = fmt_safe_close(&safe);
+	return rc < 0 ? rc : closed;
 }

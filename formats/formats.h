@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "checked.h"
 #include "snap.h"
 
 /* ---- snapshot JSON (schema in formats/README.md) ----------------------- */
@@ -27,6 +28,18 @@ int fmt_json_end(fmt_json_writer *w, const snap_snapshot *snap);
 void fmt_json_abort(fmt_json_writer *w);
 /* A whole in-memory snapshot as one document. */
 int fmt_json_write(FILE *f, const snap_snapshot *snap);
+
+/* Limits of a snapshot document (formats/README.md, "Limits"): the writer
+ * never writes more, and the loader refuses more as soon as it has read
+ * it. A region object is bounded by what a mapping can print (a path of
+ * SNAP_PATH_MAX bytes, 65,535 lines of at most 1 MiB of smaps text in
+ * all, escaped); everything else (header and trailer) by FMT_JSON_REST_MAX. */
+#define FMT_JSON_REGION_MAX ((size_t)16 << 20)
+#define FMT_JSON_REST_MAX ((size_t)32 << 20)
+/* The checksum tags: "xxh3-64-doc:" covers the whole document (what this
+ * writer writes); "xxh3-64:" (files written before) only its regions. */
+#define FMT_CHECKSUM_DOC "xxh3-64-doc:"
+#define FMT_CHECKSUM_REGIONS "xxh3-64:"
 
 /* Reads the next snapshot document from f (a file may hold several, one
  * after another). Returns 0 with *out set, 1 at a clean end of input, or
@@ -52,6 +65,35 @@ void fmt_json_put_kb_values(FILE *f, const int64_t *v, size_t n);
 void fmt_json_put_number(FILE *f, double v);
 /* A gate's violations: [{"expr","actual","limit","message"},...]. */
 void fmt_json_put_violations(FILE *f, const snap_violation *v, size_t n);
+
+/* ---- terminal-safe text (safe_text.c) -------------------------------------- */
+
+/* The one output filter of every text and markdown writer. fmt_safe_text
+ * rewrites s[0..len) in place: each byte a terminal could act on becomes
+ * '?' (C0 controls, but tab and newline where keep allows them; DEL; C1
+ * controls, raw or as UTF-8; bytes that are not valid UTF-8). The length
+ * does not change; valid printable UTF-8 stays as it is. */
+enum { FMT_SAFE_TAB = 1, FMT_SAFE_NEWLINE = 2 };
+void fmt_safe_text(char *s, size_t len, unsigned keep);
+/* True when fmt_safe_text would change nothing. */
+bool fmt_safe_text_clean(const char *s, size_t len, unsigned keep);
+
+/* A report written through the filter: write to f (fmt_safe_open's
+ * result), ask for colours with fmt_safe_color (the only escape sequences
+ * that pass), then fmt_safe_close writes the safe text to out. */
+typedef struct fmt_safe_out {
+	FILE *out; /* the real destination */
+	FILE *f;   /* what the writer writes to */
+	char *buf;
+	size_t len, done;
+} fmt_safe_out;
+
+/* NULL when out of memory. */
+FILE *fmt_safe_open(fmt_safe_out *s, FILE *out);
+/* An SGR sequence such as "\033[1m"; NULL or "" writes nothing. */
+void fmt_safe_color(fmt_safe_out *s, const char *sgr);
+/* Returns 0, SNAP_ENOMEM, or SNAP_EIO when writing to out failed. */
+int fmt_safe_close(fmt_safe_out *s);
 
 /* ---- smaps text ---------------------------------------------------------- */
 
@@ -138,6 +180,11 @@ const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign);
 /* Where a change is: "[heap] 55d1ca504000-55d1cb125000 (was ...-55d1ca525000)",
  * a path with its segment count, or an address range for anonymous memory. */
 const char *fmt_change_where(char *buf, size_t size, const snap_change *c);
+/* A build-id as hex, or "unknown" when NULL or empty. */
+const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id);
+/* How a duplicate is one: "two builds of one library", ... */
+const char *fmt_dup_phrase(enum snap_dup_kind kind);
+
 /* When neither shown measure of c moved: the counters that did
  * ("Private_Dirty +8K, Anonymous +8K", or "regions +1"); else "". */
 const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,

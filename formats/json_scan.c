@@ -89,7 +89,7 @@ static const char *scan_string(struct jscan *js, const char *p)
 
 static const char *scan_number(struct jscan *js, const char *p)
 {
-	const char *end = js->end, *s = p;
+	const char *end = js->end;
 	if (p < end && *p == '-')
 		p++;
 	if (p < end && *p == '0') {
@@ -98,14 +98,16 @@ static const char *scan_number(struct jscan *js, const char *p)
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
 	} else {
-		return fail(js, s, "bad number");
+		return fail(js, p, "bad number");
 	}
+	/* Failures point where a digit was due, so a number cut off at the
+	 * end of a prefix fails at that end. */
 	if (p < end && *p == '.') {
 		const char *d = ++p;
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
 		if (p == d)
-			return fail(js, s, "bad number");
+			return fail(js, p, "bad number");
 	}
 	if (p < end && (*p == 'e' || *p == 'E')) {
 		p++;
@@ -115,7 +117,7 @@ static const char *scan_number(struct jscan *js, const char *p)
 		while (p < end && *p >= '0' && *p <= '9')
 			p++;
 		if (p == d)
-			return fail(js, s, "bad number");
+			return fail(js, p, "bad number");
 	}
 	return p;
 }
@@ -192,20 +194,34 @@ struct region_reader {
 	const char *source;
 	snap_error *err;
 	size_t index; /* 1-based */
-	const uint32_t *layout;
+	const uint32_t *layout; /* the document's "fields" */
 	size_t nlayout;
-	/* per field: the stamp of the region that set it, and its value */
+	const uint32_t *stored_layout; /* its copy in snap, once stored */
+	/* Per field id (slots of them): the stamp of the region that set it,
+	 * and its value; its position in the document's layout (NO_POS when
+	 * absent) and in the current region's own "fields" (valid when
+	 * own_stamp is this region). */
 	uint32_t *stamp;
 	uint64_t *value;
 	size_t *text_off; /* a text field's value, as an offset in scratch */
+	uint32_t *doc_pos;
+	uint32_t *own_pos, *own_stamp;
 	size_t slots;
-	uint32_t *extra; /* fields not in the layout, in object order */
-	size_t nextra;
+	/* The members of one region, in object order. */
+	uint32_t *members;
+	size_t nmembers, members_cap;
+	struct placed *placed; /* members found in the layout, by position */
 	snap_entry *entries;
 	uint32_t *all_fields; /* layout plus extras, when there are extras */
-	size_t entries_cap;
+	size_t all_cap;
 	char *scratch;   /* decoded strings of one region */
 	size_t scratch_len, scratch_cap;
+};
+
+#define NO_POS UINT32_MAX
+
+struct placed {
+	uint32_t pos, id;
 };
 
 static const char *ws(const struct region_reader *rr, const char *p)
@@ -332,33 +348,48 @@ static int fixed_key(const char *key, size_t len)
 	return -1;
 }
 
+/* Grows an array to n elements of size bytes (n > *old elements). */
+static int grow_array(void *items, size_t n, size_t size)
+{
+	size_t bytes;
+	void *old;
+	memcpy(&old, items, sizeof(old));
+	void *grown = ck_mul_size(&bytes, n, size) ? NULL : realloc(old, bytes);
+	if (!grown)
+		return SNAP_ENOMEM;
+	memcpy(items, &grown, sizeof(grown));
+	return 0;
+}
+
+/* Per-field arrays cover every field of the snapshot. */
 static int grow_slots(struct region_reader *rr)
 {
 	size_t n = rr->snap->nfields + 8;
 	if (n <= rr->slots)
 		return 0;
-	uint32_t *stamp = realloc(rr->stamp, n * sizeof(*stamp));
-	if (stamp)
-		rr->stamp = stamp;
-	uint64_t *value = realloc(rr->value, n * sizeof(*value));
-	if (value)
-		rr->value = value;
-	size_t *text = realloc(rr->text_off, n * sizeof(*text));
-	if (text)
-		rr->text_off = text;
-	uint32_t *extra = realloc(rr->extra, n * sizeof(*extra));
-	if (extra)
-		rr->extra = extra;
-	if (!stamp || !value || !text || !extra)
+	if (n < rr->slots * 2)
+		n = rr->slots * 2;
+	if (grow_array(&rr->stamp, n, sizeof(*rr->stamp)) < 0 ||
+	    grow_array(&rr->value, n, sizeof(*rr->value)) < 0 ||
+	    grow_array(&rr->text_off, n, sizeof(*rr->text_off)) < 0 ||
+	    grow_array(&rr->doc_pos, n, sizeof(*rr->doc_pos)) < 0 ||
+	    grow_array(&rr->own_pos, n, sizeof(*rr->own_pos)) < 0 ||
+	    grow_array(&rr->own_stamp, n, sizeof(*rr->own_stamp)) < 0)
 		return SNAP_ENOMEM;
-	memset(rr->stamp + rr->slots, 0, (n - rr->slots) * sizeof(*stamp));
+	size_t fresh = n - rr->slots;
+	memset(rr->stamp + rr->slots, 0, fresh * sizeof(*rr->stamp));
+	memset(rr->own_stamp + rr->slots, 0, fresh * sizeof(*rr->own_stamp));
+	for (size_t i = rr->slots; i < n; i++)
+		rr->doc_pos[i] = NO_POS;
 	rr->slots = n;
 	return 0;
 }
 
-/* A JSON integer as a count: jansson's json_int_t range, not negative. */
+/* A JSON integer as a count, not negative, at most max (counters take
+ * jansson's json_int_t range; an inode all 64 bits, as the kernel prints
+ * it: overlayfs sets the high ones). */
 static int read_count(struct region_reader *rr, const char **p, const char *key,
-		      uint64_t *out)
+		      uint64_t max, uint64_t *out)
 {
 	const char *s = *p;
 	if (*s == '-')
@@ -366,7 +397,7 @@ static int read_count(struct region_reader *rr, const char **p, const char *key,
 	uint64_t v = 0;
 	while (*s >= '0' && *s <= '9') {
 		uint64_t d = (uint64_t)(*s - '0');
-		if (v > ((uint64_t)INT64_MAX - d) / 10)
+		if (v > (max - d) / 10)
 			return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
 					      "invalid JSON: too big integer (region %zu, \"%s\")",
 					      rr->index, key);
@@ -380,18 +411,23 @@ static int read_count(struct region_reader *rr, const char **p, const char *key,
 	return 0;
 }
 
+/* A region's own "fields": an arena copy for the model, and each field's
+ * position in it (a name listed twice is refused). */
 static int read_layout_list(struct region_reader *rr, const char **p,
 			    uint32_t **ids, size_t *n)
 {
 	const char *s = ws(rr, *p + 1);
-	size_t count = 0, cap = 1;
+	size_t count = 0, cap = 1, bytes;
 	for (const char *c = s; *c != ']'; c++) {
 		if (*c == '"') /* skip the string: names may hold ',' or ']' */
 			for (c++; *c != '"'; c += *c == '\\' ? 2 : 1)
 				;
 		cap += *c == ',';
 	}
-	uint32_t *list = snap_snapshot_alloc(rr->snap, cap * sizeof(*list));
+	if (cap > UINT16_MAX)
+		return rbad(rr, "%s", "more than 65535 fields");
+	uint32_t *list = ck_array_size(&bytes, cap, 0, sizeof(*list)) ? NULL
+			 : snap_snapshot_alloc(rr->snap, bytes);
 	if (!list)
 		return SNAP_ENOMEM;
 	while (*s != ']') {
@@ -404,11 +440,12 @@ static int read_layout_list(struct region_reader *rr, const char **p,
 		if (!snap_field_name_valid(sv(rr, &name), name.len) || count == cap)
 			return rbad(rr, "\"%s\" holds something not a field name", "fields");
 		int id = snap_field_intern(rr->snap, sv(rr, &name), name.len, SNAP_UNIT_KB);
-		if (id < 0)
+		if (id < 0 || grow_slots(rr) < 0)
 			return SNAP_ENOMEM;
-		for (size_t i = 0; i < count; i++)
-			if (list[i] == (uint32_t)id)
-				return rbad(rr, "\"%s\" names a field twice", "fields");
+		if (rr->own_stamp[id] == rr->index)
+			return rbad(rr, "\"%s\" names a field twice", "fields");
+		rr->own_stamp[id] = (uint32_t)rr->index;
+		rr->own_pos[id] = (uint32_t)count;
 		list[count++] = (uint32_t)id;
 		s = ws(rr, s);
 		if (*s == ',')
@@ -417,7 +454,25 @@ static int read_layout_list(struct region_reader *rr, const char **p,
 	*p = s + 1;
 	*ids = list;
 	*n = count;
-	return grow_slots(rr);
+	return 0;
+}
+
+/* Room for one more member (and its entry) in the per-region arrays. */
+static int array_room(struct region_reader *rr)
+{
+	if (rr->nmembers < rr->members_cap)
+		return 0;
+	size_t cap = rr->members_cap ? rr->members_cap * 2 : 64;
+	if (cap > (size_t)UINT16_MAX + 1)
+		cap = (size_t)UINT16_MAX + 1;
+	if (rr->nmembers >= cap)
+		return rbad(rr, "%s", "more than 65535 fields");
+	if (grow_array(&rr->members, cap, sizeof(*rr->members)) < 0 ||
+	    grow_array(&rr->placed, cap, sizeof(*rr->placed)) < 0 ||
+	    grow_array(&rr->entries, cap, sizeof(*rr->entries)) < 0)
+		return SNAP_ENOMEM;
+	rr->members_cap = cap;
+	return 0;
 }
 
 static int set_counter(struct region_reader *rr, const char **p, int id,
@@ -428,12 +483,16 @@ static int set_counter(struct region_reader *rr, const char **p, int id,
 				      "invalid JSON: duplicate object key \"%s\" (region %zu)",
 				      key, rr->index);
 	rr->stamp[id] = (uint32_t)rr->index;
+	int rc = array_room(rr);
+	if (rc < 0)
+		return rc;
+	rr->members[rr->nmembers++] = (uint32_t)id;
 	bool text = rr->snap->fields[id].unit == SNAP_UNIT_TEXT;
 	if (**p == '"') {
 		if (!text)
 			return rbad(rr, "\"%s\" is not an integer", key);
 		struct sval v;
-		int rc = read_string(rr, p, &v);
+		rc = read_string(rr, p, &v);
 		rr->text_off[id] = v.off; /* scratch may still move */
 		return rc;
 	}
@@ -441,20 +500,35 @@ static int set_counter(struct region_reader *rr, const char **p, int id,
 		return rbad(rr, "text field \"%s\" is not a string", key);
 	if (**p != '-' && (**p < '0' || **p > '9'))
 		return rbad(rr, "\"%s\" is not an integer", key);
-	return read_count(rr, p, key, &rr->value[id]);
+	return read_count(rr, p, key, INT64_MAX, &rr->value[id]);
 }
 
-static bool in_layout(const uint32_t *layout, size_t n, uint32_t id)
+/* The field a counter member names: the layout's next field when it is
+ * that one (the kernel's order, nearly always), else through the
+ * snapshot's hash of names; new names are interned. */
+static int counter_id(struct region_reader *rr, const char *name, size_t len,
+		      const uint32_t *layout, size_t nlayout, size_t *guess)
 {
-	for (size_t i = 0; i < n; i++)
-		if (layout[i] == id)
-			return true;
-	return false;
+	if (*guess < nlayout) {
+		uint32_t id = layout[*guess];
+		const char *expect = rr->snap->fields[id].name;
+		if (strncmp(expect, name, len) == 0 && expect[len] == '\0') {
+			(*guess)++;
+			return (int)id;
+		}
+	}
+	int id = snap_field_find(rr->snap, name);
+	if (id < 0) {
+		id = snap_field_intern(rr->snap, name, len, SNAP_UNIT_KB);
+		if (id < 0 || grow_slots(rr) < 0)
+			return -1;
+	}
+	return id;
 }
 
 /* One member "key": value of a region object. */
 static int read_member(struct region_reader *rr, const char **p, struct sval *fixed,
-		       const uint32_t **layout, size_t *nlayout, size_t *pos)
+		       const uint32_t **layout, size_t *nlayout, size_t *guess)
 {
 	struct sval key;
 	int rc = read_string(rr, p, &key);
@@ -467,13 +541,18 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 	if (f == F_FIELDS) {
 		if (**p != '[')
 			return rbad(rr, "\"%s\" is not an array", "fields");
+		if (fixed[f].set)
+			return snap_error_set(rr->err, SNAP_EFORMAT, rr->source, 0,
+					      "invalid JSON: duplicate object key \"%s\" "
+					      "(region %zu)", name, rr->index);
+		fixed[f].set = true;
 		uint32_t *own = NULL;
 		size_t nown = 0;
 		if ((rc = read_layout_list(rr, p, &own, &nown)) < 0)
 			return rc;
 		*layout = own;
 		*nlayout = nown;
-		*pos = 0;
+		*guess = 0;
 		return 0;
 	}
 	if (f >= 0) {
@@ -485,7 +564,7 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 			uint64_t inode;
 			if (**p != '-' && (**p < '0' || **p > '9'))
 				return rbad(rr, "\"%s\" is not an integer", "inode");
-			if ((rc = read_count(rr, p, "inode", &inode)) < 0)
+			if ((rc = read_count(rr, p, "inode", UINT64_MAX, &inode)) < 0)
 				return rc;
 			fixed[f] = (struct sval){ (size_t)inode, 0, true };
 			return 0;
@@ -494,31 +573,11 @@ static int read_member(struct region_reader *rr, const char **p, struct sval *fi
 			return rbad(rr, "\"%s\" is not a string", fixed_names[f]);
 		return read_string(rr, p, &fixed[f]);
 	}
-	/* Counters: the kernel's order makes the next layout field the
-	 * likely one, found without a search. */
 	if (!snap_field_name_valid(name, key.len))
 		return rbad(rr, "\"%s\" is not a field name", name);
-	int id = -1;
-	bool listed = false;
-	size_t from = *pos;
-	/* Zero counters are omitted: look ahead in the layout for this one. */
-	while (*pos < *nlayout && !listed) {
-		const char *expect = rr->snap->fields[(*layout)[*pos]].name;
-		listed = strncmp(expect, name, key.len) == 0 && expect[key.len] == '\0';
-		id = (int)(*layout)[(*pos)++];
-	}
-	if (!listed) {
-		*pos = from;
-		id = snap_field_find(rr->snap, name);
-	}
-	if (id < 0) {
-		id = snap_field_intern(rr->snap, name, key.len, SNAP_UNIT_KB);
-		if (id < 0 || grow_slots(rr) < 0)
-			return SNAP_ENOMEM;
-	}
-	if (!listed && !in_layout(*layout, *nlayout, (uint32_t)id) &&
-	    rr->stamp[id] != rr->index)
-		rr->extra[rr->nextra++] = (uint32_t)id;
+	int id = counter_id(rr, name, key.len, *layout, *nlayout, guess);
+	if (id < 0)
+		return SNAP_ENOMEM;
 	char keycopy[128];
 	snprintf(keycopy, sizeof(keycopy), "%s", name);
 	return set_counter(rr, p, id, keycopy);
@@ -636,8 +695,6 @@ static int header_members(struct region_reader *rr, const struct sval *fixed,
 /* The stored entry of field id in this region, if it is worth storing. */
 static bool entry_of(const struct region_reader *rr, uint32_t id, snap_entry *e)
 {
-	if (rr->stamp[id] != rr->index)
-		return false;
 	e->field = id;
 	e->is_text = rr->snap->fields[id].unit == SNAP_UNIT_TEXT;
 	if (e->is_text)
@@ -647,36 +704,62 @@ static bool entry_of(const struct region_reader *rr, uint32_t id, snap_entry *e)
 	return e->is_text || e->value != 0;
 }
 
-static int build_entries(struct region_reader *rr, const uint32_t *layout,
-			 size_t nlayout, snap_region *r)
+static int by_position(const void *a, const void *b)
 {
-	size_t n = nlayout + rr->nextra;
+	const struct placed *x = a, *y = b;
+	return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Where field id is in the region's layout, or NO_POS. */
+static uint32_t position(const struct region_reader *rr, uint32_t id, bool own)
+{
+	if (own)
+		return rr->own_stamp[id] == rr->index ? rr->own_pos[id] : NO_POS;
+	return rr->doc_pos[id];
+}
+
+/* The region's entries in printed order: its members that the layout
+ * lists, by their position there, then the others (lines beyond the
+ * layout) in object order. The work is in the number of members, not in
+ * the length of the layout. */
+static int build_entries(struct region_reader *rr, const uint32_t *layout,
+			 size_t nlayout, bool own, snap_region *r)
+{
+	size_t nplaced = 0, nextra = 0;
+	bool ordered = true;
+	for (size_t k = 0; k < rr->nmembers; k++) {
+		uint32_t id = rr->members[k], pos = position(rr, id, own);
+		if (pos == NO_POS) {
+			rr->members[nextra++] = id; /* compacted in place, in order */
+			continue;
+		}
+		if (nplaced && pos < rr->placed[nplaced - 1].pos)
+			ordered = false;
+		rr->placed[nplaced++] = (struct placed){ pos, id };
+	}
+	size_t n = nlayout + nextra;
 	if (n > UINT16_MAX)
 		return rbad(rr, "%s", "more than 65535 fields");
-	if (n > rr->entries_cap) {
-		snap_entry *grown = realloc(rr->entries, (n + 8) * sizeof(*grown));
-		uint32_t *all = realloc(rr->all_fields, (n + 8) * sizeof(*all));
-		if (grown)
-			rr->entries = grown;
-		if (all)
-			rr->all_fields = all;
-		if (!grown || !all)
+	if (!ordered)
+		qsort(rr->placed, nplaced, sizeof(*rr->placed), by_position);
+	if (nextra && n > rr->all_cap) {
+		if (grow_array(&rr->all_fields, n + 8, sizeof(*rr->all_fields)) < 0)
 			return SNAP_ENOMEM;
-		rr->entries_cap = n + 8;
+		rr->all_cap = n + 8;
 	}
 	size_t kept = 0;
-	for (size_t i = 0; i < nlayout; i++)
-		kept += entry_of(rr, layout[i], &rr->entries[kept]);
-	for (size_t i = 0; i < rr->nextra; i++)
-		kept += entry_of(rr, rr->extra[i], &rr->entries[kept]);
+	for (size_t k = 0; k < nplaced; k++)
+		kept += entry_of(rr, rr->placed[k].id, &rr->entries[kept]);
+	for (size_t k = 0; k < nextra; k++)
+		kept += entry_of(rr, rr->members[k], &rr->entries[kept]);
 	r->entries = rr->entries;
 	r->nentries = (uint16_t)kept;
-	if (!rr->nextra) {
+	if (!nextra) {
 		r->layout = layout;
 	} else { /* lines beyond the layout: a layout of its own */
 		if (nlayout)
 			memcpy(rr->all_fields, layout, nlayout * sizeof(*layout));
-		memcpy(rr->all_fields + nlayout, rr->extra, rr->nextra * sizeof(*layout));
+		memcpy(rr->all_fields + nlayout, rr->members, nextra * sizeof(*layout));
 		r->layout = rr->all_fields;
 	}
 	r->nlayout = (uint16_t)n;
@@ -687,13 +770,13 @@ static int read_region(struct region_reader *rr, const char **p)
 {
 	struct sval fixed[F_COUNT] = { 0 };
 	const uint32_t *layout = rr->layout;
-	size_t nlayout = rr->nlayout, pos = 0;
+	size_t nlayout = rr->nlayout, guess = 0;
 	const char *s = ws(rr, *p + 1);
 	int rc;
 	rr->scratch_len = 0;
-	rr->nextra = 0;
+	rr->nmembers = 0;
 	while (*s != '}') {
-		if ((rc = read_member(rr, &s, fixed, &layout, &nlayout, &pos)) < 0)
+		if ((rc = read_member(rr, &s, fixed, &layout, &nlayout, &guess)) < 0)
 			return rc;
 		s = ws(rr, s);
 		if (*s == ',')
@@ -701,10 +784,38 @@ static int read_region(struct region_reader *rr, const char **p)
 	}
 	*p = s + 1;
 	snap_region r = { 0 };
+	bool own = fixed[F_FIELDS].set;
 	if ((rc = header_members(rr, fixed, &r)) < 0 ||
-	    (rc = build_entries(rr, layout, nlayout, &r)) < 0)
+	    (rc = build_entries(rr, layout, nlayout, own, &r)) < 0)
 		return rc;
-	return snap_snapshot_add_region(rr->snap, &r);
+	char why[160];
+	if (snap_region_check(rr->snap, &r, why, sizeof(why)) < 0)
+		return rbad(rr, "%s", why);
+	/* Regions that follow the document's layout share its stored copy:
+	 * handing that very copy back spares comparing it each time. */
+	bool doc_layout = r.layout == rr->layout;
+	if (doc_layout && rr->stored_layout)
+		r.layout = rr->stored_layout;
+	if ((rc = snap_snapshot_add_region(rr->snap, &r)) < 0)
+		return rc;
+	if (doc_layout)
+		rr->stored_layout = rr->snap->regions[rr->snap->nregions - 1].layout;
+	return 0;
+}
+
+static void reader_free(struct region_reader *rr)
+{
+	free(rr->stamp);
+	free(rr->value);
+	free(rr->text_off);
+	free(rr->doc_pos);
+	free(rr->own_pos);
+	free(rr->own_stamp);
+	free(rr->members);
+	free(rr->placed);
+	free(rr->entries);
+	free(rr->all_fields);
+	free(rr->scratch);
 }
 
 int jregions_load(snap_snapshot *snap, const char *p, const char *end,
@@ -714,6 +825,11 @@ int jregions_load(snap_snapshot *snap, const char *p, const char *end,
 	struct region_reader rr = { .end = end, .snap = snap, .source = source,
 				    .err = err, .layout = layout, .nlayout = nlayout };
 	int rc = grow_slots(&rr);
+	for (size_t i = 0; rc == 0 && i < nlayout; i++)
+		rr.doc_pos[layout[i]] = (uint32_t)i;
+	if (rc == 0 && nlayout > UINT16_MAX)
+		rc = snap_error_set(err, SNAP_EFORMAT, source, 0,
+				    "\"fields\" lists more than 65535 fields");
 	p = ws(&rr, p + 1); /* after '[' */
 	while (rc == 0 && *p != ']') {
 		rr.index++;
@@ -729,12 +845,6 @@ int jregions_load(snap_snapshot *snap, const char *p, const char *end,
 	}
 	if (rc == SNAP_ENOMEM)
 		rc = snap_error_set(err, rc, source, 0, "out of memory");
-	free(rr.stamp);
-	free(rr.value);
-	free(rr.text_off);
-	free(rr.extra);
-	free(rr.entries);
-	free(rr.all_fields);
-	free(rr.scratch);
+	reader_free(&rr);
 	return rc;
 }

@@ -51,6 +51,23 @@ static void out_str(struct out *o, const char *s)
 	out_put(o, s, strlen(s));
 }
 
+/* Text from a snapshot, through the reports' output filter (bytes a
+ * terminal would act on become '?'); valid UTF-8 and tabs stay, as pmap
+ * prints them (fixtures/ref/mapzoo has a name starting with a tab).
+ * Names are at most SNAP_PATH_MAX bytes, far below OUT_CHUNK. */
+static void out_safe(struct out *o, const char *s, size_t n)
+{
+	if (o->len + n > OUT_CHUNK)
+		out_flush(o);
+	if (n > OUT_CHUNK) { /* not from a snapshot that loaded */
+		o->buf[o->len++] = '?';
+		return;
+	}
+	memcpy(o->buf + o->len, s, n);
+	fmt_safe_text(o->buf + o->len, n, FMT_SAFE_TAB);
+	o->len += n;
+}
+
 static void out_char(struct out *o, char c)
 {
 	if (o->len == OUT_CHUNK)
@@ -130,13 +147,16 @@ static size_t human_text(char *dst, uint64_t kb)
 		unit++;
 	}
 	size_t n;
-	uint64_t tenths = (kb * 10 + scale / 2) / scale;
+	/* Rounded without kb * 10 or kb + scale / 2, which wrap for a
+	 * saturated total. */
+	uint64_t rest = kb % scale;
+	uint64_t tenths = kb / scale * 10 + (rest * 10 + scale / 2) / scale;
 	if (unit > 0 && tenths < 100) {
 		n = snap_format_dec(dst, tenths / 10);
 		dst[n++] = '.';
 		dst[n++] = (char)('0' + tenths % 10);
 	} else {
-		n = snap_format_dec(dst, (kb + scale / 2) / scale);
+		n = snap_format_dec(dst, kb / scale + (rest >= scale - scale / 2));
 	}
 	dst[n++] = units[unit];
 	return n;
@@ -336,16 +356,17 @@ static void add_size(struct simple_totals *t, const snap_region *r)
 {
 	uint64_t size = r->end - r->start;
 	if (r->perms[3] == 's')
-		t->shared += size;
+		t->shared = ck_sat_add_u64(t->shared, size);
 	else if (r->perms[1] == 'w')
-		t->private_writeable += size;
+		t->private_writeable = ck_sat_add_u64(t->private_writeable, size);
 	else
-		t->private_readonly += size;
+		t->private_readonly = ck_sat_add_u64(t->private_readonly, size);
 }
 
 static uint64_t mapped_kb(const struct simple_totals *t)
 {
-	return (t->shared + t->private_writeable + t->private_readonly) >> 10;
+	return ck_sat_add_u64(ck_sat_add_u64(t->shared, t->private_writeable),
+			      t->private_readonly) >> 10;
 }
 
 static void write_default(struct view *v)
@@ -439,9 +460,9 @@ static void x_values(struct x_values *xv, const struct x_fields *xf,
 		int f = (int)r->entries[i].field;
 		uint64_t value = r->entries[i].is_text ? 0 : r->entries[i].value;
 		if (f == xf->rss)
-			xv->rss += value;
+			xv->rss = ck_sat_add_u64(xv->rss, value);
 		else if (f == xf->shared_dirty || f == xf->private_dirty)
-			xv->dirty += value;
+			xv->dirty = ck_sat_add_u64(xv->dirty, value);
 	}
 	/* The row trigger is a printed Swap: line, whatever its value. */
 	xv->has_swap = xf->swap >= 0 && snap_region_printed(r, xf->swap);
@@ -481,11 +502,11 @@ static void write_extended(struct view *v)
 			: "Address           Kbytes     RSS   Dirty Mode  Mapping\n");
 	for (size_t i = 0; i < v->nrows; i++) {
 		const snap_region *r = row_region(v, i);
-		size_kb += (r->end - r->start) >> 10;
+		size_kb = ck_sat_add_u64(size_kb, (r->end - r->start) >> 10);
 		x_values(&xv, &xf, r);
 		if (v->chosen) {
-			rss += xv.rss;
-			dirty += xv.dirty;
+			rss = ck_sat_add_u64(rss, xv.rss);
+			dirty = ck_sat_add_u64(dirty, xv.dirty);
 		}
 		if (xv.has_swap)
 			put_extended_row(o, v, r, &xv);
@@ -494,8 +515,8 @@ static void write_extended(struct view *v)
 		return;
 	for (size_t i = 0; !v->chosen && i < v->read_limit; i++) {
 		x_values(&xv, &xf, &v->snap->regions[i]);
-		rss += xv.rss;
-		dirty += xv.dirty;
+		rss = ck_sat_add_u64(rss, xv.rss);
+		dirty = ck_sat_add_u64(dirty, xv.dirty);
 	}
 	out_str(o, "---------------- ------- ------- ------- \n");
 	out_str(o, opts->human ? "total            " : "total kB         ");
@@ -690,7 +711,8 @@ static void xtable_measure(struct xtable *t, const struct view *v)
 		for (size_t e = 0; e < r->nentries; e++) {
 			int c = t->col_of_field[r->entries[e].field];
 			if (c >= 0 && !r->entries[e].is_text)
-				t->cols[c].total += r->entries[e].value;
+				t->cols[c].total = ck_sat_add_u64(t->cols[c].total,
+								  r->entries[e].value);
 		}
 		if (!value_widths)
 			continue;
@@ -754,7 +776,8 @@ static char *put_x_fixed(char *p, const struct xtable *t, const snap_region *r)
 	return put_right(p, text, snap_format_dec(text, r->inode), t->w_inode);
 }
 
-/* Pass 2: one row. -X names are raw (no '?' escaping), never "[ anon ]". */
+/* Pass 2: one row. -X names are pmap's raw names (valid UTF-8 as it is,
+ * unlike the simple modes) but never a control byte; never "[ anon ]". */
 static void put_x_row(struct out *o, struct xtable *t, const struct view *v,
 		      const snap_region *r)
 {
@@ -780,7 +803,7 @@ static void put_x_row(struct out *o, struct xtable *t, const struct view *v,
 	const char *slash = v->opts->show_path ? NULL : memrchr(name, '/', r->path_len);
 	if (slash)
 		name = slash + 1;
-	out_put(o, name, (size_t)(end - name));
+	out_safe(o, name, (size_t)(end - name));
 	out_char(o, '\n');
 }
 
@@ -865,7 +888,7 @@ int fmt_pmap_write(FILE *f, const snap_snapshot *snap, const fmt_pmap_opts *opts
 	if ((rc = write_view(&v)) < 0)
 		goto out;
 	if (opts->note && !opts->quiet) {
-		out_str(&o, opts->note);
+		out_safe(&o, opts->note, strlen(opts->note));
 		out_char(&o, '\n');
 	}
 	out_flush(&o);

@@ -204,9 +204,13 @@ static void put_stacks_arenas(FILE *f, const snap_summary *sum)
 		fmt_kb(c, sizeof(c), sum->arenas.rss_kb, false));
 }
 
-int fmt_summary_text(FILE *f, const snap_summary *sum, const fmt_summary_opts *opts)
+int fmt_summary_text(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
 {
 	fmt_summary_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	put_header(f, sum, opts);
@@ -215,5 +219,5 @@ int fmt_summary_text(FILE *f, const snap_summary *sum, const fmt_summary_opts *o
 	put_top(f, sum);
 	put_libs(f, sum, opts);
 	put_stacks_arenas(f, sum);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

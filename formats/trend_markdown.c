@@ -157,9 +157,13 @@ static void put_kinds(FILE *f, const snap_trend *t, int mi)
 	fputs("\n</details>\n\n", f);
 }
 
-int fmt_trend_markdown(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts)
+int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
 {
 	fmt_trend_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	int mi = snap_trend_measure_index(trend->opts.measure);
@@ -169,5 +173,5 @@ int fmt_trend_markdown(FILE *f, const snap_trend *trend, const fmt_trend_opts *o
 	put_others(f, trend, mi, opts->limit);
 	put_process(f, trend);
 	put_kinds(f, trend, mi);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

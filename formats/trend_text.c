@@ -100,6 +100,7 @@ struct out {
 	FILE *f;
 	bool color, ascii;
 	int mi; /* the flagging measure's index */
+	fmt_safe_out *safe; /* colours go around its filter */
 };
 
 #define RESET "\033[0m"
@@ -110,9 +111,18 @@ struct out {
 #define CYAN "\033[36m"
 #define DIM "\033[2m"
 
-static const char *paint(const struct out *o, const char *code)
+static void paint(const struct out *o, const char *code)
 {
-	return o->color ? code : "";
+	if (o->color)
+		fmt_safe_color(o->safe, code);
+}
+
+/* text in colour (when colours are on). */
+static void painted(const struct out *o, const char *code, const char *text)
+{
+	paint(o, code);
+	fputs(text, o->f);
+	paint(o, *code ? RESET : "");
 }
 
 static const char *verdict_color(enum snap_trend_verdict v)
@@ -131,8 +141,9 @@ static const char *verdict_color(enum snap_trend_verdict v)
 static void put_verdict(const struct out *o, enum snap_trend_verdict v, int width)
 {
 	const char *c = verdict_color(v);
-	fprintf(o->f, "%s%-*s%s", paint(o, c), width, snap_trend_verdict_name(v),
-		paint(o, *c ? RESET : ""));
+	paint(o, c);
+	fprintf(o->f, "%-*s", width, snap_trend_verdict_name(v));
+	paint(o, *c ? RESET : "");
 }
 
 /* ---- header ---- */
@@ -173,7 +184,8 @@ static void put_header(const struct out *o, const snap_trend *t,
 	const snap_snapshot *last = t->snaps[t->nsnaps - 1];
 	char span[32], rate[32];
 	duration_text(span, sizeof(span), t->seconds[t->nsnaps - 1]);
-	fprintf(o->f, "%smapsnap trend%s: ", paint(o, BOLD), paint(o, RESET));
+	painted(o, BOLD, "mapsnap trend");
+	fputs(": ", o->f);
 	size_t procs = count_processes(t);
 	if (procs > 1)
 		fprintf(o->f, "%zu processes, ", procs);
@@ -214,18 +226,26 @@ static void put_measure_line(const struct out *o, const snap_trend *t,
 
 static void put_suspects(const struct out *o, const snap_trend *t)
 {
-	fprintf(o->f, "\n%sLEAK SUSPECTS%s: ", paint(o, BOLD), paint(o, RESET));
+	fputc('\n', o->f);
+	painted(o, BOLD, "LEAK SUSPECTS");
+	fputs(": ", o->f);
 	if (!t->suspects) {
 		fprintf(o->f, "none (%zu regions followed, %zu changed)\n", t->nregions,
 			t->nregions - t->flat);
 		return;
 	}
-	fprintf(o->f, "%s%zu%s\n", paint(o, RED), t->suspects, paint(o, RESET));
+	char count[32];
+	snprintf(count, sizeof(count), "%zu", t->suspects);
+	painted(o, RED, count);
+	fputc('\n', o->f);
 	for (size_t k = 0; k < t->suspects; k++) {
 		const snap_trend_region *r = &t->regions[k];
 		char where[700];
-		fprintf(o->f, "  %s%-12s%s %-4s  %s\n", paint(o, RED), snap_kind_name(r->kind),
-			paint(o, RESET), r->perms,
+		char kind[16];
+		snprintf(kind, sizeof(kind), "%-12s", snap_kind_name(r->kind));
+		fputs("  ", o->f);
+		painted(o, RED, kind);
+		fprintf(o->f, " %-4s  %s\n", r->perms,
 			fmt_trend_where(where, sizeof(where), r));
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++)
 			put_measure_line(o, t, r, m);
@@ -239,17 +259,21 @@ static void put_others(const struct out *o, const snap_trend *t, size_t limit)
 	size_t changed = t->nregions - t->flat - t->suspects;
 	size_t shown = limit && limit < changed ? limit : changed;
 	const char *name = snap_measure_name(snap_trend_measure((size_t)o->mi));
-	fprintf(o->f, "\n%sOTHER REGIONS THAT CHANGED%s: %zu", paint(o, BOLD),
-		paint(o, RESET), shown);
+	fputc('\n', o->f);
+	painted(o, BOLD, "OTHER REGIONS THAT CHANGED");
+	fprintf(o->f, ": %zu", shown);
 	if (shown < changed)
 		fprintf(o->f, " of %zu", changed);
 	fprintf(o->f, " listed by %s range (max - min), %zu never changed\n", name,
 		t->flat);
 	if (!shown)
 		return;
-	fprintf(o->f, "  %s%-10s %-12s %9s %12s %9s %7s %7s  %-4s  %s%s\n", paint(o, DIM),
-		"VERDICT", "KIND", "RANGE", "SLOPE", "GROWTH", "GREW", "FELL", "PERM",
-		"WHERE", paint(o, RESET));
+	fputs("  ", o->f);
+	paint(o, DIM);
+	fprintf(o->f, "%-10s %-12s %9s %12s %9s %7s %7s  %-4s  %s", "VERDICT", "KIND",
+		"RANGE", "SLOPE", "GROWTH", "GREW", "FELL", "PERM", "WHERE");
+	paint(o, RESET);
+	fputc('\n', o->f);
 	for (size_t k = t->suspects; k < t->suspects + shown; k++) {
 		const snap_trend_region *r = &t->regions[k];
 		const snap_growth *g = &r->growth[o->mi];
@@ -289,13 +313,19 @@ static void put_series_row(const struct out *o, const snap_trend *t,
 
 static void put_table_head(const struct out *o, const char *first)
 {
-	fprintf(o->f, "  %s%-14s %9s %9s %9s %12s  %-10s %s%s\n", paint(o, DIM), first,
-		"FIRST", "LAST", "GROWTH", "SLOPE", "VERDICT", "OVER TIME", paint(o, RESET));
+	fputs("  ", o->f);
+	paint(o, DIM);
+	fprintf(o->f, "%-14s %9s %9s %9s %12s  %-10s %s", first, "FIRST", "LAST",
+		"GROWTH", "SLOPE", "VERDICT", "OVER TIME");
+	paint(o, RESET);
+	fputc('\n', o->f);
 }
 
 static void put_process(const struct out *o, const snap_trend *t)
 {
-	fprintf(o->f, "\n%sPROCESS%s\n", paint(o, BOLD), paint(o, RESET));
+	fputc('\n', o->f);
+	painted(o, BOLD, "PROCESS");
+	fputc('\n', o->f);
 	put_table_head(o, "");
 	for (int m = 0; m < SNAP_TREND_MEASURES; m++)
 		put_series_row(o, t, snap_measure_name(snap_trend_measure((size_t)m)),
@@ -306,8 +336,9 @@ static void put_process(const struct out *o, const snap_trend *t)
 
 static void put_kinds(const struct out *o, const snap_trend *t)
 {
-	fprintf(o->f, "\n%sBY KIND%s (%s)\n", paint(o, BOLD), paint(o, RESET),
-		snap_measure_name(snap_trend_measure((size_t)o->mi)));
+	fputc('\n', o->f);
+	painted(o, BOLD, "BY KIND");
+	fprintf(o->f, " (%s)\n", snap_measure_name(snap_trend_measure((size_t)o->mi)));
 	put_table_head(o, "KIND");
 	for (int k = 0; k < SNAP_KIND_COUNT; k++)
 		if (t->kind_seen[k])
@@ -321,25 +352,31 @@ static void put_gate(const struct out *o, const snap_trend_gate *gate)
 	if (!n)
 		return;
 	const snap_violation *v = snap_trend_gate_violations(gate, &bad);
-	fprintf(o->f, "\n%sGATE%s %s%s%s (%zu of %zu checks failed)\n", paint(o, BOLD),
-		paint(o, RESET), paint(o, bad ? RED : GREEN), bad ? "FAILED" : "passed",
-		paint(o, RESET), bad, n);
+	fputc('\n', o->f);
+	painted(o, BOLD, "GATE");
+	fputc(' ', o->f);
+	painted(o, bad ? RED : GREEN, bad ? "FAILED" : "passed");
+	fprintf(o->f, " (%zu of %zu checks failed)\n", bad, n);
 	for (size_t k = 0; k < bad; k++)
 		fprintf(o->f, "  %s\n", v[k].message);
 }
 
-int fmt_trend_text(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts)
+int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
 {
 	fmt_trend_opts none = { 0 };
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	if (!opts)
 		opts = &none;
 	struct out o = { f, opts->color, opts->ascii,
-			 snap_trend_measure_index(trend->opts.measure) };
+			 snap_trend_measure_index(trend->opts.measure), &safe };
 	put_header(&o, trend, opts);
 	put_suspects(&o, trend);
 	put_others(&o, trend, opts->limit);
 	put_process(&o, trend);
 	put_kinds(&o, trend);
 	put_gate(&o, opts->gate);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

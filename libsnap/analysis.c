@@ -45,16 +45,17 @@ static void add_stack_or_arena(snap_summary *sum, const snap_region *r,
 {
 	if (kind == SNAP_KIND_THREAD_STACK) {
 		sum->stacks.count++;
-		sum->stacks.size_kb += s->kb[SNAP_M_SIZE];
-		sum->stacks.rss_kb += s->kb[SNAP_M_RSS];
+		sum->stacks.size_kb = ck_sat_add(sum->stacks.size_kb, s->kb[SNAP_M_SIZE]);
+		sum->stacks.rss_kb = ck_sat_add(sum->stacks.rss_kb, s->kb[SNAP_M_RSS]);
 	} else if (kind == SNAP_KIND_ARENA) {
 		/* A heap is its rw-p part; the ---p tail is reserve only. */
 		if (strcmp(r->perms, "---p") != 0) {
 			sum->arenas.count++;
-			sum->arenas.committed_kb += s->kb[SNAP_M_SIZE];
+			sum->arenas.committed_kb = ck_sat_add(sum->arenas.committed_kb,
+							      s->kb[SNAP_M_SIZE]);
 		}
-		sum->arenas.reserved_kb += s->kb[SNAP_M_SIZE];
-		sum->arenas.rss_kb += s->kb[SNAP_M_RSS];
+		sum->arenas.reserved_kb = ck_sat_add(sum->arenas.reserved_kb, s->kb[SNAP_M_SIZE]);
+		sum->arenas.rss_kb = ck_sat_add(sum->arenas.rss_kb, s->kb[SNAP_M_RSS]);
 	}
 }
 
@@ -149,8 +150,8 @@ static void cross_check(snap_summary *sum)
 		row->summed_kb = sum->total.kb[m];
 		row->rollup_kb = (int64_t)c->value;
 		row->tolerance_kb = m == SNAP_M_PSS ? sum->total.regions : 0;
-		int64_t gap = row->rollup_kb - row->summed_kb;
-		row->agrees = (gap < 0 ? -gap : gap) <= row->tolerance_kb;
+		int64_t gap = ck_sat_sub(row->rollup_kb, row->summed_kb);
+		row->agrees = gap >= -row->tolerance_kb && gap <= row->tolerance_kb;
 		sum->torn |= !row->agrees;
 	}
 }

@@ -53,11 +53,14 @@ void arena_reset(snap_arena *a)
 
 void *arena_alloc(snap_arena *a, size_t size)
 {
-	size = (size + 7) & ~(size_t)7;
+	if (ck_add_size(&size, size, 7))
+		return NULL;
+	size &= ~(size_t)7;
 	struct block *b = a->head;
 	if (!b || b->size - b->used < size) {
-		size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK;
-		struct block *nb = malloc(sizeof(*nb) + cap);
+		size_t cap = size > ARENA_BLOCK ? size : ARENA_BLOCK, bytes;
+		struct block *nb = ck_add_size(&bytes, sizeof(*nb), cap) ? NULL
+				   : malloc(bytes);
 		if (!nb)
 			return NULL;
 		nb->size = cap;
@@ -81,7 +84,7 @@ void *arena_alloc(snap_arena *a, size_t size)
 
 char *arena_strndup(snap_arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = n == SIZE_MAX ? NULL : arena_alloc(a, n + 1);
 	if (!p)
 		return NULL;
 	memcpy(p, s, n);

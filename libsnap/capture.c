@@ -65,25 +65,26 @@ static const char *chomp_dup(snap_snapshot *snap, const char *s)
 	return snap_snapshot_strndup(snap, s, n);
 }
 
-static void read_host(snap_snapshot *snap, const snap_capture_opts *opts)
+static int read_host(snap_snapshot *snap, const snap_capture_opts *opts)
 {
 	struct utsname u;
 	char path[PATH_MAX];
 	char *text;
-	if (uname(&u) == 0) {
-		snap->host.hostname = snap_snapshot_strdup(snap, u.nodename);
-		snap->host.kernel = snap_snapshot_strdup(snap, u.release);
-		snap->host.machine = snap_snapshot_strdup(snap, u.machine);
-	}
+	if (uname(&u) == 0 &&
+	    (!(snap->host.hostname = snap_snapshot_strdup(snap, u.nodename)) ||
+	     !(snap->host.kernel = snap_snapshot_strdup(snap, u.release)) ||
+	     !(snap->host.machine = snap_snapshot_strdup(snap, u.machine))))
+		return SNAP_ENOMEM;
 	snap->host.page_size = sysconf(_SC_PAGESIZE);
 	snprintf(path, sizeof(path), "%s/sys/kernel/random/boot_id",
 		 procfs_root(opts));
 	if (read_file_all(path, &text, NULL) == 0) {
 		snap->host.boot_id = chomp_dup(snap, text);
 		free(text);
+		if (!snap->host.boot_id)
+			return SNAP_ENOMEM;
 	}
-	if (opts && opts->redact)
-		snap->host.hostname = "redacted";
+	return SNAP_OK;
 }
 
 /* stat: "pid (comm) state ppid ...": comm may hold spaces and ')', so
@@ -110,24 +111,21 @@ static int parse_stat(snap_snapshot *snap, const char *text)
 	return SNAP_OK;
 }
 
-static int parse_cmdline(snap_snapshot *snap, const char *text, size_t len,
-			 bool redact)
+static int parse_cmdline(snap_snapshot *snap, const char *text, size_t len)
 {
 	size_t argc = 0;
 	for (size_t i = 0; i < len; i++)
 		argc += text[i] == '\0';
 	if (len && text[len - 1] != '\0')
 		argc++;
-	if (redact && argc > 1)
-		argc = 1;
 	const char **argv = snap_snapshot_alloc(snap, (argc + 1) * sizeof(*argv));
 	if (!argv)
 		return SNAP_ENOMEM;
 	const char *s = text;
 	for (size_t i = 0; i < argc; i++) {
 		size_t n = strnlen(s, (size_t)(text + len - s));
-		argv[i] = redact ? snap_redact_path(snap, s, n)
-				 : snap_snapshot_strndup(snap, s, n);
+		if (!(argv[i] = snap_snapshot_strndup(snap, s, n)))
+			return SNAP_ENOMEM;
 		s += n + 1;
 	}
 	snap->process.argv = argv;
@@ -158,6 +156,8 @@ static int parse_status(snap_snapshot *snap, char *text)
 			kv[n].key = snap_snapshot_strndup(snap, line,
 							  (size_t)(colon - line));
 			kv[n].value = snap_snapshot_strndup(snap, v, vlen);
+			if (!kv[n].key || !kv[n].value)
+				return SNAP_ENOMEM;
 			if (strcmp(kv[n].key, "Threads") == 0)
 				snap->process.threads = strtol(kv[n].value, NULL, 10);
 			n++;
@@ -171,17 +171,32 @@ static int parse_status(snap_snapshot *snap, char *text)
 	return SNAP_OK;
 }
 
-static void read_exe(snap_snapshot *snap, const snap_capture_opts *opts,
-		     long pid)
+static int read_exe(snap_snapshot *snap, const snap_capture_opts *opts,
+		    long pid)
 {
 	char path[PATH_MAX], target[PATH_MAX];
 	snprintf(path, sizeof(path), "%s/%ld/exe", procfs_root(opts), pid);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
-		return;
-	snap->process.exe = opts && opts->redact
-		? snap_redact_path(snap, target, (size_t)n)
-		: snap_snapshot_strndup(snap, target, (size_t)n);
+		return SNAP_OK;
+	snap->process.exe = snap_snapshot_strndup(snap, target, (size_t)n);
+	return snap->process.exe ? SNAP_OK : SNAP_ENOMEM;
+}
+
+/* The redaction of a capture: the caller's, else a random key made for
+ * this snapshot alone (kept in memory with it, never written). */
+static const snap_redact *capture_redaction(snap_snapshot *snap,
+					    const snap_capture_opts *opts)
+{
+	if (opts->redaction)
+		return opts->redaction;
+	if (!snap->redaction) {
+		snap_redact *own = snap_snapshot_alloc(snap, sizeof(*own));
+		if (!own || snap_redact_random(own) < 0)
+			return NULL;
+		snap->redaction = own;
+	}
+	return snap->redaction;
 }
 
 /* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
@@ -253,8 +268,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 	snap->captured_at = snap_snapshot_strdup(snap, now);
 	snap->tool = "mapsnap " SNAP_VERSION_STRING;
 	snap->source = "procfs";
-	snap->redacted = redact;
-	read_host(snap, opts);
+	if (!snap->captured_at || read_host(snap, opts) < 0)
+		return proc_error(err, SNAP_ENOMEM, pid, "host facts");
 
 	snap->process.known = true;
 	snap->process.pid = pid;
@@ -268,9 +283,11 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, rc, pid, "comm");
 	snap->process.comm = chomp_dup(snap, text);
 	free(text);
+	if (!snap->process.comm)
+		return proc_error(err, SNAP_ENOMEM, pid, "comm");
 	if ((rc = read_proc(opts, pid, "cmdline", &text, &len)) < 0)
 		return proc_error(err, rc, pid, "cmdline");
-	rc = parse_cmdline(snap, text, len, redact);
+	rc = parse_cmdline(snap, text, len);
 	free(text);
 	if (rc < 0)
 		return proc_error(err, rc, pid, "cmdline");
@@ -280,9 +297,13 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 	free(text);
 	if (rc < 0)
 		return proc_error(err, rc, pid, "status");
-	read_exe(snap, opts, pid);
+	if (read_exe(snap, opts, pid) < 0)
+		return proc_error(err, SNAP_ENOMEM, pid, "exe");
 	if ((rc = read_thread_sps(snap, opts, pid)) < 0)
 		return proc_error(err, rc, pid, "task");
+	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
+	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
+		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
 	/* Opening smaps is where the kernel checks ptrace access: find out
 	 * now, before a caller starts writing a snapshot it cannot finish. */
 	char path[PATH_MAX];
@@ -297,13 +318,14 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 struct redact_ctx {
 	snap_region_fn fn;
 	void *ctx;
+	const snap_redact *redaction;
 };
 
 static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct redact_ctx *rc = ctx;
 	snap_region copy = *r;
-	if (snap_redact_region(snap, &copy) < 0)
+	if (snap_redact_region(snap, rc->redaction, &copy) < 0)
 		return SNAP_ENOMEM;
 	return rc->fn ? rc->fn(rc->ctx, snap, &copy)
 		      : snap_snapshot_add_region(snap, &copy);
@@ -524,8 +546,10 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 {
 	char path[PATH_MAX], now[40];
 	struct timespec t0, t1;
-	struct redact_ctx rctx = { fn, ctx };
+	struct redact_ctx rctx = { fn, ctx, NULL };
 	if (opts && opts->redact) {
+		if (!(rctx.redaction = capture_redaction(snap, opts)))
+			return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
 		fn = redact_then;
 		ctx = &rctx;
 	}
@@ -554,7 +578,8 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	snap->capture_ms = elapsed_ms(&t0, &t1);
 	keep_rollup(snap, &rr);
 	snap_utc_now(now, sizeof(now));
-	snap->captured_end = snap_snapshot_strdup(snap, now);
+	if (!(snap->captured_end = snap_snapshot_strdup(snap, now)))
+		return proc_error(err, SNAP_ENOMEM, pid, "the capture time");
 	return SNAP_OK;
 }
 
@@ -663,9 +688,11 @@ static int read_siblings(snap_snapshot *snap, const char *smaps_path)
 	if ((text = read_sibling(smaps_path, "comm", &len))) {
 		snap->process.comm = chomp_dup(snap, text);
 		free(text);
+		if (!snap->process.comm)
+			return SNAP_ENOMEM;
 	}
 	if ((text = read_sibling(smaps_path, "cmdline", &len))) {
-		rc = parse_cmdline(snap, text, len, false);
+		rc = parse_cmdline(snap, text, len);
 		free(text);
 	}
 	if (rc == SNAP_OK && (text = read_sibling(smaps_path, "status", &len))) {

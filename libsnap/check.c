@@ -105,7 +105,7 @@ static int64_t list_size_kb(const snap_check *c, const struct list *l)
 {
 	int64_t kb = 0;
 	for (size_t k = 0; k < l->n; k++)
-		kb += size_kb(region(c, l->v[k]));
+		kb = ck_sat_add(kb, size_kb(region(c, l->v[k])));
 	return kb;
 }
 
@@ -199,6 +199,10 @@ static int dup_finding(snap_check *c, const snap_duplicate *dup)
 		"One file loaded twice (dlmopen into another namespace, or a manual "
 		"mmap) keeps two copies of its code, data and global state: load it "
 		"once unless the isolation is intended.";
+	static const char builds_advice[] =
+		"Two versions of one library keep two copies of its global state that "
+		"disagree (allocators, locks, caches): make every component use one "
+		"build (check LD_LIBRARY_PATH, RPATH and bundled copies).";
 	static const char copies_advice[] =
 		"Make every component use one copy (check LD_LIBRARY_PATH, RPATH and "
 		"libraries bundled in plugins or wheels): each copy costs memory and "
@@ -214,10 +218,15 @@ static int dup_finding(snap_check *c, const snap_duplicate *dup)
 			 "%s is loaded %zu times from one file, %s (inode %llu).",
 			 dup->name, dup->nimages, paths,
 			 (unsigned long long)c->id->images[dup->images[0]].inode);
+	else if (rc == SNAP_OK && dup->kind == SNAP_DUP_TWO_BUILDS)
+		rc = add(c, "duplicated-library", SNAP_SEV_WARNING, &l, builds_advice,
+			 "%s is loaded in two builds (other build-ids, %zu loads): %s.",
+			 dup->name, dup->nimages, paths);
 	else if (rc == SNAP_OK)
 		rc = add(c, "duplicated-library", SNAP_SEV_WARNING, &l, copies_advice,
-			 "%s is loaded %zu times from different files: %s.", dup->name,
-			 dup->nimages, paths);
+			 "%s is loaded %zu times from different files%s: %s.", dup->name,
+			 dup->nimages, dup->kind == SNAP_DUP_SAME_BUILD ? " (one build)" : "",
+			 paths);
 	list_free(&l);
 	return rc;
 }
@@ -269,6 +278,32 @@ static bool same_mapping(const snap_check *c, size_t i, size_t j)
 	       a->path_len == b->path_len && memcmp(a->path, b->path, a->path_len) == 0;
 }
 
+/* The capture found another build at the deleted file's path: an
+ * upgrade, which is stronger evidence than " (deleted)" alone. */
+static bool upgraded(const snap_file *f)
+{
+	return f->build_id.len && f->at_path_known && f->at_path.len &&
+	       (f->at_path.len != f->build_id.len ||
+		memcmp(f->at_path.bytes, f->build_id.bytes, f->build_id.len) != 0);
+}
+
+static int upgrade_finding(snap_check *c, const struct list *l, const snap_file *f,
+			   const char *size)
+{
+	static const char advice[] =
+		"Restart the process to load the upgraded library: until then it runs "
+		"the old build, which may lack the fixes the upgrade brought.";
+	const snap_region *r = region(c, l->v[0]);
+	char old_id[2 * SNAP_BUILD_ID_MAX + 1], new_id[2 * SNAP_BUILD_ID_MAX + 1];
+	snap_build_id_hex(old_id, sizeof(old_id), &f->build_id);
+	snap_build_id_hex(new_id, sizeof(new_id), &f->at_path);
+	size_t path_len = snap_path_undeleted(r, NULL);
+	return add(c, "deleted-mapping", SNAP_SEV_WARNING, l, advice,
+		   "%.*s was upgraded on disk, restart to load it: build %s is mapped, "
+		   "build %s is on disk now (%zu region%s, %s).", (int)path_len, r->path,
+		   old_id, new_id, l->n, l->n == 1 ? "" : "s", size);
+}
+
 static int deleted_finding(snap_check *c, const struct list *l)
 {
 	static const char code_advice[] =
@@ -283,6 +318,9 @@ static int deleted_finding(snap_check *c, const struct list *l)
 	const snap_region *r = region(c, l->v[0]);
 	char size[32];
 	human(size, sizeof(size), list_size_kb(c, l));
+	const snap_file *f = snap_snapshot_file(c->snap, r->dev_major, r->dev_minor, r->inode);
+	if (code && f && upgraded(f))
+		return upgrade_finding(c, l, f, size);
 	if (code)
 		return add(c, "deleted-mapping", SNAP_SEV_WARNING, l, code_advice,
 			   "%.*s was deleted or replaced on disk but its code is still "
@@ -531,7 +569,7 @@ static int rule_private_dirty_ratio(snap_check *c)
 static bool mostly_swapped(const snap_check *c, int64_t swap, int64_t rss)
 {
 	return swap >= c->opts.swap_min_kb && swap > 0 &&
-	       (double)swap > c->opts.swap_ratio * (double)(rss + swap);
+	       (double)swap > c->opts.swap_ratio * (double)ck_sat_add(rss, swap);
 }
 
 static int rule_swap_pressure(snap_check *c)
@@ -546,13 +584,13 @@ static int rule_swap_pressure(snap_check *c)
 	for (size_t i = 0; i < c->snap->nregions && rc == SNAP_OK; i++) {
 		const snap_region *r = region(c, i);
 		int64_t s = value(c, r, SNAP_M_SWAP), res = value(c, r, SNAP_M_RSS);
-		swap += s;
-		rss += res;
+		swap = ck_sat_add(swap, s);
+		rss = ck_sat_add(rss, res);
 		if (s > 0)
 			rc = list_add(&any, i);
 		if (rc == SNAP_OK && mostly_swapped(c, s, res)) {
 			rc = list_add(&heavy, i);
-			heavy_swap += s;
+			heavy_swap = ck_sat_add(heavy_swap, s);
 		}
 	}
 	char s1[32], s2[32], s3[32];
@@ -563,7 +601,7 @@ static int rule_swap_pressure(snap_check *c)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &any, advice,
 			 "The process has %s in swap and %s resident: %.0f%% of its "
 			 "memory is swapped out.", s1, s2,
-			 100.0 * (double)swap / (double)(swap + rss));
+			 100.0 * (double)swap / (double)ck_sat_add(swap, rss));
 	else if (rc == SNAP_OK && heavy.n)
 		rc = add(c, "swap-pressure", SNAP_SEV_WARNING, &heavy, advice,
 			 "%zu region%s %s mostly swapped out (%s of the process's %s "
@@ -648,7 +686,7 @@ static int rule_thread_stacks(snap_check *c)
 	for (size_t i = 0; i < c->snap->nregions && rc == SNAP_OK; i++)
 		if (c->id->kinds[i] == SNAP_KIND_THREAD_STACK) {
 			rc = list_add(&l, i);
-			rss += value(c, region(c, i), SNAP_M_RSS);
+			rss = ck_sat_add(rss, value(c, region(c, i), SNAP_M_RSS));
 		}
 	bool many = l.n > c->opts.thread_stacks_max;
 	char s1[32], s2[32], limit[64] = "", note[256];
@@ -717,7 +755,7 @@ static size_t dirty_segments(const snap_check *c, size_t i, struct list *l,
 	for (; j < c->snap->nregions && same_mapping(c, i, j) && *rc == SNAP_OK; j++)
 		if (dirty_code(c, j)) {
 			*rc = list_add(l, j);
-			*dirty += value(c, region(c, j), SNAP_M_PRIVATE_DIRTY);
+			*dirty = ck_sat_add(*dirty, value(c, region(c, j), SNAP_M_PRIVATE_DIRTY));
 		}
 	return j;
 }

@@ -512,8 +512,21 @@ static void classify_no_access(struct pass *p)
 	}
 }
 
+/* Whether r, right after file mapping prev, can be its .bss: when the
+ * capture read the file's ELF headers, only if a load maps exactly that
+ * much .bss (memory mmap'ed earlier lies right above a library just as
+ * often: mmap places new mappings below older ones); without them,
+ * Android showmap's rule takes any. */
+static bool bss_size_fits(const struct pass *p, const snap_region *prev,
+			  const snap_region *r)
+{
+	const snap_file *f = snap_snapshot_file(p->snap, prev->dev_major, prev->dev_minor,
+						prev->inode);
+	return !f || f->bss_bytes < 0 || (uint64_t)f->bss_bytes == span(r);
+}
+
 /* Anonymous rw-p memory right after an executable's or library's
- * writable segment is its .bss (Android showmap's rule). */
+ * writable segment is its .bss. */
 static void classify_bss(struct pass *p)
 {
 	for (size_t i = 1; i < p->snap->nregions; i++) {
@@ -522,7 +535,7 @@ static void classify_bss(struct pass *p)
 		if (p->kinds[i] == SNAP_KIND_ANON && p->ev[i] == SNAP_EV_ANONYMOUS &&
 		    unnamed(r) && strcmp(r->perms, "rw-p") == 0 && touches_prev(p, i) &&
 		    (pk == SNAP_KIND_EXE || pk == SNAP_KIND_LIB) && prev->inode != 0 &&
-		    prev->perms[1] == 'w')
+		    prev->perms[1] == 'w' && bss_size_fits(p, prev, r))
 			p->ev[i] = SNAP_EV_BSS;
 	}
 }

@@ -75,15 +75,15 @@ void region_sums(const snap_region *r, const int fields[SNAP_M_COUNT],
 void sums_add(snap_sums *to, const snap_sums *add)
 {
 	for (int m = 0; m < SNAP_M_COUNT; m++)
-		to->kb[m] += add->kb[m];
-	to->regions += add->regions;
+		to->kb[m] = ck_sat_add(to->kb[m], add->kb[m]);
+	to->regions = ck_sat_add(to->regions, add->regions);
 }
 
 static void sums_sub(snap_sums *out, const snap_sums *a, const snap_sums *b)
 {
 	for (int m = 0; m < SNAP_M_COUNT; m++)
-		out->kb[m] = a->kb[m] - b->kb[m];
-	out->regions = a->regions - b->regions;
+		out->kb[m] = ck_sat_sub(a->kb[m], b->kb[m]);
+	out->regions = ck_sat_sub(a->regions, b->regions);
 }
 
 static const char *const change_names[SNAP_CHANGE_TYPES] = {
@@ -94,6 +94,7 @@ static const char *const change_names[SNAP_CHANGE_TYPES] = {
 	[SNAP_CHANGE_DUPLICATED] = "duplicated",
 	[SNAP_CHANGE_PERMS] = "perms",
 	[SNAP_CHANGE_REPLACED] = "replaced",
+	[SNAP_CHANGE_MOVED] = "moved",
 };
 
 const char *snap_change_name(enum snap_change_type type)
@@ -298,17 +299,49 @@ static bool file_deleted(const snap_region *r)
 	return deleted;
 }
 
-/* Same path, but the file behind it changed. */
+/* The build-id of the image holding region i of side s, or NULL. */
+static const snap_build_id *region_build(const struct builder *b, int s, uint32_t i)
+{
+	int img = b->id[s]->image_of[i];
+	const snap_file *f = img >= 0 ? b->id[s]->images[img].file : NULL;
+	return f && f->build_id.len ? &f->build_id : NULL;
+}
+
+static bool same_build(const snap_build_id *x, const snap_build_id *y)
+{
+	return x->len == y->len && memcmp(x->bytes, y->bytes, x->len) == 0;
+}
+
+/* Both builds known, and not the same. */
+static bool builds_differ(const struct builder *b, uint32_t i, uint32_t j)
+{
+	const snap_build_id *x = region_build(b, OLD, i), *y = region_build(b, NEW, j);
+	return x && y && !same_build(x, y);
+}
+
+/* Same path (or library), but the file behind it changed. */
 static bool replaced_pair(const struct builder *b, uint32_t i, uint32_t j)
 {
 	if (b->id[OLD]->image_of[i] < 0 || b->id[NEW]->image_of[j] < 0)
 		return false;
 	const snap_region *a = region(b, OLD, i), *c = region(b, NEW, j);
-	if (file_deleted(c) && !file_deleted(a))
+	if ((file_deleted(c) && !file_deleted(a)) || builds_differ(b, i, j))
 		return true;
 	return (a->inode != c->inode || a->dev_major != c->dev_major ||
 		a->dev_minor != c->dev_minor) &&
 	       same_host(b->snap[OLD], b->snap[NEW]);
+}
+
+/* The same build, mapped from another path (another install prefix, a
+ * container's copy). */
+static bool moved_pair(const struct builder *b, uint32_t i, uint32_t j)
+{
+	const snap_build_id *x = region_build(b, OLD, i), *y = region_build(b, NEW, j);
+	if (!x || !y || !same_build(x, y))
+		return false;
+	const snap_region *a = region(b, OLD, i), *c = region(b, NEW, j);
+	size_t na = snap_path_undeleted(a, NULL), nc = snap_path_undeleted(c, NULL);
+	return na != nc || memcmp(a->path, c->path, na) != 0;
 }
 
 /* ---- matching one process by address ---- */
@@ -678,11 +711,13 @@ static void pair_up(struct builder *b, uint32_t i, uint32_t j)
 }
 
 /* Equal keys pair in address order: the k-th old segment of a key with
- * the k-th new one. */
-static int pair_exact(struct builder *b)
+ * the k-th new one. Regions paired already stay out. */
+static int pair_exact_by(struct builder *b, bool by_path)
 {
 	size_t no = b->snap[OLD]->nregions;
 	const snap_identity *io = b->id[OLD], *in = b->id[NEW];
+	const uint64_t *ko = by_path ? io->path_keys : io->keys;
+	const uint64_t *kn = by_path ? in->path_keys : in->keys;
 	u64map heads;
 	uint32_t *next = malloc((no + 1) * sizeof(*next));
 	uint32_t *head = malloc((no + 1) * sizeof(*head));
@@ -692,10 +727,10 @@ static int pair_exact(struct builder *b)
 		goto out_nomap;
 	uint32_t nkeys = 0;
 	for (uint32_t i = 0; i < no; i++) {
-		if (io->classes[i] != SNAP_MATCH_EXACT)
+		if (io->classes[i] != SNAP_MATCH_EXACT || b->partner[OLD][i] >= 0)
 			continue;
 		bool added;
-		uint32_t *slot = u64map_put(&heads, io->keys[i], nkeys, &added);
+		uint32_t *slot = u64map_put(&heads, ko[i], nkeys, &added);
 		if (!slot)
 			goto out;
 		next[i] = NONE;
@@ -708,9 +743,9 @@ static int pair_exact(struct builder *b)
 		}
 	}
 	for (uint32_t j = 0; j < b->snap[NEW]->nregions; j++) {
-		if (in->classes[j] != SNAP_MATCH_EXACT)
+		if (in->classes[j] != SNAP_MATCH_EXACT || b->partner[NEW][j] >= 0)
 			continue;
-		const uint32_t *slot = u64map_get(&heads, in->keys[j]);
+		const uint32_t *slot = u64map_get(&heads, kn[j]);
 		if (!slot || head[*slot] == NONE)
 			continue;
 		pair_up(b, head[*slot], j);
@@ -724,6 +759,15 @@ out_nomap:
 	free(head);
 	free(tail);
 	return rc;
+}
+
+/* By build where both sides know it (the same build at another path is
+ * the same image), then by path for the rest (a snapshot without
+ * build-ids, or the same path holding another build). */
+static int pair_exact(struct builder *b)
+{
+	int rc = pair_exact_by(b, false);
+	return rc < 0 ? rc : pair_exact_by(b, true);
 }
 
 struct cand {
@@ -979,7 +1023,7 @@ static int emit_pairs(struct builder *b)
 		int32_t i = b->partner[NEW][j];
 		if (i < 0)
 			continue;
-		bool replaced = replaced_pair(b, (uint32_t)i, j);
+		bool replaced = replaced_pair(b, (uint32_t)i, j) || moved_pair(b, (uint32_t)i, j);
 		if (open != NONE && replaced) {
 			const struct pending *p = entry(b, open);
 			uint32_t lo = member(b, OLD, p->side[OLD].off + p->side[OLD].n - 1);
@@ -1002,13 +1046,74 @@ static int emit_pairs(struct builder *b)
 	return SNAP_OK;
 }
 
+/* A library left wholly unmatched on each side, under one name and
+ * load number, in two known builds: an upgrade, a rebuild, or another
+ * vendored copy. */
+static uint64_t rebuilt_key(const snap_image *img)
+{
+	char name[512];
+	size_t n = snap_lib_name(name, sizeof(name), img->path, img->path_len);
+	uint64_t v[2] = { snap_hash64(name, n < sizeof(name) ? n : sizeof(name) - 1),
+			  img->name_ordinal };
+	return snap_hash64(v, sizeof(v));
+}
+
+static bool unmatched_build(const struct builder *b, int s, size_t k)
+{
+	const snap_image *img = &b->id[s]->images[k];
+	return img->kind == SNAP_KIND_LIB && b->image_hits[s][k] == 0 && img->file &&
+	       img->file->build_id.len;
+}
+
+/* One change holding both images; their regions count as matched. */
+static int emit_rebuilt(struct builder *b, size_t ko, size_t kn)
+{
+	uint32_t e = open_entry(b);
+	if (e == NONE)
+		return SNAP_ENOMEM;
+	size_t k[2] = { ko, kn };
+	for (int s = OLD; s <= NEW; s++) {
+		const snap_image *img = &b->id[s]->images[k[s]];
+		for (size_t i = img->first; i < img->first + img->count; i++) {
+			b->partner[s][i] = (int32_t)b->id[1 - s]->images[k[1 - s]].first;
+			if (add_member(b, e, s, (uint32_t)i) < 0)
+				return SNAP_ENOMEM;
+		}
+	}
+	return SNAP_OK;
+}
+
+static int pair_rebuilt_libraries(struct builder *b)
+{
+	u64map olds;
+	if (u64map_init(&olds, 16) < 0)
+		return SNAP_ENOMEM;
+	int rc = SNAP_OK;
+	for (size_t k = 0; k < b->id[OLD]->nimages && rc == SNAP_OK; k++) {
+		bool added;
+		if (unmatched_build(b, OLD, k) &&
+		    !u64map_put(&olds, rebuilt_key(&b->id[OLD]->images[k]), (uint32_t)k, &added))
+			rc = SNAP_ENOMEM;
+	}
+	for (size_t k = 0; k < b->id[NEW]->nimages && rc == SNAP_OK; k++) {
+		if (!unmatched_build(b, NEW, k))
+			continue;
+		const uint32_t *ko = u64map_get(&olds, rebuilt_key(&b->id[NEW]->images[k]));
+		if (ko && b->partner[OLD][b->id[OLD]->images[*ko].first] < 0)
+			rc = emit_rebuilt(b, *ko, k);
+	}
+	u64map_free(&olds);
+	return rc;
+}
+
 static int match_by_identity(struct builder *b)
 {
 	int rc;
 	if ((rc = pair_exact(b)) < 0 || (rc = pair_similar(b)) < 0)
 		return rc;
 	count_image_hits(b);
-	if ((rc = emit_pairs(b)) < 0 || (rc = emit_unmatched(b, NEW)) < 0)
+	if ((rc = emit_pairs(b)) < 0 || (rc = pair_rebuilt_libraries(b)) < 0 ||
+	    (rc = emit_unmatched(b, NEW)) < 0)
 		return rc;
 	return emit_unmatched(b, OLD);
 }
@@ -1146,12 +1251,32 @@ static int classify_change(const struct builder *b, snap_change *c,
 		c->type = SNAP_CHANGE_REPLACED;
 		return 1;
 	}
+	if (c->old_path_len) {
+		c->type = SNAP_CHANGE_MOVED;
+		return 1;
+	}
 	c->type = direction(o, &c->delta);
 	if (level < 1 && c->nperms_changes) {
 		c->type = SNAP_CHANGE_PERMS;
 		return 1;
 	}
 	return level;
+}
+
+/* The builds of a file mapping's two sides, and its old path when the
+ * same build moved to another one. */
+static void note_files(const struct builder *b, snap_change *c)
+{
+	if (c->old.present)
+		c->old_build = region_build(b, OLD, c->old.regions[0]);
+	if (c->new.present)
+		c->new_build = region_build(b, NEW, c->new.regions[0]);
+	if (c->old.present && c->new.present &&
+	    moved_pair(b, c->old.regions[0], c->new.regions[0])) {
+		const snap_region *r = region(b, OLD, c->old.regions[0]);
+		c->old_path = r->path;
+		c->old_path_len = r->path_len;
+	}
 }
 
 static void finish_change(struct builder *b, const struct pending *p,
@@ -1188,6 +1313,7 @@ static void finish_change(struct builder *b, const struct pending *p,
 		c->path = b->snap[s]->regions[image->first].path;
 		c->path_len = b->snap[s]->regions[image->first].path_len;
 	}
+	note_files(b, c);
 }
 
 static int metric_order(const void *pa, const void *pb, void *ctx)
@@ -1261,7 +1387,11 @@ static int load_side(struct builder *b, int s)
 	for (size_t i = 1; i < n; i++)
 		if (snap->regions[i].start < snap->regions[i - 1].end)
 			return SNAP_EFORMAT;
-	int rc = snap_identity_new(&b->id[s], snap);
+	/* Path maps rewrite the old side's paths into the new side's. */
+	const snap_diff_opts *o = &b->d->opts;
+	int rc = s == OLD ? snap_identity_new_mapped(&b->id[s], snap, o->path_maps,
+						     o->npath_maps)
+			  : snap_identity_new(&b->id[s], snap);
 	if (rc < 0)
 		return rc;
 	b->sums[s] = malloc((n + 1) * sizeof(snap_sums));

@@ -35,6 +35,11 @@ static void add(snap_hasher *h, const void *data, size_t len)
 	XXH3_64bits_update(h->state, data, len);
 }
 
+void snap_hasher_add(snap_hasher *h, const void *data, size_t len)
+{
+	add(h, data, len);
+}
+
 static char *put_dec(char *out, uint64_t v)
 {
 	return out + snap_format_dec(out, v);
@@ -117,4 +122,11 @@ uint64_t snap_snapshot_checksum(const snap_snapshot *snap)
 uint64_t snap_hash64(const void *data, size_t len)
 {
 	return XXH3_64bits(data, len);
+}
+
+void snap_hash128(uint8_t out[16], const void *data, size_t len)
+{
+	XXH128_canonical_t c;
+	XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
+	memcpy(out, c.digest, 16);
 }

@@ -195,9 +195,35 @@ static bool continues(const snap_identity *id, size_t i)
 	return same_file(r, &id->snap->regions[img->first]) && r->offset != 0;
 }
 
-static uint64_t undeleted_hash(const snap_region *r)
+static bool prefix_of(const char *prefix, const char *path, size_t len)
 {
-	return snap_hash64(r->path, snap_path_undeleted(r, NULL));
+	size_t n = strlen(prefix);
+	return n <= len && memcmp(prefix, path, n) == 0 && (n == len || path[n] == '/');
+}
+
+/* The hash of a path as the identity's path maps rewrite it. */
+static uint64_t mapped_path_hash(const snap_identity *id, const char *path, size_t len)
+{
+	for (size_t m = 0; m < id->nmaps; m++) {
+		const snap_path_map *map = &id->maps[m];
+		if (!prefix_of(map->from, path, len))
+			continue;
+		size_t to = strlen(map->to), rest = len - strlen(map->from);
+		char *buf = malloc(to + rest + 1);
+		if (!buf) /* out of memory: the path as it is */
+			break;
+		memcpy(buf, map->to, to);
+		memcpy(buf + to, path + len - rest, rest);
+		uint64_t h = snap_hash64(buf, to + rest);
+		free(buf);
+		return h;
+	}
+	return snap_hash64(path, len);
+}
+
+static uint64_t undeleted_hash(const snap_identity *id, const snap_region *r)
+{
+	return mapped_path_hash(id, r->path, snap_path_undeleted(r, NULL));
 }
 
 static uint64_t lib_name_hash_of(const char *path, size_t len)
@@ -207,34 +233,54 @@ static uint64_t lib_name_hash_of(const char *path, size_t len)
 	return snap_hash64(name, n < sizeof(name) ? n : sizeof(name) - 1);
 }
 
-/* Numbers the images of one path (and of one library name) 0, 1, ... */
+/* The build-id a capture read for the image's file, or NULL. */
+static const snap_build_id *image_build(const snap_image *img)
+{
+	return img->file && img->file->build_id.len ? &img->file->build_id : NULL;
+}
+
+static uint64_t build_hash(const snap_build_id *b)
+{
+	return snap_hash64(b->bytes, b->len);
+}
+
+/* Counts one more image under key in m; *ordinal gets its number. */
+static int next_ordinal(u64map *m, uint64_t key, uint32_t *ordinal)
+{
+	bool added;
+	uint32_t *seen = u64map_put(m, key, 0, &added);
+	if (!seen)
+		return SNAP_ENOMEM;
+	*ordinal = (*seen)++;
+	return SNAP_OK;
+}
+
+/* Numbers the images of one path, of one library name and of one build
+ * 0, 1, ... */
 static int number_images(snap_identity *id)
 {
-	u64map by_path, by_name;
-	if (u64map_init(&by_path, id->nimages) < 0)
-		return SNAP_ENOMEM;
-	if (u64map_init(&by_name, id->nimages) < 0) {
+	u64map by_path, by_name, by_build;
+	int rc = u64map_init(&by_path, id->nimages);
+	if (rc == SNAP_OK && (rc = u64map_init(&by_name, id->nimages)) < 0)
 		u64map_free(&by_path);
-		return SNAP_ENOMEM;
+	if (rc == SNAP_OK && (rc = u64map_init(&by_build, id->nimages)) < 0) {
+		u64map_free(&by_path);
+		u64map_free(&by_name);
 	}
-	int rc = SNAP_OK;
+	if (rc < 0)
+		return rc;
 	for (size_t k = 0; k < id->nimages && rc == SNAP_OK; k++) {
 		snap_image *img = &id->images[k];
-		bool added;
-		uint32_t *path_seen = u64map_put(&by_path, snap_hash64(img->path, img->path_len),
-						 0, &added);
-		uint32_t *name_seen = path_seen
-			? u64map_put(&by_name, lib_name_hash_of(img->path, img->path_len), 0,
-				     &added) : NULL;
-		if (!path_seen || !name_seen) {
-			rc = SNAP_ENOMEM;
-			break;
-		}
-		img->ordinal = (*path_seen)++;
-		img->name_ordinal = (*name_seen)++;
+		const snap_build_id *b = image_build(img);
+		if ((rc = next_ordinal(&by_path, snap_hash64(img->path, img->path_len),
+				       &img->ordinal)) == SNAP_OK &&
+		    (rc = next_ordinal(&by_name, lib_name_hash_of(img->path, img->path_len),
+				       &img->name_ordinal)) == SNAP_OK && b)
+			rc = next_ordinal(&by_build, build_hash(b), &img->build_ordinal);
 	}
 	u64map_free(&by_path);
 	u64map_free(&by_name);
+	u64map_free(&by_build);
 	return rc;
 }
 
@@ -253,6 +299,7 @@ static snap_image *open_image(snap_identity *id, size_t *cap, size_t i)
 	img->dev_major = r->dev_major;
 	img->dev_minor = r->dev_minor;
 	img->bss = -1;
+	img->file = snap_snapshot_file(id->snap, r->dev_major, r->dev_minor, r->inode);
 	return img;
 }
 
@@ -280,8 +327,9 @@ static int build_images(snap_identity *id, int rss_field)
 		snap_image *img = &id->images[id->nimages - 1];
 		img->count++;
 		img->has_offset0 |= r->inode != 0 && r->offset == 0;
-		img->size_kb += (r->end - r->start) >> 10;
-		img->rss_kb += rss_field >= 0 ? snap_region_value(r, rss_field) : 0;
+		img->size_kb = ck_sat_add_u64(img->size_kb, (r->end - r->start) >> 10);
+		img->rss_kb = ck_sat_add_u64(img->rss_kb,
+					     rss_field >= 0 ? snap_region_value(r, rss_field) : 0);
 		id->image_of[i] = (int32_t)(id->nimages - 1);
 	}
 	return number_images(id);
@@ -290,7 +338,7 @@ static int build_images(snap_identity *id, int rss_field)
 /* ---- keys ---- */
 
 enum key_tag { TAG_FILE = 1, TAG_NAMED, TAG_ANON_NAMED, TAG_SHMEM, TAG_ANON,
-	       TAG_GAP, TAG_BSS };
+	       TAG_GAP, TAG_BSS, TAG_BUILD };
 
 static uint64_t mix(uint64_t tag, uint64_t a, uint64_t b, uint64_t c)
 {
@@ -320,26 +368,39 @@ static uint64_t anon_name_hash(const snap_region *r)
 	return h;
 }
 
-/* A segment of an image: the file's path, offset and perms, and which
- * load of that path; a gap: its image and its place in it. */
-static uint64_t image_key(const snap_identity *id, size_t i)
+/* What an image is: its build when known (the same build at another
+ * path is the same image), else its path; and which load of it. */
+static uint64_t image_identity(const snap_identity *id, const snap_image *img,
+			       bool by_path, uint32_t *ordinal)
+{
+	const snap_build_id *b = by_path ? NULL : image_build(img);
+	*ordinal = b ? img->build_ordinal : img->ordinal;
+	return b ? mix(TAG_BUILD, build_hash(b), 0, 0)
+		 : mapped_path_hash(id, img->path, img->path_len);
+}
+
+/* A segment of an image: the image, the offset and perms; a gap: the
+ * image and its place in it. */
+static uint64_t image_key(const snap_identity *id, size_t i, bool by_path)
 {
 	const snap_region *r = &id->snap->regions[i];
 	const snap_image *img = &id->images[id->image_of[i]];
+	uint32_t ordinal;
+	uint64_t what = image_identity(id, img, by_path, &ordinal);
 	if (r->inode != 0)
-		return mix(TAG_FILE, undeleted_hash(r), r->offset,
-			   perms_word(r) << 32 | img->ordinal);
-	return mix(TAG_GAP, snap_hash64(img->path, img->path_len), i - img->first,
-		   img->ordinal);
+		return mix(TAG_FILE, what, r->offset, perms_word(r) << 32 | ordinal);
+	return mix(TAG_GAP, what, i - img->first, ordinal);
 }
 
-/* .bss follows its library by name, so a library moved to another path
- * keeps its .bss matched. */
-static uint64_t bss_key(const snap_identity *id, size_t i)
+/* .bss follows its image: by build, or by library name (not path), so a
+ * library moved to another path keeps its .bss matched. */
+static uint64_t bss_key(const snap_identity *id, size_t i, bool by_path)
 {
 	const snap_image *img = &id->images[id->attached[i]];
-	return mix(TAG_BSS, lib_name_hash_of(img->path, img->path_len),
-		   img->name_ordinal, perms_word(&id->snap->regions[i]));
+	const snap_build_id *b = by_path ? NULL : image_build(img);
+	uint64_t what = b ? build_hash(b) : lib_name_hash_of(img->path, img->path_len);
+	return mix(TAG_BSS, what, b ? img->build_ordinal : img->name_ordinal,
+		   perms_word(&id->snap->regions[i]));
 }
 
 static void key_region(snap_identity *id, size_t i)
@@ -347,20 +408,22 @@ static void key_region(snap_identity *id, size_t i)
 	const snap_region *r = &id->snap->regions[i];
 	enum snap_kind kind = id->kinds[i];
 	uint8_t cls = SNAP_MATCH_EXACT;
-	uint64_t key;
+	uint64_t key, by_path = 0;
 	if (id->image_of[i] >= 0) {
-		key = image_key(id, i);
+		key = image_key(id, i, false);
+		by_path = image_key(id, i, true);
 	} else if (id->attached[i] >= 0) {
-		key = bss_key(id, i);
+		key = bss_key(id, i, false);
+		by_path = bss_key(id, i, true);
 	} else if (kind == SNAP_KIND_HEAP || kind == SNAP_KIND_STACK ||
 		   kind == SNAP_KIND_SPECIAL ||
 		   (is_image_kind(kind) && r->path_len > 0)) {
-		key = mix(TAG_NAMED, undeleted_hash(r), perms_word(r), 0);
+		key = mix(TAG_NAMED, undeleted_hash(id, r), perms_word(r), 0);
 	} else if (kind == SNAP_KIND_ANON_NAMED) {
 		key = mix(TAG_ANON_NAMED, anon_name_hash(r), perms_word(r), 0);
 		cls = SNAP_MATCH_SIMILAR;
 	} else if (kind == SNAP_KIND_SHMEM) {
-		key = mix(TAG_SHMEM, undeleted_hash(r), perms_word(r), 0);
+		key = mix(TAG_SHMEM, undeleted_hash(id, r), perms_word(r), 0);
 		cls = SNAP_MATCH_SIMILAR;
 	} else {
 		key = mix(TAG_ANON, kind, perms_word(r), 0);
@@ -369,6 +432,7 @@ static void key_region(snap_identity *id, size_t i)
 	/* One kind of memory per match: a file that is the executable of one
 	 * process and a data file of the other is not one object. */
 	id->keys[i] = mix(key, kind, 0, 0);
+	id->path_keys[i] = by_path ? mix(by_path, kind, 0, 0) : id->keys[i];
 	id->classes[i] = cls;
 }
 
@@ -401,45 +465,87 @@ static uint64_t inode_hash(const snap_image *img)
 
 /* Joins library images that share a name or an inode; shared[i] is set
  * when image i shares its inode with another. */
+/* Joins image i with the first image seen under key in m; returns the
+ * first one's index, i itself when it is the first, or -1 on ENOMEM. */
+static long join_by(u64map *m, uint64_t key, size_t i, size_t *parent)
+{
+	bool added;
+	uint32_t *first = u64map_put(m, key, (uint32_t)i, &added);
+	if (!first)
+		return -1;
+	if (!added)
+		parent[uf_find(parent, i)] = uf_find(parent, *first);
+	return (long)*first;
+}
+
+/* Joins library loads that share a name, an inode or a build-id;
+ * shared[i] is set when image i shares its inode with another. */
 static int join_libraries(snap_identity *id, size_t *parent, bool *shared)
 {
-	u64map by_name, by_inode;
-	if (u64map_init(&by_name, id->nimages) < 0)
-		return SNAP_ENOMEM;
-	if (u64map_init(&by_inode, id->nimages) < 0) {
+	u64map by_name, by_inode, by_build;
+	int rc = u64map_init(&by_name, id->nimages);
+	if (rc == SNAP_OK && (rc = u64map_init(&by_inode, id->nimages)) < 0)
 		u64map_free(&by_name);
-		return SNAP_ENOMEM;
+	if (rc == SNAP_OK && (rc = u64map_init(&by_build, id->nimages)) < 0) {
+		u64map_free(&by_name);
+		u64map_free(&by_inode);
 	}
-	int rc = SNAP_OK;
-	for (size_t i = 0; i < id->nimages && rc == SNAP_OK; i++) {
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < id->nimages; i++)
 		parent[i] = i;
+	for (size_t i = 0; i < id->nimages && rc == SNAP_OK; i++) {
+		const snap_image *img = &id->images[i];
 		/* Only loads count: a file mapped again from another offset
 		 * is not the library loaded twice. */
-		if (id->images[i].kind != SNAP_KIND_LIB || !id->images[i].has_offset0)
+		if (img->kind != SNAP_KIND_LIB || !img->has_offset0)
 			continue;
-		bool added;
-		uint32_t *first = u64map_put(&by_name, lib_name_hash(&id->images[i]),
-					     (uint32_t)i, &added);
-		if (!first) {
+		const snap_build_id *b = image_build(img);
+		long same_inode;
+		if (join_by(&by_name, lib_name_hash(img), i, parent) < 0 ||
+		    (same_inode = join_by(&by_inode, inode_hash(img), i, parent)) < 0 ||
+		    (b && join_by(&by_build, build_hash(b), i, parent) < 0)) {
 			rc = SNAP_ENOMEM;
 			break;
 		}
-		if (!added)
-			parent[uf_find(parent, i)] = uf_find(parent, *first);
-		first = u64map_put(&by_inode, inode_hash(&id->images[i]), (uint32_t)i,
-				   &added);
-		if (!first) {
-			rc = SNAP_ENOMEM;
-			break;
-		}
-		if (!added) {
-			shared[i] = shared[*first] = true;
-			parent[uf_find(parent, i)] = uf_find(parent, *first);
-		}
+		if ((size_t)same_inode != i)
+			shared[i] = shared[same_inode] = true;
 	}
 	u64map_free(&by_name);
 	u64map_free(&by_inode);
+	u64map_free(&by_build);
 	return rc;
+}
+
+/* Two builds of one library is worse than one file or one build loaded
+ * twice: say which. */
+static enum snap_dup_kind dup_kind(const snap_identity *id, const snap_duplicate *dup)
+{
+	const snap_build_id *first = NULL;
+	bool unknown = false, two = false;
+	for (size_t k = 0; k < dup->nimages; k++) {
+		const snap_build_id *b = image_build(&id->images[dup->images[k]]);
+		if (!b)
+			unknown = true;
+		else if (!first)
+			first = b;
+		else if (b->len != first->len || memcmp(b->bytes, first->bytes, b->len) != 0)
+			two = true;
+	}
+	if (two)
+		return SNAP_DUP_TWO_BUILDS;
+	if (dup->same_file)
+		return SNAP_DUP_SAME_FILE;
+	return first && !unknown ? SNAP_DUP_SAME_BUILD : SNAP_DUP_SAME_NAME;
+}
+
+const char *snap_dup_kind_name(enum snap_dup_kind kind)
+{
+	static const char *const names[] = {
+		[SNAP_DUP_SAME_FILE] = "same-file", [SNAP_DUP_SAME_BUILD] = "same-build",
+		[SNAP_DUP_TWO_BUILDS] = "two-builds", [SNAP_DUP_SAME_NAME] = "same-name",
+	};
+	return (unsigned)kind < sizeof(names) / sizeof(*names) ? names[kind] : "?";
 }
 
 static int collect_dups(snap_identity *id, size_t *parent, const bool *shared)
@@ -475,6 +581,7 @@ static int collect_dups(snap_identity *id, size_t *parent, const bool *shared)
 				dup->same_file |= shared[i];
 			}
 		dup->images = images;
+		dup->kind = dup_kind(id, dup);
 	}
 	free(count);
 	return rc;
@@ -498,27 +605,53 @@ static int find_duplicates(snap_identity *id)
 
 int snap_identity_new(snap_identity **out, const snap_snapshot *snap)
 {
+	return snap_identity_new_mapped(out, snap, NULL, 0);
+}
+
+int snap_path_map_parse(snap_path_map *map, char *text)
+{
+	char *eq = strchr(text, '=');
+	if (!eq || text[0] != '/' || eq[1] != '/' || eq == text + 1)
+		return SNAP_EINVAL;
+	*eq = '\0';
+	for (char *end = eq - 1; end > text && *end == '/'; end--)
+		*end = '\0'; /* "/opt/app/" is "/opt/app" */
+	for (char *end = eq + strlen(eq + 1); end > eq + 1 && *end == '/'; end--)
+		*end = '\0';
+	map->from = text;
+	map->to = eq + 1;
+	return SNAP_OK;
+}
+
+int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
+			     const snap_path_map *maps, size_t nmaps)
+{
 	size_t n = snap->nregions + 1;
 	snap_identity *id = calloc(1, sizeof(*id));
 	if (!id)
 		return SNAP_ENOMEM;
 	id->snap = snap;
+	id->maps = maps;
+	id->nmaps = nmaps;
 	id->arena = arena_new();
 	id->kinds = malloc(n * sizeof(*id->kinds));
 	id->evidence = malloc(n);
 	id->keys = malloc(n * sizeof(*id->keys));
+	id->path_keys = malloc(n * sizeof(*id->path_keys));
 	id->classes = malloc(n);
 	id->image_of = malloc(n * sizeof(*id->image_of));
 	id->attached = malloc(n * sizeof(*id->attached));
 	int rc = SNAP_ENOMEM;
-	if (!id->arena || !id->kinds || !id->evidence || !id->keys || !id->classes ||
-	    !id->image_of || !id->attached)
+	if (!id->arena || !id->kinds || !id->evidence || !id->keys || !id->path_keys ||
+	    !id->classes || !id->image_of || !id->attached)
 		goto out;
 	if ((rc = snap_classify(snap, id->kinds, id->evidence, &id->stacks)) < 0 ||
 	    (rc = build_images(id, snap_field_find(snap, "Rss"))) < 0 ||
 	    (rc = find_duplicates(id)) < 0)
 		goto out;
 	build_keys(id);
+	id->maps = NULL; /* the caller's: not kept past this call */
+	id->nmaps = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
 		id->thread_stacks += id->kinds[i] == SNAP_KIND_THREAD_STACK;
 	*out = id;
@@ -535,6 +668,7 @@ void snap_identity_free(snap_identity *id)
 	free(id->kinds);
 	free(id->evidence);
 	free(id->keys);
+	free(id->path_keys);
 	free(id->classes);
 	free(id->image_of);
 	free(id->attached);

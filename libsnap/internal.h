@@ -2,6 +2,7 @@
 #ifndef SNAP_INTERNAL_H
 #define SNAP_INTERNAL_H
 
+#include "checked.h"
 #include "snap.h"
 
 /* A bump allocator: many small strings and arrays freed all at once. */

@@ -1,3 +1,5 @@
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,6 +29,7 @@ void snap_snapshot_free(snap_snapshot *snap)
 		return;
 	free(snap->regions);
 	free(snap->fields);
+	free(snap->field_slots);
 	arena_free(snap->arena);
 	free(snap);
 }
@@ -62,29 +65,70 @@ bool snap_field_name_valid(const char *name, size_t len)
 	return true;
 }
 
+/* Field names are interned through an open-addressing table of field
+ * indexes (plus one; 0 is a free slot), so a snapshot that names tens of
+ * thousands of fields loads in linear time. */
+static size_t field_slot(const snap_snapshot *snap, const char *name, size_t len)
+{
+	size_t mask = snap->field_slots_cap - 1;
+	size_t i = (size_t)snap_hash64(name, len) & mask;
+	for (;; i = (i + 1) & mask) {
+		uint32_t v = snap->field_slots[i];
+		if (!v)
+			return i;
+		const char *f = snap->fields[v - 1].name;
+		if (strncmp(f, name, len) == 0 && f[len] == '\0')
+			return i;
+	}
+}
+
+/* Keeps the table at most half full. */
+static int field_index_grow(snap_snapshot *snap)
+{
+	size_t cap = snap->field_slots_cap ? snap->field_slots_cap : 64;
+	while (cap / 2 <= snap->nfields + 1)
+		if (ck_mul_size(&cap, cap, 2))
+			return SNAP_ENOMEM;
+	if (cap == snap->field_slots_cap)
+		return SNAP_OK;
+	uint32_t *slots = calloc(cap, sizeof(*slots));
+	if (!slots)
+		return SNAP_ENOMEM;
+	free(snap->field_slots);
+	snap->field_slots = slots;
+	snap->field_slots_cap = cap;
+	for (size_t k = 0; k < snap->nfields; k++) {
+		const char *f = snap->fields[k].name;
+		slots[field_slot(snap, f, strlen(f))] = (uint32_t)k + 1;
+	}
+	return SNAP_OK;
+}
+
 int snap_field_find(const snap_snapshot *snap, const char *name)
 {
-	for (size_t i = 0; i < snap->nfields; i++)
-		if (strcmp(snap->fields[i].name, name) == 0)
-			return (int)i;
-	return -1;
+	if (!snap->field_slots_cap)
+		return -1;
+	uint32_t v = snap->field_slots[field_slot(snap, name, strlen(name))];
+	return v ? (int)v - 1 : -1;
 }
 
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		      enum snap_unit unit)
 {
-	for (size_t i = 0; i < snap->nfields; i++) {
-		const char *f = snap->fields[i].name;
-		if (strncmp(f, name, len) == 0 && f[len] == '\0')
-			return (int)i;
-	}
-	if (array_grow(&snap->fields, &snap->fields_cap, snap->nfields,
+	if (field_index_grow(snap) < 0)
+		return -1;
+	size_t slot = field_slot(snap, name, len);
+	if (snap->field_slots[slot])
+		return (int)snap->field_slots[slot] - 1;
+	if (snap->nfields >= INT32_MAX ||
+	    array_grow(&snap->fields, &snap->fields_cap, snap->nfields,
 		       sizeof(*snap->fields), 32) < 0)
 		return -1;
 	const char *copy = arena_strndup(snap->arena, name, len);
 	if (!copy)
 		return -1;
 	snap->fields[snap->nfields] = (snap_field){ copy, unit };
+	snap->field_slots[slot] = (uint32_t)snap->nfields + 1;
 	return (int)snap->nfields++;
 }
 
@@ -93,10 +137,13 @@ int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 static const uint32_t *store_layout(snap_snapshot *snap, const uint32_t *layout,
 				    uint16_t n)
 {
+	/* A caller may hand back the stored copy itself (the JSON loader
+	 * does, for a long layout shared by every region). */
 	if (snap->last_layout && snap->last_nlayout == n &&
-	    memcmp(snap->last_layout, layout, n * sizeof(*layout)) == 0)
+	    (layout == snap->last_layout ||
+	     memcmp(snap->last_layout, layout, n * sizeof(*layout)) == 0))
 		return snap->last_layout;
-	uint32_t *copy = arena_alloc(snap->arena, (n + 1) * sizeof(*copy));
+	uint32_t *copy = arena_alloc(snap->arena, ((size_t)n + 1) * sizeof(*copy));
 	if (!copy)
 		return NULL;
 	memcpy(copy, layout, n * sizeof(*copy));
@@ -228,4 +275,65 @@ bool has_token(const char *list, const char *token)
 bool snap_region_has_flag(const snap_region *r, const char *token)
 {
 	return r->vmflags && has_token(r->vmflags, token);
+}
+
+/* ---- mapped files ---- */
+
+const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
+				    uint32_t dev_minor, uint64_t inode)
+{
+	for (size_t i = 0; i < snap->nfiles; i++) {
+		const snap_file *f = &snap->files[i];
+		if (f->inode == inode && f->dev_major == dev_major && f->dev_minor == dev_minor)
+			return f;
+	}
+	return NULL;
+}
+
+/* The table lives in the snapshot's arena: a few hundred entries, grown
+ * by copying, freed with the snapshot. */
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
+{
+	snap_file *at = (snap_file *)snap_snapshot_file(snap, file->dev_major,
+						       file->dev_minor, file->inode);
+	if (at) {
+		*at = *file;
+		return SNAP_OK;
+	}
+	if (snap->nfiles == snap->files_cap) {
+		size_t cap = snap->files_cap ? snap->files_cap * 2 : 32;
+		snap_file *bigger = arena_alloc(snap->arena, cap * sizeof(*bigger));
+		if (!bigger)
+			return SNAP_ENOMEM;
+		if (snap->nfiles)
+			memcpy(bigger, snap->files, snap->nfiles * sizeof(*bigger));
+		snap->files = bigger;
+		snap->files_cap = cap;
+	}
+	snap->files[snap->nfiles++] = *file;
+	return SNAP_OK;
+}
+
+int snap_region_check(const snap_snapshot *snap, const snap_region *r,
+		      char *why, size_t size)
+{
+	int rss = snap_field_find(snap, "Rss");
+	uint64_t size_kb = (r->end - r->start) >> 10;
+	for (size_t i = 0; i < r->nentries; i++) {
+		const snap_entry *e = &r->entries[i];
+		if (e->is_text)
+			continue;
+		const char *name = snap->fields[e->field].name;
+		if (e->value > SNAP_COUNTER_MAX) {
+			snprintf(why, size, "%s %" PRIu64 " is more than 2^52 (no kernel "
+				 "prints that)", name, e->value);
+			return SNAP_EFORMAT;
+		}
+		if ((int)e->field == rss && e->value > size_kb) {
+			snprintf(why, size, "Rss %" PRIu64 " kB is more than the region's "
+				 "size, %" PRIu64 " kB", e->value, size_kb);
+			return SNAP_EFORMAT;
+		}
+	}
+	return SNAP_OK;
 }

@@ -1,15 +1,22 @@
 /* A single-pass push parser for /proc/PID/smaps text.
  *
  * Complete lines are parsed in place from the caller's buffer; only a line
- * split across two feeds is copied into a growing buffer, so there is no
- * line length limit (paths can be PATH_MAX long). Each region is handed to
- * the callback as soon as the next header (or the end) is seen. */
+ * split across two feeds is copied into a growing buffer. A line may be
+ * SMAPS_LINE_MAX bytes (a header with a PATH_MAX path fits many times) and
+ * a mapping's lines SMAPS_MAPPING_MAX in all, so garbage is refused within
+ * its first kilobytes and every mapping fits a snapshot's region limit.
+ * Each region is handed to the callback as soon as the next header (or the
+ * end) is seen. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+
+#define SMAPS_LINE_MAX (16 * 1024)
+#define SMAPS_MAPPING_MAX (1024 * 1024)
 
 struct growbuf {
 	char *data;
@@ -23,8 +30,10 @@ struct snap_parser {
 	void *ctx;
 
 	long line;             /* number of the line being parsed */
+	long header_line;      /* the current region's header line */
 	struct growbuf partial;/* a line split across feeds */
 	bool in_region;
+	size_t region_bytes;   /* of the current region's lines so far */
 	snap_region cur;
 	struct growbuf path;
 	struct growbuf flags;
@@ -51,11 +60,15 @@ struct snap_parser {
 
 static int gb_reserve(struct growbuf *b, size_t extra)
 {
-	if (b->len + extra + 1 <= b->cap)
+	size_t need;
+	if (ck_add_size(&need, b->len, extra) || ck_add_size(&need, need, 1))
+		return -1;
+	if (need <= b->cap)
 		return 0;
 	size_t cap = b->cap ? b->cap : 256;
-	while (cap < b->len + extra + 1)
-		cap *= 2;
+	while (cap < need)
+		if (ck_mul_size(&cap, cap, 2))
+			cap = need;
 	char *grown = realloc(b->data, cap);
 	if (!grown)
 		return -1;
@@ -176,7 +189,7 @@ static void skip_spaces(const char **cur, const char *end)
 
 /* ---- regions ---- */
 
-static int flush_region(snap_parser *p)
+static int flush_region(snap_parser *p, snap_error *err)
 {
 	if (!p->in_region)
 		return 0;
@@ -209,6 +222,11 @@ static int flush_region(snap_parser *p)
 	r->entries = p->entries;
 	r->nentries = (uint16_t)kept;
 
+	char why[160];
+	if (snap_region_check(p->snap, r, why, sizeof(why)) < 0)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->header_line,
+				      "mapping %08" PRIx64 "-%08" PRIx64 ": %s", r->start,
+				      r->end, why);
 	int rc = p->fn ? p->fn(p->ctx, p->snap, r)
 		       : snap_snapshot_add_region(p->snap, r);
 	if (rc != 0)
@@ -259,6 +277,7 @@ static int parse_header(snap_parser *p, const char *s, const char *end,
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "mapping name longer than %d bytes", SNAP_PATH_MAX);
 	r->path_len = (uint32_t)p->path.len;
+	p->header_line = p->line;
 	p->nentries = 0;
 	p->flags.len = 0;
 	arena_reset(p->texts);
@@ -375,6 +394,30 @@ static int parse_vmflags(snap_parser *p, const char *s, const char *end)
 	return 0;
 }
 
+/* Counters every kernel prints as numbers: text there is not smaps. */
+static const char *const kernel_counters[] = {
+	"Size", "KernelPageSize", "MMUPageSize", "Rss", "Pss", "Pss_Dirty",
+	"Pss_Anon", "Pss_File", "Pss_Shmem", "Shared_Clean", "Shared_Dirty",
+	"Private_Clean", "Private_Dirty", "Referenced", "Anonymous", "KSM",
+	"LazyFree", "AnonHugePages", "ShmemPmdMapped", "FilePmdMapped",
+	"Shared_Hugetlb", "Private_Hugetlb", "Swap", "SwapPss", "Locked",
+	"THPeligible", "ProtectionKey",
+};
+
+/* A line that claims to be a counter: a kernel counter's name, or a value
+ * with the " kB" unit. Its value must then be a number. */
+static bool counter_line(const char *key, size_t keylen, const char *v,
+			 const char *end)
+{
+	if (end - v >= 3 && memcmp(end - 3, " kB", 3) == 0)
+		return true;
+	for (size_t i = 0; i < sizeof(kernel_counters) / sizeof(*kernel_counters); i++)
+		if (strlen(kernel_counters[i]) == keylen &&
+		    memcmp(kernel_counters[i], key, keylen) == 0)
+			return true;
+	return false;
+}
+
 static int parse_field(snap_parser *p, const char *s, const char *end,
 		       snap_error *err)
 {
@@ -412,6 +455,9 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 		if (end - after == 3 && memcmp(after, " kB", 3) == 0)
 			return add_counter(p, s, keylen, SNAP_UNIT_KB, value, err);
 	}
+	if (counter_line(s, keylen, v, end))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "%.*s: the value is not a number", (int)keylen, s);
 	/* Keep the text exactly: drop only the label's padding to column 16
 	 * (the kernel pads every label so), not spaces that belong to it. */
 	const char *text_start = colon + 1;
@@ -436,10 +482,26 @@ static bool is_header_start(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
+static int too_long(snap_parser *p, snap_error *err)
+{
+	return snap_error_set(err, SNAP_EFORMAT, p->source, p->line + 1,
+			      "a line longer than %d bytes: not smaps text",
+			      SMAPS_LINE_MAX);
+}
+
 static int parse_line(snap_parser *p, const char *s, const char *end,
 		      snap_error *err)
 {
+	if (end - s > SMAPS_LINE_MAX)
+		return too_long(p, err);
 	p->line++;
+	if (s < end && is_header_start(*s))
+		p->region_bytes = 0;
+	p->region_bytes += (size_t)(end - s) + 1;
+	if (p->in_region && p->region_bytes > SMAPS_MAPPING_MAX)
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "a mapping with more than %d bytes of lines: not "
+				      "smaps text", SMAPS_MAPPING_MAX);
 	if (s == end)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "unexpected empty line");
@@ -447,7 +509,7 @@ static int parse_line(snap_parser *p, const char *s, const char *end,
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "NUL byte in smaps text");
 	if (is_header_start(*s)) {
-		int rc = flush_region(p);
+		int rc = flush_region(p, err);
 		if (rc != 0)
 			return rc;
 		return parse_header(p, s, end, err);
@@ -471,6 +533,8 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 	if (p->partial.len) {
 		const char *nl = memchr(s, '\n', len);
 		size_t take = nl ? (size_t)(nl - s) : len;
+		if (p->partial.len + take > SMAPS_LINE_MAX)
+			return too_long(p, err);
 		if (gb_reserve(&p->partial, take) < 0)
 			return SNAP_ENOMEM;
 		memcpy(p->partial.data + p->partial.len, s, take);
@@ -491,6 +555,8 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		s = nl + 1;
 	}
 	if (s < end) {
+		if (end - s > SMAPS_LINE_MAX)
+			return too_long(p, err);
 		if (gb_set(&p->partial, s, (size_t)(end - s)) < 0)
 			return SNAP_ENOMEM;
 	}
@@ -510,7 +576,7 @@ int snap_parser_finish(snap_parser *p, snap_error *err)
 	    (p->nentries < p->most_entries || (p->had_vmflags && !p->cur.vmflags)))
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "truncated: the last mapping is incomplete");
-	return flush_region(p);
+	return flush_region(p, err);
 }
 
 int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
@@ -555,9 +621,11 @@ int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
 	const char *s = text, *end = text + len;
 	for (const char *p = text; p < end; p++)
 		cap += *p == '\n';
-	snap_counter *out = snap_snapshot_alloc(snap, (cap + 1) * sizeof(*out));
+	size_t bytes;
+	snap_counter *out = ck_array_size(&bytes, cap, 1, sizeof(*out)) ? NULL
+			    : snap_snapshot_alloc(snap, bytes);
 	if (!out)
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
 	long line = 0;
 	while (s < end) {
 		const char *nl = memchr(s, '\n', (size_t)(end - s));
@@ -575,9 +643,16 @@ int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
 			if (!kb && v != le)
 				return snap_error_set(err, SNAP_EFORMAT, source, line,
 						      "not a 'Key: N kB' line");
-			out[n++] = (snap_counter){
-				snap_snapshot_strndup(snap, s, (size_t)(colon - s)), value,
-				kb ? SNAP_UNIT_KB : SNAP_UNIT_NONE };
+			if (value > SNAP_COUNTER_MAX)
+				return snap_error_set(err, SNAP_EFORMAT, source, line,
+						      "%.*s: more than 2^52 (no kernel prints "
+						      "that)", (int)(colon - s), s);
+			const char *name = snap_snapshot_strndup(snap, s, (size_t)(colon - s));
+			if (!name)
+				return snap_error_set(err, SNAP_ENOMEM, source, 0,
+						      "out of memory");
+			out[n++] = (snap_counter){ name, value,
+						   kb ? SNAP_UNIT_KB : SNAP_UNIT_NONE };
 		}
 		s = nl ? nl + 1 : end;
 	}

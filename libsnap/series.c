@@ -343,7 +343,7 @@ enum snap_trend_verdict snap_growth_judge(const snap_growth *g, double min_slope
 	/* The epsilon keeps 9 of 10 at 0.9 from failing on rounding. */
 	if (held + 1e-9 < opts->steady_fraction * (double)steps)
 		return g->slope < 0 ? SNAP_TREND_SHRINKING : SNAP_TREND_UNSTEADY;
-	int64_t growth = g->last - g->first;
+	int64_t growth = ck_sat_sub(g->last, g->first);
 	if (growth <= 0)
 		return growth < 0 ? SNAP_TREND_SHRINKING : SNAP_TREND_UNSTEADY;
 	/* Steady growth keeps its pace in the later half and rises at
@@ -558,8 +558,8 @@ static int record_frame(struct builder *b, struct sums_pass *p, size_t s,
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++) {
 			int64_t kb = sums.kb[trend_measures[m]];
 			f->kb[i * SNAP_TREND_MEASURES + m] = kb;
-			p->total[m][s] += kb;
-			p->kind[id->kinds[i]][m][s] += kb;
+			p->total[m][s] = ck_sat_add(p->total[m][s], kb);
+			p->kind[id->kinds[i]][m][s] = ck_sat_add(p->kind[id->kinds[i]][m][s], kb);
 		}
 	}
 	p->regions[s] = (int64_t)n;
@@ -674,7 +674,7 @@ static void fill_group(snap_trend *t, snap_trend_region *g, const snap_trend_reg
 	for (int k = 0; k < SNAP_TREND_MEASURES; k++) {
 		int64_t *v = (int64_t *)g->values[k];
 		for (size_t s = 0; s < n; s++)
-			v[s] = (v[s] < 0 ? 0 : v[s]) + (m->values[k][s] < 0 ? 0 : m->values[k][s]);
+			v[s] = ck_sat_add(v[s] < 0 ? 0 : v[s], m->values[k][s] < 0 ? 0 : m->values[k][s]);
 	}
 	if (m->last + 1 == n) {
 		if (g->nregions == 0 || m->start < g->start)
@@ -709,7 +709,7 @@ static void add_frames(struct builder *b, const int32_t *out_index, struct namin
 				   (enum snap_kind)f->kind[i]);
 			for (int m = 0; m < SNAP_TREND_MEASURES; m++) {
 				int64_t *v = (int64_t *)r->values[m] + s;
-				*v = (*v < 0 ? 0 : *v) + f->kb[i * SNAP_TREND_MEASURES + m];
+				*v = ck_sat_add(*v < 0 ? 0 : *v, f->kb[i * SNAP_TREND_MEASURES + m]);
 			}
 		}
 	}
@@ -814,8 +814,9 @@ static int region_order(const void *pa, const void *pb, void *ctx)
 	const snap_growth *ga = &a->growth[mi], *gb = &b->growth[mi];
 	if (rank(a->verdict) != rank(b->verdict))
 		return rank(a->verdict) - rank(b->verdict);
-	if (a->verdict != SNAP_TREND_STEADY && ga->max - ga->min != gb->max - gb->min)
-		return ga->max - ga->min > gb->max - gb->min ? -1 : 1;
+	int64_t ra = ck_sat_sub(ga->max, ga->min), rb = ck_sat_sub(gb->max, gb->min);
+	if (a->verdict != SNAP_TREND_STEADY && ra != rb)
+		return ra > rb ? -1 : 1;
 	double sa = fabs(ga->slope), sb = fabs(gb->slope);
 	if (sa != sb)
 		return sa > sb ? -1 : 1;

@@ -27,6 +27,10 @@
 /* The longest mapping name accepted: the kernel prints at most PATH_MAX
  * (4096) bytes and " (deleted)"; anything longer is not smaps. */
 #define SNAP_PATH_MAX 8192
+/* The largest counter a snapshot may hold: 2^52 kB (4 EiB) is beyond any
+ * address space a kernel manages, so a larger value can only come from a
+ * crafted file, and sums of counters stay far from overflowing. */
+#define SNAP_COUNTER_MAX ((uint64_t)1 << 52)
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -155,9 +159,45 @@ typedef struct snap_process {
 	 * have none): the region holding one is a thread stack. */
 	const uint64_t *thread_sp;
 	size_t nthread_sp;
+	/* Where it runs: its mount namespace ("mnt:[4026531841]"), its cgroup
+	 * (v2 path) and the container id the cgroup names, or NULL. */
+	const char *mnt_ns;
+	const char *cgroup;
+	const char *container_id;
 } snap_process;
 
+/* Where a file's identity came from. */
+enum snap_build_id_source {
+	SNAP_BUILD_ID_NONE,
+	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
+	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
+	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
+};
+
+#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
+
+typedef struct snap_build_id {
+	uint8_t bytes[SNAP_BUILD_ID_MAX];
+	size_t len;            /* 0: none */
+	enum snap_build_id_source source;
+} snap_build_id;
+
+/* What a capture learned of one mapped file (one dev and inode). */
+typedef struct snap_file {
+	uint32_t dev_major, dev_minor;
+	uint64_t inode;
+	snap_build_id build_id; /* of the mapped file; len 0 unknown */
+	/* Anonymous .bss a load of it maps past its last file page (from its
+	 * ELF program headers); -1 unknown. */
+	int64_t bss_bytes;
+	/* A deleted mapping: the identity of the file now at its path, if
+	 * any (at_path.len 0: no file there, or not a regular one). */
+	bool at_path_known;
+	snap_build_id at_path;
+} snap_file;
+
 typedef struct snap_arena snap_arena; /* private string/array allocator */
+typedef struct snap_redact snap_redact; /* redaction key and policy, below */
 
 typedef struct snap_snapshot {
 	const char *tool;        /* "mapsnap 0.1.0" that wrote it */
@@ -178,13 +218,24 @@ typedef struct snap_snapshot {
 	snap_counter *rollup; /* smaps_rollup, NULL/0 when not captured */
 	size_t nrollup;
 
+	snap_file *files;     /* mapped files' build-ids; NULL/0 when not read */
+	size_t nfiles, files_cap;
+
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
 	bool has_stored_checksum;
+	/* The stored checksum covers the whole document (files written since
+	 * the checksum changed); then document_checksum is what the loaded
+	 * bytes hash to. Older files' checksums cover only the regions. */
+	bool checksum_covers_document;
+	uint64_t document_checksum;
 
 	/* private */
 	snap_arena *arena;
 	size_t regions_cap, fields_cap;
+	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
+	size_t field_slots_cap;
+	const snap_redact *redaction; /* of a capture that made its own key */
 	const uint32_t *last_layout; /* shared by regions that print alike */
 	uint16_t last_nlayout;
 	const char *flag_cache[16];  /* VmFlags strings stored once */
@@ -211,6 +262,13 @@ int snap_field_find(const snap_snapshot *snap, const char *name);
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		      enum snap_unit unit);
 
+/* Adds (or, for a dev and inode already there, replaces) what is known
+ * of one mapped file. */
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file);
+/* The file with that dev and inode, or NULL. Linear in nfiles. */
+const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
+				    uint32_t dev_minor, uint64_t inode);
+
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
  * region of snap. r->layout may be NULL: every entry then counts as a
  * printed line (zero values are accepted and not stored). */
@@ -225,6 +283,11 @@ uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 			 const char *name);
 /* True when r's VmFlags contain the two-letter token. */
 bool snap_region_has_flag(const snap_region *r, const char *token);
+/* What no kernel prints: a counter above SNAP_COUNTER_MAX, or Rss above
+ * the region's size (end - start). Returns 0, or SNAP_EFORMAT with the
+ * reason in why ("Rss 8 kB is more than the region's size, 4 kB"). */
+int snap_region_check(const snap_snapshot *snap, const snap_region *r,
+		      char *why, size_t size);
 
 /* ---- checksum (XXH3-64 over the canonical encoding, formats/README.md) -- */
 
@@ -233,11 +296,67 @@ int snap_hasher_new(snap_hasher **out);
 void snap_hasher_free(snap_hasher *h);
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 			    const snap_region *r);
+/* Adds raw bytes (the document checksum hashes the JSON text itself). */
+void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
 uint64_t snap_hasher_digest(const snap_hasher *h);
 /* Checksum of all regions of snap; 0 on ENOMEM. */
 uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
 /* XXH3-64 of a byte string (used for redaction tokens and hash tables). */
 uint64_t snap_hash64(const void *data, size_t len);
+
+/* XXH3-128 of a byte string, big-endian (canonical) into out[16]. */
+void snap_hash128(uint8_t out[16], const void *data, size_t len);
+
+/* ---- build-ids (buildid.c) ----------------------------------------------- */
+
+
+/* What a file's ELF headers say. */
+typedef struct snap_elf_facts {
+	bool elf;               /* the file is (native-endian) ELF */
+	snap_build_id build_id; /* len 0 when it has no GNU build-id note */
+	uint64_t bss_bytes;     /* anonymous .bss a load maps past its file pages */
+} snap_elf_facts;
+
+/* Reads the ELF headers of the open file fd. A file that is not ELF gives
+ * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
+int snap_elf_read(snap_elf_facts *out, int fd);
+/* The build-id of the file-backed mapping at addr (or the next one) by
+ * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
+ * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
+/* The OpenTelemetry-style identifier of a regular file with no build-id:
+ * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
+ * anything but a regular file, SNAP_EIO when it cannot be read. */
+int snap_file_fallback_id(snap_build_id *out, int fd);
+/* id as lowercase hex into buf; returns its length. */
+size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
+/* "procmap-query", "elf-note", "content-hash", "none". */
+const char *snap_build_id_source_name(enum snap_build_id_source s);
+
+/* ---- what a capture reads of the mapped files (filescan.c) ---------------- */
+
+/* Collects the file-backed mappings of a capture as they stream past
+ * (the first mapping of each dev and inode), then reads each file once
+ * into the snapshot's files table (snap_snapshot_add_file). */
+typedef struct snap_file_scan snap_file_scan;
+
+typedef struct snap_file_scan_opts {
+	pid_t pid;             /* the process; 0 reads the paths on this host
+				* (a saved smaps: --from-smaps --build-ids) */
+	const char *procfs;    /* NULL for "/proc" */
+	bool no_procmap_query; /* read the ELF notes even where the kernel could
+				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
+} snap_file_scan_opts;
+
+int snap_file_scan_new(snap_file_scan **out);
+void snap_file_scan_free(snap_file_scan *s);
+/* Notes r when it maps a regular file not seen yet. */
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+size_t snap_file_scan_count(const snap_file_scan *s);
+/* Reads every file noted (while the process still runs) into snap. A file
+ * that cannot be opened gets what PROCMAP_QUERY told, or nothing. */
+int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
+			const snap_file_scan_opts *opts);
 
 /* ---- smaps text parsing ------------------------------------------------ */
 
@@ -271,12 +390,51 @@ int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
 int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
 		      const char *source, snap_error *err);
 
+/* ---- redaction (redact.c) ----------------------------------------------- */
+
+/* How a snapshot is redacted; README ("capture --redact") lists what is
+ * kept and why. Names become tokens, "h-" and 12 hex digits of
+ * SipHash-2-4 under key: one name gives one token under one key (so a
+ * series and the diffs between captures redacted with one key still
+ * match), and without the key a guessed name cannot be checked against a
+ * token. The key is never written into a snapshot. */
+struct snap_redact {
+	uint8_t key[16];
+	/* Directories kept in clear besides the system ones (/usr, /lib*,
+	 * /bin, /sbin, /etc), e.g. "/opt/vendor"; absolute paths. */
+	const char *const *keep;
+	size_t nkeep;
+};
+
+/* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO without one. */
+int snap_redact_random(snap_redact *r);
+/* The key in the file at path: 32 hex digits (and a newline). When the
+ * file does not exist, a random key is written there (mode 0600; an
+ * existing file is never replaced) and *created is set. */
+int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
+			 snap_error *err);
+/* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
+void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
+/* A path or a mapping's name column, redacted; a string owned by snap
+ * (NULL on ENOMEM). */
+const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
+			     const char *path, size_t len);
+/* Redacts snap's host and process facts (after they were read). */
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
+/* Redacts one region in place (its path and text lines move to snap). */
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
+/* Both, for a whole snapshot in memory. */
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
+
 /* ---- capture from procfs ----------------------------------------------- */
 
 typedef struct snap_capture_opts {
-	bool redact;        /* drop argv[1..], hide hostname, tokenise homes */
+	bool redact;        /* apply the redaction policy (redact.c) */
 	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
 	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
+	/* The key and kept directories of redact. NULL: a random key made for
+	 * this one snapshot (pass one to make captures comparable). */
+	const snap_redact *redaction;
 } snap_capture_opts;
 
 /* Fills snap's host, process and captured_at from procfs for pid. */
@@ -304,12 +462,6 @@ int snap_capture_files(snap_snapshot *snap, const char *smaps_path,
 /* Pids whose comm equals name, ascending; *out is malloc'd (free()). */
 int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 			   const char *procfs, snap_error *err);
-
-/* Rewrites the path components under /home/<user> and /root to stable
- * xxh3 tokens ("/home/u-1a2b3c4d/..."); returns a string owned by snap. */
-const char *snap_redact_path(snap_snapshot *snap, const char *path, size_t len);
-/* Applies redaction to a region in place (its path moves to snap). */
-int snap_redact_region(snap_snapshot *snap, snap_region *r);
 
 /* The current UTC time as "2026-11-22T02:05:53.123Z" into buf (>= 32). */
 void snap_utc_now(char *buf, size_t size);
@@ -434,7 +586,9 @@ typedef struct snap_image {
 	uint32_t dev_major, dev_minor;
 	uint32_t ordinal;      /* 0 for the lowest image of this path, 1 next... */
 	uint32_t name_ordinal; /* the same among images of one library name */
+	uint32_t build_ordinal; /* the same among images of one build-id */
 	int64_t bss;           /* region index of its .bss, or -1 */
+	const snap_file *file; /* what capture read of the file, or NULL */
 	uint64_t size_kb, rss_kb;
 } snap_image;
 
@@ -442,11 +596,26 @@ typedef struct snap_image {
  * file (dlmopen into another namespace, a manual mmap), or loads of files
  * whose basenames are equal once version suffixes are stripped (vendored
  * copies, two versions). */
+/* Which sort of duplicate: the same file loaded twice, one build
+ * (build-id) loaded from two files, two builds of one library (the
+ * dangerous one: two copies of global state of different versions), or
+ * one name from two files whose builds are unknown. */
+enum snap_dup_kind {
+	SNAP_DUP_SAME_FILE,
+	SNAP_DUP_SAME_BUILD,
+	SNAP_DUP_TWO_BUILDS,
+	SNAP_DUP_SAME_NAME,
+};
+
+/* "same-file", "same-build", "two-builds", "same-name". */
+const char *snap_dup_kind_name(enum snap_dup_kind kind);
+
 typedef struct snap_duplicate {
 	const char *name;      /* "libz.so" (see snap_lib_name) */
 	const size_t *images;  /* indexes into snap_identity.images, ascending */
 	size_t nimages;
 	bool same_file;        /* some two images share one inode */
+	enum snap_dup_kind kind;
 } snap_duplicate;
 
 /* How matching across processes pairs a region with its counterpart. */
@@ -459,12 +628,19 @@ enum snap_match_class {
 	SNAP_MATCH_SIMILAR,
 };
 
+/* A path prefix of one host or container and its counterpart on another
+ * ("/opt/app" = "/srv/app"): it ends at a '/' or at the end of the path. */
+typedef struct snap_path_map {
+	const char *from, *to;
+} snap_path_map;
+
 /* The interpretation of one snapshot, computed once and read by diff,
  * check, summary, trend and report: what each region is and why, which
  * load instance it belongs to, and the keys that survive ASLR. Keys are
- * XXH3 hashes of: file segments (path, offset, perms, image ordinal);
- * .bss (library name, ordinal among loads of that name, perms); image
- * gaps (their image's key); [heap], [stack], specials (name, perms);
+ * XXH3 hashes of: file segments (build-id when the capture read one, else
+ * path; offset, perms, image ordinal); .bss (its image's build-id or
+ * library name, ordinal, perms); image gaps (their image's key); [heap],
+ * [stack], specials (name, perms);
  * named anon (name with thread ids stripped, perms); shmem (path, perms,
  * never the inode); other unnamed memory (kind, perms). No key depends on
  * a neighbour, so a mapping appearing in a hole changes no other match. */
@@ -473,6 +649,10 @@ typedef struct snap_identity {
 	enum snap_kind *kinds;     /* per region */
 	uint8_t *evidence;         /* per region, enum snap_evidence */
 	uint64_t *keys;            /* per region */
+	/* per region: the key by path and name alone (equal to keys[] unless a
+	 * build-id made keys[] by build), so snapshots with and without
+	 * build-ids still match */
+	uint64_t *path_keys;
 	uint8_t *classes;          /* per region, enum snap_match_class */
 	int32_t *image_of;         /* per region: its image (segments and gaps), or -1 */
 	int32_t *attached;         /* per region: the image whose .bss it is, or -1 */
@@ -483,10 +663,21 @@ typedef struct snap_identity {
 	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
 	snap_stack_evidence stacks;
 	snap_arena *arena;         /* private */
+	const snap_path_map *maps; /* private: while the keys are built */
+	size_t nmaps;
 } snap_identity;
 
 /* Classifies snap and builds its images, duplicates and identity keys. */
 int snap_identity_new(snap_identity **out, const snap_snapshot *snap);
+/* The same, with paths rewritten by the first map whose prefix they start
+ * with before they go into identity keys (so a library at /opt/app/lib
+ * in one snapshot matches /srv/app/lib in another without build-ids).
+ * The snapshot itself is not changed. */
+int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
+			     const snap_path_map *maps, size_t nmaps);
+/* Parses "FROM=TO" (both absolute, FROM not "/") into map, pointing into
+ * text; SNAP_EINVAL when malformed. */
+int snap_path_map_parse(snap_path_map *map, char *text);
 void snap_identity_free(snap_identity *id);
 
 /* The library name used to find duplicates: the basename with version
@@ -536,11 +727,14 @@ enum snap_change_type {
 	SNAP_CHANGE_VANISHED,
 	SNAP_CHANGE_DUPLICATED, /* a new image that makes a library duplicated */
 	SNAP_CHANGE_PERMS,      /* mprotect, with no change in memory */
-	SNAP_CHANGE_REPLACED,   /* same path, other inode, or " (deleted)" appeared */
+	SNAP_CHANGE_REPLACED,   /* same path, other inode or build, or " (deleted)"
+				 * appeared; or one library name in another build */
+	SNAP_CHANGE_MOVED,      /* the same build mapped from another path */
 	SNAP_CHANGE_TYPES
 };
 
-/* "grown", "shrunk", "new", "vanished", "duplicated", "perms", "replaced". */
+/* "grown", "shrunk", "new", "vanished", "duplicated", "perms", "replaced",
+ * "moved". */
 const char *snap_change_name(enum snap_change_type type);
 
 typedef struct snap_range {
@@ -570,6 +764,11 @@ typedef struct snap_change {
 	char perms[5];      /* of the largest region, new side first */
 	bool image;         /* covers whole file images (all their segments) */
 	enum snap_evidence evidence; /* of the region that names the change */
+	/* File mappings: the build-ids of both sides (NULL unknown), and the
+	 * old path when it differs from path (moved; else old_path_len 0). */
+	const snap_build_id *old_build, *new_build;
+	const char *old_path;
+	size_t old_path_len;
 	snap_side old, new;
 	snap_sums delta;    /* new - old */
 	/* Same process only: address ranges mapped or unmapped inside a
@@ -597,6 +796,10 @@ typedef struct snap_diff_opts {
 	 * processes move Pss without this one changing. */
 	enum snap_measure metric;
 	enum snap_match_mode match;
+	/* Path prefixes of OLD rewritten before matching by identity (hosts
+	 * and containers install alike things in other places). */
+	const snap_path_map *path_maps;
+	size_t npath_maps;
 } snap_diff_opts;
 
 /* Defaults: 4 kB, Rss, automatic matching. */

@@ -166,6 +166,53 @@ static void test_checksum_mismatch_warns(void **state)
 	free(out);
 }
 
+/* A snapshot without a checksum (made by hand, or stripped) loads with
+ * one warning per file, however many documents it holds; --no-checksum,
+ * taken by every reading command, silences it. */
+static void test_missing_checksum_warns_once(void **state)
+{
+	struct fixture *fx = *state;
+	cmd_result res;
+	assert_int_equal(run_mapsnap(&res, NULL, "convert", "--to", "json", GOOD, NULL), 0);
+	assert_int_equal(res.status, 0);
+	char *sum = strstr(res.out, ",\"checksum\":");
+	assert_non_null(sum);
+	strcpy(sum, "}\n");
+	const char *rest = strchr(res.out, ',');
+	char *path, *three = NULL;
+	assert_true(asprintf(&path, "%s/nosum.json", fx->dir) > 0);
+	/* Three documents a second apart, so trend and report take them too. */
+	assert_true(asprintf(&three, "{\"schema\":\"mapsnap.snapshot/1\",\"captured_at\":"
+			     "\"2026-11-22T02:00:01.000Z\"%s{\"schema\":\"mapsnap.snapshot/1\","
+			     "\"captured_at\":\"2026-11-22T02:00:02.000Z\"%s{\"schema\":"
+			     "\"mapsnap.snapshot/1\",\"captured_at\":\"2026-11-22T02:00:03.000Z\"%s",
+			     rest, rest, rest) > 0);
+	assert_int_equal(write_file(path, three, strlen(three)), 0);
+	free(three);
+	cmd_result_free(&res);
+	static const char *const readers[][8] = {
+		{ "show", "@F" }, { "summary", "@F" }, { "check", "@F" },
+		{ "convert", "--to", "smaps", "@F" }, { "trend", "@F" },
+		{ "diff", "@F", GOOD }, { "report", "@F", "-o", "-" },
+	};
+	for (size_t i = 0; i < sizeof(readers) / sizeof(*readers); i++) {
+		run_command(&res, readers[i], path, NULL);
+		if (res.status != 0 || !one_line(res.err) || !strstr(res.err, path) ||
+		    !strstr(res.err, "no checksum"))
+			fail_msg("%s: status %d, stderr: %s", readers[i][0], res.status, res.err);
+		cmd_result_free(&res);
+		const char *quiet[10] = { readers[i][0], "--no-checksum" };
+		for (int k = 1; k < 8 && readers[i][k]; k++)
+			quiet[k + 1] = readers[i][k];
+		run_command(&res, quiet, path, NULL);
+		if (res.status != 0 || res.err[0])
+			fail_msg("%s --no-checksum: status %d, stderr: %s", readers[i][0],
+				 res.status, res.err);
+		cmd_result_free(&res);
+	}
+	free(path);
+}
+
 /* A series whose writer was killed mid-append: readers keep the complete
  * snapshots and warn once. */
 static void test_cut_series_warns(void **state)
@@ -237,6 +284,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_large_cases_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_checksum_mismatch_warns, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_series_warns, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_checksum_warns_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_captures_under_churn, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

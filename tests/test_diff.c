@@ -710,6 +710,54 @@ static void json_report_has_the_documented_shape(void **state)
 	snap_snapshot_free(b);
 }
 
+/* The zoo process again, its libraries installed under /srv/root (a
+ * container's view): without build-ids the libraries vanish and appear
+ * again, unless --map-path says where the old prefix went. */
+static void map_path_aligns_prefixes(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/ref/zoo/proc.smaps");
+	snap_snapshot *b = empty_like(a);
+	for (size_t i = 0; i < a->nregions; i++) {
+		snap_region r = a->regions[i];
+		char path[4200];
+		if (strncmp(r.path, "/usr/lib/", 9) == 0) {
+			snprintf(path, sizeof(path), "/srv/root%s", r.path);
+			r.path = snap_snapshot_strdup(b, path);
+			r.path_len = (uint32_t)strlen(path);
+		}
+		copy_region(b, &r, 0);
+	}
+	snap_diff *d = diff_with(a, b, SNAP_MATCH_IDENTITY, SNAP_M_RSS, 4);
+	assert_true(count_type(d, SNAP_CHANGE_VANISHED) >= 2); /* libc, ld.so */
+	assert_true(count_type(d, SNAP_CHANGE_NEW) >= 2);
+	snap_diff_free(d);
+
+	char text[] = "/usr/lib/=/srv/root/usr/lib";
+	snap_path_map map;
+	assert_int_equal(snap_path_map_parse(&map, text), 0);
+	assert_string_equal(map.from, "/usr/lib");
+	snap_diff_opts o;
+	snap_diff_opts_init(&o);
+	o.match = SNAP_MATCH_IDENTITY;
+	o.path_maps = &map;
+	o.npath_maps = 1;
+	snap_error err;
+	assert_int_equal(snap_diff_new(&d, a, b, &o, &err), 0);
+	assert_int_equal(d->nchanges, 0);
+	snap_diff_free(d);
+	/* a prefix ends at a '/': /usr/li is no prefix of /usr/lib */
+	char partial[] = "/usr/li=/srv/root/usr/li";
+	assert_int_equal(snap_path_map_parse(&map, partial), 0);
+	assert_int_equal(snap_diff_new(&d, a, b, &o, &err), 0);
+	assert_true(d->nchanges >= 4);
+	snap_diff_free(d);
+	char bad[] = "usr/lib=/srv";
+	assert_int_equal(snap_path_map_parse(&map, bad), SNAP_EINVAL);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+}
+
 /* Every pair of fixtures, both ways, both matching modes, and the
  * synthetic thread churn: with --min-change 0 no region is in two changes
  * and the changes of each kind add up to that kind's delta in the totals,
@@ -746,6 +794,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(changes_add_up_to_the_totals),
+		cmocka_unit_test(map_path_aligns_prefixes),
 		cmocka_unit_test(same_process_explains_every_change),
 		cmocka_unit_test(same_process_reuse_threads_deleted),
 		cmocka_unit_test(pss_only_changes_need_metric_pss),

@@ -1,6 +1,7 @@
 /* Snapshot JSON: write -> load -> write is stable, the checksum catches
  * edits, streams of documents load, and malformed documents are refused
  * with a message naming what is wrong. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -132,18 +133,72 @@ static void test_zero_counters_omitted(void **state)
 	snap_snapshot_free(snap);
 }
 
+/* Loads json with the bytes at `at` replaced by `with`: the checksum,
+ * which covers the whole document, must no longer match. */
+static void expect_edit_detected(const char *json, size_t len, const char *at,
+				 const char *with)
+{
+	char *copy = malloc(len + 1);
+	memcpy(copy, json, len + 1);
+	char *where = strstr(copy, at);
+	if (!where)
+		fail_msg("no '%s' in the document", at);
+	assert_int_equal(strlen(with), strlen(at));
+	memcpy(where, with, strlen(with));
+	snap_snapshot *back;
+	assert_int_equal(load_text(&back, copy, len, NULL), 0);
+	if (!fmt_checksum_mismatch(back))
+		fail_msg("edit of '%s' not detected", at);
+	snap_snapshot_free(back);
+	free(copy);
+}
+
 static void test_checksum_detects_edit(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps"), *back;
+	snap->process.known = true;
+	snap->process.comm = "sleep";
+	snap->host.hostname = "box";
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_false(fmt_checksum_mismatch(back));
+	assert_true(back->checksum_covers_document);
+	snap_snapshot_free(back);
+	expect_edit_detected(json, len, "\"Pss\":2,", "\"Pss\":1,");
+	expect_edit_detected(json, len, "\"comm\":\"sleep\"", "\"comm\":\"sleeq\"");
+	expect_edit_detected(json, len, "\"hostname\":\"box\"", "\"hostname\":\"bot\"");
+	expect_edit_detected(json, len, "\"region_count\":37", "\"region_count\":38");
+	/* Even white space: the checksum is of the bytes. */
+	expect_edit_detected(json, len, ",\n\"fields\"", ", \"fields\"");
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+/* Files written before the checksum covered the whole document carry an
+ * "xxh3-64:" checksum of their regions alone: they still load, checked
+ * by that rule. */
+static void test_regions_checksum_still_checked(void **state)
 {
 	(void)state;
 	snap_snapshot *snap = from_fixture("fixtures/ref/sleep/proc.smaps"), *back;
 	size_t len;
 	char *json = to_json(snap, &len);
-	char *rss = strstr(json, "\"Rss\":8,");
-	assert_non_null(rss);
-	rss[6] = '9'; /* Rss 8 -> 9 */
+	char *sum = strstr(json, "\"checksum\":\"" FMT_CHECKSUM_DOC);
+	assert_non_null(sum);
+	char legacy[80];
+	int n = snprintf(legacy, sizeof(legacy), "\"checksum\":\"xxh3-64:%016" PRIx64 "\"}\n",
+			 snap_snapshot_checksum(snap));
+	memcpy(sum, legacy, (size_t)n + 1);
+	len = strlen(json);
 	assert_int_equal(load_text(&back, json, len, NULL), 0);
-	assert_true(fmt_checksum_mismatch(back));
+	assert_true(back->has_stored_checksum);
+	assert_false(back->checksum_covers_document);
+	assert_false(fmt_checksum_mismatch(back));
 	snap_snapshot_free(back);
+	/* An edited region is still caught; the process facts are not covered. */
+	expect_edit_detected(json, len, "\"Pss\":2,", "\"Pss\":1,");
 	free(json);
 	snap_snapshot_free(snap);
 }
@@ -252,16 +307,180 @@ static void test_malformed_documents(void **state)
 	expect_refused(DOC_HEAD "\"regions\":[7]}", "region 1: not an object");
 }
 
+/* What capture read of the mapped files, and where the process runs,
+ * survive a round trip; snapshots without them still load. */
+static void test_files_and_container_survive(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = from_fixture("fixtures/ref/mapzoo/smaps"), *back;
+	snap_file f = { .dev_major = 0xfe, .dev_minor = 1, .inode = 4242,
+			.bss_bytes = 8192, .at_path_known = true };
+	for (size_t i = 0; i < 20; i++)
+		f.build_id.bytes[i] = (uint8_t)(i * 13);
+	f.build_id.len = 20;
+	f.build_id.source = SNAP_BUILD_ID_QUERY;
+	f.at_path = f.build_id;
+	f.at_path.bytes[0] ^= 1;
+	f.at_path.source = SNAP_BUILD_ID_NOTE;
+	assert_int_equal(snap_snapshot_add_file(snap, &f), 0);
+	snap_file g = { .dev_major = 8, .dev_minor = 0x12, .inode = 7, .bss_bytes = -1 };
+	g.build_id.len = 16;
+	g.build_id.source = SNAP_BUILD_ID_FALLBACK;
+	assert_int_equal(snap_snapshot_add_file(snap, &g), 0);
+	snap->process.mnt_ns = "mnt:[4026532215]";
+	snap->process.cgroup = "/system.slice/docker-0123abcd.scope";
+	snap->process.container_id = "0123abcd";
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_false(fmt_checksum_mismatch(back));
+	assert_int_equal(back->nfiles, 2);
+	const snap_file *bf = snap_snapshot_file(back, 0xfe, 1, 4242);
+	assert_non_null(bf);
+	assert_int_equal(bf->build_id.len, 20);
+	assert_memory_equal(bf->build_id.bytes, f.build_id.bytes, 20);
+	assert_int_equal(bf->build_id.source, SNAP_BUILD_ID_QUERY);
+	assert_int_equal(bf->bss_bytes, 8192);
+	assert_true(bf->at_path_known);
+	assert_memory_equal(bf->at_path.bytes, f.at_path.bytes, 20);
+	assert_int_equal(bf->at_path.source, SNAP_BUILD_ID_NOTE);
+	const snap_file *bg = snap_snapshot_file(back, 8, 0x12, 7);
+	assert_non_null(bg);
+	assert_int_equal(bg->build_id.source, SNAP_BUILD_ID_FALLBACK);
+	assert_int_equal(bg->bss_bytes, -1);
+	assert_false(bg->at_path_known);
+	assert_string_equal(back->process.mnt_ns, "mnt:[4026532215]");
+	assert_string_equal(back->process.container_id, "0123abcd");
+	/* and it writes back the same bytes */
+	size_t len2;
+	char *again = to_json(back, &len2);
+	assert_int_equal(len, len2);
+	assert_memory_equal(json, again, len);
+	free(again);
+	free(json);
+	snap_snapshot_free(back);
+	snap_snapshot_free(snap);
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":[{\"dev\":\"fe:00\",\"inode\":1,"
+		       "\"build_id\":\"abc\"}]}", "not a build-id in hex");
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":[{\"dev\":\"fe:00\",\"inode\":1,"
+		       "\"build_id\":\"abcd\",\"build_id_source\":\"guess\"}]}",
+		       "no known source");
+	expect_refused(DOC_HEAD "\"regions\":[],\"files\":{}}", "not an array");
+}
+
 static void test_deep_nesting_refused(void **state)
 {
 	(void)state;
 	size_t depth = 100000;
-	char *doc = malloc(depth * 2 + 1);
+	char *doc = malloc(depth * 6 + 1);
 	memset(doc, '[', depth);
 	memset(doc + depth, ']', depth);
 	doc[depth * 2] = '\0';
-	expect_refused(doc, "invalid JSON");
+	expect_refused(doc, "not a JSON object");
+	for (size_t i = 0; i < depth; i++)
+		memcpy(doc + 5 * i, "{\"a\":", 5);
+	memset(doc + 5 * depth, '}', depth);
+	doc[depth * 6] = '\0';
+	expect_refused(doc, "invalid JSON: too deeply nested");
 	free(doc);
+}
+
+/* Loads text; returns the loader's code and how far it read. */
+static int load_counting(const char *text, size_t len, snap_error *err, long *read)
+{
+	FILE *f = fmemopen((void *)text, len, "r");
+	assert_non_null(f);
+	snap_snapshot *snap = NULL;
+	int rc = fmt_json_load(&snap, f, "big.json", err);
+	*read = ftell(f);
+	fclose(f);
+	snap_snapshot_free(snap);
+	return rc;
+}
+
+/* A document may take 32 MiB outside its regions and 16 MiB per region
+ * object; more is refused as soon as it is read, not after the whole
+ * input. Garbage is refused within the first 4 KiB. */
+static void test_size_limits_refuse_early(void **state)
+{
+	(void)state;
+	size_t len = 48 << 20;
+	char *text = malloc(len + 1);
+	snap_error err = { 0 };
+	long read;
+	int n = sprintf(text, "{\"schema\":\"mapsnap.snapshot/1\",\"junk\":\"");
+	memset(text + n, 'a', len - (size_t)n - 2);
+	memcpy(text + len - 2, "\"}", 2);
+	assert_int_equal(load_counting(text, len, &err, &read), SNAP_EFORMAT);
+	assert_non_null(strstr(err.message, "more than 32 MiB of JSON with 0 regions"));
+	assert_true(read <= (32 << 20) + 1);
+	/* One region object of 17 MiB. */
+	n = sprintf(text, "{\"schema\":\"mapsnap.snapshot/1\",\"regions\":[{\"path\":\"");
+	memset(text + n, 'a', len - (size_t)n - 4);
+	memcpy(text + len - 4, "\"}]}", 4);
+	assert_int_equal(load_counting(text, len, &err, &read), SNAP_EFORMAT);
+	assert_non_null(strstr(err.message, "region 1 is larger than 16 MiB"));
+	assert_true(read <= (16 << 20) + 64);
+	/* Garbage after a brace: refused at 4 KiB. */
+	for (size_t i = 1; i < len; i++)
+		text[i] = (char)(i * 7919 % 251 + 1);
+	text[0] = '{';
+	assert_int_equal(load_counting(text, len, &err, &read), SNAP_EFORMAT);
+	assert_non_null(strstr(err.message, "invalid JSON"));
+	assert_true(read <= 4096);
+	free(text);
+}
+
+/* A loaded capture_ms may be any JSON number: 1e300 is written back as
+ * the number it is (it used to come out as a NUL and stale bytes). */
+static void test_huge_capture_ms_written_whole(void **state)
+{
+	(void)state;
+	const char *doc = "{\"schema\":\"mapsnap.snapshot/1\",\"regions\":[],\"capture_ms\":1e300}";
+	snap_snapshot *snap;
+	assert_int_equal(load_text(&snap, doc, strlen(doc), NULL), 0);
+	size_t len;
+	char *json = to_json(snap, &len);
+	assert_int_equal(strlen(json), len);
+	char want[400];
+	snprintf(want, sizeof(want), ",\"capture_ms\":%.3f,", 1e300);
+	assert_true(strlen(want) > 300);
+	assert_non_null(strstr(json, want));
+	snap_snapshot *back;
+	assert_int_equal(load_text(&back, json, len, NULL), 0);
+	assert_true(back->capture_ms == 1e300);
+	assert_false(fmt_checksum_mismatch(back));
+	snap_snapshot_free(back);
+	free(json);
+	snap_snapshot_free(snap);
+}
+
+/* A header the loader would refuse (here a command line of 20 MiB of
+ * control characters, 120 MiB escaped) is not written at all: the
+ * writer's buffer has a cap, and the error comes back. */
+static void test_writer_cap(void **state)
+{
+	(void)state;
+	snap_snapshot *snap;
+	assert_int_equal(snap_snapshot_new(&snap), 0);
+	size_t n = 20 << 20;
+	char *arg = malloc(n + 1);
+	memset(arg, 1, n);
+	arg[n] = '\0';
+	const char *argv[] = { arg };
+	snap->process.known = true;
+	snap->process.argv = argv;
+	snap->process.argc = 1;
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	assert_int_equal(fmt_json_write(f, snap), SNAP_ENOMEM);
+	fclose(f);
+	assert_int_equal(len, 0);
+	free(out);
+	free(arg);
+	snap->process.argv = NULL;
+	snap_snapshot_free(snap);
 }
 
 int main(void)
@@ -269,12 +488,17 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_load_write_stable),
 		cmocka_unit_test(test_process_facts_survive),
+		cmocka_unit_test(test_files_and_container_survive),
 		cmocka_unit_test(test_zero_counters_omitted),
 		cmocka_unit_test(test_checksum_detects_edit),
+		cmocka_unit_test(test_regions_checksum_still_checked),
 		cmocka_unit_test(test_stream_of_documents),
 		cmocka_unit_test(test_invalid_utf8_path_is_exact),
 		cmocka_unit_test(test_malformed_documents),
 		cmocka_unit_test(test_deep_nesting_refused),
+		cmocka_unit_test(test_size_limits_refuse_early),
+		cmocka_unit_test(test_huge_capture_ms_written_whole),
+		cmocka_unit_test(test_writer_cap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

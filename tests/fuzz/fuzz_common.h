@@ -4,9 +4,11 @@
 #ifndef MAPSNAP_FUZZ_COMMON_H
 #define MAPSNAP_FUZZ_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "formats.h"
 #include "snap.h"
@@ -21,6 +23,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                           \
 		}                                                          \
 	} while (0)
+
+/* What loaded holds only what a kernel prints: every counter at most
+ * SNAP_COUNTER_MAX, Rss within its region. */
+static inline void fuzz_check_limits(const snap_snapshot *snap)
+{
+	char why[160];
+	for (size_t i = 0; i < snap->nregions; i++)
+		FUZZ_ASSERT(snap_region_check(snap, &snap->regions[i], why, sizeof(why)) == 0);
+	for (size_t i = 0; i < snap->nrollup; i++)
+		FUZZ_ASSERT(snap->rollup[i].value <= SNAP_COUNTER_MAX);
+}
+
+/* Text for a terminal: no ESC but mapsnap's own colours (when colours),
+ * no 0x9b, no control but newline and tab, no DEL, no U+0080..U+009F,
+ * only valid UTF-8. */
+static inline void fuzz_check_terminal_safe(const char *s, size_t len, bool colours)
+{
+	static const char *const sgr[] = { "\033[0m", "\033[1m", "\033[2m", "\033[31m",
+					   "\033[32m", "\033[33m", "\033[35m", "\033[36m" };
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+		if (p[i] == 0x1b && colours) {
+			for (size_t k = 0; k < sizeof(sgr) / sizeof(*sgr) && !n; k++)
+				if (strlen(sgr[k]) <= len - i &&
+				    memcmp(s + i, sgr[k], strlen(sgr[k])) == 0)
+					n = strlen(sgr[k]);
+		} else if (p[i] >= 0x80) {
+			n = snap_utf8_seq(p + i, len - i);
+			if (n == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0)
+				n = 0;
+		} else if (p[i] != 0x1b && p[i] != 0x7f &&
+			   (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t')) {
+			n = 1;
+		}
+		FUZZ_ASSERT(n > 0);
+		i += n;
+	}
+}
 
 /* Parses data as smaps text into a new snapshot; NULL when refused. */
 static inline snap_snapshot *fuzz_parse_smaps(const uint8_t *data, size_t size,
@@ -46,6 +87,7 @@ static inline snap_snapshot *fuzz_parse_smaps(const uint8_t *data, size_t size,
 		snap_snapshot_free(snap);
 		return NULL;
 	}
+	fuzz_check_limits(snap);
 	return snap;
 }
 

@@ -7,16 +7,19 @@
 #include "diff_invariants.h"
 #include "fuzz_common.h"
 
-static void render(const snap_diff *diff)
+/* Every format; the text with colours on, all of it terminal-safe. */
+static void render(const snap_diff *diff, const snap_gate *gate)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	fmt_diff_opts opts = { "old", "new", NULL, false, 0 };
+	fmt_diff_opts opts = { "old", "new", gate, true, 0 };
 	FUZZ_ASSERT(fmt_diff_text(f, diff, &opts) == 0);
+	opts.color = false;
 	FUZZ_ASSERT(fmt_diff_json(f, diff, &opts) == 0);
 	FUZZ_ASSERT(fmt_diff_markdown(f, diff, &opts) == 0);
 	fclose(f);
+	fuzz_check_terminal_safe(buf, len, true);
 	free(buf);
 }
 
@@ -52,7 +55,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap_diff *diff = NULL;
 		if (snap_diff_new(&diff, a, b, &opts, NULL) != 0)
 			continue;
-		render(diff);
 		render_html(diff);
 		snap_diff_free(diff);
 		/* Everything listed: the changes add up to the totals. */
@@ -65,8 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap_gate *gate;
 		if (snap_gate_new(&gate) == 0) {
 			if (snap_gate_add(gate, "rss>+1%", NULL) == 0 &&
-			    snap_gate_add(gate, "heap.dirty>+4K", NULL) == 0)
+			    snap_gate_add(gate, "heap.dirty>+4K", NULL) == 0 &&
+			    snap_gate_add(gate, "swap>+1G", NULL) == 0)
 				(void)snap_gate_check(gate, diff);
+			render(diff, gate);
 			snap_gate_free(gate);
 		}
 		snap_diff_free(diff);

@@ -44,6 +44,7 @@ for h in "$@"; do
 	seed "$h"
 	log="$out/fuzz_$h.log"
 	if "$out/fuzz_$h" -max_total_time="$seconds" -print_final_stats=1 \
+		-dict=tests/fuzz/values.dict \
 		-artifact_prefix="$out/crashes/$h-" -max_len=262144 -rss_limit_mb=2048 \
 		"$out/corpus/$h" >"$log" 2>&1; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -1,0 +1,210 @@
+/* buildid.c through the public API: build-ids equal what readelf -n
+ * prints, for libc and for libraries this test builds (two builds of one
+ * source, one without a note); the PROCMAP_QUERY ioctl agrees with the
+ * note; the content-hash fallback; the .bss a load maps past its file. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "snap.h"
+#include "util.h"
+
+#define LIBC "/usr/lib/x86_64-linux-gnu/libc.so.6"
+
+static char *dir;
+
+/* Builds a shared library from source into dir/name with extra flags. */
+static const char *build_lib(const char *name, const char *source, const char *flags)
+{
+	static char path[4][4200];
+	static int next;
+	char *out = path[next++ % 4];
+	char src[4200], cmd[9000];
+	snprintf(out, sizeof(path[0]), "%s/%s", dir, name);
+	snprintf(src, sizeof(src), "%s/%s.c", dir, name);
+	assert_int_equal(write_file(src, source, strlen(source)), 0);
+	snprintf(cmd, sizeof(cmd), "cc -shared -fPIC -O1 %s -o '%s' '%s'", flags, out, src);
+	if (system(cmd) != 0)
+		fail_msg("could not build %s", name);
+	return out;
+}
+
+/* What readelf -n prints as "Build ID:", or "" when none. */
+static void readelf_build_id(char *hex, size_t size, const char *path)
+{
+	char *argv[] = { "readelf", "-n", (char *)path, NULL };
+	cmd_result res;
+	assert_int_equal(run_cmd(&res, argv, NULL), 0);
+	assert_int_equal(res.status, 0);
+	hex[0] = '\0';
+	const char *at = strstr(res.out, "Build ID: ");
+	if (at)
+		sscanf(at + 10, "%127s", hex);
+	(void)size;
+	cmd_result_free(&res);
+}
+
+static snap_elf_facts facts_of(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	snap_elf_facts f;
+	assert_int_equal(snap_elf_read(&f, fd), 0);
+	close(fd);
+	return f;
+}
+
+static void assert_note_is(const char *path)
+{
+	char want[128], got[160];
+	readelf_build_id(want, sizeof(want), path);
+	snap_elf_facts f = facts_of(path);
+	assert_true(f.elf);
+	snap_build_id_hex(got, sizeof(got), &f.build_id);
+	assert_string_equal(got, want);
+	if (want[0])
+		assert_int_equal(f.build_id.source, SNAP_BUILD_ID_NOTE);
+}
+
+static const char version1[] = "int answer(void) { return 41; }\n";
+static const char version2[] = "int answer(void) { return 42 + 0 * 7; }\n"
+			       "int other(void) { return 1; }\n";
+
+static void notes_equal_readelf(void **state)
+{
+	(void)state;
+	assert_note_is(LIBC);
+	const char *a = build_lib("libv1.so", version1, "-Wl,--build-id");
+	const char *b = build_lib("libv2.so", version2, "-Wl,--build-id");
+	assert_note_is(a);
+	assert_note_is(b);
+	snap_elf_facts fa = facts_of(a), fb = facts_of(b);
+	assert_int_equal(fa.build_id.len, 20); /* sha1, ld's default */
+	assert_true(memcmp(fa.build_id.bytes, fb.build_id.bytes, 20) != 0);
+}
+
+static void no_note_and_data_files(void **state)
+{
+	(void)state;
+	const char *lib = build_lib("libnone.so", version1, "-Wl,--build-id=none");
+	char want[128];
+	readelf_build_id(want, sizeof(want), lib);
+	assert_string_equal(want, "");
+	snap_elf_facts f = facts_of(lib);
+	assert_true(f.elf);
+	assert_int_equal(f.build_id.len, 0);
+	/* the fallback: stable for one content, another for another */
+	char data[4200];
+	snprintf(data, sizeof(data), "%s/data.bin", dir);
+	char *blob = calloc(1, 20000);
+	assert_non_null(blob);
+	blob[19999] = 'x';
+	assert_int_equal(write_file(data, blob, 20000), 0);
+	assert_false(facts_of(data).elf);
+	snap_build_id x, y, z;
+	int fd = open(data, O_RDONLY);
+	assert_int_equal(snap_file_fallback_id(&x, fd), 0);
+	assert_int_equal(snap_file_fallback_id(&y, fd), 0);
+	close(fd);
+	assert_int_equal(x.len, 16);
+	assert_int_equal(x.source, SNAP_BUILD_ID_FALLBACK);
+	assert_memory_equal(x.bytes, y.bytes, 16);
+	blob[19999] = 'y'; /* the last 4 KiB differ */
+	assert_int_equal(write_file(data, blob, 20000), 0);
+	fd = open(data, O_RDONLY);
+	assert_int_equal(snap_file_fallback_id(&z, fd), 0);
+	close(fd);
+	assert_true(memcmp(x.bytes, z.bytes, 16) != 0);
+	free(blob);
+	/* not a regular file */
+	fd = open("/dev/null", O_RDONLY);
+	assert_int_equal(snap_file_fallback_id(&z, fd), SNAP_EINVAL);
+	close(fd);
+	assert_string_equal(snap_build_id_source_name(SNAP_BUILD_ID_FALLBACK), "content-hash");
+}
+
+/* A library with 1 MiB of zeroes maps a separate .bss; one with a few
+ * bytes keeps them in its last file page. */
+static void bss_past_the_file(void **state)
+{
+	(void)state;
+	const char *big = build_lib("libbig.so", "static char big[1 << 20];\n"
+				    "char *area(void) { return big; }\n", "");
+	const char *small = build_lib("libsmall.so", "static char few[8];\n"
+				      "char *area(void) { return few; }\n", "");
+	snap_elf_facts fb = facts_of(big), fs = facts_of(small);
+	assert_true(fb.bss_bytes >= (1u << 20) - 4096);
+	assert_true(fb.bss_bytes <= (1u << 20) + 4096);
+	assert_int_equal(fs.bss_bytes, 0);
+}
+
+/* The address of a function in a dlopen'ed library, for PROCMAP_QUERY. */
+static uint64_t mapped_at(const char *path, void **handle)
+{
+	*handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	assert_non_null(*handle);
+	void *sym = dlsym(*handle, "answer");
+	assert_non_null(sym);
+	return (uint64_t)(uintptr_t)sym;
+}
+
+static void procmap_query_agrees_with_the_note(void **state)
+{
+	(void)state;
+	int maps = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	assert_true(maps >= 0);
+	snap_build_id q;
+	int rc = snap_procmap_build_id(maps, (uint64_t)(uintptr_t)&printf, &q);
+	if (rc == SNAP_EINVAL) {
+		close(maps);
+		skip(); /* a kernel before 6.11 */
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(q.source, SNAP_BUILD_ID_QUERY);
+	snap_elf_facts libc = facts_of(LIBC);
+	assert_int_equal(q.len, libc.build_id.len);
+	assert_memory_equal(q.bytes, libc.build_id.bytes, q.len);
+
+	const char *lib = build_lib("libq.so", version2, "-Wl,--build-id");
+	void *handle;
+	uint64_t at = mapped_at(lib, &handle);
+	assert_int_equal(snap_procmap_build_id(maps, at, &q), 0);
+	snap_elf_facts f = facts_of(lib);
+	assert_int_equal(q.len, f.build_id.len);
+	assert_memory_equal(q.bytes, f.build_id.bytes, q.len);
+	dlclose(handle);
+	close(maps);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = make_tmpdir();
+	return dir ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	remove_tree(dir);
+	free(dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(notes_equal_readelf),
+		cmocka_unit_test(no_note_and_data_files),
+		cmocka_unit_test(bss_past_the_file),
+		cmocka_unit_test(procmap_query_agrees_with_the_note),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
