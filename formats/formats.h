@@ -331,12 +331,6 @@ int fmt_rank_markdown(FILE *f, const fmt_rank *rank);
  * series per metric. */
 int fmt_rank_prometheus(FILE *f, const fmt_rank *rank);
 
-/* Until the shared escaping filter lands: s[0..len) for a terminal, with
- * control characters and bytes that are not UTF-8 written as \xNN (a
- * process names itself; its name must not drive the terminal). Returns
- * buf, NUL-terminated, cut at size. */
-const char *fmt_term_text(char *buf, size_t size, const char *s, size_t len);
-
 /* ---- watch: one process, refreshed (watch_text.c) ---------------------------- */
 
 /* One memory object followed from refresh to refresh (regions matched as

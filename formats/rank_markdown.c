@@ -11,9 +11,7 @@ static bool libraries(const fmt_rank *rank)
 
 static void put_cstr(FILE *f, const char *s)
 {
-	char buf[1200];
-	fmt_term_text(buf, sizeof(buf), s ? s : "?", s ? strlen(s) : 1);
-	fmt_markdown_text(f, buf, strlen(buf));
+	fmt_markdown_text(f, s ? s : "?", s ? strlen(s) : 1);
 }
 
 static void put_head(FILE *f, const fmt_rank *rank)
@@ -83,8 +81,12 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	fputc('\n', f);
 }
 
-int fmt_rank_markdown(FILE *f, const fmt_rank *rank)
+int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
 {
+	fmt_safe_out safe; /* comm and paths come from the processes */
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	static const char *const what[] = { "processes", "users", "commands", "libraries" };
 	size_t n = rank->top && rank->top < rank->nrows ? rank->top : rank->nrows;
 	fprintf(f, "### mapsnap rank: %zu process%s, %s by %s\n\n", rank->total.processes,
@@ -108,5 +110,5 @@ int fmt_rank_markdown(FILE *f, const fmt_rank *rank)
 	if (rank->vanished || rank->denied)
 		fprintf(f, "\nNot read: %zu vanished, %zu denied.\n", rank->vanished,
 			rank->denied);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

@@ -4,6 +4,7 @@
  * rest are added up into one "(other)" series, so every metric still sums
  * to the host total. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "formats.h"
@@ -22,16 +23,20 @@ static const char *const value_help[FMT_RANK_VALUES] = {
 	"proportional swap (SwapPss)",
 };
 
-/* A label value: printable UTF-8 with \, " and newline escaped. */
+/* A label value: the terminal-safe filter makes it printable UTF-8 (no
+ * newline left), then \ and " are escaped. */
 static void put_label(FILE *f, const char *s)
 {
-	char buf[1200];
-	fmt_term_text(buf, sizeof(buf), s ? s : "", s ? strlen(s) : 0);
-	for (const char *p = buf; *p; p++) {
+	char *copy = strdup(s ? s : "");
+	if (!copy)
+		return;
+	fmt_safe_text(copy, strlen(copy), 0);
+	for (const char *p = copy; *p; p++) {
 		if (*p == '\\' || *p == '"')
 			fputc('\\', f);
 		fputc(*p, f);
 	}
+	free(copy);
 }
 
 static void put_labels(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)

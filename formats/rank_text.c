@@ -83,14 +83,10 @@ static void put_header(FILE *f, const fmt_rank *rank)
 
 static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 {
-	char name[600], user[128];
-	fmt_term_text(name, sizeof(name), row->name ? row->name : "?",
-		      row->name ? strlen(row->name) : 1);
+	const char *name = row->name ? row->name : "?";
 	switch (rank->by) {
 	case FMT_RANK_BY_PROCESS:
-		fmt_term_text(user, sizeof(user), row->user ? row->user : "?",
-			      row->user ? strlen(row->user) : 1);
-		fprintf(f, "%8ld %-10s %-16s", row->pid, user, name);
+		fprintf(f, "%8ld %-10s %-16s", row->pid, row->user ? row->user : "?", name);
 		break;
 	case FMT_RANK_BY_USER:
 	case FMT_RANK_BY_COMM:
@@ -130,11 +126,15 @@ static void put_total(FILE *f, const fmt_rank *rank)
 	fputc('\n', f);
 }
 
-int fmt_rank_text(FILE *f, const fmt_rank *rank)
+int fmt_rank_text(FILE *out, const fmt_rank *rank)
 {
+	fmt_safe_out safe; /* comm and paths come from the processes */
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	put_header(f, rank);
 	for (size_t i = 0; i < listed(rank); i++)
 		put_row(f, rank, &rank->rows[i]);
 	put_total(f, rank);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }

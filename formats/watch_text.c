@@ -1,6 +1,6 @@
 /* One refresh of `mapsnap watch` as plain text: printed as it is in
  * batch mode (one per refresh, like top -b), drawn line by line on the
- * screen. No escape sequence: text from the process is escaped. */
+ * screen. No escape sequence: it goes through the terminal-safe filter. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -14,11 +14,8 @@ static const enum snap_measure total_columns[] = {
 static void put_header(FILE *f, const fmt_watch_frame *fr)
 {
 	const snap_process *p = &fr->snap->process;
-	char comm[256], exe[1200];
-	fmt_term_text(comm, sizeof(comm), p->comm ? p->comm : "?",
-		      p->comm ? strlen(p->comm) : 1);
-	fmt_term_text(exe, sizeof(exe), p->exe ? p->exe : "", p->exe ? strlen(p->exe) : 0);
-	fprintf(f, "mapsnap watch: %s (pid %ld)%s%s\n", comm, p->pid, exe[0] ? " " : "", exe);
+	fprintf(f, "mapsnap watch: %s (pid %ld)%s%s\n", p->comm ? p->comm : "?", p->pid,
+		p->exe ? " " : "", p->exe ? p->exe : "");
 	fprintf(f, "refresh %lu every %s, %.1f s since the baseline, %s, sort %s%s\n",
 		fr->refresh, fr->interval ? fr->interval : "?", fr->since_start_s,
 		fr->snap->captured_at ? fr->snap->captured_at : "", fr->sort,
@@ -76,13 +73,11 @@ static void put_kinds(FILE *f, const fmt_watch_frame *fr)
  * when the object is several). */
 static void put_where(FILE *f, const fmt_watch_row *row)
 {
-	char path[1200];
-	fmt_term_text(path, sizeof(path), row->path, row->path_len);
 	fprintf(f, "%012" PRIx64 "-%012" PRIx64 " %s", row->start, row->end, row->perms);
 	if (row->nregions > 1)
 		fprintf(f, " (%zu regions)", row->nregions);
-	if (path[0])
-		fprintf(f, " %s", path);
+	if (row->path_len)
+		fprintf(f, " %.*s", (int)row->path_len, row->path);
 }
 
 static void put_row(FILE *f, const fmt_watch_frame *fr, const fmt_watch_row *row)
@@ -130,11 +125,15 @@ static void put_rows(FILE *f, const fmt_watch_frame *fr)
 	}
 }
 
-int fmt_watch_text(FILE *f, const fmt_watch_frame *fr)
+int fmt_watch_text(FILE *out, const fmt_watch_frame *fr)
 {
+	fmt_safe_out safe; /* comm and paths come from the process */
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
 	put_header(f, fr);
 	put_totals(f, fr);
 	put_kinds(f, fr);
 	put_rows(f, fr);
-	return ferror(f) ? SNAP_EIO : SNAP_OK;
+	return fmt_safe_close(&safe);
 }
