@@ -8,6 +8,7 @@
 /* What one process maps of one library (all its loads). */
 struct lib_use {
 	char *path;
+	char *build_id;  /* hex, or NULL when the snapshot does not know it */
 	int64_t kb[FMT_RANK_VALUES];
 	unsigned loads;  /* offset-0 loads of this path */
 	bool duplicated; /* snap_identity lists it among the duplicates */
@@ -46,8 +47,10 @@ static void entry_free(struct entry *en)
 	free((char *)en->row.user);
 	free(en->boot_id);
 	free(en->captured_at);
-	for (size_t i = 0; i < en->nlibs; i++)
+	for (size_t i = 0; i < en->nlibs; i++) {
 		free(en->libs[i].path);
+		free(en->libs[i].build_id);
+	}
 	free(en->libs);
 }
 
@@ -163,36 +166,57 @@ static void rollup_values(struct entry *en, const snap_snapshot *snap)
 	kb[FMT_RANK_SWAP_PSS] = (int64_t)rollup_value(snap, "SwapPss");
 }
 
-static struct lib_use *lib_use_of(struct entry *en, const char *path, size_t len,
-				  bool deleted)
+/* The build-id of an image as hex, when the snapshot recorded one. */
+static bool image_build(char *hex, size_t size, const snap_image *img)
 {
-	const char *tail = deleted ? " (deleted)" : "";
-	size_t tlen = strlen(tail);
-	for (size_t i = 0; i < en->nlibs; i++) {
-		const char *p = en->libs[i].path;
-		if (strncmp(p, path, len) == 0 && strcmp(p + len, tail) == 0)
+	if (!img->file || !img->file->build_id.len)
+		return false;
+	snap_build_id_hex(hex, size, &img->file->build_id);
+	return true;
+}
+
+static bool same_library(const struct lib_use *u, const char *path, const char *build)
+{
+	if (build || u->build_id)
+		return build && u->build_id && strcmp(u->build_id, build) == 0;
+	return strcmp(u->path, path) == 0;
+}
+
+/* The process's use of one library: one build (when known), else one path. */
+static struct lib_use *lib_use_of(struct entry *en, const snap_image *img)
+{
+	char hex[2 * SNAP_BUILD_ID_MAX + 1], *path;
+	const char *build = image_build(hex, sizeof(hex), img) ? hex : NULL;
+	if (asprintf(&path, "%.*s%s", (int)img->path_len, img->path,
+		     img->deleted ? " (deleted)" : "") < 0)
+		return NULL;
+	for (size_t i = 0; i < en->nlibs; i++)
+		if (same_library(&en->libs[i], path, build)) {
+			free(path);
 			return &en->libs[i];
-	}
+		}
 	if (en->nlibs == en->libs_cap) {
 		size_t cap = en->libs_cap ? en->libs_cap * 2 : 16;
 		struct lib_use *grown = realloc(en->libs, cap * sizeof(*grown));
-		if (!grown)
+		if (!grown) {
+			free(path);
 			return NULL;
+		}
 		en->libs = grown;
 		en->libs_cap = cap;
 	}
 	struct lib_use *u = &en->libs[en->nlibs];
 	memset(u, 0, sizeof(*u));
-	if (!(u->path = malloc(len + tlen + 1)))
+	u->path = path;
+	if (build && !(u->build_id = strdup(build)))
 		return NULL;
-	memcpy(u->path, path, len);
-	memcpy(u->path + len, tail, tlen + 1);
 	en->nlibs++;
 	return u;
 }
 
-/* Every library image of the process by path: its segments summed, its
- * loads counted, and whether snap_identity calls it duplicated. */
+/* Every library image of the process by build (when the snapshot knows
+ * its build-id) or path: its segments summed, its loads counted, and
+ * whether snap_identity calls it duplicated. */
 static int add_libraries(struct entry *en, const snap_identity *id,
 			 const struct fields *fi)
 {
@@ -204,7 +228,7 @@ static int add_libraries(struct entry *en, const snap_identity *id,
 		const snap_image *img = &id->images[i];
 		if (img->kind != SNAP_KIND_LIB)
 			continue;
-		struct lib_use *u = lib_use_of(en, img->path, img->path_len, img->deleted);
+		struct lib_use *u = lib_use_of(en, img);
 		if (!u) {
 			free(of_image);
 			return SNAP_ENOMEM;
@@ -384,6 +408,28 @@ static size_t merge_equal_names(fmt_rank_row *rows, size_t n)
 	return kept;
 }
 
+/* Libraries are one build when their build-ids are known, else one path. */
+static int by_library(const void *pa, const void *pb)
+{
+	const fmt_rank_row *a = pa, *b = pb;
+	if (!a->build_id != !b->build_id)
+		return a->build_id ? -1 : 1;
+	return a->build_id ? strcmp(a->build_id, b->build_id) : cmp_str(a->name, b->name);
+}
+
+static size_t merge_equal_libraries(fmt_rank_row *rows, size_t n)
+{
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kept && by_library(&rows[kept - 1], &rows[i]) == 0) {
+			add_row(&rows[kept - 1], &rows[i]);
+			continue;
+		}
+		rows[kept++] = rows[i];
+	}
+	return kept;
+}
+
 static size_t process_rows(rank_entries *e, enum fmt_rank_by by)
 {
 	for (size_t i = 0; i < e->count; i++) {
@@ -420,12 +466,13 @@ static size_t library_rows(rank_entries *e)
 			memset(row, 0, sizeof(*row));
 			row->pid = -1;
 			row->name = u->path;
+			row->build_id = u->build_id;
 			row->processes = 1;
 			row->twice = u->loads > 1 || u->duplicated;
 			memcpy(row->kb, u->kb, sizeof(row->kb));
 		}
-	qsort(e->rows, n, sizeof(*e->rows), by_name);
-	return merge_equal_names(e->rows, n);
+	qsort(e->rows, n, sizeof(*e->rows), by_library);
+	return merge_equal_libraries(e->rows, n);
 }
 
 int rank_entries_table(rank_entries *e, fmt_rank *rank)

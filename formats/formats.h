@@ -296,8 +296,11 @@ enum fmt_rank_by {
 
 typedef struct fmt_rank_row {
 	long pid;            /* a process row's pid; -1 for the other rows */
-	const char *name;    /* comm, user name, or the library's path (raw bytes) */
+	/* comm, user name, or the library's path (raw bytes; of one process
+	 * when the rows of one build-id hold several paths) */
+	const char *name;
 	const char *user;    /* a process row's user name (or uid), else NULL */
+	const char *build_id; /* a library's build-id in hex, NULL when unknown */
 	size_t processes;    /* how many processes the row adds up (1 for a process) */
 	size_t twice;        /* libraries: processes that load it more than once */
 	int64_t kb[FMT_RANK_VALUES];

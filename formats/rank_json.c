@@ -55,6 +55,8 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	case FMT_RANK_BY_LIBRARY:
 		fputs("\"path\":", f);
 		fmt_json_put_cstr(f, row->name);
+		fputs(",\"build_id\":", f);
+		fmt_json_put_cstr(f, row->build_id);
 		fprintf(f, ",\"processes\":%zu,\"loaded_twice\":%zu", row->processes, row->twice);
 		break;
 	}

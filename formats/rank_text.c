@@ -98,7 +98,9 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	}
 	put_values(f, row);
 	fputs("  ", f);
-	if (libraries(rank))
+	if (libraries(rank) && row->build_id)
+		fprintf(f, "%s (build %.12s)", name, row->build_id);
+	else if (libraries(rank))
 		fputs(name, f);
 	else if (rank->kinds)
 		put_top_kinds(f, rank, row);

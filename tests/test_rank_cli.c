@@ -383,6 +383,85 @@ static void rank_files_dirs_streams(void **state)
 	free(tb);
 }
 
+/* Gives the snapshot at path a build-id for its libz (as a capture that
+ * read the files records it). */
+static void give_libz_build(const char *path, const char *build)
+{
+	json_t *doc = load_json(path), *r, *lib = NULL;
+	size_t i;
+	json_array_foreach(json_object_get(doc, "regions"), i, r) {
+		const char *p = json_string_value(json_object_get(r, "path"));
+		if (!lib && p && strstr(p, "/libz.so"))
+			lib = r;
+	}
+	assert_non_null(lib);
+	json_t *file = json_pack("{s:O,s:O,s:s,s:s}", "dev", json_object_get(lib, "dev"),
+				 "inode", json_object_get(lib, "inode"), "build_id", build,
+				 "build_id_source", "elf-note");
+	json_object_set_new(doc, "files", json_pack("[o]", file));
+	json_object_del(doc, "checksum");
+	assert_int_equal(json_dump_file(doc, path, 0), 0);
+	json_decref(doc);
+}
+
+static json_t *rank_libs_json(const char *a, const char *b)
+{
+	cmd_result res = run_mapsnap_ok(0, "rank", "--libs", "--format", "json", a, b, NULL);
+	json_error_t jerr;
+	json_t *doc = json_loads(res.out, 0, &jerr);
+	assert_non_null(doc);
+	cmd_result_free(&res);
+	return doc;
+}
+
+/* Libraries whose build-id the snapshots know are one row per build, two
+ * builds at one path two rows; the others one row per path. */
+static void rank_libraries_by_build_id(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX];
+	snprintf(a, sizeof(a), "%s/build-a.json", fx.dir);
+	snprintf(b, sizeof(b), "%s/build-b.json", fx.dir);
+	cmd_result res = run_mapsnap_ok(0, "capture", fx.pid[0], "-o", a, NULL);
+	cmd_result_free(&res);
+	res = run_mapsnap_ok(0, "capture", fx.pid[1], "-o", b, NULL);
+	cmd_result_free(&res);
+	static const char one[] = "0123456789abcdef0123456789abcdef01234567";
+	static const char two[] = "fedcba9876543210fedcba9876543210fedcba98";
+	give_libz_build(a, one);
+	give_libz_build(b, two);
+	json_t *doc = rank_libs_json(a, b), *row;
+	size_t i, libz = 0;
+	json_array_foreach(json_object_get(doc, "rows"), i, row) {
+		const char *path = json_string_value(json_object_get(row, "path"));
+		const char *build = json_string_value(json_object_get(row, "build_id"));
+		if (strstr(path, "/libz.so")) {
+			libz++;
+			assert_non_null(build);
+			assert_int_equal(value(row, "processes"), 1);
+		} else {
+			assert_null(build);
+			assert_int_equal(value(row, "processes"), 2);
+		}
+	}
+	assert_int_equal(libz, 2);
+	json_decref(doc);
+	give_libz_build(b, one);
+	doc = rank_libs_json(a, b);
+	libz = 0;
+	json_array_foreach(json_object_get(doc, "rows"), i, row)
+		if (strstr(json_string_value(json_object_get(row, "path")), "/libz.so")) {
+			libz++;
+			assert_string_equal(json_string_value(json_object_get(row, "build_id")), one);
+			assert_int_equal(value(row, "processes"), 2);
+		}
+	assert_int_equal(libz, 1);
+	json_decref(doc);
+	res = run_mapsnap_ok(0, "rank", "--libs", a, b, NULL);
+	assert_non_null(strstr(res.out, "(build 0123456789ab)"));
+	cmd_result_free(&res);
+}
+
 /* Text, markdown and Prometheus (which promtool accepts; --top 2 leaves
  * two series and "(other)" per metric, summing to the total). */
 static void rank_formats(void **state)
@@ -545,6 +624,7 @@ int main(void)
 		cmocka_unit_test(rank_libs_match_smem),
 		cmocka_unit_test(rank_by_comm_sums_processes),
 		cmocka_unit_test(rank_files_dirs_streams),
+		cmocka_unit_test(rank_libraries_by_build_id),
 		cmocka_unit_test(rank_formats),
 		cmocka_unit_test(rank_counts_the_unreadable),
 		cmocka_unit_test(rank_escapes_process_names),
