@@ -350,9 +350,10 @@ static int draw(struct watch_run *run)
 	fr.ascii = run->s->ascii;
 	if (!run->screen) {
 		int rc = fmt_watch_text(stdout, &fr);
-		fputc('\n', stdout);
-		fflush(stdout);
-		return rc;
+		if (rc < 0 || fputc('\n', stdout) == EOF || fflush(stdout) != 0)
+			return snap_error_set(&run->err, SNAP_EIO, "<stdout>", 0,
+					      "writing the output failed");
+		return SNAP_OK;
 	}
 	char *text = NULL;
 	size_t len = 0;
@@ -414,9 +415,10 @@ static int wait_next(struct watch_run *run)
 		if (run->paused)
 			fds[1].fd = -1;
 		int n = poll(fds, run->screen ? 3 : 2, -1);
-		if (n < 0 && errno != EINTR)
-			return snap_error_set(&run->err, SNAP_EIO, NULL, 0, "poll: %s",
-					      strerror(errno)), END_ERROR;
+		if (n < 0 && errno != EINTR) {
+			snap_error_set(&run->err, SNAP_EIO, NULL, 0, "poll: %s", strerror(errno));
+			return END_ERROR;
+		}
 		if ((run->signal = pending_signal()))
 			return END_SIGNAL;
 		snap_snapshot *snap = NULL;
