@@ -372,6 +372,7 @@ static int keep_gone(watch_model *m, struct track *t)
 	}
 	t->gone_at = m->refresh;
 	t->now = t->prev;
+	t->nregions = (size_t)t->prev.regions; /* as last seen */
 	if (t->path_len && !(t->path_copy = strndup(t->path, t->path_len)))
 		return SNAP_ENOMEM;
 	t->path = t->path_copy ? t->path_copy : "";

@@ -180,6 +180,23 @@ static char *line_with(const char *text, const char *needle)
 	return strndup(start, strcspn(start, "\n"));
 }
 
+static size_t count(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *s = text; (s = strstr(s, needle)); s++)
+		n++;
+	return n;
+}
+
+/* The line of text holding the byte at pos (a copy). */
+static char *line_around(const char *text, size_t pos)
+{
+	const char *start = text + pos;
+	while (start > text && start[-1] != '\n')
+		start--;
+	return strndup(start, strcspn(start, "\n"));
+}
+
 /* The first row of the top table (the line after its column header). */
 static char *first_row(const char *text)
 {
@@ -331,9 +348,10 @@ static size_t wait_file(const char *path, const char *needle, size_t after)
 	}
 }
 
-/* A region mapped while watching is marked new; unmapped, it is listed
- * as vanished. In batch mode, so that every frame is kept in a file and
- * none can be missed between two looks. */
+/* A region mapped while watching is marked new; split in two by an
+ * mprotect, it stays one object (matched as diff matches); unmapped, it is
+ * listed as vanished. In batch mode, so that every frame is kept in a
+ * file and none can be missed between two looks. */
 static void watch_new_and_vanished(void **state)
 {
 	(void)state;
@@ -355,17 +373,84 @@ static void watch_new_and_vanished(void **state)
 	ask(&h, "mmap-apart 4096");
 	/* The frame after the reply: the region fully touched. */
 	at = wait_file(out, "\n+ anon             4.0M ", at);
+	ask(&h, "split-apart");
+	at = wait_file(out, "(2 regions)", at);
+	char *text = read_file(out, NULL);
+	char *row = line_around(text, at);
+	assert_non_null(strstr(row, "+ anon             4.0M "));
+	free(row);
+	free(text);
 	ask(&h, "unmap-apart");
 	at = wait_file(out, "VANISHED", at);
 	at = wait_file(out, "\n- anon             4.0M ", at);
+	text = read_file(out, NULL);
+	row = line_around(text, at + 1);
+	assert_non_null(strstr(row, "(2 regions)"));
+	free(row);
+	free(text);
 	assert_int_equal(kill(watch, SIGTERM), 0);
 	int status;
 	assert_int_equal(waitpid(watch, &status, 0), watch);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	char *text = read_file(out, NULL);
+	text = read_file(out, NULL);
 	assert_null(strchr(text, '\033'));
 	free(text);
+	helper_stop(&h);
+}
+
+/* Two regions the watch has followed apart merge into one (the kernel
+ * joins them when their permissions become equal): one object, neither
+ * new nor vanished, its history the sum of both. */
+static void watch_merged_regions(void **state)
+{
+	(void)state;
+	helper_proc h;
+	start_helper(&h);
+	ask(&h, "mmap-apart 4096");
+	ask(&h, "split-apart");
+	char pid[16];
+	snprintf(pid, sizeof(pid), "%d", h.pid);
+	cmd_result before = run_mapsnap_ok(0, "watch", pid, "--count", "1", "--top", "40",
+					   NULL);
+	assert_int_equal(count(before.out, "\n  anon             2.0M "), 2);
+	cmd_result_free(&before);
+	char out[PATH_MAX];
+	snprintf(out, sizeof(out), "%s/merge.txt", fx.dir);
+	pid_t watch = fork();
+	assert_true(watch >= 0);
+	if (watch == 0) {
+		if (!freopen(out, "w", stdout))
+			_exit(127);
+		execl(fx.mapsnap, fx.mapsnap, "watch", pid, "--interval", "100ms", "--top",
+		      "40", NULL);
+		_exit(127);
+	}
+	size_t at = wait_file(out, "refresh 2 every", 0);
+	ask(&h, "join-apart");
+	/* A row (Rss and Pss 4.0M), not the table by kind. */
+	at = wait_file(out, "\n  anon             4.0M     4.0M ", at);
+	char *text = read_file(out, NULL);
+	char *row = line_around(text, at + 1);
+	assert_non_null(strstr(row, " rw-p"));
+	assert_null(strstr(row, "regions)"));
+	/* Not new ('+' would lead), and its growth (word 5) is 0: the two
+	 * halves' baselines were added up. */
+	char *save = NULL, *w = strtok_r(row, " ", &save);
+	for (int i = 0; i < 5 && w; i++)
+		w = strtok_r(NULL, " ", &save);
+	assert_non_null(w);
+	assert_string_equal(w, "0K");
+	free(row);
+	const char *frame = strstr(text + at, "\nmapsnap watch:");
+	size_t end = frame ? (size_t)(frame - text) : strlen(text);
+	const char *gone = strstr(text + at, "VANISHED");
+	assert_true(!gone || (size_t)(gone - text) > end);
+	free(text);
+	assert_int_equal(kill(watch, SIGTERM), 0);
+	int status;
+	assert_int_equal(waitpid(watch, &status, 0), watch);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	helper_stop(&h);
 }
 
@@ -459,14 +544,6 @@ static void watch_pause(void **state)
 	helper_stop(&h);
 }
 
-static size_t count(const char *text, const char *needle)
-{
-	size_t n = 0;
-	for (const char *s = text; (s = strstr(s, needle)); s++)
-		n++;
-	return n;
-}
-
 /* Not on a terminal (or --batch): one plain table per refresh, no escape
  * byte, and the process's name escaped. */
 static void watch_batch_is_plain_text(void **state)
@@ -554,6 +631,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(watch_growth_sort_write_quit),
 		cmocka_unit_test(watch_new_and_vanished),
+		cmocka_unit_test(watch_merged_regions),
 		cmocka_unit_test(watch_ends_when_the_process_exits),
 		cmocka_unit_test(watch_ctrl_c_and_sigterm),
 		cmocka_unit_test(watch_pause),

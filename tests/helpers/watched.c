@@ -10,10 +10,15 @@
  *   mmap-anon KB      mmap KB of anonymous memory and touch it
  *   mmap-apart KB     mmap KB of anonymous memory between two no-access
  *                     pages (it never merges with a neighbour), touch it
+ *   split-apart       make the first half of the last mmap-apart region
+ *                     read-only: the kernel splits it into two regions
+ *   join-apart        make it all writable again: the kernel merges the
+ *                     two regions back into one
  *   unmap-apart       unmap the last mmap-apart region, guards included
  *   rename NAME       set its comm (prctl PR_SET_NAME) to NAME, any bytes
  *
  * It exits when stdin closes. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +76,19 @@ static void mmap_apart(long kb)
 	printf("ok %lx\n", (unsigned long)(p + page));
 }
 
+/* mprotect of the first half (split) or all (join) of the last region. */
+static void protect_apart(bool split)
+{
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t len = apart[napart - 1].len - 2 * page;
+	if (!napart || mprotect(apart[napart - 1].start + page, split ? len / 2 : len,
+				split ? PROT_READ : PROT_READ | PROT_WRITE) != 0) {
+		printf("error mprotect\n");
+		return;
+	}
+	printf("ok\n");
+}
+
 static void unmap_apart(void)
 {
 	if (!napart || munmap(apart[napart - 1].start, apart[napart - 1].len) != 0) {
@@ -96,6 +114,10 @@ int main(void)
 			mmap_anon(kb);
 		else if (strncmp(line, "mmap-apart ", 11) == 0)
 			mmap_apart(kb);
+		else if (strcmp(line, "split-apart") == 0)
+			protect_apart(true);
+		else if (strcmp(line, "join-apart") == 0)
+			protect_apart(false);
 		else if (strcmp(line, "unmap-apart") == 0)
 			unmap_apart();
 		else if (strncmp(line, "rename ", 7) == 0)
