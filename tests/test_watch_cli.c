@@ -250,6 +250,16 @@ static bool heap_first(const char *text, const void *arg)
 	return first;
 }
 
+static bool reset_done(const char *text, const void *arg)
+{
+	(void)arg;
+	char *row = line_with(text, "[heap]");
+	const char *kind = row ? strstr(row, " heap ") : NULL;
+	bool zero = kind && !strstr(kind, "+8.0M") && strstr(text, "baseline reset at");
+	free(row);
+	return zero;
+}
+
 /* ---- tests ---- */
 
 static void assert_diff_shows_growth(const char *old, const char *new)
@@ -322,6 +332,10 @@ static void watch_growth_sort_write_quit(void **state)
 	press(&p, "w");
 	snprintf(name, sizeof(name), "watch-%d-2-now.json", h.pid);
 	free(wait_text(&p, name));
+
+	/* r: the latest capture is the baseline, the heap's growth 0 again. */
+	press(&p, "r");
+	free(wait_pane(&p, reset_done, NULL, "the baseline reset"));
 
 	press(&p, "q");
 	free(wait_text(&p, "EXIT=0"));
