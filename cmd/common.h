@@ -164,5 +164,7 @@ int cmd_trend(int argc, char **argv);
 int cmd_summary(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_rank(int argc, char **argv);
 
 #endif

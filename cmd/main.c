@@ -21,6 +21,8 @@ static const struct subcommand subcommands[] = {
 	{ "summary", cmd_summary, "where the memory of a snapshot or pid is" },
 	{ "check", cmd_check, "what looks wrong in a snapshot or pid's memory map" },
 	{ "report", cmd_report, "one self-contained HTML page of a snapshot, diff or series" },
+	{ "watch", cmd_watch, "one process's map live, refreshed: what grows, what is new" },
+	{ "rank", cmd_rank, "every process (or library, user) by Pss, USS, Rss, swap" },
 };
 
 static void usage(FILE *f)

@@ -305,6 +305,115 @@ const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
  * regions born during the series" for a group of born regions. */
 const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
+/* ---- rank: every process of a host, or its users, commands, libraries -------- */
+
+/* The values a rank row adds up, in kB. USS is Private_Clean +
+ * Private_Dirty (for a library row: its private memory). */
+enum fmt_rank_value {
+	FMT_RANK_RSS,
+	FMT_RANK_PSS,
+	FMT_RANK_USS,
+	FMT_RANK_SWAP,
+	FMT_RANK_SWAP_PSS,
+	FMT_RANK_VALUES
+};
+
+/* "Rss", "Pss", "USS", "Swap", "SwapPss" (libraries: "Private" for USS). */
+const char *fmt_rank_value_name(enum fmt_rank_value v, bool libraries);
+
+/* What one row stands for. */
+enum fmt_rank_by {
+	FMT_RANK_BY_PROCESS,
+	FMT_RANK_BY_USER,
+	FMT_RANK_BY_COMM,
+	FMT_RANK_BY_LIBRARY,
+};
+
+typedef struct fmt_rank_row {
+	long pid;            /* a process row's pid; -1 for the other rows */
+	/* comm, user name, or the library's path (raw bytes; of one process
+	 * when the rows of one build-id hold several paths) */
+	const char *name;
+	const char *user;    /* a process row's user name (or uid), else NULL */
+	const char *build_id; /* a library's build-id in hex, NULL when unknown */
+	size_t processes;    /* how many processes the row adds up (1 for a process) */
+	size_t twice;        /* libraries: processes that load it more than once */
+	int64_t kb[FMT_RANK_VALUES];
+	/* By kind (when the regions were read): kb of each value. */
+	int64_t kind_kb[SNAP_KIND_COUNT][FMT_RANK_VALUES];
+} fmt_rank_row;
+
+typedef struct fmt_rank {
+	enum fmt_rank_by by;
+	enum fmt_rank_value sort; /* rows are sorted by it, largest first */
+	const fmt_rank_row *rows;
+	size_t nrows;
+	fmt_rank_row total;       /* processes: every process counted */
+	bool kinds;               /* rows carry kind_kb (the regions were read) */
+	const char *source;       /* "live processes", "3 files", ... */
+	size_t vanished, denied;  /* live processes that could not be read */
+	/* Rows listed: the first top (0: all); text and markdown say how
+	 * many more, prometheus adds the rest up into one "other" series so
+	 * that every metric still sums to the total. */
+	size_t top;
+} fmt_rank;
+
+/* A table: one line per row, the top kinds of each, and the totals. */
+int fmt_rank_text(FILE *f, const fmt_rank *rank);
+/* The "mapsnap.rank/1" document (schema in formats/README.md). */
+int fmt_rank_json(FILE *f, const fmt_rank *rank);
+/* A GitHub-flavoured markdown table of the same. */
+int fmt_rank_markdown(FILE *f, const fmt_rank *rank);
+/* Prometheus text exposition: mapsnap_rank_*_bytes with labels pid and
+ * comm (user, comm or library for the groupings), at most top + 1
+ * series per metric. */
+int fmt_rank_prometheus(FILE *f, const fmt_rank *rank);
+
+/* ---- watch: one process, refreshed (watch_text.c) ---------------------------- */
+
+/* One memory object followed from refresh to refresh (regions matched as
+ * the diff matches them), or one that vanished. */
+typedef struct fmt_watch_row {
+	enum snap_kind kind;
+	bool born;             /* it appeared after the baseline */
+	bool gone;             /* it vanished (values: when last seen) */
+	size_t gone_for;       /* refreshes since it vanished */
+	snap_sums now;         /* its regions summed */
+	int64_t growth_kb;     /* of the sort measure, since the baseline */
+	int64_t step_kb;       /* of the sort measure, since the last refresh */
+	const int64_t *history; /* the sort measure of the last refreshes, oldest first */
+	size_t nhistory;
+	uint64_t start, end;   /* span of its regions */
+	size_t nregions;
+	char perms[5];
+	const char *path;      /* raw bytes ("" anonymous) */
+	size_t path_len;
+} fmt_watch_row;
+
+typedef struct fmt_watch_frame {
+	const snap_snapshot *snap; /* the latest capture */
+	unsigned long refresh;     /* 1 for the first */
+	double since_start_s;      /* seconds since the baseline */
+	const char *interval;      /* as given: "1s" */
+	const char *sort;          /* "rss", "pss", "dirty", "swap", "growth" */
+	const char *filter;        /* the filter options as given, or NULL */
+	bool paused;
+	bool ascii;                /* sparklines in ASCII */
+	snap_sums now, base, prev; /* totals (of the kept regions) */
+	snap_sums kind_now[SNAP_KIND_COUNT], kind_base[SNAP_KIND_COUNT];
+	snap_sums kind_prev[SNAP_KIND_COUNT];
+	const fmt_watch_row *rows; /* the top ones, in sort order */
+	size_t nrows, more;        /* more: tracked objects not listed */
+	const fmt_watch_row *gone; /* vanished lately, latest first */
+	size_t ngone;
+} fmt_watch_frame;
+
+/* One refresh as plain text (no escape sequence): the header, totals now
+ * and their change since the baseline and the last refresh, the table by
+ * kind, the top objects with growth and sparkline, the vanished ones.
+ * The screen draws the same lines. */
+int fmt_watch_text(FILE *f, const fmt_watch_frame *fr);
+
 /* ---- kinds as the front ends group and draw them (kinds.c) ---------------- */
 
 /* The --kind group of a kind: "heap" (heap), "stack" (stack,

@@ -20,6 +20,12 @@ fi
 # checks Chromium's and a Python workload's memory against the kernel
 # (test_realworld); test_layouts compiles small shared objects.
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+# mapsnap watch draws with ncurses; its tests drive it in tmux. rank's
+# tests compare it with smem and check its Prometheus text with promtool.
+need ncursesw libncurses-dev
+command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
+command -v smem >/dev/null 2>&1 || missing="$missing smem"
+command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 # test_clickhouse loads region rows into a throwaway ClickHouse server;
 # test_prometheus checks the metrics with promtool and node_exporter.

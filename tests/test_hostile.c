@@ -253,7 +253,15 @@ static void test_every_command_every_format(void **state)
 		cmd_result_free(&r);
 		r = RUN(1, false, "diff", "--format", f, "--fail-if", "rss>+1K", fx.one, fx.other);
 		cmd_result_free(&r);
+		r = RUN(0, false, "rank", "--format", f, fx.one, fx.other, fx.series);
+		if (i == 0)
+			expect_shown(&r, "?]0;pwned??[2J??31m??");
+		cmd_result_free(&r);
+		r = RUN(0, false, "rank", "--libs", "--format", f, fx.one, fx.smaps);
+		cmd_result_free(&r);
 	}
+	r = RUN(0, false, "rank", "--format", "prometheus", "--by", "comm", fx.one);
+	cmd_result_free(&r);
 	r = RUN(0, false, "report", "-o", "-", fx.one);
 	cmd_result_free(&r);
 	r = RUN(0, false, "report", "-o", "-", fx.one, fx.other);
@@ -358,6 +366,16 @@ static void test_live_hostile_process(void **state)
 		r = RUN(0, i == 0, "diff", "--format", formats[i], fx.one, pid);
 		cmd_result_free(&r);
 	}
+	static const char *const rank_formats[] = { "text", "json", "markdown", "prometheus" };
+	for (size_t i = 0; i < 4; i++) {
+		r = RUN(0, false, "rank", "--format", rank_formats[i], pid);
+		cmd_result_free(&r);
+		r = RUN(0, false, "rank", "--libs", "--format", rank_formats[i], pid);
+		cmd_result_free(&r);
+	}
+	r = RUN(0, false, "watch", pid, "--batch", "--count", "2", "--interval", "50ms");
+	expect_shown(&r, "mapsnap watch: ?]0;pwned? (pid");
+	cmd_result_free(&r);
 	r = RUN(0, false, "capture", pid, "-o", "-");
 	cmd_result_free(&r);
 	r = RUN(0, false, "convert", "--to", "json", pid);
