@@ -642,15 +642,22 @@ static enum stop_reason one_tick(struct run *r, bool last)
 	return why;
 }
 
+/* --count counts snapshots written (a torn one is not one), or with
+ * --on-change the ticks, since a quiet tick writes nothing. */
+static size_t counted(const struct run *r)
+{
+	return r->s->on_change_kb ? r->ticks : r->done;
+}
+
 static enum stop_reason run_series(struct run *r)
 {
 	const struct series_settings *s = r->s;
 	int64_t interval = s->every_ms * 1000000, tick = 0;
 	r->start = now_ns();
 	for (;;) {
-		bool last = s->count && r->ticks + 1 >= s->count;
+		bool last = s->count && counted(r) + 1 >= s->count;
 		enum stop_reason why = cli_stop_signal() ? STOP_SIGNAL : one_tick(r, last);
-		if (why != STOP_DONE || (s->count && r->ticks >= s->count))
+		if (why != STOP_DONE || (s->count && counted(r) >= s->count))
 			return why;
 		/* A late tick is taken at once; ticks missed entirely are
 		 * skipped, so the series stays on its grid. */
