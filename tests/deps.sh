@@ -25,7 +25,6 @@ command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 need ncursesw libncurses-dev
 command -v tmux >/dev/null 2>&1 || missing="$missing tmux"
 command -v smem >/dev/null 2>&1 || missing="$missing smem"
-command -v promtool >/dev/null 2>&1 || missing="$missing prometheus"
 command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 # test_clickhouse loads region rows into a throwaway ClickHouse server;
 # test_prometheus checks the metrics with promtool and node_exporter.
