@@ -276,11 +276,10 @@ static size_t missing_from_page(const char *page, char *report, size_t size)
 	return checked;
 }
 
-static bool refused(const cmd_result *probe, const cmd_result *control)
+static bool refused(const cmd_result *probe, const char *control)
 {
 	return strstr(probe->err, "unknown option") ||
-	       strstr(probe->err, "unrecognized option") ||
-	       strcmp(probe->err, control->err) == 0;
+	       strstr(probe->err, "unrecognized option") || strcmp(probe->err, control) == 0;
 }
 
 /* Runs `mapsnap COMMAND [MODE] ARGS... NOT-READABLE-INPUT`. */
@@ -314,22 +313,43 @@ static void probe(cmd_result *res, const char *command, const char *const *mode,
 			 res->status, res->err);
 }
 
-/* Whether COMMAND (in MODE) accepts the page's option it. */
-static bool accepts(const char *command, const char *const *mode,
-		    const struct option_item *it)
+/* What COMMAND in mode m (0: none, else modes[m - 1]) says of an option
+ * it does not have: asked once. */
+static const char *control_error(size_t c, size_t m)
+{
+	static char *said[MAX_CMDS][1 + sizeof(modes) / sizeof(*modes)];
+	static const char *const bogus[] = { "--mapsnap-no-such-option", NULL };
+	if (!said[c][m]) {
+		cmd_result res;
+		probe(&res, fx.commands[c], m ? modes[m - 1].mode : NULL, bogus);
+		said[c][m] = res.err;
+		free(res.out);
+	}
+	return said[c][m];
+}
+
+/* Whether command c in mode m accepts the page's option it. */
+static bool accepts(size_t c, size_t m, const struct option_item *it)
 {
 	char opt[80];
 	const char *args[3] = { opt, NULL, NULL };
 	snprintf(opt, sizeof(opt), "--%s%s", it->name, it->attached ? "=x" : "");
 	if (it->has_value && !it->attached)
 		args[1] = "x";
-	const char *bogus[] = { "--mapsnap-no-such-option", NULL };
-	cmd_result res, control;
-	probe(&res, command, mode, args);
-	probe(&control, command, mode, bogus);
-	bool ok = !refused(&res, &control);
+	cmd_result res;
+	probe(&res, fx.commands[c], m ? modes[m - 1].mode : NULL, args);
+	bool ok = !refused(&res, control_error(c, m));
 	cmd_result_free(&res);
-	cmd_result_free(&control);
+	return ok;
+}
+
+/* Whether command c accepts it in its own mode or any other. */
+static bool accepted(size_t c, const struct option_item *it)
+{
+	bool ok = accepts(c, 0, it);
+	for (size_t m = 1; !ok && m <= sizeof(modes) / sizeof(*modes); m++)
+		if (strcmp(modes[m - 1].command, fx.commands[c]) == 0)
+			ok = accepts(c, m, it);
 	return ok;
 }
 
@@ -347,11 +367,7 @@ static size_t refused_by_binary(const char *page, char *report, size_t size)
 			fail_msg("%s: the page lists only %zu options for %s", fx.page_path,
 				 listed.n, command);
 		for (size_t i = 0; i < listed.n; i++, checked++) {
-			bool ok = accepts(command, NULL, &listed.item[i]);
-			for (size_t m = 0; !ok && m < sizeof(modes) / sizeof(*modes); m++)
-				if (strcmp(modes[m].command, command) == 0)
-					ok = accepts(command, modes[m].mode, &listed.item[i]);
-			if (!ok)
+			if (!accepted(c, &listed.item[i]))
 				append(report, size, " %s:--%s", command, listed.item[i].name);
 		}
 	}
