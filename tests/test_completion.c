@@ -187,7 +187,13 @@ static void completes_option_values(void **state)
 		       (const char *[]){ "heap,anon", "heap,anon-named", NULL });
 	expect_exactly((const char *[]){ "check", "--skip", "dup", NULL },
 		       (const char *[]){ "duplicated-library", NULL });
-	/* A free value (a number): neither PIDs nor files. */
+	/* Values only for an option the command has: convert ranks nothing. */
+	struct words got = complete((const char *[]){ "convert", "--metric", "", NULL });
+	assert_false(has(&got, "rss"));
+	free(got.text);
+	/* A free value (a number, a duration): neither PIDs nor files. */
+	expect_exactly((const char *[]){ "capture", "--every", "", NULL },
+		       (const char *[]){ NULL });
 	expect_exactly((const char *[]){ "show", "--top", "", NULL }, (const char *[]){ NULL });
 	expect_exactly((const char *[]){ "check", "--heap-min", "1", NULL },
 		       (const char *[]){ NULL });
@@ -212,9 +218,11 @@ static void completes_snapshot_files(void **state)
 		       (const char *[]){ "saved/host.json", NULL });
 	expect_exactly((const char *[]){ "report", "n", NULL },
 		       (const char *[]){ "new.json", NULL });
-	/* -o takes any file name. */
+	/* -o FILE takes any file name; around's -o DIR a directory. */
 	expect_exactly((const char *[]){ "diff", "-o", "no", NULL },
 		       (const char *[]){ "notes.txt", NULL });
+	expect_exactly((const char *[]){ "around", "1", "-o", "", NULL },
+		       (const char *[]){ "saved", NULL });
 }
 
 static void completes_live_pids(void **state)
