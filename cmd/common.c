@@ -599,6 +599,29 @@ void cli_list_options(FILE *f)
 		}
 }
 
+int cli_gate_complete(const char *name, const char *expr)
+{
+	const char *op = strpbrk(expr, "<>");
+	if (!op)
+		return EXIT_OK; /* the parser says what is missing */
+	size_t oplen = op[1] == '=' ? 2 : 1;
+	const char *lhs = expr, *rhs = op + oplen;
+	while (lhs < op && isspace((unsigned char)*lhs))
+		lhs++;
+	while (*rhs && isspace((unsigned char)*rhs))
+		rhs++;
+	if (lhs == op)
+		return command_error(name, "--fail-if '%s': what to compare is missing before "
+				     "'%.*s' (e.g. rss%.*s+10%%)", expr, (int)oplen, op,
+				     (int)oplen, op);
+	if (!*rhs)
+		return command_error(name, "--fail-if '%s': the limit is missing after "
+				     "'%.*s' (e.g. %.*s+10%%, %.*s+8M, %.*s0)", expr, (int)oplen,
+				     op, (int)(op - expr + oplen), expr, (int)(op - expr + oplen),
+				     expr, (int)(op - expr + oplen), expr);
+	return EXIT_OK;
+}
+
 int cli_parse_top(const char *name, const char *opt, const char *arg, size_t *out)
 {
 	char *end;

@@ -103,6 +103,11 @@ int cli_pick(unsigned command, const char *name, int id, const char *arg);
  * fields, for completion scripts and tests (mapsnap --list-options). */
 void cli_list_options(FILE *f);
 
+/* --fail-if EXPR with both sides of its comparison: an error line
+ * naming the missing side ("rss>": the limit) and EXIT_ERROR, else
+ * EXIT_OK (the gate parser then checks the words). */
+int cli_gate_complete(const char *name, const char *expr);
+
 /* --top N: a number, 0 meaning all. EXIT_OK or EXIT_ERROR (said). */
 int cli_parse_top(const char *name, const char *opt, const char *arg, size_t *out);
 

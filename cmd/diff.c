@@ -117,6 +117,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 	case OPT_MAP_PATH:
 		return add_map_path(s, arg);
 	case OPT_FAIL_IF:
+		if (cli_gate_complete(s->name, arg) != EXIT_OK)
+			return 2;
 		if (snap_gate_add(s->gate, arg, &err) < 0) {
 			cli_report(&err);
 			return 2;

@@ -82,6 +82,8 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 					 "1M/h, not '%s'", arg);
 		return EXIT_OK;
 	case OPT_FAIL_IF:
+		if (cli_gate_complete("trend", arg) != EXIT_OK)
+			return EXIT_ERROR;
 		return snap_trend_gate_add(s->gate, arg, &err) < 0 ? cli_report(&err)
 								   : EXIT_OK;
 	case OPT_ASCII: s->ascii = true; return EXIT_OK;
