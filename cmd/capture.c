@@ -355,7 +355,7 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 			return cli_error("capture: '%s' is not a process id", argv[i]);
 		}
 		if (!s->name)
-			(*pids)[(*count)++] = (pid_t)pid;
+			(*pids)[(*count)++] = (pid_t)cli_tgid(pid);
 	}
 	return EXIT_OK;
 }

@@ -31,8 +31,11 @@ static void usage(FILE *f)
 	      "rules:\n", f);
 	size_t n;
 	const snap_rule *rules = snap_check_rules(&n);
-	for (size_t k = 0; k < n; k++)
-		fprintf(f, "  %-20s %s\n", rules[k].name, rules[k].about);
+	for (size_t k = 0; k < n; k++) {
+		char left[64];
+		snprintf(left, sizeof(left), "  %s", rules[k].name);
+		cli_print_row(f, left, rules[k].about);
+	}
 	fputs("\noptions (thresholds: defaults in brackets):\n", f);
 	cli_print_options(f, CLI_CHECK, 0);
 	fputs("\n"

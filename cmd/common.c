@@ -28,6 +28,21 @@ static int by_pid(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The whole of a small /proc file into buf (NUL-terminated); its length,
+ * or -1. */
+static ssize_t read_small(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /* Messages name files and quote what is wrong in them: the same output
  * filter as the reports keeps escape sequences from the terminal. */
 static void vreport(const char *fmt, va_list ap)
@@ -475,7 +490,7 @@ int cli_getopt(unsigned command, const char *name, int argc, char **argv)
 #define HELP_WIDTH 79
 
 /* The left column, then help as one paragraph wrapped at HELP_WIDTH. */
-static void print_row(FILE *f, const char *left, const char *help)
+void cli_print_row(FILE *f, const char *left, const char *help)
 {
 	int col = fprintf(f, "%s", left);
 	const char *w = help ? help : "";
@@ -524,7 +539,7 @@ static void print_values(FILE *f, const char *values)
 	for (const char *v = values; *v && n + 3 < sizeof(line); v++)
 		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s",
 				      *v == '|' ? ", " : (char[]){ *v, 0 });
-	print_row(f, "", line);
+	cli_print_row(f, "", line);
 }
 
 void cli_print_options(FILE *f, unsigned command, unsigned except)
@@ -534,7 +549,7 @@ void cli_print_options(FILE *f, unsigned command, unsigned except)
 		if (!(o->commands & command) || (o->commands & except) || o->alias_of)
 			continue;
 		left_column(left, sizeof(left), o);
-		print_row(f, left, o->help);
+		cli_print_row(f, left, o->help);
 		if (o->values)
 			print_values(f, o->values);
 		for (const cli_option *a = cli_options; !row_end(a); a++) {
@@ -544,7 +559,7 @@ void cli_print_options(FILE *f, unsigned command, unsigned except)
 			left_column(left, sizeof(left), a);
 			snprintf(help, sizeof(help), "the same as --%s (an older spelling)",
 				 o->name);
-			print_row(f, left, help);
+			cli_print_row(f, left, help);
 		}
 	}
 }
@@ -739,24 +754,45 @@ void cli_snapshots_free(cli_snapshots *list)
 	memset(list, 0, sizeof(*list));
 }
 
+/* pmap's "/proc/PID": the process, not the directory. */
+static bool proc_path(const char *arg)
+{
+	long ignored;
+	return strncmp(arg, "/proc/", 6) == 0 && cli_is_pid(arg, &ignored);
+}
+
+/* As pmap 4.0.2 reads a PID: "/proc/" may come first, then a digit, and
+ * strtoul(s, 0) takes it (0x1a2b is hex, 013435 octal). */
 bool cli_is_pid(const char *arg, long *pid)
 {
-	if (!*arg || strlen(arg) > 10)
+	const char *s = strncmp(arg, "/proc/", 6) == 0 ? arg + 6 : arg;
+	char *end;
+	if (!isdigit((unsigned char)*s))
 		return false;
-	for (const char *s = arg; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	long v = strtol(arg, NULL, 10);
-	if (v <= 0 || v > 0x7fffffff)
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 0);
+	if (errno || *end || v < 1 || v > 0x7fffffff)
 		return false;
-	*pid = v;
+	*pid = (long)v;
 	return true;
 }
 
 bool cli_is_live_pid(const char *arg, long *pid)
 {
 	long ignored;
-	return access(arg, F_OK) != 0 && cli_is_pid(arg, pid ? pid : &ignored);
+	return (proc_path(arg) || access(arg, F_OK) != 0) &&
+	       cli_is_pid(arg, pid ? pid : &ignored);
+}
+
+long cli_tgid(long pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%ld/status", pid);
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return pid;
+	const char *t = strstr(buf, "\nTgid:");
+	long tgid = t ? strtol(t + 7, NULL, 10) : 0;
+	return tgid > 0 ? tgid : pid;
 }
 
 bool cli_input_label(char *buf, size_t size, const char *arg)
@@ -882,7 +918,7 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	struct stat st;
 	if (strcmp(arg, "-") == 0)
 		return load_stream(list, stdin, "<stdin>", err);
-	if (stat(arg, &st) == 0) {
+	if (!proc_path(arg) && stat(arg, &st) == 0) {
 		if (S_ISDIR(st.st_mode))
 			return snap_error_set(err, SNAP_EINVAL, arg, 0, "is a directory");
 		FILE *f = fopen(arg, "r");
@@ -898,7 +934,8 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	snap_capture_opts opts = capture ? *capture : (snap_capture_opts){ 0 };
 	cli_capture_env(&opts);
 	snap_snapshot *snap;
-	int rc = snap_capture(&snap, (pid_t)pid, &opts, err);
+	/* a thread id stands for its process, as in pmap */
+	int rc = snap_capture(&snap, (pid_t)cli_tgid(pid), &opts, err);
 	if (rc < 0)
 		return rc;
 	if (cli_snapshots_push(list, snap) < 0) {
@@ -909,21 +946,6 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 }
 
 /* ---- --name ---- */
-
-/* The whole of a small /proc file into buf (NUL-terminated); its length,
- * or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
 
 /* comm is the first 15 bytes of the program's name; argv[0]'s base name
  * is what ps -f and pgrep -f users see. */
@@ -1524,7 +1546,7 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 	mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 	if (strcmp(arg, "-") == 0)
 		return each_in_stream(stdin, "<stdin>", fn, ctx, err);
-	if (stat(arg, &st) == 0)
+	if (!proc_path(arg) && stat(arg, &st) == 0)
 		return S_ISDIR(st.st_mode) ? each_in_directory(arg, fn, ctx, err)
 					   : each_in_file(arg, fn, ctx, err);
 	cli_snapshots one = { 0 };

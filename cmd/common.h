@@ -96,6 +96,8 @@ int cli_getopt(unsigned command, const char *name, int argc, char **argv);
 /* The option lines of a --help: the rows of command that are not rows
  * of except, their values and their aliases. */
 void cli_print_options(FILE *f, unsigned command, unsigned except);
+/* One line of a --help: left, then help wrapped in the help column. */
+void cli_print_row(FILE *f, const char *left, const char *help);
 /* The index of arg among the values of the row (command, id); an error
  * line naming the accepted words, and -1, when it is none of them. */
 int cli_pick(unsigned command, const char *name, int id, const char *arg);
@@ -175,8 +177,12 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 		      cli_snapshot_fn fn, void *ctx, snap_error *err);
 void cli_snapshots_free(cli_snapshots *list);
 
-/* True when arg is all digits (and not an existing file). */
+/* True when arg is a process id as pmap reads one: "/proc/PID" or PID,
+ * parsed as strtoul(s, 0) does (0x1a2b, 013435 octal), in 1..2^31-1. */
 bool cli_is_pid(const char *arg, long *pid);
+/* The process (thread group) of a thread id; pid itself when it is one,
+ * or when /proc does not say. */
+long cli_tgid(long pid);
 /* True when arg names a live process, not a file (no such path, and a
  * process id); *pid gets it. pid may be NULL. */
 bool cli_is_live_pid(const char *arg, long *pid);

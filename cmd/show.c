@@ -337,19 +337,107 @@ static int show_snapshot(const struct show_settings *s, const snap_snapshot *sna
 	return EXIT_OK;
 }
 
+/* ---- what pmap prints of a process it cannot read ------------------------- */
+
+static bool read_proc_text(long pid, const char *name, char *buf, size_t size,
+			   size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	*len = fread(buf, 1, size - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return true;
+}
+
+/* 'Z' for a zombie (stat's third field, after the last ')'), or 0. */
+static char proc_state(long pid)
+{
+	char buf[1024];
+	size_t len;
+	if (!read_proc_text(pid, "stat", buf, sizeof(buf), &len))
+		return 0;
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A snapshot of the process line alone: its command line, or as procps
+ * names a process without one, "[comm]" (a zombie: "[comm] <defunct>"). */
+static int process_line_only(snap_snapshot **out, long pid, bool zombie)
+{
+	char cmdline[8192], comm[64], name[96];
+	size_t len = 0, clen = 0, argc = 0;
+	snap_snapshot *snap;
+	if (snap_snapshot_new(&snap) < 0)
+		return SNAP_ENOMEM;
+	if (!read_proc_text(pid, "comm", comm, sizeof(comm), &clen))
+		clen = 0;
+	comm[strcspn(comm, "\n")] = '\0';
+	if (zombie || !read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline), &len))
+		len = 0;
+	for (size_t i = 0; i < len; i++)
+		argc += cmdline[i] == '\0';
+	argc += len && cmdline[len - 1] != '\0';
+	const char **argv = snap_snapshot_alloc(snap, (argc + 1) * sizeof(*argv));
+	snap->process.known = true;
+	snap->process.pid = pid;
+	snap->process.comm = snap_snapshot_strdup(snap, comm);
+	snap->process.argv = argv;
+	for (size_t i = 0, at = 0; argv && i < argc; i++) {
+		argv[i] = snap_snapshot_strdup(snap, cmdline + at);
+		at += strlen(cmdline + at) + 1;
+	}
+	if (argv && zombie) {
+		snprintf(name, sizeof(name), "[%s] <defunct>", comm);
+		argv[argc++] = snap_snapshot_strdup(snap, name);
+	}
+	snap->process.argc = argc;
+	*out = snap;
+	return argv ? SNAP_OK : SNAP_ENOMEM;
+}
+
+/* pmap 4.0.2 prints a zombie as its process line and an empty map (in
+ * -X and -XX, the process line alone: it prints the table's header with
+ * the first mapping), and a process it may not read as the process line
+ * alone, before it fails. */
+static int show_process_line(const struct show_settings *s, long pid, bool zombie)
+{
+	snap_snapshot *snap = NULL;
+	fmt_pmap_opts view = s->view;
+	if (!zombie || view.mode == FMT_PMAP_X || view.mode == FMT_PMAP_XX)
+		view.quiet = true;
+	view.rows = NULL;
+	view.nrows = 0;
+	int rc = process_line_only(&snap, pid, zombie);
+	if (rc == SNAP_OK)
+		rc = fmt_pmap_write(stdout, snap, &view);
+	snap_snapshot_free(snap);
+	return rc;
+}
+
 static int show_arg(const struct show_settings *s, const char *arg)
 {
 	cli_snapshots list = { 0 };
-	/* pmap's views never use smaps_rollup: skip its second page walk. */
 	/* pmap's views use neither the rollup nor build-ids */
 	snap_capture_opts capture = { .no_rollup = true, .no_build_ids = true };
 	snap_error err = { 0 };
+	long pid = 0;
+	bool live = !s->explain && cli_is_live_pid(arg, &pid);
+	if (live && proc_state(cli_tgid(pid)) == 'Z')
+		return show_process_line(s, cli_tgid(pid), true) < 0
+			? cli_error("show: writing the output failed") : EXIT_OK;
 	/* A file whose third document is broken still shows the first two. */
-	bool loaded = cli_load_arg(&list, arg, &capture, &err) == 0;
+	int rc = cli_load_arg(&list, arg, &capture, &err);
+	bool loaded = rc == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status == EXIT_OK; i++)
 		status = show_snapshot(s, list.items[i], arg);
 	cli_snapshots_free(&list);
+	if (rc == SNAP_EPERM && live)
+		show_process_line(s, cli_tgid(pid), false);
 	return loaded ? status : cli_report(&err);
 }
 
