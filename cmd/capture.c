@@ -26,8 +26,8 @@ struct capture_settings {
 static void usage(FILE *f)
 {
 	fputs("usage: mapsnap capture [options] PID...\n"
-	      "       mapsnap capture --name COMM [options]\n"
-	      "       mapsnap capture --from-smaps FILE [--proc-files] [options]\n"
+	      "       mapsnap capture --name NAME [options]\n"
+	      "       mapsnap capture --from-smaps FILE|- [--proc-files] [options]\n"
 	      "       mapsnap capture --all -o DIR/|FILE|- [--every DURATION]\n"
 	      "                       (every process: see 'capture --all --help')\n"
 	      "       mapsnap capture PID --every DURATION [--count N | --for DURATION]\n"
@@ -42,10 +42,10 @@ static void usage(FILE *f)
 	      "nor put over one that appeared meanwhile (without --force).\n"
 	      "\n", f);
 	cli_print_options(f, CLI_CAPTURE, 0);
-	fputs("a series (capture PID --every DURATION -o FILE; more in\n"
+	fputs("\na series (capture PID --every DURATION -o FILE; more in\n"
 	      "'mapsnap capture --every 1s --help'):\n", f);
 	cli_print_options(f, CLI_SERIES, CLI_CAPTURE);
-	fputs("every process (capture --all -o DIR/; more in\n"
+	fputs("\nevery process (capture --all -o DIR/; more in\n"
 	      "'mapsnap capture --all --help'):\n", f);
 	cli_print_options(f, CLI_ALL, CLI_CAPTURE | CLI_SERIES);
 	fputs("\n"
