@@ -35,7 +35,8 @@ static void usage(FILE *f)
 	      "exactly as procps-ng pmap 4.0.2 prints them. A PID is taken as pmap\n"
 	      "takes it: /proc/PID, 0x1a2b (hex) and 013435 (octal) work, a thread\n"
 	      "id shows its process, a zombie prints its name and <defunct>.\n"
-	      "The options before --human are pmap's; -h is --help, as in pmap.\n"
+	      "-x, -X, -d, -q, -p and -A are pmap's options, with pmap's meaning;\n"
+	      "-h is --help, as in pmap.\n"
 	      "\n", f);
 	cli_print_options(f, CLI_SHOW, 0);
 	fputs("\n"
