@@ -74,6 +74,7 @@ static int parse_args(struct around_settings *s, int argc, char **argv)
 	if (argc - optind != 1 || !cli_is_pid(argv[optind], &s->pid))
 		return cli_error("around: needs one PID before '--' (see 'mapsnap around "
 				 "--help')");
+	s->pid = cli_tgid(s->pid); /* a thread id: its process */
 	return EXIT_OK;
 }
 

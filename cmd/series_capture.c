@@ -168,7 +168,7 @@ static int find_pid(const struct series_settings *s, int argc, char **argv,
 			return cli_error("capture: --every follows one process: give one PID");
 		if (!cli_is_pid(argv[0], &p))
 			return cli_error("capture: '%s' is not a process id", argv[0]);
-		*pid = (pid_t)p;
+		*pid = (pid_t)cli_tgid(p); /* a thread id: its process */
 		return EXIT_OK;
 	}
 	pid_t *pids;

@@ -157,6 +157,7 @@ static int parse_args(struct watch_settings *s, int argc, char **argv)
 				 argv[optind + 1]);
 	if (!cli_is_pid(argv[optind], &s->pid))
 		return cli_error("watch: '%s' is not a process id", argv[optind]);
+	s->pid = cli_tgid(s->pid); /* a thread id: its process */
 	return EXIT_OK;
 }
 
