@@ -989,7 +989,8 @@ int cli_find_pids_by_name(const char *name, pid_t **out, size_t *count)
 		pids[n++] = (pid_t)pid;
 	}
 	closedir(d);
-	qsort(pids, n, sizeof(*pids), by_pid);
+	if (n > 1)
+		qsort(pids, n, sizeof(*pids), by_pid);
 	*out = pids;
 	*count = n;
 	return EXIT_OK;
