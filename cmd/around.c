@@ -26,12 +26,12 @@ static void usage(FILE *f)
 	      "Captures PID, runs COMMAND (with MAPSNAP_PID set to PID), captures\n"
 	      "PID again and prints the diff. With -o, also writes before.json,\n"
 	      "after.json and diff.json (the JSON report) into DIR.\n"
-	      "\n"
-	      "  -o, --output DIR          write the snapshots and diff.json into DIR\n"
-	      "                            (created when missing)\n"
-	      "      --force               overwrite files already in DIR\n", f);
-	fputs(report_usage, f);
-	fputs("  -h, --help                this help\n"
+	      "\n", f);
+	cli_print_options(f, CLI_AROUND, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap around 1234 -- curl -s localhost:8080/load\n"
+	      "  mapsnap around 1234 -o run1 --fail-if 'rss>+8M' -- ./replay.sh\n"
 	      "\n"
 	      "Exit status: 0 the gate passed (or none), 1 the gate failed, 2 an\n"
 	      "error; when COMMAND fails, its own status (128+N when signal N killed\n"
@@ -55,13 +55,6 @@ static int split_command(struct around_settings *s, int *argc, char **argv)
 
 static int parse_args(struct around_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		REPORT_OPTIONS,
-		{ NULL, 0, NULL, 0 },
-	};
 	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);
@@ -70,22 +63,18 @@ static int parse_args(struct around_settings *s, int argc, char **argv)
 	if (split_command(s, &argc, argv) != EXIT_OK)
 		return EXIT_ERROR;
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+	while ((c = cli_getopt(CLI_AROUND, "around", argc, argv)) != -1) {
 		if (c == 'o')
 			s->dir = optarg;
 		else if (c == 'f')
 			s->force = true;
-		else {
-			int rc = c == '?' ? 1 : report_option(&s->report, c, optarg);
-			if (rc == 1)
-				return cli_error("around: see 'mapsnap around --help'");
-			if (rc)
-				return EXIT_ERROR;
-		}
+		else if (c == '?' || report_option(&s->report, c, optarg) != 0)
+			return EXIT_ERROR;
 	}
 	if (argc - optind != 1 || !cli_is_pid(argv[optind], &s->pid))
 		return cli_error("around: needs one PID before '--' (see 'mapsnap around "
 				 "--help')");
+	s->pid = cli_tgid(s->pid); /* a thread id: its process */
 	return EXIT_OK;
 }
 
@@ -102,8 +91,8 @@ static int prepare_dir(const struct around_settings *s, bool *created)
 {
 	static const char *const names[] = { "before.json", "after.json", "diff.json" };
 	struct stat st;
-	*created = mkdir(s->dir, 0777) == 0;
-	if (!*created && errno != EEXIST)
+	*created = stat(s->dir, &st) != 0 && errno == ENOENT;
+	if (cli_make_dirs(s->dir) != 0)
 		return cli_error("%s: cannot create: %s", s->dir, strerror(errno));
 	if (*created)
 		cli_cleanup_dir(s->dir);
@@ -324,7 +313,7 @@ static int around(const struct around_settings *s)
 int cmd_around(int argc, char **argv)
 {
 	struct around_settings s = { 0 };
-	if (report_init(&s.report) < 0)
+	if (report_init(&s.report, "around", CLI_AROUND) < 0)
 		return cli_error("out of memory");
 	int rc = parse_args(&s, argc, argv);
 	if (rc == EXIT_OK)

@@ -26,8 +26,8 @@ struct capture_settings {
 static void usage(FILE *f)
 {
 	fputs("usage: mapsnap capture [options] PID...\n"
-	      "       mapsnap capture --name COMM [options]\n"
-	      "       mapsnap capture --from-smaps FILE [--proc-files] [options]\n"
+	      "       mapsnap capture --name NAME [options]\n"
+	      "       mapsnap capture --from-smaps FILE|- [--proc-files] [options]\n"
 	      "       mapsnap capture --all -o DIR/|FILE|- [--every DURATION]\n"
 	      "                       (every process: see 'capture --all --help')\n"
 	      "       mapsnap capture PID --every DURATION [--count N | --for DURATION]\n"
@@ -40,50 +40,29 @@ static void usage(FILE *f)
 	      "it is read gives exit status 2 and no file (one that runs another\n"
 	      "program is read again, up to 3 times). A file is never half-written,\n"
 	      "nor put over one that appeared meanwhile (without --force).\n"
+	      "\n", f);
+	cli_print_options(f, CLI_CAPTURE, 0);
+	fputs("\na series (capture PID --every DURATION -o FILE; more in\n"
+	      "'mapsnap capture --every 1s --help'):\n", f);
+	cli_print_options(f, CLI_SERIES, CLI_CAPTURE);
+	fputs("\nevery process (capture --all -o DIR/; more in\n"
+	      "'mapsnap capture --all --help'):\n", f);
+	cli_print_options(f, CLI_ALL, CLI_CAPTURE | CLI_SERIES);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap capture 1234                 mapsnap-<comm>-1234-<time>.json here\n"
+	      "  mapsnap capture --name nginx -o snaps/today/\n"
+	      "  mapsnap capture 1234 --every 10s --for 1h -o series.json\n"
+	      "  ssh host cat /proc/1234/smaps | mapsnap capture --from-smaps - -o -\n"
 	      "\n"
-	      "  -o, --output FILE|DIR/|-  write to FILE, into DIR/, or to stdout\n"
-	      "  -n, --name COMM           every process whose comm is COMM\n"
-	      "      --redact              names and paths outside the system\n"
-	      "                            directories become keyed tokens; arguments,\n"
-	      "                            hostname, boot_id, uid, gid are dropped\n"
-	      "                            (see the README for what is kept and why)\n"
-	      "      --redact-key FILE     with --redact: the key of the tokens, so\n"
-	      "                            captures that must be compared match\n"
-	      "                            (created when FILE is missing)\n"
-	      "      --redact-keep DIR     with --redact: keep paths under DIR too\n"
-	      "                            (/opt/vendor; besides /usr /lib* /bin /sbin /etc)\n"
-	      "  -f, --force               overwrite an existing output file\n"
-	      "      --from-smaps FILE     build the snapshot from saved smaps text\n"
-	      "      --proc-files          with --from-smaps: also read the saved stat,\n"
-	      "                            cmdline, comm, status, smaps_rollup beside it\n"
-	      "      --build-ids           with --from-smaps: read the build-ids of the\n"
-	      "                            files it names as they are on this host\n"
-	      "      --no-build-ids        do not read the mapped files' build-ids\n"
-	      "                            (they identify libraries across paths; a\n"
-	      "                            live capture reads them by default)\n"
-	      "  -h, --help                this help\n", f);
+	      "Exit status: 0 every snapshot was written, 2 a usage error or a\n"
+	      "process that could not be captured (its file is not written).\n", f);
 }
 
 static int parse_args(struct capture_settings *s, int argc, char **argv)
 {
-	enum { OPT_REDACT = 256, OPT_FROM_SMAPS, OPT_PROC_FILES, OPT_REDACT_KEY,
-	       OPT_REDACT_KEEP, OPT_BUILD_IDS, OPT_NO_BUILD_IDS };
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "redact", no_argument, NULL, OPT_REDACT },
-		{ "redact-key", required_argument, NULL, OPT_REDACT_KEY },
-		{ "redact-keep", required_argument, NULL, OPT_REDACT_KEEP },
-		{ "force", no_argument, NULL, 'f' },
-		{ "from-smaps", required_argument, NULL, OPT_FROM_SMAPS },
-		{ "proc-files", no_argument, NULL, OPT_PROC_FILES },
-		{ "build-ids", no_argument, NULL, OPT_BUILD_IDS },
-		{ "no-build-ids", no_argument, NULL, OPT_NO_BUILD_IDS },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:n:fh", options, NULL)) != -1) {
+	while ((c = cli_getopt(CLI_CAPTURE, "capture", argc, argv)) != -1) {
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'n': s->name = optarg; break;
@@ -98,8 +77,8 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 		case OPT_PROC_FILES: s->proc_files = true; break;
 		case OPT_BUILD_IDS: s->build_ids = true; break;
 		case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; break;
-		case 'h': usage(stdout); exit(EXIT_OK);
-		default: return cli_bad_option("capture", argv);
+		case 'h': usage(stdout); return -1;
+		default: return EXIT_ERROR;
 		}
 	}
 	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
@@ -168,7 +147,7 @@ static int output_path(char *out, size_t size, const struct capture_settings *s,
 		snprintf(out, size, "%s", s->output);
 		return 0;
 	}
-	if (s->output && mkdir(s->output, 0777) != 0 && errno != EEXIST)
+	if (s->output && cli_make_dirs(s->output) != 0)
 		return snap_error_set(err, SNAP_EIO, s->output, 0,
 				      "cannot create directory: %s", strerror(errno));
 	unique_default(out, size, s->output, snap);
@@ -297,6 +276,20 @@ static int files_on_this_host(snap_snapshot *snap)
 	return rc;
 }
 
+/* --from-smaps FILE, or - for stdin (smaps text piped from elsewhere). */
+static int read_saved_smaps(snap_snapshot *snap, const struct capture_settings *s,
+			    snap_error *err)
+{
+	if (strcmp(s->from_smaps, "-") != 0)
+		return snap_capture_files(snap, s->from_smaps, s->proc_files, err);
+	int rc = snap_parse_smaps_fd(snap, STDIN_FILENO, "<stdin>", NULL, NULL, err);
+	if (rc < 0)
+		return rc;
+	snap->tool = "mapsnap " SNAP_VERSION_STRING;
+	snap->source = "smaps-file";
+	return SNAP_OK;
+}
+
 static int capture_from_smaps(const struct capture_settings *s)
 {
 	snap_error err = { 0 };
@@ -306,7 +299,7 @@ static int capture_from_smaps(const struct capture_settings *s)
 	int rc = snap_snapshot_new(&snap);
 	if (rc < 0)
 		return cli_error("out of memory");
-	if ((rc = snap_capture_files(snap, s->from_smaps, s->proc_files, &err)) < 0)
+	if ((rc = read_saved_smaps(snap, s, &err)) < 0)
 		goto fail;
 	if (snap->nregions == 0) {
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
@@ -342,12 +335,13 @@ fail:
 static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 			pid_t **pids, size_t *count)
 {
-	snap_error err = { 0 };
 	if (s->name) {
-		if (snap_find_pids_by_comm(pids, count, s->name, NULL, &err) < 0)
-			return cli_report(&err);
-		if (*count == 0)
-			return cli_error("capture: no process named '%s'", s->name);
+		if (cli_find_pids_by_name(s->name, pids, count) != EXIT_OK)
+			return EXIT_ERROR;
+		if (*count == 0) {
+			free(*pids);
+			return cli_no_such_name("capture", s->name);
+		}
 	} else {
 		*pids = calloc((size_t)argc + 1, sizeof(**pids));
 		*count = 0;
@@ -361,7 +355,7 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 			return cli_error("capture: '%s' is not a process id", argv[i]);
 		}
 		if (!s->name)
-			(*pids)[(*count)++] = (pid_t)pid;
+			(*pids)[(*count)++] = (pid_t)cli_tgid(pid);
 	}
 	return EXIT_OK;
 }
@@ -373,13 +367,17 @@ int cmd_capture(int argc, char **argv)
 		return cmd_capture_all(argc, argv);
 	if (series_capture_wanted(argc, argv))
 		return cmd_capture_series(argc, argv);
-	if (parse_args(&s, argc, argv) != EXIT_OK)
-		return EXIT_ERROR;
+	int rc = parse_args(&s, argc, argv);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
 	argc -= optind;
 	argv += optind;
 	if (s.from_smaps) {
 		if (argc || s.name)
 			return cli_error("capture: --from-smaps takes no pids");
+		if (s.proc_files && strcmp(s.from_smaps, "-") == 0)
+			return cli_error("capture: --proc-files reads files beside "
+					 "--from-smaps FILE; stdin has none");
 		return capture_from_smaps(&s);
 	}
 	if (s.proc_files)

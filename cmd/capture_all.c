@@ -54,18 +54,13 @@ static void usage(FILE *f)
 	      "documents appended to FILE, until --count rounds, --for DURATION,\n"
 	      "or Ctrl-C, SIGTERM, SIGHUP (between two processes).\n"
 	      "\n"
-	      "  -o, --output DIR/|FILE|-  where the snapshots go (required)\n"
-	      "      --every DURATION      a round every DURATION (500ms, 2s, 1m)\n"
-	      "      --count N             stop after N rounds\n"
-	      "      --for DURATION        stop after DURATION\n"
-	      "      --redact              as for a single capture, one key for\n"
-	      "                            every process and round (their tokens match)\n"
-	      "      --redact-key FILE     as for a single capture\n"
-	      "      --redact-keep DIR     as for a single capture\n"
-	      "      --no-build-ids        do not read the mapped files' build-ids\n"
-	      "  -f, --force               replace FILE (without --every), or\n"
-	      "                            truncate it (with --every)\n"
-	      "  -h, --help                this help\n"
+	      "\n", f);
+	cli_print_options(f, CLI_ALL, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap capture --all -o host/          one file per process\n"
+	      "  mapsnap capture --all -o - | mapsnap rank -\n"
+	      "  mapsnap capture --all --every 5m --for 1d -o host.json\n"
 	      "\n"
 	      "Exit status: 0 when the round(s) ran (vanished and denied processes\n"
 	      "included), 2 on a usage error or when an output cannot be written.\n",
@@ -97,16 +92,16 @@ static int parse_option(struct all_settings *s, int c, const char *arg)
 	switch (c) {
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
-	case 'r': s->opts.redact = true; return EXIT_OK;
-	case 'k': s->redaction.key_file = arg; return EXIT_OK;
-	case 'K': return cli_redaction_keep(&s->redaction, arg);
-	case 'B': s->opts.no_build_ids = true; return EXIT_OK;
-	case 'a': return EXIT_OK;
-	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
-	case 't':
+	case OPT_REDACT: s->opts.redact = true; return EXIT_OK;
+	case OPT_REDACT_KEY: s->redaction.key_file = arg; return EXIT_OK;
+	case OPT_REDACT_KEEP: return cli_redaction_keep(&s->redaction, arg);
+	case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; return EXIT_OK;
+	case OPT_ALL: return EXIT_OK;
+	case OPT_EVERY: return parse_duration_arg(&s->every_ms, arg, "--every");
+	case OPT_FOR:
 		s->has_for = true;
 		return parse_duration_arg(&s->for_ms, arg, "--for");
-	case 'c':
+	case OPT_COUNT:
 		n = strtol(arg, &end, 10);
 		if (!*arg || *end || n < 1)
 			return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
@@ -119,29 +114,13 @@ static int parse_option(struct all_settings *s, int c, const char *arg)
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct all_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "redact", no_argument, NULL, 'r' },
-		{ "redact-key", required_argument, NULL, 'k' },
-		{ "redact-keep", required_argument, NULL, 'K' },
-		{ "no-build-ids", no_argument, NULL, 'B' },
-		{ "every", required_argument, NULL, 'e' },
-		{ "for", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
+	while ((c = cli_getopt(CLI_ALL, "capture", argc, argv)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
 		}
-		if (c == '?')
-			return cli_bad_option("capture", argv);
-		if (parse_option(s, c, optarg) != EXIT_OK)
+		if (c == '?' || parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
 	}
 	if (optind < argc)
@@ -335,7 +314,7 @@ static int sink_open(struct sink *k, const struct all_settings *s)
 	snap_error err = { 0 };
 	if (strcmp(s->output, "-") != 0 && names_directory(s->output)) {
 		k->to_dir = true;
-		if (mkdir(s->output, 0777) != 0 && errno != EEXIST)
+		if (cli_make_dirs(s->output) != 0)
 			return cli_error("%s: cannot create directory: %s", s->output,
 					 strerror(errno));
 		return EXIT_OK;

@@ -15,6 +15,8 @@ struct check_settings {
 	bool strict;
 	size_t regions;           /* per finding, text and markdown */
 	const char *only, *skip;  /* comma-separated rule names */
+	const char *output;       /* -o FILE */
+	bool force;
 };
 
 static void usage(FILE *f)
@@ -29,38 +31,21 @@ static void usage(FILE *f)
 	      "rules:\n", f);
 	size_t n;
 	const snap_rule *rules = snap_check_rules(&n);
-	for (size_t k = 0; k < n; k++)
-		fprintf(f, "  %-20s %s\n", rules[k].name, rules[k].about);
+	for (size_t k = 0; k < n; k++) {
+		char left[64];
+		snprintf(left, sizeof(left), "  %s", rules[k].name);
+		cli_print_row(f, left, rules[k].about);
+	}
+	fputs("\noptions (thresholds: defaults in brackets):\n", f);
+	cli_print_options(f, CLI_CHECK, 0);
 	fputs("\n"
-	      "      --format FMT        text (default), json or markdown\n"
-	      "      --strict            exit 1 when a warning or an error is found\n"
-	      "      --only RULES        run only these rules (comma-separated)\n"
-	      "      --skip RULES        do not run these rules\n"
-	      "      --regions N         text, markdown: list N regions per finding\n"
-	      "                          (default 5; 0: all); JSON lists all\n"
-	      "thresholds (defaults in brackets):\n"
-	      "      --heap-min SIZE     heap-fragmentation: heaps of SIZE or more [16M]\n"
-	      "      --heap-ratio N      ...whose Size is N times their Rss or more [4]\n"
-	      "      --small-maps N      ...or N small anonymous regions or more [256]\n"
-	      "      --small-size SIZE   ...small meaning at most SIZE [1M]\n"
-	      "      --dirty-ratio PCT   private-dirty-ratio: Private_Dirty over PCT%\n"
-	      "                          of a region's Size [90]\n"
-	      "      --dirty-min SIZE    ...in regions of SIZE or more [64M]\n"
-	      "      --swap-ratio PCT    swap-pressure: Swap over PCT% of Rss+Swap [50]\n"
-	      "      --swap-min SIZE     ...and at least SIZE of Swap [1M]\n"
-	      "      --large-anon SIZE   large-anonymous: unnamed anonymous regions of\n"
-	      "                          SIZE or more [256M]\n"
-	      "      --thread-stacks N   thread-stacks: a warning above N stacks [256]\n"
-	      "      --map-count-ratio PCT  map-count: regions over PCT% of\n"
-	      "                          vm.max_map_count [50]\n"
-	      "      --max-map-count N   vm.max_map_count [recorded in the snapshot\n"
-	      "                          at capture; for a PID read from /proc/sys;\n"
-	      "                          unknown in an older file: the rule is skipped]\n"
-	      "      --no-checksum       load files without a checksum without a warning\n"
-	      "  -h, --help              this help\n"
+	      "Examples:\n"
+	      "  mapsnap check 1234                        what looks wrong, now\n"
+	      "  mapsnap check --strict --only map-count,swap-pressure snap.json\n"
+	      "  mapsnap check --format markdown -o findings.md 1234\n"
 	      "\n"
 	      "Exit status: 0; 1 with --strict when a warning or an error was found;\n"
-	      "2 on an error.\n", f);
+	      "2 on a usage or input error.\n", f);
 }
 
 /* ---- option values ---- */
@@ -140,10 +125,6 @@ static bool in_list(const char *list, const char *name)
 
 /* ---- command line ---- */
 
-enum { OPT_FORMAT = 256, OPT_STRICT, OPT_ONLY, OPT_SKIP, OPT_REGIONS, OPT_HEAP_MIN,
-       OPT_HEAP_RATIO, OPT_SMALL_MAPS, OPT_SMALL_SIZE, OPT_DIRTY_RATIO, OPT_DIRTY_MIN,
-       OPT_SWAP_RATIO, OPT_SWAP_MIN, OPT_LARGE_ANON, OPT_THREAD_STACKS,
-       OPT_MAP_RATIO, OPT_MAX_MAP };
 
 static int parse_max_map_count(struct check_settings *s, const char *arg)
 {
@@ -185,7 +166,10 @@ static int parse_option(struct check_settings *s, int c, const char *arg)
 	case OPT_STRICT: s->strict = true; return EXIT_OK;
 	case OPT_ONLY: s->only = arg; return check_rule_list("--only", arg);
 	case OPT_SKIP: s->skip = arg; return check_rule_list("--skip", arg);
-	case OPT_REGIONS: return parse_count(&s->regions, "--regions", arg);
+	case OPT_TOP: return cli_parse_top("check", "--top", arg, &s->regions);
+	case 'o': s->output = arg; return EXIT_OK;
+	case 'f': s->force = true; return EXIT_OK;
+	case OPT_NO_CHECKSUM: return EXIT_OK;
 	case OPT_MAX_MAP: return parse_max_map_count(s, arg);
 	default: return parse_threshold(&s->check, c, arg);
 	}
@@ -194,41 +178,13 @@ static int parse_option(struct check_settings *s, int c, const char *arg)
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct check_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "strict", no_argument, NULL, OPT_STRICT },
-		{ "only", required_argument, NULL, OPT_ONLY },
-		{ "skip", required_argument, NULL, OPT_SKIP },
-		{ "regions", required_argument, NULL, OPT_REGIONS },
-		{ "heap-min", required_argument, NULL, OPT_HEAP_MIN },
-		{ "heap-ratio", required_argument, NULL, OPT_HEAP_RATIO },
-		{ "small-maps", required_argument, NULL, OPT_SMALL_MAPS },
-		{ "small-size", required_argument, NULL, OPT_SMALL_SIZE },
-		{ "dirty-ratio", required_argument, NULL, OPT_DIRTY_RATIO },
-		{ "dirty-min", required_argument, NULL, OPT_DIRTY_MIN },
-		{ "swap-ratio", required_argument, NULL, OPT_SWAP_RATIO },
-		{ "swap-min", required_argument, NULL, OPT_SWAP_MIN },
-		{ "large-anon", required_argument, NULL, OPT_LARGE_ANON },
-		{ "thread-stacks", required_argument, NULL, OPT_THREAD_STACKS },
-		{ "map-count-ratio", required_argument, NULL, OPT_MAP_RATIO },
-		{ "max-map-count", required_argument, NULL, OPT_MAX_MAP },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
-		if (c == '?')
-			return cli_bad_option("check", argv);
+	while ((c = cli_getopt(CLI_CHECK, "check", argc, argv)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
 		}
-		if (parse_option(s, c, optarg) != EXIT_OK)
+		if (c == '?' || parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
 	}
 	if (optind >= argc)
@@ -315,13 +271,13 @@ int cmd_check(int argc, char **argv)
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
+	if (cli_stdout_to("check", s.output, s.force) != EXIT_OK)
+		return EXIT_ERROR;
 	int status = EXIT_OK;
 	for (int i = optind; i < argc; i++) {
 		rc = check_arg(&s, argv[i]);
 		if (rc == EXIT_ERROR || (rc == EXIT_GATE && status == EXIT_OK))
 			status = rc;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return cli_error("check: writing the output failed");
 	return status;
 }

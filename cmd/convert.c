@@ -25,15 +25,18 @@ static void usage(FILE *f)
 	      "'-' for stdin, or a live PID; for ndjson also a directory (its\n"
 	      "*.json files). Writes to stdout unless -o is given.\n"
 	      "\n"
-	      "  -t, --to FORMAT     smaps (the kernel's text), json (a snapshot), or\n"
-	      "                      ndjson (one row per region per line, the\n"
-	      "                      mapsnap.row/1 schema of formats/README.md, for\n"
-	      "                      ClickHouse's JSONEachRow); ndjson reads one\n"
-	      "                      snapshot at a time, whatever the input size\n"
-	      "  -o, --output FILE   write FILE (atomically) instead of stdout\n"
-	      "  -f, --force         overwrite an existing FILE\n"
-	      "      --no-checksum   load files without a checksum without a warning\n"
-	      "  -h, --help          this help\n", f);
+	      "ndjson reads one snapshot at a time, whatever the input size; its\n"
+	      "rows follow the mapsnap.row/1 schema of formats/README.md (for\n"
+	      "ClickHouse's JSONEachRow).\n"
+	      "\n", f);
+	cli_print_options(f, CLI_CONVERT, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap convert --to smaps snap.json > smaps.txt\n"
+	      "  mapsnap convert --to json smaps.txt -o snap.json\n"
+	      "  mapsnap convert --to ndjson host/ -o rows.ndjson\n"
+	      "\n"
+	      "Exit status: 0, or 2 on a usage or input error.\n", f);
 }
 
 /* smaps text holds mapping names as the kernel printed them, escape bytes
@@ -98,27 +101,20 @@ static int convert_rows(const struct convert_settings *s, int argc, char **argv)
 
 int cmd_convert(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	struct convert_settings s = { NULL, "-", false };
 	int c;
-	while ((c = getopt_long(argc, argv, "t:o:fh", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
+	while ((c = cli_getopt(CLI_CONVERT, "convert", argc, argv)) != -1) {
 		switch (c) {
-		case 't': s.to = optarg; break;
+		case 't':
+			if (cli_pick(CLI_CONVERT, "convert", 't', optarg) < 0)
+				return EXIT_ERROR;
+			s.to = optarg;
+			break;
 		case 'o': s.output = optarg; break;
 		case 'f': s.force = true; break;
+		case OPT_NO_CHECKSUM: break;
 		case 'h': usage(stdout); return EXIT_OK;
-		default: return cli_bad_option("convert", argv);
+		default: return EXIT_ERROR;
 		}
 	}
 	if (s.to && strcmp(s.to, "ndjson") == 0) {

@@ -6,23 +6,6 @@
 
 #include "diff.h"
 
-const char report_usage[] =
-	"      --format text|json|markdown  report format (default text)\n"
-	"      --min-change SIZE     hide changes smaller than SIZE in Size, Rss,\n"
-	"                            Private_Dirty, Anonymous and Swap (default 4K)\n"
-	"      --metric rss|pss|size|dirty|swap  sort key (default rss); Pss-only\n"
-	"                            changes count only with --metric pss\n"
-	"      --match auto|address|identity  match by address (same process) or\n"
-	"                            by identity (build-id, path, name, kind and size); default auto\n"
-	"      --fail-if EXPR        exit 1 when EXPR holds (repeatable), e.g.\n"
-	"                            rss>+10%  rss>+8M  heap.rss>+1M  anon.dirty>+64M\n"
-	"                            dup-libs>0  new-libs>0  thread-stacks>+0\n"
-	"                            regions>+100\n"
-	"      --limit N             text/markdown: list at most N changes\n"
-	"      --map-path OLD=NEW    paths under OLD in the old snapshot are under\n"
-	"                            NEW in the new one (another host, a container);\n"
-	"                            repeatable; for files without build-ids\n";
-
 struct diff_settings {
 	report_settings report;
 	const char *output;
@@ -40,20 +23,25 @@ static void usage(FILE *f)
 	      "snapshot files, smaps text files, '-' (stdin), or live PIDs\n"
 	      "(captured now). A file holding several snapshots gives its first\n"
 	      "as OLD and its last as NEW; one such file alone (a series from\n"
-	      "capture --every) compares its first snapshot with its last.\n"
+	      "capture --every) compares its first snapshot with its last. Two\n"
+	      "different executables are compared too; the header says so.\n"
+	      "\n", f);
+	cli_print_options(f, CLI_DIFF, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap diff before.json after.json       what changed\n"
+	      "  mapsnap diff before.json 1234 --top 20    against the process now\n"
+	      "  mapsnap diff old.json new.json --fail-if 'rss>+10%' --format markdown\n"
 	      "\n"
-	      "  -o, --output FILE         write the report to FILE (default stdout)\n"
-	      "      --force               overwrite FILE\n", f);
-	fputs(report_usage, f);
-	fputs("      --no-checksum         load files without a checksum without a warning\n"
-	      "  -h, --help                this help\n"
-	      "\n"
-	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
+	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 usage or\n"
+	      "input error.\n", f);
 }
 
-int report_init(report_settings *s)
+int report_init(report_settings *s, const char *name, unsigned command)
 {
 	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->command = command;
 	snap_diff_opts_init(&s->diff);
 	return snap_gate_new(&s->gate);
 }
@@ -83,7 +71,7 @@ static int add_map_path(report_settings *s, const char *arg)
 	s->maps = maps;
 	if (snap_path_map_parse(&s->maps[s->nmaps], text) < 0) {
 		free(text);
-		cli_error("--map-path wants OLD=NEW, two absolute paths, not '%s'", arg);
+		cli_error("%s: --map-path wants OLD=NEW, two absolute paths, not '%s'", s->name, arg);
 		return 2;
 	}
 	s->nmaps++;
@@ -92,27 +80,11 @@ static int add_map_path(report_settings *s, const char *arg)
 	return 0;
 }
 
-static int parse_metric(report_settings *s, const char *arg)
+static int parse_sort(report_settings *s, const char *arg)
 {
-	static const char *const names[] = { "rss", "pss", "size", "dirty", "swap" };
-	for (size_t k = 0; k < sizeof(names) / sizeof(*names); k++)
-		if (strcmp(arg, names[k]) == 0) {
-			s->diff.metric = (enum snap_measure)snap_measure_parse(arg);
-			return 0;
-		}
-	cli_error("unknown --metric '%s' (rss, pss, size, dirty, swap)", arg);
-	return 2;
-}
-
-static int parse_number(size_t *out, const char *arg, const char *opt)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-	if (!*arg || *end || v < 0) {
-		cli_error("%s wants a number, not '%s'", opt, arg);
+	if (cli_pick(s->command, s->name, OPT_SORT, arg) < 0)
 		return 2;
-	}
-	*out = (size_t)v;
+	s->diff.metric = (enum snap_measure)snap_measure_parse(arg);
 	return 0;
 }
 
@@ -122,16 +94,22 @@ int report_option(report_settings *s, int opt, const char *arg)
 	int64_t bytes;
 	switch (opt) {
 	case OPT_FORMAT:
-		return cli_parse_format("diff", arg, &s->format);
-	case OPT_METRIC:
-		return parse_metric(s, arg);
+		return cli_parse_format(s->name, arg, &s->format) == EXIT_OK ? 0 : 2;
+	case OPT_SORT:
+		return parse_sort(s, arg);
+	case OPT_COLOR: {
+		int w = cli_pick(s->command, s->name, OPT_COLOR, arg);
+		cli_color_mode = w < 0 ? cli_color_mode : (enum cli_color)w;
+		return w < 0 ? 2 : 0;
+	}
 	case OPT_MATCH:
-		return cli_parse_match("diff", arg, &s->diff.match) == EXIT_OK ? 0 : 2;
-	case OPT_LIMIT:
-		return parse_number(&s->limit, arg, "--limit");
+		return cli_parse_match(s->name, arg, &s->diff.match) == EXIT_OK ? 0 : 2;
+	case OPT_TOP:
+		return cli_parse_top(s->name, "--top", arg, &s->limit) == EXIT_OK ? 0 : 2;
 	case OPT_MIN_CHANGE:
 		if (snap_parse_size(arg, false, &bytes) < 0) {
-			cli_error("--min-change wants a size such as 4K or 1M, not '%s'", arg);
+			cli_error("%s: --min-change wants a size such as 4K or 1M, not '%s'",
+				  s->name, arg);
 			return 2;
 		}
 		s->diff.min_change_kb = (bytes + 1023) / 1024;
@@ -139,6 +117,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 	case OPT_MAP_PATH:
 		return add_map_path(s, arg);
 	case OPT_FAIL_IF:
+		if (cli_gate_complete(s->name, arg) != EXIT_OK)
+			return 2;
 		if (snap_gate_add(s->gate, arg, &err) < 0) {
 			cli_report(&err);
 			return 2;
@@ -216,31 +196,17 @@ int report_run(const report_settings *s, const snap_snapshot *old,
 
 static int parse_args(struct diff_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		REPORT_OPTIONS,
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
+	while ((c = cli_getopt(CLI_DIFF, "diff", argc, argv)) != -1) {
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;
 		case 'h': usage(stdout); return -1;
-		default: {
-			int rc = c == '?' ? 1 : report_option(&s->report, c, optarg);
-			if (rc == 1)
-				return cli_error("diff: see 'mapsnap diff --help'");
-			if (rc)
+		case '?': return EXIT_ERROR;
+		case OPT_NO_CHECKSUM: break;
+		default:
+			if (report_option(&s->report, c, optarg) != 0)
 				return EXIT_ERROR;
-		}
 		}
 	}
 	if (argc - optind != 1 && argc - optind != 2)
@@ -289,7 +255,7 @@ int cmd_diff(int argc, char **argv)
 {
 	struct diff_settings s = { 0 };
 	cli_snapshots list = { 0 };
-	if (report_init(&s.report) < 0)
+	if (report_init(&s.report, "diff", CLI_DIFF) < 0)
 		return cli_error("out of memory");
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK) {

@@ -3,8 +3,6 @@
 #ifndef MAPSNAP_CMD_DIFF_H
 #define MAPSNAP_CMD_DIFF_H
 
-#include <getopt.h>
-
 #include "common.h"
 
 typedef struct report_settings {
@@ -14,32 +12,11 @@ typedef struct report_settings {
 	size_t limit;
 	snap_path_map *maps; /* --map-path (owned, with their strings) */
 	size_t nmaps;
+	const char *name;  /* "diff" or "around", for error lines */
+	unsigned command;  /* CLI_DIFF or CLI_AROUND */
 } report_settings;
 
-/* getopt_long codes of the shared options, and their table entries
- * (to be copied into each command's table). */
-enum {
-	OPT_FORMAT = 512,
-	OPT_MIN_CHANGE,
-	OPT_METRIC,
-	OPT_MATCH,
-	OPT_FAIL_IF,
-	OPT_LIMIT,
-	OPT_MAP_PATH,
-};
-#define REPORT_OPTIONS                                                     \
-	{ "format", required_argument, NULL, OPT_FORMAT },                 \
-	{ "min-change", required_argument, NULL, OPT_MIN_CHANGE },         \
-	{ "metric", required_argument, NULL, OPT_METRIC },                 \
-	{ "match", required_argument, NULL, OPT_MATCH },                   \
-	{ "fail-if", required_argument, NULL, OPT_FAIL_IF },               \
-	{ "limit", required_argument, NULL, OPT_LIMIT },                   \
-	{ "map-path", required_argument, NULL, OPT_MAP_PATH }
-
-/* The usage lines of the shared options. */
-extern const char report_usage[];
-
-int report_init(report_settings *s);
+int report_init(report_settings *s, const char *name, unsigned command);
 void report_free(report_settings *s);
 /* Handles one shared option: 0 done, 1 not a report option, 2 bad value
  * (already said on stderr). */

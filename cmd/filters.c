@@ -6,13 +6,6 @@
 #include "common.h"
 #include "filters.h"
 
-const char filter_usage[] =
-	"      --kind LIST       heap,stack,anon,lib,file,shmem,special (or exact\n"
-	"                        kinds: exe, thread-stack, arena, anon-named, guard,\n"
-	"                        reserved)\n"
-	"      --min-size SIZE   mappings of at least SIZE (4K, 10M, 1.5G)\n"
-	"      --max-size SIZE   mappings of at most SIZE\n"
-	"      --path GLOB       named mappings whose path or file name matches\n";
 
 /* The --kind names are groups of libsnap kinds (fmt_kind_group), so that
  * the seven of them cover every region exactly once. Any other kind name

@@ -16,9 +16,6 @@ typedef struct cli_filter {
 	const char *path_glob;
 } cli_filter;
 
-/* The options' lines for a --help text. */
-extern const char filter_usage[];
-
 /* Parses the value of one filter option ("--kind", "--min-size",
  * "--max-size", "--path"). A bad value prints "mapsnap: COMMAND: ..."
  * and returns EXIT_ERROR; else EXIT_OK. */

@@ -31,7 +31,14 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
 		fprintf(f, "  %-9s %s\n", subcommands[i].name, subcommands[i].summary);
 	fprintf(f, "\n'mapsnap <command> --help' describes a command.\n"
-		   "Exit status: 0 success, 1 a gate or --strict check failed, "
+		   "  --version       print the version\n"
+		   "  --list-options  every option of every command, one per line\n"
+		   "                  (command, option, letter, value, words, alias of)\n"
+		   "\nExamples:\n"
+		   "  mapsnap show 1234                 the map of process 1234, (as pmap)\n"
+		   "  mapsnap capture 1234 -o before.json\n"
+		   "  mapsnap diff before.json 1234     what changed since\n"
+		   "\nExit status: 0 success, 1 a gate or --strict check failed, "
 		   "2 usage or input error.\n");
 }
 
@@ -46,15 +53,21 @@ int main(int argc, char **argv)
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 ||
 	    strcmp(name, "help") == 0) {
 		usage(stdout);
-		return EXIT_OK;
+		return cli_stdout_finish("--help", EXIT_OK);
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
 		printf("mapsnap %s\n", SNAP_VERSION_STRING);
-		return EXIT_OK;
+		return cli_stdout_finish("--version", EXIT_OK);
+	}
+	if (strcmp(name, "--list-options") == 0) {
+		cli_list_options(stdout);
+		return cli_stdout_finish("--list-options", EXIT_OK);
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
 		if (strcmp(name, subcommands[i].name) == 0)
-			return subcommands[i].run(argc - 1, argv + 1);
+			/* Output the command left in stdio's buffer fails here,
+			 * not silently at exit (a full disk, /dev/full). */
+			return cli_stdout_finish(name, subcommands[i].run(argc - 1, argv + 1));
 	cli_error("unknown command '%s' (see 'mapsnap --help')", name);
 	return EXIT_ERROR;
 }

@@ -25,6 +25,8 @@ struct rank_settings {
 	bool rollup;   /* live processes: smaps_rollup only */
 	size_t top;
 	bool has_top;
+	const char *output; /* -o FILE */
+	bool force;
 };
 
 /* What the inputs gave, and what could not be read. */
@@ -49,19 +51,9 @@ static void usage(FILE *f)
 	      "(one or more documents, e.g. a stream from capture --all) or every\n"
 	      "file of a DIR ranks saved processes (the latest snapshot of each).\n"
 	      "\n"
-	      "      --sort KEY        pss (default), rss, uss, swap or swappss\n"
-	      "      --libs            one row per library (by build-id when the\n"
-	      "                        snapshots record it, else by path): processes\n"
-	      "                        mapping it, its Rss, Pss and private memory\n"
-	      "                        summed over them, how many load it twice\n"
-	      "      --by WHAT         user or comm: one row per user or command\n"
-	      "      --top N           list the first N rows (default: all; 20 for\n"
-	      "                        prometheus, the rest summed as \"(other)\")\n"
-	      "      --format FMT      text (default), json, markdown or prometheus\n"
-	      "      --rollup          live processes: read only smaps_rollup (totals,\n"
-	      "                        no kinds; several times faster)\n"
-	      "  -h, --help            this help\n"
-	      "\n"
+	      "\n", f);
+	cli_print_options(f, CLI_RANK, 0);
+	fputs("\n"
 	      "Live processes are read through smaps (kinds per process) unless\n"
 	      "--rollup or --format prometheus, which need only the totals of\n"
 	      "smaps_rollup; --libs always reads smaps.\n"
@@ -79,19 +71,19 @@ static void usage(FILE *f)
 
 static int parse_sort(struct rank_settings *s, const char *arg)
 {
-	static const char *const words[FMT_RANK_VALUES] = {
-		"rss", "pss", "uss", "swap", "swappss",
+	/* the table's words: pss|rss|uss|swap|swappss */
+	static const enum fmt_rank_value values[] = {
+		FMT_RANK_PSS, FMT_RANK_RSS, FMT_RANK_USS, FMT_RANK_SWAP, FMT_RANK_SWAP_PSS,
 	};
-	for (int v = 0; v < FMT_RANK_VALUES; v++)
-		if (strcmp(arg, words[v]) == 0) {
-			s->sort = (enum fmt_rank_value)v;
-			return EXIT_OK;
-		}
-	if (strcmp(arg, "private") == 0) {
+	if (strcmp(arg, "private") == 0) { /* an older word for uss */
 		s->sort = FMT_RANK_USS;
 		return EXIT_OK;
 	}
-	return cli_error("rank: --sort takes pss, rss, uss, swap or swappss, not '%s'", arg);
+	int k = cli_pick(CLI_RANK, "rank", OPT_SORT, arg);
+	if (k < 0 || (size_t)k >= sizeof(values) / sizeof(*values))
+		return EXIT_ERROR;
+	s->sort = values[k];
+	return EXIT_OK;
 }
 
 static int parse_by(struct rank_settings *s, const char *arg)
@@ -109,12 +101,8 @@ static int parse_by(struct rank_settings *s, const char *arg)
 
 static int parse_top(struct rank_settings *s, const char *arg)
 {
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-')
-		return cli_error("rank: --top takes a number, not '%s'", arg);
-	s->top = (size_t)n;
+	if (cli_parse_top("rank", "--top", arg, &s->top) != EXIT_OK)
+		return EXIT_ERROR;
 	s->has_top = true;
 	return EXIT_OK;
 }
@@ -131,32 +119,22 @@ static int parse_format(struct rank_settings *s, const char *arg)
 	return cli_parse_format("rank", arg, &s->format);
 }
 
-enum { OPT_SORT = 256, OPT_LIBS, OPT_BY, OPT_TOP, OPT_FORMAT, OPT_ROLLUP };
-
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct rank_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "libs", no_argument, NULL, OPT_LIBS },
-		{ "by", required_argument, NULL, OPT_BY },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "rollup", no_argument, NULL, OPT_ROLLUP },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c, rc = EXIT_OK;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1 && rc == EXIT_OK) {
+	while (rc == EXIT_OK && (c = cli_getopt(CLI_RANK, "rank", argc, argv)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return -1;
+		case 'o': s->output = optarg; break;
+		case 'f': s->force = true; break;
 		case OPT_SORT: rc = parse_sort(s, optarg); break;
 		case OPT_LIBS: s->libs = true; break;
 		case OPT_BY: rc = parse_by(s, optarg); break;
 		case OPT_TOP: rc = parse_top(s, optarg); break;
 		case OPT_FORMAT: rc = parse_format(s, optarg); break;
 		case OPT_ROLLUP: s->rollup = true; break;
-		default: return cli_bad_option("rank", argv);
+		default: return EXIT_ERROR;
 		}
 	}
 	if (rc != EXIT_OK)
@@ -545,6 +523,8 @@ int cmd_rank(int argc, char **argv)
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;
+	if (cli_stdout_to("rank", s.output, s.force) != EXIT_OK)
+		return EXIT_ERROR;
 	struct rank_run run = { .s = &s };
 	run.regions = s.libs || (!s.rollup && !s.prometheus);
 	read_boot_id(run.host_boot_id, sizeof(run.host_boot_id));

@@ -50,27 +50,18 @@ static void usage(FILE *f)
 	      "the same view. In the page, path text without * ? [ matches\n"
 	      "anywhere in a path; --path (glob= in a link) is a glob as in show.\n"
 	      "\n"
-	      "  -o, --output FILE     write the page to FILE (default " DEFAULT_OUTPUT
-	      ");\n"
-	      "                        '-' for stdout\n"
-	      "  -f, --force           overwrite FILE\n"
-	      "filters the page opens with (as in show and summary):\n", f);
-	fputs(filter_usage, f);
-	fputs("diff and trend views:\n"
-	      "      --match auto|address|identity  as in diff (default auto)\n"
-	      "      --min-change SIZE   diff: hide smaller changes (default 4K)\n"
-	      "      --min-slope RATE    trend: slowest growth that is a leak\n"
-	      "                          (default 16K/min)\n"
-	      CLI_NO_CHECKSUM_USAGE
-	      "  -h, --help            this help\n"
+	      "\n", f);
+	cli_print_options(f, CLI_REPORT, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap report 1234 -o map.html            the map view, now\n"
+	      "  mapsnap report before.json after.json -o diff.html\n"
+	      "  mapsnap report series.json --kind heap,anon -o trend.html\n"
 	      "\n"
-	      "Exit status: 0, or 2 on an error.\n", f);
+	      "Exit status: 0, or 2 on a usage or input error.\n", f);
 }
 
 /* ---- options ---- */
-
-enum { OPT_KIND = 256, OPT_MIN, OPT_MAX, OPT_PATH, OPT_MATCH, OPT_MIN_CHANGE,
-       OPT_MIN_SLOPE };
 
 static int parse_match(struct report_settings *s, const char *arg)
 {
@@ -87,8 +78,9 @@ static int parse_option(struct report_settings *s, int c, const char *arg)
 	int64_t bytes;
 	switch (c) {
 	case OPT_KIND: return filter_option(&s->filter, "report", "--kind", arg);
-	case OPT_MIN: return filter_option(&s->filter, "report", "--min-size", arg);
-	case OPT_MAX: return filter_option(&s->filter, "report", "--max-size", arg);
+	case OPT_MIN_SIZE: return filter_option(&s->filter, "report", "--min-size", arg);
+	case OPT_MAX_SIZE: return filter_option(&s->filter, "report", "--max-size", arg);
+	case OPT_NO_CHECKSUM: return EXIT_OK;
 	case OPT_PATH: return filter_option(&s->filter, "report", "--path", arg);
 	case OPT_MATCH: return parse_match(s, arg);
 	case OPT_MIN_CHANGE:
@@ -110,31 +102,13 @@ static int parse_option(struct report_settings *s, int c, const char *arg)
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct report_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "kind", required_argument, NULL, OPT_KIND },
-		{ "min-size", required_argument, NULL, OPT_MIN },
-		{ "max-size", required_argument, NULL, OPT_MAX },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "match", required_argument, NULL, OPT_MATCH },
-		{ "min-change", required_argument, NULL, OPT_MIN_CHANGE },
-		{ "min-slope", required_argument, NULL, OPT_MIN_SLOPE },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
+	while ((c = cli_getopt(CLI_REPORT, "report", argc, argv)) != -1) {
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;
 		case 'h': usage(stdout); return -1;
-		case '?': return cli_bad_option("report", argv);
+		case '?': return EXIT_ERROR;
 		default:
 			if (parse_option(s, c, optarg) != EXIT_OK)
 				return EXIT_ERROR;

@@ -69,19 +69,13 @@ static void usage(FILE *f)
 	      "--count, --for or a signal ends the series): a long series of a\n"
 	      "quiet process costs little. --count then counts ticks.\n"
 	      "\n"
-	      "  -o, --output FILE|-       the series file, or - for stdout\n"
-	      "      --every DURATION      the interval\n"
-	      "      --count N             stop after N snapshots\n"
-	      "      --for DURATION        stop after DURATION\n"
-	      "      --on-change SIZE      snapshot only when Rss, Pss or Swap moved by\n"
-	      "                            SIZE (4M, 512K) since the last snapshot\n"
-	      "  -n, --name COMM           the one process whose comm is COMM\n"
-	      "      --redact              as for a single capture, one key for\n"
-	      "                            the whole series\n"
-	      "      --redact-key FILE     as for a single capture\n"
-	      "      --redact-keep DIR     as for a single capture\n"
-	      "  -f, --force               truncate FILE instead of appending\n"
-	      "  -h, --help                this help\n", f);
+	      "\n", f);
+	cli_print_options(f, CLI_SERIES, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap capture 1234 --every 10s --for 1h -o series.json\n"
+	      "  mapsnap capture --name nginx --every 1m --on-change 4M -o nginx.json\n"
+	      "  mapsnap trend series.json            which regions keep growing\n", f);
 }
 
 bool series_capture_wanted(int argc, char **argv)
@@ -115,11 +109,11 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'n': s->name = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
-	case 'r': s->opts.redact = true; return EXIT_OK;
-	case 'k': s->redaction.key_file = arg; return EXIT_OK;
-	case 'K': return cli_redaction_keep(&s->redaction, arg);
-	case 'e': return parse_duration_arg(&s->every_ms, arg, "--every");
-	case 'g': {
+	case OPT_REDACT: s->opts.redact = true; return EXIT_OK;
+	case OPT_REDACT_KEY: s->redaction.key_file = arg; return EXIT_OK;
+	case OPT_REDACT_KEEP: return cli_redaction_keep(&s->redaction, arg);
+	case OPT_EVERY: return parse_duration_arg(&s->every_ms, arg, "--every");
+	case OPT_ON_CHANGE: {
 		int64_t bytes;
 		if (snap_parse_size(arg, false, &bytes) < 0 || bytes < 1024)
 			return cli_error("capture: --on-change wants a size of 1K or more "
@@ -127,10 +121,10 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 		s->on_change_kb = bytes / 1024;
 		return EXIT_OK;
 	}
-	case 't':
+	case OPT_FOR:
 		s->has_for = true;
 		return parse_duration_arg(&s->for_ms, arg, "--for");
-	case 'c':
+	case OPT_COUNT:
 		n = strtol(arg, &end, 10);
 		if (!*arg || *end || n < 1)
 			return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
@@ -142,29 +136,13 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 
 static int parse_args(struct series_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "name", required_argument, NULL, 'n' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "redact", no_argument, NULL, 'r' },
-		{ "redact-key", required_argument, NULL, 'k' },
-		{ "redact-keep", required_argument, NULL, 'K' },
-		{ "every", required_argument, NULL, 'e' },
-		{ "for", required_argument, NULL, 't' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "on-change", required_argument, NULL, 'g' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:n:fh", options, NULL)) != -1) {
+	while ((c = cli_getopt(CLI_SERIES, "capture", argc, argv)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
 		}
-		if (c == '?')
-			return cli_bad_option("capture", argv);
-		if (parse_option(s, c, optarg) != EXIT_OK)
+		if (c == '?' || parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
 	}
 	if (!s->every_ms)
@@ -182,7 +160,6 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 static int find_pid(const struct series_settings *s, int argc, char **argv,
 		    pid_t *pid)
 {
-	snap_error err = { 0 };
 	long p;
 	if (s->name && argc)
 		return cli_error("capture: give a pid or --name, not both");
@@ -191,17 +168,17 @@ static int find_pid(const struct series_settings *s, int argc, char **argv,
 			return cli_error("capture: --every follows one process: give one PID");
 		if (!cli_is_pid(argv[0], &p))
 			return cli_error("capture: '%s' is not a process id", argv[0]);
-		*pid = (pid_t)p;
+		*pid = (pid_t)cli_tgid(p); /* a thread id: its process */
 		return EXIT_OK;
 	}
 	pid_t *pids;
 	size_t n;
-	if (snap_find_pids_by_comm(&pids, &n, s->name, NULL, &err) < 0)
-		return cli_report(&err);
+	if (cli_find_pids_by_name(s->name, &pids, &n) != EXIT_OK)
+		return EXIT_ERROR;
 	*pid = n ? pids[0] : 0;
 	free(pids);
 	if (n == 0)
-		return cli_error("capture: no process named '%s'", s->name);
+		return cli_no_such_name("capture", s->name);
 	if (n > 1)
 		return cli_error("capture: %zu processes are named '%s'; --every follows "
 				 "one (give its PID)", n, s->name);

@@ -8,7 +8,7 @@
 #include "common.h"
 #include "filters.h"
 
-enum sort_key { SORT_NONE, SORT_RSS, SORT_PSS, SORT_SIZE, SORT_DIRTY, SORT_SWAP };
+enum sort_key { SORT_NONE, SORT_RSS, SORT_PSS, SORT_SIZE, SORT_DIRTY, SORT_SWAP, SORT_ANON };
 
 struct show_settings {
 	fmt_pmap_opts view;
@@ -18,6 +18,9 @@ struct show_settings {
 	enum sort_key sort;
 	size_t top;
 	bool has_top;
+	const char *output; /* -o FILE */
+	bool force;
+	bool help;
 	cli_filter filter; /* --kind, --min-size, --max-size, --path */
 	const char *range_arg;
 	char filters[512]; /* the filter options as given, for the note */
@@ -29,29 +32,24 @@ static void usage(FILE *f)
 	      "\n"
 	      "Shows snapshots (files with one or more snapshot documents, raw\n"
 	      "smaps text, '-' for stdin) or live processes (captured in memory)\n"
-	      "exactly as procps-ng pmap 4.0.2 prints them.\n"
-	      "\n"
-	      "pmap's options:\n"
-	      "  -x, --extended        RSS and Dirty columns\n"
-	      "  -X                    the important smaps fields; -XX: all of them\n"
-	      "  -d, --device          offset and device columns\n"
-	      "  -q, --quiet           no column header and no footer\n"
-	      "  -p, --show-path       full paths instead of file names\n"
-	      "  -A, --range=LOW[,HIGH]  only mappings overlapping the hex range\n"
-	      "beyond pmap:\n"
-	      "  -h, --human           sizes as 512K, 1.3M, 20G where pmap prints kB\n"
-	      "      --explain         one row per mapping: its kind and why (the\n"
-	      "                        evidence), what load or .bss it belongs to, and\n"
-	      "                        how the thread stacks were found\n"
-	      "      --sort KEY        largest first by rss, pss, size, dirty or swap\n"
-	      "      --top N           only the first N rows (sorted by rss unless\n"
-	      "                        --sort says otherwise)\n", f);
-	fputs(filter_usage, f);
-	fputs(CLI_NO_CHECKSUM_USAGE
-	      "      --help            this help\n"
-	      "\n"
+	      "exactly as procps-ng pmap 4.0.2 prints them. A PID is taken as pmap\n"
+	      "takes it: /proc/PID, 0x1a2b (hex) and 013435 (octal) work, a thread\n"
+	      "id shows its process, a zombie prints its name and <defunct>.\n"
+	      "-x, -X, -d, -q, -p and -A are pmap's options, with pmap's meaning;\n"
+	      "-h is --help, as in pmap.\n"
+	      "\n", f);
+	cli_print_options(f, CLI_SHOW, 0);
+	fputs("\n"
 	      "A filtered view prints totals of the rows it shows and says so on\n"
-	      "its last line.\n", f);
+	      "its last line.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  mapsnap show -x 1234                  as pmap -x 1234\n"
+	      "  mapsnap show -x --sort rss --top 10 snap.json\n"
+	      "  mapsnap show --kind heap,anon --human 1234\n"
+	      "\n"
+	      "Exit status: 0, or 2 on a usage or input error (a process that\n"
+	      "cannot be read, a bad file).\n", f);
 }
 
 /* ---- option values ------------------------------------------------------- */
@@ -99,23 +97,17 @@ static int parse_range(fmt_pmap_opts *view, const char *arg)
 
 static int parse_sort(struct show_settings *s, const char *arg)
 {
-	static const char *const names[] = { "", "rss", "pss", "size", "dirty", "swap" };
-	for (size_t i = 1; i < sizeof(names) / sizeof(*names); i++)
-		if (strcmp(arg, names[i]) == 0) {
-			s->sort = (enum sort_key)i;
-			return EXIT_OK;
-		}
-	return cli_error("show: --sort takes rss, pss, size, dirty or swap, not '%s'", arg);
+	int k = cli_pick(CLI_SHOW, "show", OPT_SORT, arg);
+	if (k < 0)
+		return EXIT_ERROR;
+	s->sort = (enum sort_key)(k + 1); /* the order of the table's words */
+	return EXIT_OK;
 }
 
 static int parse_top(struct show_settings *s, const char *arg)
 {
-	char *end;
-	errno = 0;
-	unsigned long long n = strtoull(arg, &end, 10);
-	if (errno || end == arg || *end || arg[0] == '-')
-		return cli_error("show: --top takes a number, not '%s'", arg);
-	s->top = (size_t)n;
+	if (cli_parse_top("show", "--top", arg, &s->top) != EXIT_OK)
+		return EXIT_ERROR;
 	s->has_top = true;
 	return EXIT_OK;
 }
@@ -136,8 +128,6 @@ static int region_filter(struct show_settings *s, const char *opt, const char *a
 
 /* ---- command line -------------------------------------------------------- */
 
-enum { OPT_SORT = 256, OPT_TOP, OPT_KIND, OPT_MIN, OPT_MAX, OPT_PATH, OPT_EXPLAIN, OPT_HELP };
-
 static int parse_option(struct show_settings *s, int c, const char *arg)
 {
 	switch (c) {
@@ -146,50 +136,33 @@ static int parse_option(struct show_settings *s, int c, const char *arg)
 	case 'd': s->device = true; return EXIT_OK;
 	case 'q': s->view.quiet = true; return EXIT_OK;
 	case 'p': s->view.show_path = true; return EXIT_OK;
-	case 'h': s->view.human = true; return EXIT_OK;
+	case 'o': s->output = arg; return EXIT_OK;
+	case 'f': s->force = true; return EXIT_OK;
+	case 'h': s->help = true; return EXIT_OK;
+	case OPT_HUMAN: s->view.human = true; return EXIT_OK;
 	case 'A': s->range_arg = arg; return parse_range(&s->view, arg);
 	case OPT_EXPLAIN: s->explain = true; return EXIT_OK;
 	case OPT_SORT: return parse_sort(s, arg);
 	case OPT_TOP: note_filter(s, "--top", arg); return parse_top(s, arg);
 	case OPT_KIND: return region_filter(s, "--kind", arg);
-	case OPT_MIN: return region_filter(s, "--min-size", arg);
-	case OPT_MAX: return region_filter(s, "--max-size", arg);
+	case OPT_MIN_SIZE: return region_filter(s, "--min-size", arg);
+	case OPT_MAX_SIZE: return region_filter(s, "--max-size", arg);
 	case OPT_PATH: return region_filter(s, "--path", arg);
-	case OPT_HELP: usage(stdout); exit(EXIT_OK);
-	default: return cli_error("show: see 'mapsnap show --help'");
+	case OPT_NO_CHECKSUM: return EXIT_OK;
+	default: return EXIT_ERROR;
 	}
 }
 
+/* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct show_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "extended", no_argument, NULL, 'x' },
-		{ "device", no_argument, NULL, 'd' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "show-path", no_argument, NULL, 'p' },
-		{ "range", required_argument, NULL, 'A' },
-		{ "human", no_argument, NULL, 'h' },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "kind", required_argument, NULL, OPT_KIND },
-		{ "min-size", required_argument, NULL, OPT_MIN },
-		{ "max-size", required_argument, NULL, OPT_MAX },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "explain", no_argument, NULL, OPT_EXPLAIN },
-		{ "help", no_argument, NULL, OPT_HELP },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "xXdqpA:h", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
-		if (c == '?')
-			return cli_bad_option("show", argv);
+	while ((c = cli_getopt(CLI_SHOW, "show", argc, argv)) != -1)
 		if (parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
+	if (s->help) {
+		usage(stdout);
+		return -1;
 	}
 	if (s->extended + s->device + (s->x_count > 0) + s->explain > 1)
 		return cli_error("show: options -x, -X, -d and --explain are mutually exclusive");
@@ -231,6 +204,7 @@ static uint64_t sort_value(const snap_snapshot *snap, const snap_region *r,
 		return snap_region_get(snap, r, "Shared_Dirty") +
 		       snap_region_get(snap, r, "Private_Dirty");
 	case SORT_SWAP: return snap_region_get(snap, r, "Swap");
+	case SORT_ANON: return snap_region_get(snap, r, "Anonymous");
 	case SORT_NONE: break;
 	}
 	return 0;
@@ -293,7 +267,7 @@ static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *sn
 		free(rows);
 		return SNAP_ENOMEM;
 	}
-	if (s->has_top && s->top < n)
+	if (s->has_top && s->top && s->top < n) /* --top 0: all */
 		n = s->top;
 	*rows_out = rows;
 	*nrows = n;
@@ -364,32 +338,121 @@ static int show_snapshot(const struct show_settings *s, const snap_snapshot *sna
 	return EXIT_OK;
 }
 
+/* ---- what pmap prints of a process it cannot read ------------------------- */
+
+static bool read_proc_text(long pid, const char *name, char *buf, size_t size,
+			   size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/%s", pid, name);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return false;
+	*len = fread(buf, 1, size - 1, f);
+	buf[*len] = '\0';
+	fclose(f);
+	return true;
+}
+
+/* 'Z' for a zombie (stat's third field, after the last ')'), or 0. */
+static char proc_state(long pid)
+{
+	char buf[1024];
+	size_t len;
+	if (!read_proc_text(pid, "stat", buf, sizeof(buf), &len))
+		return 0;
+	const char *paren = strrchr(buf, ')');
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/* A snapshot of the process line alone: its command line, or as procps
+ * names a process without one, "[comm]" (a zombie: "[comm] <defunct>"). */
+static int process_line_only(snap_snapshot **out, long pid, bool zombie)
+{
+	char cmdline[8192], comm[64], name[96];
+	size_t len = 0, clen = 0, argc = 0;
+	snap_snapshot *snap;
+	if (snap_snapshot_new(&snap) < 0)
+		return SNAP_ENOMEM;
+	if (!read_proc_text(pid, "comm", comm, sizeof(comm), &clen))
+		clen = 0;
+	comm[strcspn(comm, "\n")] = '\0';
+	if (zombie || !read_proc_text(pid, "cmdline", cmdline, sizeof(cmdline), &len))
+		len = 0;
+	for (size_t i = 0; i < len; i++)
+		argc += cmdline[i] == '\0';
+	argc += len && cmdline[len - 1] != '\0';
+	const char **argv = snap_snapshot_alloc(snap, (argc + 1) * sizeof(*argv));
+	snap->process.known = true;
+	snap->process.pid = pid;
+	snap->process.comm = snap_snapshot_strdup(snap, comm);
+	snap->process.argv = argv;
+	for (size_t i = 0, at = 0; argv && i < argc; i++) {
+		argv[i] = snap_snapshot_strdup(snap, cmdline + at);
+		at += strlen(cmdline + at) + 1;
+	}
+	if (argv && zombie) {
+		snprintf(name, sizeof(name), "[%s] <defunct>", comm);
+		argv[argc++] = snap_snapshot_strdup(snap, name);
+	}
+	snap->process.argc = argc;
+	*out = snap;
+	return argv ? SNAP_OK : SNAP_ENOMEM;
+}
+
+/* pmap 4.0.2 prints a zombie as its process line and an empty map (in
+ * -X and -XX, the process line alone: it prints the table's header with
+ * the first mapping), and a process it may not read as the process line
+ * alone, before it fails. */
+static int show_process_line(const struct show_settings *s, long pid, bool zombie)
+{
+	snap_snapshot *snap = NULL;
+	fmt_pmap_opts view = s->view;
+	if (!zombie || view.mode == FMT_PMAP_X || view.mode == FMT_PMAP_XX)
+		view.quiet = true;
+	view.rows = NULL;
+	view.nrows = 0;
+	int rc = process_line_only(&snap, pid, zombie);
+	if (rc == SNAP_OK)
+		rc = fmt_pmap_write(stdout, snap, &view);
+	snap_snapshot_free(snap);
+	return rc;
+}
+
 static int show_arg(const struct show_settings *s, const char *arg)
 {
 	cli_snapshots list = { 0 };
-	/* pmap's views never use smaps_rollup: skip its second page walk. */
 	/* pmap's views use neither the rollup nor build-ids */
 	snap_capture_opts capture = { .no_rollup = true, .no_build_ids = true };
 	snap_error err = { 0 };
+	long pid = 0;
+	bool live = !s->explain && cli_is_live_pid(arg, &pid);
+	if (live && proc_state(cli_tgid(pid)) == 'Z')
+		return show_process_line(s, cli_tgid(pid), true) < 0
+			? cli_error("show: writing the output failed") : EXIT_OK;
 	/* A file whose third document is broken still shows the first two. */
-	bool loaded = cli_load_arg(&list, arg, &capture, &err) == 0;
+	int rc = cli_load_arg(&list, arg, &capture, &err);
+	bool loaded = rc == 0;
 	int status = EXIT_OK;
 	for (size_t i = 0; i < list.count && status == EXIT_OK; i++)
 		status = show_snapshot(s, list.items[i], arg);
 	cli_snapshots_free(&list);
+	if (rc == SNAP_EPERM && live)
+		show_process_line(s, cli_tgid(pid), false);
 	return loaded ? status : cli_report(&err);
 }
 
 int cmd_show(int argc, char **argv)
 {
 	struct show_settings s = { 0 };
-	if (parse_args(&s, argc, argv) != EXIT_OK)
+	int rc = parse_args(&s, argc, argv);
+	if (rc != EXIT_OK)
+		return rc < 0 ? EXIT_OK : rc;
+	if (cli_stdout_to("show", s.output, s.force) != EXIT_OK)
 		return EXIT_ERROR;
 	int status = EXIT_OK;
 	for (int i = optind; i < argc; i++)
 		if (show_arg(&s, argv[i]) != EXIT_OK)
 			status = EXIT_ERROR;
-	if (fflush(stdout) != 0 || ferror(stdout))
-		return cli_error("show: writing the output failed");
 	return status;
 }

@@ -17,6 +17,7 @@ struct summary_settings {
 	cli_filter filter;
 	char filters[512]; /* the filter options as given */
 	size_t libs;
+	bool libs_given; /* --libs N, else --top N limits the libraries too */
 };
 
 static void usage(FILE *f)
@@ -30,27 +31,20 @@ static void usage(FILE *f)
 	      "SNAPSHOT is a snapshot file (each snapshot in it is summarised),\n"
 	      "smaps text, or '-' for stdin; PID is captured now, in memory.\n"
 	      "\n"
-	      "      --format FMT      text (default), json, markdown, or prometheus\n"
-	      "                        (the text exposition format: one set of\n"
-	      "                        metrics per process, the last snapshot of\n"
-	      "                        each pid; SNAPSHOT may be a directory of\n"
-	      "                        *.json files, read one at a time)\n"
-	      "  -o, --output FILE     write FILE atomically (a temporary file\n"
-	      "                        renamed into place) instead of stdout\n"
-	      "  -f, --force           overwrite an existing FILE\n"
-	      "      --top N           list the N largest regions (default 10)\n"
-	      "      --metric M        rank regions and libraries by rss (default),\n"
-	      "                        pss, size, dirty (Private_Dirty), swap or anon\n"
-	      "      --libs N          text, markdown: list N libraries (default 10;\n"
-	      "                        0: all); JSON lists all\n", f);
-	fputs(filter_usage, f);
-	fputs(CLI_NO_CHECKSUM_USAGE
-	      "  -h, --help            this help\n"
-	      "\n"
+	      "\n", f);
+	cli_print_options(f, CLI_SUMMARY, 0);
+	fputs("\n"
 	      "Filters count only the regions they keep; the smaps_rollup check\n"
 	      "then does not apply. A torn read (the totals disagree with the\n"
 	      "rollup) is reported in the summary and, for json and markdown, on\n"
-	      "stderr. Exit status: 0, or 2 on an error.\n", f);
+	      "stderr.\n"
+	      "\n"
+	      "Examples:\n"
+	      "  mapsnap summary 1234                      where process 1234's memory is\n"
+	      "  mapsnap summary --sort pss --top 5 snap.json\n"
+	      "  mapsnap summary --format prometheus host/ -o metrics.prom\n"
+	      "\n"
+	      "Exit status: 0, or 2 on a usage or input error.\n", f);
 }
 
 static int parse_count(size_t *out, const char *opt, const char *arg)
@@ -64,13 +58,22 @@ static int parse_count(size_t *out, const char *opt, const char *arg)
 	return EXIT_OK;
 }
 
-static int parse_metric(struct summary_settings *s, const char *arg)
+static int parse_sort(struct summary_settings *s, const char *arg)
 {
-	int m = snap_measure_parse(arg);
-	if (m < 0)
-		return cli_error("summary: unknown --metric '%s' (rss, pss, size, dirty, "
-				 "swap, anon)", arg);
-	s->summary.metric = (enum snap_measure)m;
+	if (cli_pick(CLI_SUMMARY, "summary", OPT_SORT, arg) < 0)
+		return EXIT_ERROR;
+	s->summary.metric = (enum snap_measure)snap_measure_parse(arg);
+	return EXIT_OK;
+}
+
+static int parse_top(struct summary_settings *s, const char *arg)
+{
+	size_t n;
+	if (cli_parse_top("summary", "--top", arg, &n) != EXIT_OK)
+		return EXIT_ERROR;
+	s->summary.top = n ? n : SIZE_MAX;
+	if (!s->libs_given)
+		s->libs = n;
 	return EXIT_OK;
 }
 
@@ -82,56 +85,33 @@ static int region_filter(struct summary_settings *s, const char *opt, const char
 	return filter_option(&s->filter, "summary", opt, arg);
 }
 
-enum { OPT_FORMAT = 256, OPT_OUTPUT, OPT_FORCE, OPT_TOP, OPT_METRIC, OPT_LIBS, OPT_KIND, OPT_MIN, OPT_MAX,
-       OPT_PATH };
-
 static int parse_option(struct summary_settings *s, int c, const char *arg)
 {
 	switch (c) {
 	case OPT_FORMAT:
 		s->prometheus = strcmp(arg, "prometheus") == 0;
 		return s->prometheus ? EXIT_OK : cli_parse_format("summary", arg, &s->format);
-	case OPT_OUTPUT: s->output = arg; return EXIT_OK;
-	case OPT_FORCE: s->force = true; return EXIT_OK;
-	case OPT_TOP: return parse_count(&s->summary.top, "--top", arg);
-	case OPT_METRIC: return parse_metric(s, arg);
-	case OPT_LIBS: return parse_count(&s->libs, "--libs", arg);
+	case 'o': s->output = arg; return EXIT_OK;
+	case 'f': s->force = true; return EXIT_OK;
+	case OPT_TOP: return parse_top(s, arg);
+	case OPT_SORT: return parse_sort(s, arg);
+	case OPT_LIBS:
+		s->libs_given = true;
+		return parse_count(&s->libs, "--libs", arg);
 	case OPT_KIND: return region_filter(s, "--kind", arg);
-	case OPT_MIN: return region_filter(s, "--min-size", arg);
-	case OPT_MAX: return region_filter(s, "--max-size", arg);
+	case OPT_MIN_SIZE: return region_filter(s, "--min-size", arg);
+	case OPT_MAX_SIZE: return region_filter(s, "--max-size", arg);
 	case OPT_PATH: return region_filter(s, "--path", arg);
-	default: return cli_error("summary: see 'mapsnap summary --help'");
+	case OPT_NO_CHECKSUM: return EXIT_OK;
+	default: return EXIT_ERROR;
 	}
 }
 
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct summary_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "output", required_argument, NULL, OPT_OUTPUT },
-		{ "force", no_argument, NULL, OPT_FORCE },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "metric", required_argument, NULL, OPT_METRIC },
-		{ "libs", required_argument, NULL, OPT_LIBS },
-		{ "kind", required_argument, NULL, OPT_KIND },
-		{ "min-size", required_argument, NULL, OPT_MIN },
-		{ "max-size", required_argument, NULL, OPT_MAX },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "help", no_argument, NULL, 'h' },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
-		if (c == 'o' || c == 'f')
-			c = c == 'o' ? OPT_OUTPUT : OPT_FORCE;
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
-		if (c == '?')
-			return cli_bad_option("summary", argv);
+	while ((c = cli_getopt(CLI_SUMMARY, "summary", argc, argv)) != -1) {
 		if (c == 'h') {
 			usage(stdout);
 			return -1;

@@ -8,9 +8,6 @@
 
 #include "common.h"
 
-enum { OPT_FORMAT = 256, OPT_METRIC, OPT_MIN_SLOPE, OPT_MIN_POINTS, OPT_MATCH,
-       OPT_FAIL_IF, OPT_LIMIT, OPT_ASCII, OPT_TIMING };
-
 struct trend_settings {
 	enum cli_format format;
 	const char *output;
@@ -32,38 +29,23 @@ static void usage(FILE *f)
 	      "grows faster than --min-slope, falls in under 10% of its steps and\n"
 	      "is still rising at the end (growth that stopped is a plateau).\n"
 	      "\n"
-	      "  -o, --output FILE          write the report to FILE (default stdout)\n"
-	      "  -f, --force                overwrite FILE\n"
-	      "      --format text|json|markdown  report format (default text)\n"
-	      "      --metric rss|dirty|size  what flags a suspect (default rss)\n"
-	      "      --min-slope RATE       slowest growth that is a leak (default\n"
-	      "                             16K/min); units /s, /min, /h\n"
-	      "      --min-points N         snapshots a region needs to be judged\n"
-	      "                             (default 5)\n"
-	      "      --match auto|address|identity  as in diff (default auto)\n"
-	      "      --fail-if EXPR         exit 1 when EXPR holds (repeatable):\n"
-	      "                             leak-suspects>0  rss.slope>+1M/min\n"
-	      "                             heap.rss.slope>64K/min  regions.slope>10/min\n"
-	      "                             thread-stacks.slope>0/min, or any diff\n"
-	      "                             expression (rss>+10%), checked on the first\n"
-	      "                             and last snapshots\n"
-	      "      --limit N              text/markdown: other regions listed\n"
-	      "                             (default 10, 0 for all)\n"
-	      "      --ascii                ASCII sparklines instead of Unicode blocks\n"
-	      "      --timing               print the time spent loading, matching and\n"
-	      "                             judging, and reporting on stderr\n"
-	      "      --no-checksum          load files without a checksum without a\n"
-	      "                             warning\n"
-	      "  -h, --help                 this help\n"
+	      "\n", f);
+	cli_print_options(f, CLI_TREND, 0);
+	fputs("\n"
+	      "Examples:\n"
+	      "  mapsnap trend series.json                   the suspects, if any\n"
+	      "  mapsnap trend snaps/*.json --sort dirty --top 0\n"
+	      "  mapsnap trend series.json --fail-if 'leak-suspects>0' --format markdown\n"
 	      "\n"
-	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 error.\n", f);
+	      "Exit status: 0 no gate or it passed, 1 the gate failed, 2 usage or\n"
+	      "input error.\n", f);
 }
 
-static int parse_metric(struct trend_settings *s, const char *arg)
+static int parse_sort(struct trend_settings *s, const char *arg)
 {
+	if (cli_pick(CLI_TREND, "trend", OPT_SORT, arg) < 0)
+		return EXIT_ERROR;
 	int m = snap_measure_parse(arg);
-	if (m < 0 || snap_trend_measure_index((enum snap_measure)m) < 0)
-		return cli_error("trend: unknown --metric '%s' (rss, dirty, size)", arg);
 	s->trend.measure = (enum snap_measure)m;
 	return EXIT_OK;
 }
@@ -83,9 +65,15 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 	snap_error err;
 	switch (c) {
 	case OPT_FORMAT: return cli_parse_format("trend", arg, &s->format);
-	case OPT_METRIC: return parse_metric(s, arg);
+	case OPT_SORT: return parse_sort(s, arg);
+	case OPT_COLOR: {
+		int w = cli_pick(CLI_TREND, "trend", OPT_COLOR, arg);
+		cli_color_mode = w < 0 ? cli_color_mode : (enum cli_color)w;
+		return w < 0 ? EXIT_ERROR : EXIT_OK;
+	}
+	case OPT_NO_CHECKSUM: return EXIT_OK;
 	case OPT_MATCH: return cli_parse_match("trend", arg, &s->trend.match);
-	case OPT_LIMIT: return parse_count(&s->limit, arg, "--limit", 0);
+	case OPT_TOP: return cli_parse_top("trend", "--top", arg, &s->limit);
 	case OPT_MIN_POINTS: return parse_count(&s->trend.min_points, arg, "--min-points", 2);
 	case OPT_MIN_SLOPE:
 		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb) < 0 ||
@@ -94,6 +82,8 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 					 "1M/h, not '%s'", arg);
 		return EXIT_OK;
 	case OPT_FAIL_IF:
+		if (cli_gate_complete("trend", arg) != EXIT_OK)
+			return EXIT_ERROR;
 		return snap_trend_gate_add(s->gate, arg, &err) < 0 ? cli_report(&err)
 								   : EXIT_OK;
 	case OPT_ASCII: s->ascii = true; return EXIT_OK;
@@ -104,33 +94,13 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 
 static int parse_args(struct trend_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "format", required_argument, NULL, OPT_FORMAT },
-		{ "metric", required_argument, NULL, OPT_METRIC },
-		{ "min-slope", required_argument, NULL, OPT_MIN_SLOPE },
-		{ "min-points", required_argument, NULL, OPT_MIN_POINTS },
-		{ "match", required_argument, NULL, OPT_MATCH },
-		{ "fail-if", required_argument, NULL, OPT_FAIL_IF },
-		{ "limit", required_argument, NULL, OPT_LIMIT },
-		{ "ascii", no_argument, NULL, OPT_ASCII },
-		{ "timing", no_argument, NULL, OPT_TIMING },
-		CLI_NO_CHECKSUM_OPTION,
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "o:fh", options, NULL)) != -1) {
-		if (c == CLI_OPT_NO_CHECKSUM) {
-			cli_no_checksum = true;
-			continue;
-		}
+	while ((c = cli_getopt(CLI_TREND, "trend", argc, argv)) != -1) {
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'f': s->force = true; break;
 		case 'h': usage(stdout); return -1;
-		case '?': return cli_bad_option("trend", argv);
+		case '?': return EXIT_ERROR;
 		default:
 			if (parse_option(s, c, optarg) != EXIT_OK)
 				return EXIT_ERROR;

@@ -64,18 +64,9 @@ static void usage(FILE *f)
 	      "refresh is one capture. On a terminal the view is full screen; else\n"
 	      "(or with --batch) one plain-text table per refresh, for logs.\n"
 	      "\n"
-	      "      --interval D      time between refreshes (default 1s; 500ms, 2s)\n"
-	      "      --sort KEY        rss (default), pss, dirty, swap or growth (of Rss\n"
-	      "                        since the baseline)\n"
-	      "      --top N           objects listed (batch: default 10; the screen\n"
-	      "                        fills its height)\n"
-	      "      --batch           plain text even on a terminal\n"
-	      "      --count N         stop after N refreshes\n"
-	      "      --save-dir DIR    where w writes its snapshots (default: .)\n"
-	      "      --ascii           sparklines in ASCII\n", f);
-	fputs(filter_usage, f);
-	fputs("  -h, --help            this help\n"
-	      "\n"
+	      "\n", f);
+	cli_print_options(f, CLI_WATCH, 0);
+	fputs("\n"
 	      "Keys: q quit, s next sort, p pause/resume, r reset the baseline to now,\n"
 	      "w write the baseline and the latest capture as snapshot files\n"
 	      "(watch-PID-N-start.json and watch-PID-N-now.json, never replacing a\n"
@@ -110,12 +101,9 @@ static int region_filter(struct watch_settings *s, const char *opt, const char *
 	return filter_option(&s->filter, "watch", opt, arg);
 }
 
-enum { OPT_INTERVAL = 256, OPT_SORT, OPT_TOP, OPT_BATCH, OPT_COUNT, OPT_SAVE_DIR,
-       OPT_ASCII, OPT_KIND, OPT_MIN, OPT_MAX, OPT_PATH };
-
 static int parse_option(struct watch_settings *s, int c, const char *arg)
 {
-	unsigned long n;
+	size_t n;
 	int sort;
 	switch (c) {
 	case OPT_INTERVAL:
@@ -126,23 +114,23 @@ static int parse_option(struct watch_settings *s, int c, const char *arg)
 		s->interval = arg;
 		return EXIT_OK;
 	case OPT_SORT:
-		if ((sort = watch_sort_parse(arg)) < 0)
-			return cli_error("watch: --sort takes rss, pss, dirty, swap or growth, "
-					 "not '%s'", arg);
+		if (cli_pick(CLI_WATCH, "watch", OPT_SORT, arg) < 0 ||
+		    (sort = watch_sort_parse(arg)) < 0)
+			return EXIT_ERROR;
 		s->sort = (enum watch_sort)sort;
 		return EXIT_OK;
 	case OPT_TOP:
-		if (parse_count(&n, "--top", arg) != EXIT_OK)
+		if (cli_parse_top("watch", "--top", arg, &n) != EXIT_OK)
 			return EXIT_ERROR;
-		s->top = n;
+		s->top = n ? n : SIZE_MAX; /* 0: every object */
 		return EXIT_OK;
 	case OPT_COUNT: return parse_count(&s->count, "--count", arg);
 	case OPT_BATCH: s->batch = true; return EXIT_OK;
 	case OPT_ASCII: s->ascii = true; return EXIT_OK;
 	case OPT_SAVE_DIR: s->save_dir = arg; return EXIT_OK;
 	case OPT_KIND: return region_filter(s, "--kind", arg);
-	case OPT_MIN: return region_filter(s, "--min-size", arg);
-	case OPT_MAX: return region_filter(s, "--max-size", arg);
+	case OPT_MIN_SIZE: return region_filter(s, "--min-size", arg);
+	case OPT_MAX_SIZE: return region_filter(s, "--max-size", arg);
 	case OPT_PATH: return region_filter(s, "--path", arg);
 	default: return cli_error("watch: see 'mapsnap watch --help'");
 	}
@@ -151,25 +139,10 @@ static int parse_option(struct watch_settings *s, int c, const char *arg)
 /* Returns EXIT_OK, EXIT_ERROR, or -1 after --help. */
 static int parse_args(struct watch_settings *s, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "interval", required_argument, NULL, OPT_INTERVAL },
-		{ "sort", required_argument, NULL, OPT_SORT },
-		{ "top", required_argument, NULL, OPT_TOP },
-		{ "batch", no_argument, NULL, OPT_BATCH },
-		{ "count", required_argument, NULL, OPT_COUNT },
-		{ "save-dir", required_argument, NULL, OPT_SAVE_DIR },
-		{ "ascii", no_argument, NULL, OPT_ASCII },
-		{ "kind", required_argument, NULL, OPT_KIND },
-		{ "min-size", required_argument, NULL, OPT_MIN },
-		{ "max-size", required_argument, NULL, OPT_MAX },
-		{ "path", required_argument, NULL, OPT_PATH },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	int c;
-	while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((c = cli_getopt(CLI_WATCH, "watch", argc, argv)) != -1) {
 		if (c == '?')
-			return cli_bad_option("watch", argv);
+			return EXIT_ERROR;
 		if (c == 'h') {
 			usage(stdout);
 			return -1;
@@ -184,6 +157,7 @@ static int parse_args(struct watch_settings *s, int argc, char **argv)
 				 argv[optind + 1]);
 	if (!cli_is_pid(argv[optind], &s->pid))
 		return cli_error("watch: '%s' is not a process id", argv[optind]);
+	s->pid = cli_tgid(s->pid); /* a thread id: its process */
 	return EXIT_OK;
 }
 

@@ -585,6 +585,8 @@ static int frame_buffers(watch_model *m, size_t top, size_t nhist)
 int watch_model_frame(watch_model *m, fmt_watch_frame *fr, enum watch_sort sort,
 		      size_t top)
 {
+	if (top > m->ntracks) /* --top 0 asks for all of them */
+		top = m->ntracks;
 	size_t nhist = m->refresh < WATCH_HISTORY ? m->refresh : WATCH_HISTORY;
 	if (frame_buffers(m, top, nhist) < 0)
 		return SNAP_ENOMEM;

@@ -179,9 +179,12 @@ int fmt_diff_json(FILE *f, const snap_diff *d, const fmt_diff_opts *opts)
 	put_input(f, opts->old_label, d->old);
 	fputs(",\n\"new\":", f);
 	put_input(f, opts->new_label, d->new);
-	fprintf(f, ",\n\"same_process\":%s,\"matching\":\"%s\",\"metric\":\"%s\","
-		"\"min_change_kb\":%" PRId64 ",\n\"totals\":{",
-		d->same_process ? "true" : "false", d->by_address ? "address" : "identity",
+	const char *old_exe, *new_exe;
+	int other = fmt_diff_executables(d, &old_exe, &new_exe);
+	fprintf(f, ",\n\"same_process\":%s,\"same_executable\":%s,\"matching\":\"%s\","
+		"\"metric\":\"%s\",\"min_change_kb\":%" PRId64 ",\n\"totals\":{",
+		d->same_process ? "true" : "false",
+		other < 0 ? "null" : other ? "false" : "true", d->by_address ? "address" : "identity",
 		snap_measure_name(d->opts.metric), d->opts.min_change_kb);
 	put_totals(f, &d->total_old, &d->total_new);
 	fputs("}", f);

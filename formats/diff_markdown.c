@@ -52,6 +52,14 @@ static void put_title(FILE *f, const snap_diff *d, const fmt_diff_opts *o)
 		fprintf(f, " (pid %ld)", p->pid);
 	}
 	fprintf(f, ", %s\n\n", d->same_process ? "same process" : "two processes");
+	const char *old_exe, *new_exe;
+	if (fmt_diff_executables(d, &old_exe, &new_exe) == 1) {
+		fputs("**Different executables:** ", f);
+		put_cstr(f, old_exe);
+		fputs(" (old), ", f);
+		put_cstr(f, new_exe);
+		fputs(" (new)\n\n", f);
+	}
 	if (o->old_label && o->new_label) {
 		put_cstr(f, o->old_label);
 		fputs(" → ", f);

@@ -117,9 +117,27 @@ static void put_input(const struct out *o, const char *which, const char *label,
 	fprintf(o->f, "  %zu regions\n", s->nregions);
 }
 
+int fmt_diff_executables(const snap_diff *d, const char **old, const char **new)
+{
+	const snap_process *a = &d->old->process, *b = &d->new->process;
+	if (!a->known || !b->known)
+		return -1;
+	if (a->exe && b->exe) {
+		*old = a->exe;
+		*new = b->exe;
+	} else if (a->comm && b->comm) {
+		*old = a->comm;
+		*new = b->comm;
+	} else {
+		return -1;
+	}
+	return strcmp(*old, *new) != 0;
+}
+
 static void put_header(const struct out *o, const snap_diff *d,
 		       const fmt_diff_opts *opts)
 {
+	const char *old_exe, *new_exe;
 	paint(o, BOLD);
 	fputs("mapsnap diff", o->f);
 	paint(o, RESET);
@@ -128,6 +146,13 @@ static void put_header(const struct out *o, const snap_diff *d,
 		d->by_address ? "address" : "identity (build-id, path, name, kind and size)");
 	put_input(o, "old", opts->old_label, d->old);
 	put_input(o, "new", opts->new_label, d->new);
+	if (fmt_diff_executables(d, &old_exe, &new_exe) == 1) {
+		fputs("  ", o->f);
+		paint(o, BOLD);
+		fputs("different executables:", o->f);
+		paint(o, RESET);
+		fprintf(o->f, " %s (old), %s (new)\n", old_exe, new_exe);
+	}
 }
 
 /* ---- changes ---- */

@@ -222,6 +222,12 @@ const char *fmt_dup_phrase(enum snap_dup_kind kind);
 
 /* When neither shown measure of c moved: the counters that did
  * ("Private_Dirty +8K, Anonymous +8K", or "regions +1"); else "". */
+/* The programs the two sides of a diff ran: their exe paths when both
+ * snapshots recorded one, else their comms. 1 when they differ (*old and
+ * *new name them), 0 when they are the same, -1 when a side does not
+ * say. */
+int fmt_diff_executables(const snap_diff *d, const char **old, const char **new);
+
 const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,
 			     enum snap_measure shown1, enum snap_measure shown2);
 

@@ -569,29 +569,50 @@ static void usage_and_input_errors(void **state)
 	cmd_result_free(&res);
 }
 
-/* Colour only on a terminal, and never with NO_COLOR: script(1) gives
- * the binary a pseudo-terminal. */
+/* Colour only on a terminal whose TERM is not dumb, never with NO_COLOR,
+ * and as --color says: script(1) gives the binary a pseudo-terminal. */
 static void colour_only_on_a_terminal(void **state)
 {
 	(void)state;
 	if (access("/usr/bin/script", X_OK) != 0)
 		skip();
-	char line[9000];
-	snprintf(line, sizeof(line), "%s diff %s %s", mapsnap_bin(), snap_path(1),
-		 snap_path(2));
-	for (int no_color = 0; no_color < 2; no_color++) {
-		char *argv[] = { "env", no_color ? "NO_COLOR=1" : "TERM=dumb",
+	static const struct {
+		const char *env, *option;
+		bool colour;
+	} cases[] = {
+		{ "TERM=xterm", "--color=auto", true },
+		{ "TERM=dumb", "--color=auto", false },
+		{ "NO_COLOR=1", "--color=auto", false },
+		{ "TERM=dumb", "--color=always", true },
+		{ "TERM=xterm", "--color=never", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		char line[9000];
+		snprintf(line, sizeof(line), "%s diff %s %s %s", mapsnap_bin(),
+			 cases[i].option, snap_path(1), snap_path(2));
+		char *argv[] = { "env", "-u", "CLICOLOR_FORCE", (char *)cases[i].env,
 				 "/usr/bin/script", "-qec", line, "/dev/null", NULL };
 		cmd_result res;
 		assert_int_equal(run_cmd(&res, argv, NULL), 0);
 		assert_int_equal(res.status, 0);
 		assert_non_null(strstr(res.out, "heap"));
-		if (no_color)
-			assert_null(strstr(res.out, "\033["));
-		else
+		if (cases[i].colour)
 			assert_non_null(strstr(res.out, "\033[31m"));
+		else
+			assert_null(strstr(res.out, "\033["));
 		cmd_result_free(&res);
 	}
+	/* Not a terminal: colour only when asked for. */
+	cmd_result res;
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--color", "always", snap_path(1),
+				     snap_path(2), NULL), 0);
+	assert_non_null(strstr(res.out, "\033[31m"));
+	cmd_result_free(&res);
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--color", "sometimes",
+				     snap_path(1), snap_path(2), NULL), 0);
+	assert_int_equal(res.status, 2);
+	assert_non_null(strstr(res.err, "--color takes auto, always, never"));
+	cmd_result_free(&res);
 }
 
 static void limit_lists_the_largest(void **state)

@@ -521,7 +521,7 @@ static void test_totals_saturate(void **state)
 	r = RUN(0, false, "show", "-x", new);
 	expect_shown(&r, "total kB           20000   20000 18446744073709551615");
 	cmd_result_free(&r);
-	r = RUN(0, false, "show", "-x", "-h", new);
+	r = RUN(0, false, "show", "-x", "--human", new);
 	expect_shown(&r, "total                20M     20M  16384E");
 	cmd_result_free(&r);
 	r = RUN(0, false, "summary", new);
