@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static void put_thresholds(FILE *f, const snap_check_opts *o)
 {

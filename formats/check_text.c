@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "formats.h"
+#include "render.h"
 
 static void put_header(FILE *f, const snap_check *c, const fmt_check_opts *o)
 {

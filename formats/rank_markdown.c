@@ -3,15 +3,11 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static bool libraries(const fmt_rank *rank)
 {
 	return rank->by == FMT_RANK_BY_LIBRARY;
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	fmt_markdown_text(f, s ? s : "?", s ? strlen(s) : 1);
 }
 
 static void put_head(FILE *f, const fmt_rank *rank)
@@ -59,18 +55,18 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	switch (rank->by) {
 	case FMT_RANK_BY_PROCESS:
 		fprintf(f, "%ld | ", row->pid);
-		put_cstr(f, row->user);
+		fmt_markdown_cstr(f, row->user);
 		fputs(" | ", f);
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		break;
 	case FMT_RANK_BY_USER:
 	case FMT_RANK_BY_COMM:
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		fprintf(f, " | %zu", row->processes);
 		break;
 	case FMT_RANK_BY_LIBRARY:
 		fputc('`', f);
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		fprintf(f, "` | %zu | %zu", row->processes, row->twice);
 		break;
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 const char *fmt_rank_value_name(enum fmt_rank_value v, bool libraries)
 {

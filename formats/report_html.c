@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 #include "html_assets.h"
 
 #define DATA_SCHEMA "mapsnap.report/1"

@@ -4,21 +4,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-void fmt_markdown_text(FILE *f, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (strchr("\\`*_[]<>|#~", c))
-			fputc('\\', f);
-		fputc(c == '\n' || c == '\t' ? ' ' : c, f);
-	}
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	fmt_markdown_text(f, s, strlen(s));
-}
+#include "render.h"
 
 static const enum snap_measure columns[] = {
 	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_SWAP,
@@ -47,17 +33,17 @@ static void put_title(FILE *f, const snap_summary *sum, const fmt_summary_opts *
 {
 	char line[1400];
 	fputs("### mapsnap summary\n\n", f);
-	put_cstr(f, fmt_process_line(line, sizeof(line), sum->snap));
+	fmt_markdown_cstr(f, fmt_process_line(line, sizeof(line), sum->snap));
 	fputs("\n\n", f);
 	if (o->label) {
 		fputs("Input: ", f);
-		put_cstr(f, o->label);
+		fmt_markdown_cstr(f, o->label);
 		fputs("\n\n", f);
 	}
 	if (sum->filtered) {
 		fprintf(f, "Filtered: %" PRId64 " of %zu regions counted (", sum->total.regions,
 			sum->snap->nregions);
-		put_cstr(f, o->filter ? o->filter : "");
+		fmt_markdown_cstr(f, o->filter ? o->filter : "");
 		fputs(").\n\n", f);
 	}
 }
@@ -120,7 +106,7 @@ static void put_top(FILE *f, const snap_summary *sum)
 		fprintf(f, "| %s |", snap_kind_name(sum->id->kinds[sum->top[k]]));
 		put_cells(f, &s);
 		fputs(" ", f);
-		put_cstr(f, fmt_region_line(where, sizeof(where), r));
+		fmt_markdown_cstr(f, fmt_region_line(where, sizeof(where), r));
 		fputs(" |\n", f);
 	}
 	fputc('\n', f);

@@ -4,30 +4,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-const char *fmt_process_line(char *buf, size_t size, const snap_snapshot *snap)
-{
-	const snap_process *p = &snap->process;
-	int n = p->known ? snprintf(buf, size, "%s (pid %ld)%s%s",
-				    p->comm ? p->comm : "?", p->pid,
-				    p->exe ? " " : "", p->exe ? p->exe : "")
-			 : snprintf(buf, size, "process unknown (%s)",
-				    snap->source ? snap->source : "smaps text");
-	if (n < 0 || (size_t)n >= size)
-		return buf;
-	if (snap->captured_at)
-		n += snprintf(buf + n, size - (size_t)n, ", captured %s", snap->captured_at);
-	if (n > 0 && (size_t)n < size && snap->host.kernel)
-		snprintf(buf + n, size - (size_t)n, " on kernel %s", snap->host.kernel);
-	return buf;
-}
-
-const char *fmt_region_line(char *buf, size_t size, const snap_region *r)
-{
-	snprintf(buf, size, "%08" PRIx64 "-%08" PRIx64 " %s%s%.*s", r->start, r->end,
-		 r->perms, r->path_len ? " " : "", (int)r->path_len, r->path);
-	return buf;
-}
+#include "render.h"
 
 /* ---- sections ---- */
 

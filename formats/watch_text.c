@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static const enum snap_measure total_columns[] = {
 	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_SWAP,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "formats.h"
+#include "render.h"
 #include "snap.h"
 #include "util.h"
 
