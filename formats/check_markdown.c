@@ -8,15 +8,7 @@
 
 static void put_title(FILE *f, const snap_check *c, const fmt_check_opts *o)
 {
-	char line[1400];
-	fputs("### mapsnap check\n\n", f);
-	fmt_markdown_cstr(f, fmt_process_line(line, sizeof(line), c->snap));
-	fputs("\n\n", f);
-	if (o->label) {
-		fputs("Input: ", f);
-		fmt_markdown_cstr(f, o->label);
-		fputs("\n\n", f);
-	}
+	fmt_markdown_heading(f, "check", c->snap, o->label);
 	fprintf(f, "**%zu finding%s**: %zu error%s, %zu warning%s, %zu info.\n\n",
 		c->nfindings, c->nfindings == 1 ? "" : "s", c->by_severity[SNAP_SEV_ERROR],
 		c->by_severity[SNAP_SEV_ERROR] == 1 ? "" : "s",

@@ -236,6 +236,20 @@ void fmt_markdown_cstr(FILE *f, const char *s)
 	fmt_markdown_text(f, s, strlen(s));
 }
 
+void fmt_markdown_heading(FILE *f, const char *command, const snap_snapshot *snap,
+			  const char *label)
+{
+	char line[1400];
+	fprintf(f, "### mapsnap %s\n\n", command);
+	fmt_markdown_cstr(f, fmt_process_line(line, sizeof(line), snap));
+	fputs("\n\n", f);
+	if (label) {
+		fputs("Input: ", f);
+		fmt_markdown_cstr(f, label);
+		fputs("\n\n", f);
+	}
+}
+
 void fmt_markdown_verdict(FILE *f, size_t checks, const snap_violation *v,
 			  size_t failed)
 {

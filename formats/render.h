@@ -60,6 +60,10 @@ void fmt_process_json(FILE *f, const snap_snapshot *snap);
 void fmt_markdown_text(FILE *f, const char *s, size_t len);
 /* The same for a C string; NULL as "?". */
 void fmt_markdown_cstr(FILE *f, const char *s);
+/* "### mapsnap COMMAND", the process line, and "Input: LABEL" unless
+ * label is NULL: the head of the summary and check reports. */
+void fmt_markdown_heading(FILE *f, const char *command, const snap_snapshot *snap,
+			  const char *label);
 /* A gate's verdict: "**Gate passed** (N checks)." or "**Gate FAILED**: F
  * of N checks." and one item per violation. Nothing when checks is 0. */
 void fmt_markdown_verdict(FILE *f, size_t checks, const snap_violation *v,

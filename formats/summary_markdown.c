@@ -31,15 +31,7 @@ static void put_cells(FILE *f, const snap_sums *s)
 
 static void put_title(FILE *f, const snap_summary *sum, const fmt_summary_opts *o)
 {
-	char line[1400];
-	fputs("### mapsnap summary\n\n", f);
-	fmt_markdown_cstr(f, fmt_process_line(line, sizeof(line), sum->snap));
-	fputs("\n\n", f);
-	if (o->label) {
-		fputs("Input: ", f);
-		fmt_markdown_cstr(f, o->label);
-		fputs("\n\n", f);
-	}
+	fmt_markdown_heading(f, "summary", sum->snap, o->label);
 	if (sum->filtered) {
 		fprintf(f, "Filtered: %" PRId64 " of %zu regions counted (", sum->total.regions,
 			sum->snap->nregions);

@@ -139,10 +139,9 @@ int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err)
 	gate_term_free(&t);
 	if (rc < 0)
 		return rc;
-	if (array_grow(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs), 4) < 0)
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-	if (!(x.text = strdup(expr)))
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
+	if ((rc = gate_reserve(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs),
+			       expr, &x.text, err)) < 0)
+		return rc;
 	gate->exprs[gate->n++] = x;
 	return SNAP_OK;
 }
@@ -223,12 +222,7 @@ static void describe(const struct expr *x, double old, double new,
 
 int snap_gate_check(snap_gate *gate, const snap_diff *diff)
 {
-	gate->nviolations = 0;
-	if (!gate->n)
-		return 0;
-	free(gate->violations);
-	gate->violations = calloc(gate->n, sizeof(*gate->violations));
-	if (!gate->violations)
+	if (gate_violations_reset(&gate->violations, &gate->nviolations, gate->n) < 0)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < gate->n; i++) {
 		const struct expr *x = &gate->exprs[i];

@@ -89,3 +89,19 @@ int gate_bad(snap_error *err, const char *expr, const char *forms,
 	return snap_error_set(err, SNAP_EINVAL, expr, 0,
 			      "bad --fail-if expression: %s (%s)", msg, forms);
 }
+
+int gate_reserve(void *items, size_t *cap, size_t n, size_t size,
+		 const char *expr, char **text, snap_error *err)
+{
+	if (array_grow(items, cap, n, size, 4) < 0 || !(*text = strdup(expr)))
+		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
+	return SNAP_OK;
+}
+
+int gate_violations_reset(snap_violation **v, size_t *count, size_t n)
+{
+	*count = 0;
+	free(*v);
+	*v = n ? calloc(n, sizeof(**v)) : NULL;
+	return !n || *v ? SNAP_OK : SNAP_ENOMEM;
+}

@@ -32,6 +32,15 @@ int gate_parse_count(const char *s, double *out);
 
 bool gate_violated(enum gate_op op, double actual, double limit);
 
+/* Room for one more expression in *items (a T ** passed as void *, with
+ * elements of size bytes, n in use) and a copy of expr in *text.
+ * SNAP_OK, or SNAP_ENOMEM set in err. */
+int gate_reserve(void *items, size_t *cap, size_t n, size_t size,
+		 const char *expr, char **text, snap_error *err);
+/* Forgets the last check's violations and makes room for n (a gate of n
+ * expressions fails at most n times). SNAP_OK or SNAP_ENOMEM. */
+int gate_violations_reset(snap_violation **v, size_t *count, size_t n);
+
 /* The one error line of a bad expression: "bad --fail-if expression:
  * <fmt with what> (<forms>)", set in err; returns SNAP_EINVAL. */
 int gate_bad(snap_error *err, const char *expr, const char *forms,

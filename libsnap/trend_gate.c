@@ -141,10 +141,9 @@ int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err
 	int rc = parse_term(&x, gate, expr, err);
 	if (rc < 0)
 		return rc;
-	if (array_grow(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs), 4) < 0)
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-	if (!(x.text = strdup(expr)))
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
+	if ((rc = gate_reserve(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs),
+			       expr, &x.text, err)) < 0)
+		return rc;
 	gate->exprs[gate->n++] = x;
 	return SNAP_OK;
 }
@@ -245,12 +244,7 @@ static const snap_violation *diff_violation(const snap_trend_gate *g, size_t ind
 int snap_trend_gate_check(snap_trend_gate *gate, const snap_trend *trend,
 			  snap_error *err)
 {
-	gate->nviolations = 0;
-	if (!gate->n)
-		return 0;
-	free(gate->violations);
-	gate->violations = calloc(gate->n, sizeof(*gate->violations));
-	if (!gate->violations)
+	if (gate_violations_reset(&gate->violations, &gate->nviolations, gate->n) < 0)
 		return snap_error_set(err, SNAP_ENOMEM, "gate", 0, "out of memory");
 	int rc = check_diff_terms(gate, trend, err);
 	if (rc < 0)
