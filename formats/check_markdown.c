@@ -31,15 +31,12 @@ static void put_regions(FILE *f, const snap_check *c, const snap_finding *x,
 		fprintf(f, "<br>... %zu in all", x->nregions);
 }
 
-int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_check_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_check *c = what;
+	const fmt_check_opts *opts = options;
+	(void)safe;
 	put_title(f, c, opts);
 	if (c->nfindings)
 		fputs("| severity | rule | finding | regions | advice |\n"
@@ -61,5 +58,10 @@ int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opt
 		fmt_markdown_cstr(f, c->skipped[k]);
 		fputs(".\n\n", f);
 	}
-	return fmt_safe_close(&safe);
+}
+
+int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+{
+	static const fmt_check_opts none;
+	return fmt_safe_report(out, write_markdown, c, opts ? opts : &none);
 }

@@ -124,15 +124,12 @@ static void put_dups(FILE *f, const snap_diff *d)
 	fputc('\n', f);
 }
 
-int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_diff_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_diff *d = what;
+	const fmt_diff_opts *opts = options;
+	(void)safe;
 	put_title(f, d, opts);
 	size_t failed;
 	const snap_violation *v = snap_gate_violations(opts->gate, &failed);
@@ -141,5 +138,10 @@ int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
 	put_changes(f, d, opts);
 	put_dups(f, d);
 	put_by_kind(f, d);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
+{
+	static const fmt_diff_opts none;
+	return fmt_safe_report(out, write_markdown, d, opts ? opts : &none);
 }

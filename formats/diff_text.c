@@ -261,22 +261,23 @@ static void put_totals(const struct out *o, const snap_diff *d)
 		d->old_id->ndups, d->new_id->ndups, d->new_libs);
 }
 
-int fmt_diff_text(FILE *out, const snap_diff *diff, const fmt_diff_opts *opts)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	fmt_diff_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
-	struct out o = { f, opts->color, &safe };
+	const snap_diff *diff = what;
+	const fmt_diff_opts *opts = options;
+	struct out o = { f, opts->color, safe };
 	put_header(&o, diff, opts);
 	put_changes(&o, diff, opts);
 	put_dups(&o, diff);
 	put_totals(&o, diff);
 	size_t failed;
 	const snap_violation *v = snap_gate_violations(opts->gate, &failed);
-	fmt_text_verdict(f, &safe, opts->color, snap_gate_size(opts->gate), v, failed);
-	return fmt_safe_close(&safe);
+	fmt_text_verdict(f, safe, opts->color, snap_gate_size(opts->gate), v, failed);
+}
+
+int fmt_diff_text(FILE *out, const snap_diff *diff, const fmt_diff_opts *opts)
+{
+	static const fmt_diff_opts none;
+	return fmt_safe_report(out, write_text, diff, opts ? opts : &none);
 }

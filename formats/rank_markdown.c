@@ -77,16 +77,16 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	fputc('\n', f);
 }
 
-int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *opts)
 {
-	fmt_safe_out safe; /* comm and paths come from the processes */
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	static const char *const what[] = { "processes", "users", "commands", "libraries" };
+	const fmt_rank *rank = what;
+	(void)safe;
+	(void)opts;
+	static const char *const listing[] = { "processes", "users", "commands", "libraries" };
 	size_t n = rank->top && rank->top < rank->nrows ? rank->top : rank->nrows;
 	fprintf(f, "### mapsnap rank: %zu process%s, %s by %s\n\n", rank->total.processes,
-		rank->total.processes == 1 ? "" : "es", what[rank->by],
+		rank->total.processes == 1 ? "" : "es", listing[rank->by],
 		fmt_rank_value_name(rank->sort, libraries(rank)));
 	put_head(f, rank);
 	for (size_t i = 0; i < n; i++)
@@ -106,5 +106,10 @@ int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
 	if (rank->vanished || rank->denied)
 		fprintf(f, "\nNot read: %zu vanished, %zu denied.\n", rank->vanished,
 			rank->denied);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
+{
+	/* Through the filter: comm and paths come from the processes. */
+	return fmt_safe_report(out, write_markdown, rank, NULL);
 }

@@ -8,6 +8,17 @@
 
 #include "render.h"
 
+int fmt_safe_report(FILE *out, fmt_report_body *body, const void *what,
+		    const void *opts)
+{
+	fmt_safe_out safe;
+	FILE *f = fmt_safe_open(&safe, out);
+	if (!f)
+		return SNAP_ENOMEM;
+	body(f, &safe, what, opts);
+	return fmt_safe_close(&safe);
+}
+
 /* ---- numbers ---- */
 
 const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign)

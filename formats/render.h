@@ -7,6 +7,15 @@
 
 #include "formats.h"
 
+/* A report's body: writes what (with opts, never NULL) to f, the
+ * terminal-safe filter of safe (colours go through fmt_paint). */
+typedef void fmt_report_body(FILE *f, fmt_safe_out *safe, const void *what,
+			     const void *opts);
+/* Runs body through the terminal-safe filter into out: every text and
+ * markdown report's entry point. Returns 0, SNAP_ENOMEM, or SNAP_EIO. */
+int fmt_safe_report(FILE *out, fmt_report_body *body, const void *what,
+		    const void *opts);
+
 /* ---- numbers ---- */
 
 /* kB as "512K", "12.3M", "1.50G"; with sign, "+512K" / "-1.0M" / "0K":

@@ -181,20 +181,22 @@ static void put_stacks_arenas(FILE *f, const snap_summary *sum)
 		fmt_kb(c, sizeof(c), sum->arenas.rss_kb, false));
 }
 
-int fmt_summary_text(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	fmt_summary_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_summary *sum = what;
+	const fmt_summary_opts *opts = options;
+	(void)safe;
 	put_header(f, sum, opts);
 	put_totals(f, sum);
 	put_kinds(f, sum);
 	put_top(f, sum);
 	put_libs(f, sum, opts);
 	put_stacks_arenas(f, sum);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_summary_text(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
+{
+	static const fmt_summary_opts none;
+	return fmt_safe_report(out, write_text, sum, opts ? opts : &none);
 }

@@ -122,15 +122,12 @@ static void put_kinds(FILE *f, const snap_trend *t, int mi)
 	fputs("\n</details>\n\n", f);
 }
 
-int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_trend_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_trend *trend = what;
+	const fmt_trend_opts *opts = options;
+	(void)safe;
 	int mi = snap_trend_measure_index(trend->opts.measure);
 	put_title(f, trend, opts);
 	size_t failed;
@@ -140,5 +137,10 @@ int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts 
 	put_others(f, trend, mi, opts->limit);
 	put_process(f, trend);
 	put_kinds(f, trend, mi);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+{
+	static const fmt_trend_opts none;
+	return fmt_safe_report(out, write_markdown, trend, opts ? opts : &none);
 }

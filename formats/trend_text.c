@@ -252,17 +252,13 @@ static void put_kinds(const struct out *o, const snap_trend *t)
 				       &t->kind[k][o->mi], true);
 }
 
-int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	fmt_trend_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_trend *trend = what;
+	const fmt_trend_opts *opts = options;
 	struct out o = { f, opts->color, opts->ascii,
-			 snap_trend_measure_index(trend->opts.measure), &safe };
+			 snap_trend_measure_index(trend->opts.measure), safe };
 	put_header(&o, trend, opts);
 	put_suspects(&o, trend);
 	put_others(&o, trend, opts->limit);
@@ -270,6 +266,11 @@ int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opt
 	put_kinds(&o, trend);
 	size_t failed;
 	const snap_violation *v = snap_trend_gate_violations(opts->gate, &failed);
-	fmt_text_verdict(f, &safe, opts->color, snap_trend_gate_size(opts->gate), v, failed);
-	return fmt_safe_close(&safe);
+	fmt_text_verdict(f, safe, opts->color, snap_trend_gate_size(opts->gate), v, failed);
+}
+
+int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+{
+	static const fmt_trend_opts none;
+	return fmt_safe_report(out, write_text, trend, opts ? opts : &none);
 }
