@@ -224,6 +224,37 @@ void fmt_process_json(FILE *f, const snap_snapshot *snap)
 	fmt_json_put_cstr(f, snap->source);
 }
 
+void fmt_json_finding_head(FILE *f, const snap_finding *x)
+{
+	fputs("{\"rule\":", f);
+	fmt_json_put_cstr(f, x->rule);
+	fprintf(f, ",\"severity\":\"%s\",\"message\":", snap_severity_name(x->severity));
+	fmt_json_put_cstr(f, x->message);
+	fputs(",\"advice\":", f);
+	fmt_json_put_cstr(f, x->advice);
+	fprintf(f, ",\"size_kb\":%" PRId64, x->size_kb);
+}
+
+void fmt_json_severity_counts(FILE *f, const snap_check *c)
+{
+	fputc('{', f);
+	for (int s = 0; s < SNAP_SEV_COUNT; s++)
+		fprintf(f, "%s\"%s\":%zu", s ? "," : "",
+			snap_severity_name((enum snap_severity)s), c->by_severity[s]);
+	fputc('}', f);
+}
+
+void fmt_json_put_cstrs(FILE *f, const char *const *s, size_t n)
+{
+	fputc('[', f);
+	for (size_t k = 0; k < n; k++) {
+		if (k)
+			fputc(',', f);
+		fmt_json_put_cstr(f, s[k]);
+	}
+	fputc(']', f);
+}
+
 /* ---- markdown ---- */
 
 /* One rule for every markdown report: characters markdown would read

@@ -61,6 +61,14 @@ const char *fmt_region_line(char *buf, size_t size, const snap_region *r);
  * "process":{...}|null,"captured_at":...,"kernel":...,"source":... */
 void fmt_process_json(FILE *f, const snap_snapshot *snap);
 
+/* A finding's members up to its regions, the object left open:
+ * {"rule":...,"severity":...,"message":...,"advice":...,"size_kb":N */
+void fmt_json_finding_head(FILE *f, const snap_finding *x);
+/* {"info":N,"warning":N,"error":N}: a check's findings by severity. */
+void fmt_json_severity_counts(FILE *f, const snap_check *c);
+/* ["...",...]: n C strings (NULL as null). */
+void fmt_json_put_cstrs(FILE *f, const char *const *s, size_t n);
+
 /* ---- markdown ---- */
 
 /* Text inside a markdown table cell or list item: \ ` * _ [ ] < > | # ~
