@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +41,8 @@ void snap_gate_free(snap_gate *gate)
 {
 	if (!gate)
 		return;
-	for (size_t i = 0; i < gate->n; i++)
-		free(gate->exprs[i].text);
-	free(gate->exprs);
-	free(gate->violations);
+	gate_exprs_free(gate->exprs, gate->n, sizeof(*gate->exprs),
+			offsetof(struct expr, text), gate->violations);
 	free(gate);
 }
 
@@ -139,11 +138,8 @@ int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err)
 	gate_term_free(&t);
 	if (rc < 0)
 		return rc;
-	if ((rc = gate_reserve(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs),
-			       expr, &x.text, err)) < 0)
-		return rc;
-	gate->exprs[gate->n++] = x;
-	return SNAP_OK;
+	return gate_append(&gate->exprs, &gate->cap, &gate->n, sizeof(*gate->exprs), &x,
+			   offsetof(struct expr, text), expr, err);
 }
 
 /* ---- checking ---- */

@@ -90,11 +90,18 @@ int gate_bad(snap_error *err, const char *expr, const char *forms,
 			      "bad --fail-if expression: %s (%s)", msg, forms);
 }
 
-int gate_reserve(void *items, size_t *cap, size_t n, size_t size,
-		 const char *expr, char **text, snap_error *err)
+int gate_append(void *items, size_t *cap, size_t *n, size_t size, const void *item,
+		size_t text_at, const char *expr, snap_error *err)
 {
-	if (array_grow(items, cap, n, size, 4) < 0 || !(*text = strdup(expr)))
+	char *text = NULL;
+	if (array_grow(items, cap, *n, size, 4) < 0 || !(text = strdup(expr)))
 		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
+	char *at;
+	memcpy(&at, items, sizeof(at));
+	at += *n * size;
+	memcpy(at, item, size);
+	memcpy(at + text_at, &text, sizeof(text));
+	(*n)++;
 	return SNAP_OK;
 }
 
@@ -104,4 +111,16 @@ int gate_violations_reset(snap_violation **v, size_t *count, size_t n)
 	free(*v);
 	*v = n ? calloc(n, sizeof(**v)) : NULL;
 	return !n || *v ? SNAP_OK : SNAP_ENOMEM;
+}
+
+void gate_exprs_free(void *exprs, size_t n, size_t size, size_t text_at,
+		     snap_violation *violations)
+{
+	for (size_t i = 0; i < n; i++) {
+		char *text;
+		memcpy(&text, (char *)exprs + i * size + text_at, sizeof(text));
+		free(text);
+	}
+	free(exprs);
+	free(violations);
 }

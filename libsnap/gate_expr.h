@@ -32,14 +32,20 @@ int gate_parse_count(const char *s, double *out);
 
 bool gate_violated(enum gate_op op, double actual, double limit);
 
-/* Room for one more expression in *items (a T ** passed as void *, with
- * elements of size bytes, n in use) and a copy of expr in *text.
- * SNAP_OK, or SNAP_ENOMEM set in err. */
-int gate_reserve(void *items, size_t *cap, size_t n, size_t size,
-		 const char *expr, char **text, snap_error *err);
+/* Appends the expression *item (size bytes) to *items (a T ** passed as
+ * void *, *n in use), with a copy of expr as its text (a char * at offset
+ * text_at). SNAP_OK, or SNAP_ENOMEM set in err with nothing appended. */
+int gate_append(void *items, size_t *cap, size_t *n, size_t size, const void *item,
+		size_t text_at, const char *expr, snap_error *err);
 /* Forgets the last check's violations and makes room for n (a gate of n
  * expressions fails at most n times). SNAP_OK or SNAP_ENOMEM. */
 int gate_violations_reset(snap_violation **v, size_t *count, size_t n);
+
+/* Frees what a gate holds: n expressions of size bytes at exprs, each
+ * with the text it was read from (a char * at offset text_at), the array
+ * itself and the violations of its last check. */
+void gate_exprs_free(void *exprs, size_t n, size_t size, size_t text_at,
+		     snap_violation *violations);
 
 /* The one error line of a bad expression: "bad --fail-if expression:
  * <fmt with what> (<forms>)", set in err; returns SNAP_EINVAL. */

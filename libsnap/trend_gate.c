@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -48,11 +49,9 @@ void snap_trend_gate_free(snap_trend_gate *gate)
 {
 	if (!gate)
 		return;
-	for (size_t i = 0; i < gate->n; i++)
-		free(gate->exprs[i].text);
-	free(gate->exprs);
+	gate_exprs_free(gate->exprs, gate->n, sizeof(*gate->exprs),
+			offsetof(struct trend_expr, text), gate->violations);
 	snap_gate_free(gate->diff);
-	free(gate->violations);
 	free(gate);
 }
 
@@ -141,11 +140,8 @@ int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err
 	int rc = parse_term(&x, gate, expr, err);
 	if (rc < 0)
 		return rc;
-	if ((rc = gate_reserve(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs),
-			       expr, &x.text, err)) < 0)
-		return rc;
-	gate->exprs[gate->n++] = x;
-	return SNAP_OK;
+	return gate_append(&gate->exprs, &gate->cap, &gate->n, sizeof(*gate->exprs), &x,
+			   offsetof(struct trend_expr, text), expr, err);
 }
 
 /* "[heap]", "/usr/lib/libfoo.so", "anon at 7f12a000", "4 anon regions
