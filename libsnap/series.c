@@ -1,12 +1,9 @@
 /* Series and trends: follows regions through many snapshots of a process
  * (matched step by step as the diff matches two), measures each one with
  * theilsen.c and flags the ones that keep growing as leak suspects. */
-#include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 

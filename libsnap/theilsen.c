@@ -1,12 +1,8 @@
 /* How one value grows through a series: a robust slope (Theil-Sen, the
  * median of the pairwise slopes), its later half, the steps it rose and
  * fell, and the verdict drawn from them (steady, plateau, ...). */
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 

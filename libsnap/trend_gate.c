@@ -2,16 +2,12 @@
  * a trend, every other term handed to the diff gate (gate.c) and checked
  * on the first and last snapshots. Both read expressions with one
  * parser (gate_expr.c). */
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "gate_expr.h"
-
 
 enum term { TERM_SUSPECTS, TERM_SLOPE, TERM_REGIONS_SLOPE, TERM_THREADS_SLOPE,
 	    TERM_DIFF };
