@@ -1,7 +1,9 @@
-/* Helpers the text, markdown and JSON renderers share (render.h): sizes,
+/* Helpers the text, markdown and JSON renderers share (render.h): the
+ * terminal-safe entry point of every text and markdown report, sizes,
  * the process and region lines, how a change or a trend region is named,
- * markdown cells and the gate's verdict in text and markdown. One place,
- * so that every report says the same thing the same way. */
+ * a check's JSON members, markdown cells and the gate's verdict in text
+ * and markdown. One place, so that every report says the same thing the
+ * same way. */
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
