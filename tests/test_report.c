@@ -937,16 +937,23 @@ static void expect_legend(const char *dom, const char *name, const char *color)
 		fail_msg("legend has no %s in %s", name, color);
 }
 
-static size_t zoo_regions_in_group(const char *group)
+/* Regions of the zoo in the --kind group `group`, or (group NULL) of kind. */
+static size_t zoo_regions(const char *group, enum snap_kind kind)
 {
 	snap_snapshot *snap = load(fx.zoo);
 	snap_identity *id = identity_of(snap);
 	size_t n = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
-		n += strcmp(fmt_kind_group(id->kinds[i]), group) == 0;
+		n += group ? strcmp(fmt_kind_group(id->kinds[i]), group) == 0
+			   : id->kinds[i] == kind;
 	snap_identity_free(id);
 	snap_snapshot_free(snap);
 	return n;
+}
+
+static size_t zoo_regions_in_group(const char *group)
+{
+	return zoo_regions(group, 0);
 }
 
 /* The legend, the chips and the --kind groups come from the data's kinds
@@ -1011,18 +1018,6 @@ static void derived_color(char out[8], const char *name)
 		 0x40 + ((h >> 8) & 0x7f), 0x40 + (h & 0x7f));
 }
 
-static size_t zoo_regions_of_kind(enum snap_kind kind)
-{
-	snap_snapshot *snap = load(fx.zoo);
-	snap_identity *id = identity_of(snap);
-	size_t n = 0;
-	for (size_t i = 0; i < snap->nregions; i++)
-		n += id->kinds[i] == kind;
-	snap_identity_free(id);
-	snap_snapshot_free(snap);
-	return n;
-}
-
 /* A page whose data names a kind the page never heard of, with no colour
  * and no group (as a newer mapsnap might write): the legend lists it in a
  * colour derived from its name, the treemap draws its regions in that
@@ -1056,7 +1051,7 @@ static void unknown_kind_is_drawn_in_a_colour_of_its_own(void **state)
 	free(dom);
 	dom = browse(page, "kind=brand-new-kind", NULL);
 	assert_int_equal(attr_num(dom, "match-count", "data-count"),
-			 zoo_regions_of_kind(SNAP_KIND_HEAP));
+			 zoo_regions(NULL, SNAP_KIND_HEAP));
 	assert_non_null(strstr(dom, "class=\"chip on\" data-kind=\"brand-new-kind\""));
 	free(dom);
 	free(edited);
