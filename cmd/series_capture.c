@@ -470,9 +470,9 @@ static void show_progress(const struct run *r, const struct tick *tk)
 {
 	char rss[32];
 	double elapsed = (double)(now_ns() - r->start) / 1e9;
+	snap_format_kb(rss, sizeof(rss), (double)tk->rss_kb, false);
 	fprintf(stderr, "\r\033[Kmapsnap: %zu snapshot%s of pid %ld, %.1fs, Rss %s",
-		r->done, r->done == 1 ? "" : "s", (long)r->pid, elapsed,
-		fmt_kb(rss, sizeof(rss), tk->rss_kb, false));
+		r->done, r->done == 1 ? "" : "s", (long)r->pid, elapsed, rss);
 	fflush(stderr);
 }
 

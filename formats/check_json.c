@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static void put_thresholds(FILE *f, const snap_check_opts *o)
 {
@@ -35,13 +36,8 @@ static void put_region(FILE *f, const snap_check *c, size_t i)
 
 static void put_finding(FILE *f, const snap_check *c, const snap_finding *x)
 {
-	fputs("{\"rule\":", f);
-	fmt_json_put_cstr(f, x->rule);
-	fprintf(f, ",\"severity\":\"%s\",\"message\":", snap_severity_name(x->severity));
-	fmt_json_put_cstr(f, x->message);
-	fputs(",\"advice\":", f);
-	fmt_json_put_cstr(f, x->advice);
-	fprintf(f, ",\"size_kb\":%" PRId64 ",\"regions\":[", x->size_kb);
+	fmt_json_finding_head(f, x);
+	fputs(",\"regions\":[", f);
 	for (size_t k = 0; k < x->nregions; k++) {
 		fputs(k ? ",\n " : "\n ", f);
 		put_region(f, c, x->regions[k]);
@@ -60,20 +56,15 @@ int fmt_check_json(FILE *f, const snap_check *c, const fmt_check_opts *opts)
 	fmt_process_json(f, c->snap);
 	fprintf(f, ",\n\"regions\":%zu", c->snap->nregions);
 	put_thresholds(f, &c->opts);
-	fputs(",\n\"counts\":{", f);
-	for (int s = 0; s < SNAP_SEV_COUNT; s++)
-		fprintf(f, "%s\"%s\":%zu", s ? "," : "",
-			snap_severity_name((enum snap_severity)s), c->by_severity[s]);
-	fputs("},\n\"findings\":[", f);
+	fputs(",\n\"counts\":", f);
+	fmt_json_severity_counts(f, c);
+	fputs(",\n\"findings\":[", f);
 	for (size_t k = 0; k < c->nfindings; k++) {
 		fputs(k ? ",\n" : "\n", f);
 		put_finding(f, c, &c->findings[k]);
 	}
-	fputs("],\n\"skipped\":[", f);
-	for (size_t k = 0; k < c->nskipped; k++) {
-		fputs(k ? "," : "", f);
-		fmt_json_put_cstr(f, c->skipped[k]);
-	}
-	fputs("]}\n", f);
+	fputs("],\n\"skipped\":", f);
+	fmt_json_put_cstrs(f, c->skipped, c->nskipped);
+	fputs("}\n", f);
 	return ferror(f) ? SNAP_EIO : SNAP_OK;
 }

@@ -4,23 +4,11 @@
 #include <string.h>
 
 #include "formats.h"
-
-static void put_cstr(FILE *f, const char *s)
-{
-	fmt_markdown_text(f, s, strlen(s));
-}
+#include "render.h"
 
 static void put_title(FILE *f, const snap_check *c, const fmt_check_opts *o)
 {
-	char line[1400];
-	fputs("### mapsnap check\n\n", f);
-	put_cstr(f, fmt_process_line(line, sizeof(line), c->snap));
-	fputs("\n\n", f);
-	if (o->label) {
-		fputs("Input: ", f);
-		put_cstr(f, o->label);
-		fputs("\n\n", f);
-	}
+	fmt_markdown_heading(f, "check", c->snap, o->label);
 	fprintf(f, "**%zu finding%s**: %zu error%s, %zu warning%s, %zu info.\n\n",
 		c->nfindings, c->nfindings == 1 ? "" : "s", c->by_severity[SNAP_SEV_ERROR],
 		c->by_severity[SNAP_SEV_ERROR] == 1 ? "" : "s",
@@ -36,22 +24,19 @@ static void put_regions(FILE *f, const snap_check *c, const snap_finding *x,
 	for (size_t k = 0; k < n; k++) {
 		char where[1200];
 		fputs(k ? "<br>" : "", f);
-		put_cstr(f, fmt_region_line(where, sizeof(where),
+		fmt_markdown_cstr(f, fmt_region_line(where, sizeof(where),
 					    &c->snap->regions[x->regions[k]]));
 	}
 	if (n < x->nregions)
 		fprintf(f, "<br>... %zu in all", x->nregions);
 }
 
-int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_check_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_check *c = what;
+	const fmt_check_opts *opts = options;
+	(void)safe;
 	put_title(f, c, opts);
 	if (c->nfindings)
 		fputs("| severity | rule | finding | regions | advice |\n"
@@ -59,19 +44,24 @@ int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opt
 	for (size_t k = 0; k < c->nfindings; k++) {
 		const snap_finding *x = &c->findings[k];
 		fprintf(f, "| %s | %s | ", snap_severity_name(x->severity), x->rule);
-		put_cstr(f, x->message);
+		fmt_markdown_cstr(f, x->message);
 		fputs(" | ", f);
 		put_regions(f, c, x, opts->regions);
 		fputs(" | ", f);
-		put_cstr(f, x->advice);
+		fmt_markdown_cstr(f, x->advice);
 		fputs(" |\n", f);
 	}
 	if (c->nfindings)
 		fputc('\n', f);
 	for (size_t k = 0; k < c->nskipped; k++) {
 		fputs("Not checked: ", f);
-		put_cstr(f, c->skipped[k]);
+		fmt_markdown_cstr(f, c->skipped[k]);
 		fputs(".\n\n", f);
 	}
-	return fmt_safe_close(&safe);
+}
+
+int fmt_check_markdown(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+{
+	static const fmt_check_opts none;
+	return fmt_safe_report(out, write_markdown, c, opts ? opts : &none);
 }

@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "formats.h"
+#include "render.h"
 
 static void put_header(FILE *f, const snap_check *c, const fmt_check_opts *o)
 {
@@ -47,15 +48,12 @@ static void put_finding(FILE *f, const snap_check *c, const snap_finding *x,
 	fprintf(f, "         advice: %s\n", x->advice);
 }
 
-int fmt_check_text(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	fmt_check_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_check *c = what;
+	const fmt_check_opts *opts = options;
+	(void)safe;
 	put_header(f, c, opts);
 	for (size_t k = 0; k < c->nfindings; k++)
 		put_finding(f, c, &c->findings[k], opts->regions);
@@ -63,5 +61,10 @@ int fmt_check_text(FILE *out, const snap_check *c, const fmt_check_opts *opts)
 		fputs("\nNothing suspicious found.\n", f);
 	for (size_t k = 0; k < c->nskipped; k++)
 		fprintf(f, "%snot checked: %s\n", k ? "" : "\n", c->skipped[k]);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_check_text(FILE *out, const snap_check *c, const fmt_check_opts *opts)
+{
+	static const fmt_check_opts none;
+	return fmt_safe_report(out, write_text, c, opts ? opts : &none);
 }

@@ -5,42 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-/* Text inside a table cell: characters markdown would interpret are
- * backslash-escaped; "|" would end the cell. */
-static void put_text(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (strchr("\\`*_[]<>|#~", c))
-			fputc('\\', f);
-		fputc(c == '\n' ? ' ' : c, f);
-	}
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	put_text(f, s, strlen(s));
-}
-
-static void put_verdict(FILE *f, const snap_gate *gate)
-{
-	size_t n = snap_gate_size(gate), bad = 0;
-	if (!n)
-		return;
-	const snap_violation *v = snap_gate_violations(gate, &bad);
-	if (!bad) {
-		fprintf(f, "**Gate passed** (%zu checks).\n\n", n);
-		return;
-	}
-	fprintf(f, "**Gate FAILED**: %zu of %zu checks.\n\n", bad, n);
-	for (size_t k = 0; k < bad; k++) {
-		fputs("- ", f);
-		put_cstr(f, v[k].message);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
-}
+#include "render.h"
 
 static void put_title(FILE *f, const snap_diff *d, const fmt_diff_opts *o)
 {
@@ -48,22 +13,22 @@ static void put_title(FILE *f, const snap_diff *d, const fmt_diff_opts *o)
 	fputs("### mapsnap diff", f);
 	if (p->known) {
 		fputs(": ", f);
-		put_cstr(f, p->comm ? p->comm : "?");
+		fmt_markdown_cstr(f, p->comm ? p->comm : "?");
 		fprintf(f, " (pid %ld)", p->pid);
 	}
 	fprintf(f, ", %s\n\n", d->same_process ? "same process" : "two processes");
 	const char *old_exe, *new_exe;
 	if (fmt_diff_executables(d, &old_exe, &new_exe) == 1) {
 		fputs("**Different executables:** ", f);
-		put_cstr(f, old_exe);
+		fmt_markdown_cstr(f, old_exe);
 		fputs(" (old), ", f);
-		put_cstr(f, new_exe);
+		fmt_markdown_cstr(f, new_exe);
 		fputs(" (new)\n\n", f);
 	}
 	if (o->old_label && o->new_label) {
-		put_cstr(f, o->old_label);
+		fmt_markdown_cstr(f, o->old_label);
 		fputs(" → ", f);
-		put_cstr(f, o->new_label);
+		fmt_markdown_cstr(f, o->new_label);
 		fputs("\n\n", f);
 	}
 }
@@ -113,7 +78,7 @@ static void put_changes(FILE *f, const snap_diff *d, const fmt_diff_opts *o)
 			fmt_kb(a, sizeof(a), c->delta.kb[d->opts.metric], true),
 			fmt_kb(b, sizeof(b), c->delta.kb[SNAP_M_SIZE], true),
 			c->image ? "" : c->perms);
-		put_cstr(f, fmt_change_where(where, sizeof(where), c));
+		fmt_markdown_cstr(f, fmt_change_where(where, sizeof(where), c));
 		char moved[200];
 		if (fmt_change_moved(moved, sizeof(moved), c, d->opts.metric, SNAP_M_SIZE)[0])
 			fprintf(f, " (moved: %s)", moved);
@@ -151,14 +116,14 @@ static void put_dups(FILE *f, const snap_diff *d)
 	for (size_t k = 0; k < d->ndups; k++) {
 		const snap_duplicate *dup = d->dups[k].dup;
 		fputs("- ", f);
-		put_cstr(f, dup->name);
+		fmt_markdown_cstr(f, dup->name);
 		fprintf(f, "%s, %s:", d->dups[k].new_in_new ? " (new)" : "",
 			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
 			const snap_image *img = &d->new_id->images[dup->images[m]];
 			char rss[32];
 			fputs(m ? ", " : " ", f);
-			put_text(f, img->path, img->path_len);
+			fmt_markdown_text(f, img->path, img->path_len);
 			fprintf(f, " (inode %" PRIu64 ", Rss %s)", img->inode,
 				fmt_kb(rss, sizeof(rss), (int64_t)img->rss_kb, false));
 		}
@@ -167,20 +132,24 @@ static void put_dups(FILE *f, const snap_diff *d)
 	fputc('\n', f);
 }
 
-int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_diff_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_diff *d = what;
+	const fmt_diff_opts *opts = options;
+	(void)safe;
 	put_title(f, d, opts);
-	put_verdict(f, opts->gate);
+	size_t failed;
+	const snap_violation *v = snap_gate_violations(opts->gate, &failed);
+	fmt_markdown_verdict(f, snap_gate_size(opts->gate), v, failed);
 	put_totals(f, d);
 	put_changes(f, d, opts);
 	put_dups(f, d);
 	put_by_kind(f, d);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_diff_markdown(FILE *out, const snap_diff *d, const fmt_diff_opts *opts)
+{
+	static const fmt_diff_opts none;
+	return fmt_safe_report(out, write_markdown, d, opts ? opts : &none);
 }

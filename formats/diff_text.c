@@ -5,51 +5,9 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 #define MAX_DETAILS 4 /* detail lines per change before "... N more" */
-
-const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign)
-{
-	/* The magnitude as unsigned: -INT64_MIN does not fit an int64_t. */
-	uint64_t a = kb < 0 ? 0 - (uint64_t)kb : (uint64_t)kb;
-	const char *s = !sign ? "" : kb < 0 ? "-" : kb > 0 ? "+" : "";
-	if (a < 1024)
-		snprintf(buf, size, "%s%" PRIu64 "K", s, a);
-	else if (a < 1024 * 1024)
-		snprintf(buf, size, "%s%.1fM", s, (double)a / 1024);
-	else
-		snprintf(buf, size, "%s%.2fG", s, (double)a / (1024 * 1024));
-	return buf;
-}
-
-static const snap_side *main_side(const snap_change *c)
-{
-	return c->new.present ? &c->new : &c->old;
-}
-
-const char *fmt_change_where(char *buf, size_t size, const snap_change *c)
-{
-	const snap_side *s = main_side(c);
-	int n = 0;
-	if (c->path_len)
-		n = snprintf(buf, size, "%.*s ", (int)c->path_len, c->path);
-	if (n < 0 || (size_t)n >= size)
-		return buf;
-	if (c->image && s->nregions > 1) {
-		snprintf(buf + n, size - n, "(%zu segments at %" PRIx64 ")",
-			 s->nregions, s->start);
-		return buf;
-	}
-	int m = snprintf(buf + n, size - n, "%08" PRIx64 "-%08" PRIx64, s->start,
-			 s->end);
-	if (m < 0 || (size_t)(n + m) >= size)
-		return buf;
-	if (c->old.present && c->new.present &&
-	    (c->old.start != c->new.start || c->old.end != c->new.end))
-		snprintf(buf + n + m, size - n - m, " (was %08" PRIx64 "-%08" PRIx64 ")",
-			 c->old.start, c->old.end);
-	return buf;
-}
 
 /* ---- colour ---- */
 
@@ -61,29 +19,20 @@ struct out {
 
 static void paint(const struct out *o, const char *code)
 {
-	if (o->color)
-		fmt_safe_color(o->safe, code);
+	fmt_paint(o->safe, o->color, code);
 }
 
-#define RESET "\033[0m"
-#define BOLD "\033[1m"
-#define RED "\033[31m"
-#define GREEN "\033[32m"
-#define YELLOW "\033[33m"
-#define MAGENTA "\033[35m"
-#define CYAN "\033[36m"
-#define DIM "\033[2m"
 
 static const char *change_color(enum snap_change_type t)
 {
 	switch (t) {
 	case SNAP_CHANGE_GROWN:
-	case SNAP_CHANGE_NEW: return RED;
+	case SNAP_CHANGE_NEW: return FMT_RED;
 	case SNAP_CHANGE_SHRUNK:
-	case SNAP_CHANGE_VANISHED: return GREEN;
-	case SNAP_CHANGE_DUPLICATED: return MAGENTA;
-	case SNAP_CHANGE_REPLACED: return YELLOW;
-	default: return CYAN;
+	case SNAP_CHANGE_VANISHED: return FMT_GREEN;
+	case SNAP_CHANGE_DUPLICATED: return FMT_MAGENTA;
+	case SNAP_CHANGE_REPLACED: return FMT_YELLOW;
+	default: return FMT_CYAN;
 	}
 }
 
@@ -92,9 +41,9 @@ static void put_delta(const struct out *o, int64_t kb, int width)
 {
 	char buf[32];
 	fmt_kb(buf, sizeof(buf), kb, true);
-	paint(o, kb > 0 ? RED : kb < 0 ? GREEN : "");
+	paint(o, kb > 0 ? FMT_RED : kb < 0 ? FMT_GREEN : "");
 	fprintf(o->f, "%*s", width, buf);
-	paint(o, kb ? RESET : "");
+	paint(o, kb ? FMT_RESET : "");
 }
 
 static void put_size(const struct out *o, int64_t kb, int width)
@@ -138,9 +87,9 @@ static void put_header(const struct out *o, const snap_diff *d,
 		       const fmt_diff_opts *opts)
 {
 	const char *old_exe, *new_exe;
-	paint(o, BOLD);
+	paint(o, FMT_BOLD);
 	fputs("mapsnap diff", o->f);
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fprintf(o->f, ": %s, matched by %s\n",
 		d->same_process ? "same process" : "two processes",
 		d->by_address ? "address" : "identity (build-id, path, name, kind and size)");
@@ -148,9 +97,9 @@ static void put_header(const struct out *o, const snap_diff *d,
 	put_input(o, "new", opts->new_label, d->new);
 	if (fmt_diff_executables(d, &old_exe, &new_exe) == 1) {
 		fputs("  ", o->f);
-		paint(o, BOLD);
+		paint(o, FMT_BOLD);
 		fputs("different executables:", o->f);
-		paint(o, RESET);
+		paint(o, FMT_RESET);
 		fprintf(o->f, " %s (old), %s (new)\n", old_exe, new_exe);
 	}
 }
@@ -174,26 +123,6 @@ static void put_range_list(const struct out *o, const char *what,
 static enum snap_measure second_measure(const snap_diff *d)
 {
 	return d->opts.metric == SNAP_M_SIZE ? SNAP_M_RSS : SNAP_M_SIZE;
-}
-
-const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,
-			     enum snap_measure shown1, enum snap_measure shown2)
-{
-	buf[0] = '\0';
-	if (c->delta.kb[shown1] != 0 || c->delta.kb[shown2] != 0)
-		return buf;
-	size_t n = 0;
-	for (int m = 0; m < SNAP_M_COUNT && n < size; m++) {
-		char kb[32];
-		if (c->delta.kb[m] == 0)
-			continue;
-		int w = snprintf(buf + n, size - n, "%s%s %s", n ? ", " : "",
-				 snap_measure_name(m), fmt_kb(kb, sizeof(kb), c->delta.kb[m], true));
-		n = w < 0 ? size : n + (size_t)w;
-	}
-	if (n == 0 && c->delta.regions != 0)
-		snprintf(buf, size, "regions %+" PRId64, c->delta.regions);
-	return buf;
 }
 
 static void put_details(const struct out *o, const snap_diff *d, const snap_change *c)
@@ -231,26 +160,6 @@ static void put_details(const struct out *o, const snap_diff *d, const snap_chan
 			c->old.inode, c->new.inode);
 }
 
-const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id)
-{
-	if (!id || !id->len)
-		snprintf(buf, size, "unknown");
-	else
-		snap_build_id_hex(buf, size, id);
-	return buf;
-}
-
-const char *fmt_dup_phrase(enum snap_dup_kind kind)
-{
-	switch (kind) {
-	case SNAP_DUP_SAME_FILE: return "one file loaded twice";
-	case SNAP_DUP_SAME_BUILD: return "one build loaded twice, from two files";
-	case SNAP_DUP_TWO_BUILDS: return "two builds of one library";
-	case SNAP_DUP_SAME_NAME: return "one name loaded from two files";
-	}
-	return "?";
-}
-
 static void put_change(const struct out *o, const snap_diff *d,
 		       const snap_change *c)
 {
@@ -258,7 +167,7 @@ static void put_change(const struct out *o, const snap_diff *d,
 	fputs("  ", o->f);
 	paint(o, change_color(c->type));
 	fprintf(o->f, "%-10s", snap_change_name(c->type));
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fprintf(o->f, " %-12s ", snap_kind_name(c->kind));
 	put_delta(o, c->delta.kb[d->opts.metric], 10);
 	put_delta(o, c->delta.kb[second_measure(d)], 11);
@@ -279,9 +188,9 @@ static void put_changes(const struct out *o, const snap_diff *d,
 	char min[32];
 	fmt_kb(min, sizeof(min), d->opts.min_change_kb, false);
 	fputc('\n', o->f);
-	paint(o, BOLD);
+	paint(o, FMT_BOLD);
 	fputs("CHANGES", o->f);
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fprintf(o->f, " by %s: %zu listed", metric, shown(d, opts));
 	if (shown(d, opts) < d->nchanges)
 		fprintf(o->f, " of %zu", d->nchanges);
@@ -294,10 +203,10 @@ static void put_changes(const struct out *o, const snap_diff *d,
 	snprintf(h1, sizeof(h1), "%s", metric);
 	snprintf(h2, sizeof(h2), "%s", snap_measure_name(second_measure(d)));
 	fputs("  ", o->f);
-	paint(o, DIM);
+	paint(o, FMT_DIM);
 	fprintf(o->f, "%-10s %-12s %10s %11s  %-4s  %s", "CHANGE", "KIND", h1, h2,
 		"PERM", "WHERE");
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputc('\n', o->f);
 	for (size_t k = 0; k < shown(d, opts); k++)
 		put_change(o, d, &d->changes[k]);
@@ -310,16 +219,16 @@ static void put_dups(const struct out *o, const snap_diff *d)
 	if (!d->ndups)
 		return;
 	fputc('\n', o->f);
-	paint(o, BOLD);
+	paint(o, FMT_BOLD);
 	fputs("DUPLICATED LIBRARIES", o->f);
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputc('\n', o->f);
 	for (size_t k = 0; k < d->ndups; k++) {
 		const snap_duplicate *dup = d->dups[k].dup;
 		fputs("  ", o->f);
-		paint(o, MAGENTA);
+		paint(o, FMT_MAGENTA);
 		fputs(dup->name, o->f);
-		paint(o, RESET);
+		paint(o, FMT_RESET);
 		fprintf(o->f, "%s: %s\n", d->dups[k].new_in_new ? " (new)" : "",
 			fmt_dup_phrase(dup->kind));
 		for (size_t m = 0; m < dup->nimages; m++) {
@@ -357,15 +266,15 @@ static void put_totals(const struct out *o, const snap_diff *d)
 {
 	enum snap_measure m1 = d->opts.metric, m2 = second_measure(d);
 	fputc('\n', o->f);
-	paint(o, BOLD);
+	paint(o, FMT_BOLD);
 	fputs("TOTALS", o->f);
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputs(" by kind\n  ", o->f);
-	paint(o, DIM);
+	paint(o, FMT_DIM);
 	fprintf(o->f, "%-12s%10s%10s%10s  %10s%10s%10s  %s", "KIND",
 		snap_measure_name(m1), "new", "delta", snap_measure_name(m2), "new",
 		"delta", "regions");
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputc('\n', o->f);
 	for (int k = 0; k < SNAP_KIND_COUNT; k++)
 		if (d->kind_old[k].regions || d->kind_new[k].regions)
@@ -377,39 +286,23 @@ static void put_totals(const struct out *o, const snap_diff *d)
 		d->old_id->ndups, d->new_id->ndups, d->new_libs);
 }
 
-static void put_gate(const struct out *o, const snap_gate *gate)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	size_t n = snap_gate_size(gate), bad;
-	if (!n)
-		return;
-	const snap_violation *v = snap_gate_violations(gate, &bad);
-	fputc('\n', o->f);
-	paint(o, BOLD);
-	fputs("GATE", o->f);
-	paint(o, RESET);
-	fputc(' ', o->f);
-	paint(o, bad ? RED : GREEN);
-	fputs(bad ? "FAILED" : "passed", o->f);
-	paint(o, RESET);
-	fprintf(o->f, " (%zu of %zu checks failed)\n", bad, n);
-	for (size_t k = 0; k < bad; k++)
-		fprintf(o->f, "  %s\n", v[k].message);
-}
-
-int fmt_diff_text(FILE *out, const snap_diff *diff, const fmt_diff_opts *opts)
-{
-	fmt_diff_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
-	struct out o = { f, opts->color, &safe };
+	const snap_diff *diff = what;
+	const fmt_diff_opts *opts = options;
+	struct out o = { f, opts->color, safe };
 	put_header(&o, diff, opts);
 	put_changes(&o, diff, opts);
 	put_dups(&o, diff);
 	put_totals(&o, diff);
-	put_gate(&o, opts->gate);
-	return fmt_safe_close(&safe);
+	size_t failed;
+	const snap_violation *v = snap_gate_violations(opts->gate, &failed);
+	fmt_text_verdict(f, safe, opts->color, snap_gate_size(opts->gate), v, failed);
+}
+
+int fmt_diff_text(FILE *out, const snap_diff *diff, const fmt_diff_opts *opts)
+{
+	static const fmt_diff_opts none;
+	return fmt_safe_report(out, write_text, diff, opts ? opts : &none);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 /* How many load instances each image's path has: images of one path
  * carry ordinals 0, 1, ... (snap_image.ordinal), so the count is the

@@ -210,27 +210,11 @@ int fmt_diff_json(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts);
 /* GitHub-flavoured markdown for PR comments and CI job summaries. */
 int fmt_diff_markdown(FILE *f, const snap_diff *diff, const fmt_diff_opts *opts);
 
-/* kB as "512K", "12.3M", "1.50G"; with sign, "+512K" / "-1.0M" / "0K". */
-const char *fmt_kb(char *buf, size_t size, int64_t kb, bool sign);
-/* Where a change is: "[heap] 55d1ca504000-55d1cb125000 (was ...-55d1ca525000)",
- * a path with its segment count, or an address range for anonymous memory. */
-const char *fmt_change_where(char *buf, size_t size, const snap_change *c);
-/* A build-id as hex, or "unknown" when NULL or empty. */
-const char *fmt_build_hex(char *buf, size_t size, const snap_build_id *id);
-/* How a duplicate is one: "two builds of one library", ... */
-const char *fmt_dup_phrase(enum snap_dup_kind kind);
-
-/* When neither shown measure of c moved: the counters that did
- * ("Private_Dirty +8K, Anonymous +8K", or "regions +1"); else "". */
 /* The programs the two sides of a diff ran: their exe paths when both
  * snapshots recorded one, else their comms. 1 when they differ (*old and
  * *new name them), 0 when they are the same, -1 when a side does not
  * say. */
 int fmt_diff_executables(const snap_diff *d, const char **old, const char **new);
-
-const char *fmt_change_moved(char *buf, size_t size, const snap_change *c,
-			     enum snap_measure shown1, enum snap_measure shown2);
-
 /* ---- summary and check reports (summary_*.c, check_*.c) ------------------ */
 
 typedef struct fmt_summary_opts {
@@ -264,17 +248,6 @@ int fmt_check_text(FILE *f, const snap_check *c, const fmt_check_opts *opts);
 int fmt_check_json(FILE *f, const snap_check *c, const fmt_check_opts *opts);
 int fmt_check_markdown(FILE *f, const snap_check *c, const fmt_check_opts *opts);
 
-/* Shared by those reports. The process line, "sleep (pid 42)
- * /usr/bin/sleep, captured 2026-...Z on kernel 6.1.0", or what is known. */
-const char *fmt_process_line(char *buf, size_t size, const snap_snapshot *snap);
-/* "7f12a000-7f12b000 rw-p" and the path, for one region. */
-const char *fmt_region_line(char *buf, size_t size, const snap_region *r);
-/* The process and capture facts as JSON members (no braces):
- * "process":{...}|null,"captured_at":...,"kernel":...,"source":... */
-void fmt_process_json(FILE *f, const snap_snapshot *snap);
-/* Text inside a markdown table cell, with markdown's characters escaped. */
-void fmt_markdown_text(FILE *f, const char *s, size_t len);
-
 /* ---- trend reports (trend_text.c, trend_json.c, trend_markdown.c) --------- */
 
 typedef struct fmt_trend_opts {
@@ -297,19 +270,6 @@ int fmt_trend_json(FILE *f, const snap_trend *trend, const fmt_trend_opts *opts)
 /* GitHub-flavoured markdown for PR comments and CI job summaries. */
 int fmt_trend_markdown(FILE *f, const snap_trend *trend,
 		       const fmt_trend_opts *opts);
-
-/* values[n] (kB; below 0: absent, a space) as a line of at most width
- * cells from lowest to highest value: "▁▂▄█" (UTF-8), or " .:-=+*#"
- * characters when ascii. Longer series are averaged into width cells.
- * Writes a NUL-terminated string into buf; returns buf. */
-const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
-			  size_t n, size_t width, bool ascii);
-/* A slope as "+4.7M/min" (sizes, kB per minute) or "+2.5/min" (counts). */
-const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes);
-/* Where a trend region is: "[heap] 55d1ca504000-55d1cb125000", a path
- * with its range, an address range for anonymous memory, or "4 anon
- * regions born during the series" for a group of born regions. */
-const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r);
 
 /* ---- rank: every process of a host, or its users, commands, libraries -------- */
 

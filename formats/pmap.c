@@ -136,7 +136,10 @@ static char *put_right_dec(char *p, uint64_t v, size_t width)
 	return p + width;
 }
 
-/* kB as "512K", "1.3M", "20G": one decimal below 10 of a unit. */
+/* kB as "512K", "1.3M", "20G": one decimal below 10 of a unit. pmap -h's
+ * own rules (units up to E, its rounding, no sign), kept apart from
+ * snap_format_kb, the reports' formatter: show prints sizes as pmap
+ * 4.0.2 does (tests/test_pmap.c, test_human_sizes). */
 static size_t human_text(char *dst, uint64_t kb)
 {
 	static const char units[] = "KMGTPE";

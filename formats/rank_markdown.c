@@ -3,15 +3,11 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static bool libraries(const fmt_rank *rank)
 {
 	return rank->by == FMT_RANK_BY_LIBRARY;
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	fmt_markdown_text(f, s ? s : "?", s ? strlen(s) : 1);
 }
 
 static void put_head(FILE *f, const fmt_rank *rank)
@@ -59,18 +55,18 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	switch (rank->by) {
 	case FMT_RANK_BY_PROCESS:
 		fprintf(f, "%ld | ", row->pid);
-		put_cstr(f, row->user);
+		fmt_markdown_cstr(f, row->user);
 		fputs(" | ", f);
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		break;
 	case FMT_RANK_BY_USER:
 	case FMT_RANK_BY_COMM:
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		fprintf(f, " | %zu", row->processes);
 		break;
 	case FMT_RANK_BY_LIBRARY:
 		fputc('`', f);
-		put_cstr(f, row->name);
+		fmt_markdown_cstr(f, row->name);
 		fprintf(f, "` | %zu | %zu", row->processes, row->twice);
 		break;
 	}
@@ -81,16 +77,16 @@ static void put_row(FILE *f, const fmt_rank *rank, const fmt_rank_row *row)
 	fputc('\n', f);
 }
 
-int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *opts)
 {
-	fmt_safe_out safe; /* comm and paths come from the processes */
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	static const char *const what[] = { "processes", "users", "commands", "libraries" };
+	const fmt_rank *rank = what;
+	(void)safe;
+	(void)opts;
+	static const char *const listing[] = { "processes", "users", "commands", "libraries" };
 	size_t n = rank->top && rank->top < rank->nrows ? rank->top : rank->nrows;
 	fprintf(f, "### mapsnap rank: %zu process%s, %s by %s\n\n", rank->total.processes,
-		rank->total.processes == 1 ? "" : "es", what[rank->by],
+		rank->total.processes == 1 ? "" : "es", listing[rank->by],
 		fmt_rank_value_name(rank->sort, libraries(rank)));
 	put_head(f, rank);
 	for (size_t i = 0; i < n; i++)
@@ -110,5 +106,10 @@ int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
 	if (rank->vanished || rank->denied)
 		fprintf(f, "\nNot read: %zu vanished, %zu denied.\n", rank->vanished,
 			rank->denied);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_rank_markdown(FILE *out, const fmt_rank *rank)
+{
+	/* Through the filter: comm and paths come from the processes. */
+	return fmt_safe_report(out, write_markdown, rank, NULL);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 const char *fmt_rank_value_name(enum fmt_rank_value v, bool libraries)
 {
@@ -128,15 +129,20 @@ static void put_total(FILE *f, const fmt_rank *rank)
 	fputc('\n', f);
 }
 
-int fmt_rank_text(FILE *out, const fmt_rank *rank)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *opts)
 {
-	fmt_safe_out safe; /* comm and paths come from the processes */
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
+	const fmt_rank *rank = what;
+	(void)safe;
+	(void)opts;
 	put_header(f, rank);
 	for (size_t i = 0; i < listed(rank); i++)
 		put_row(f, rank, &rank->rows[i]);
 	put_total(f, rank);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_rank_text(FILE *out, const fmt_rank *rank)
+{
+	/* Through the filter: comm and paths come from the processes. */
+	return fmt_safe_report(out, write_text, rank, NULL);
 }

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 #include "html_assets.h"
 
 #define DATA_SCHEMA "mapsnap.report/1"
@@ -334,14 +335,7 @@ out:
 
 static void put_finding(FILE *f, const snap_finding *x)
 {
-	fputs("{\"rule\":", f);
-	fmt_json_put_cstr(f, x->rule);
-	fprintf(f, ",\"severity\":\"%s\",\"message\":", snap_severity_name(x->severity));
-	fmt_json_put_cstr(f, x->message);
-	fputs(",\"advice\":", f);
-	fmt_json_put_cstr(f, x->advice);
-	fputs(",\"size_kb\":", f);
-	put_i64(f, x->size_kb);
+	fmt_json_finding_head(f, x);
 	fputs(",\"regions\":[", f);
 	for (size_t k = 0; k < x->nregions; k++) {
 		if (k)
@@ -358,22 +352,16 @@ static void put_check(FILE *f, const snap_check *c)
 		fputs("null", f);
 		return;
 	}
-	fputs("{\"counts\":{", f);
-	for (int s = 0; s < SNAP_SEV_COUNT; s++)
-		fprintf(f, "%s\"%s\":%zu", s ? "," : "",
-			snap_severity_name((enum snap_severity)s), c->by_severity[s]);
-	fputs("},\"findings\":[", f);
+	fputs("{\"counts\":", f);
+	fmt_json_severity_counts(f, c);
+	fputs(",\"findings\":[", f);
 	for (size_t k = 0; k < c->nfindings; k++) {
 		fputs(k ? ",\n" : "\n", f);
 		put_finding(f, &c->findings[k]);
 	}
-	fputs("],\"skipped\":[", f);
-	for (size_t k = 0; k < c->nskipped; k++) {
-		if (k)
-			fputc(',', f);
-		fmt_json_put_cstr(f, c->skipped[k]);
-	}
-	fputs("]}", f);
+	fputs("],\"skipped\":", f);
+	fmt_json_put_cstrs(f, c->skipped, c->nskipped);
+	fputc('}', f);
 }
 
 static void put_filter(FILE *f, const fmt_report_filter *flt)

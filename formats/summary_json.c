@@ -6,30 +6,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-void fmt_process_json(FILE *f, const snap_snapshot *snap)
-{
-	const snap_process *p = &snap->process;
-	fputs("\"process\":", f);
-	if (p->known) {
-		fprintf(f, "{\"pid\":%ld,\"start_time\":%lld,\"threads\":%ld,\"comm\":",
-			p->pid, p->start_time, p->threads);
-		fmt_json_put_cstr(f, p->comm);
-		fputs(",\"exe\":", f);
-		fmt_json_put_cstr(f, p->exe);
-		fputc('}', f);
-	} else {
-		fputs("null", f);
-	}
-	fputs(",\"captured_at\":", f);
-	fmt_json_put_cstr(f, snap->captured_at);
-	fputs(",\"kernel\":", f);
-	fmt_json_put_cstr(f, snap->host.kernel);
-	fputs(",\"hostname\":", f);
-	fmt_json_put_cstr(f, snap->host.hostname);
-	fputs(",\"source\":", f);
-	fmt_json_put_cstr(f, snap->source);
-}
+#include "render.h"
 
 static void put_rollup(FILE *f, const snap_summary *sum)
 {

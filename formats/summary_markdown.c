@@ -4,21 +4,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-void fmt_markdown_text(FILE *f, const char *s, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (strchr("\\`*_[]<>|#~", c))
-			fputc('\\', f);
-		fputc(c == '\n' || c == '\t' ? ' ' : c, f);
-	}
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	fmt_markdown_text(f, s, strlen(s));
-}
+#include "render.h"
 
 static const enum snap_measure columns[] = {
 	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_SWAP,
@@ -45,19 +31,11 @@ static void put_cells(FILE *f, const snap_sums *s)
 
 static void put_title(FILE *f, const snap_summary *sum, const fmt_summary_opts *o)
 {
-	char line[1400];
-	fputs("### mapsnap summary\n\n", f);
-	put_cstr(f, fmt_process_line(line, sizeof(line), sum->snap));
-	fputs("\n\n", f);
-	if (o->label) {
-		fputs("Input: ", f);
-		put_cstr(f, o->label);
-		fputs("\n\n", f);
-	}
+	fmt_markdown_heading(f, "summary", sum->snap, o->label);
 	if (sum->filtered) {
 		fprintf(f, "Filtered: %" PRId64 " of %zu regions counted (", sum->total.regions,
 			sum->snap->nregions);
-		put_cstr(f, o->filter ? o->filter : "");
+		fmt_markdown_cstr(f, o->filter ? o->filter : "");
 		fputs(").\n\n", f);
 	}
 }
@@ -120,7 +98,7 @@ static void put_top(FILE *f, const snap_summary *sum)
 		fprintf(f, "| %s |", snap_kind_name(sum->id->kinds[sum->top[k]]));
 		put_cells(f, &s);
 		fputs(" ", f);
-		put_cstr(f, fmt_region_line(where, sizeof(where), r));
+		fmt_markdown_cstr(f, fmt_region_line(where, sizeof(where), r));
 		fputs(" |\n", f);
 	}
 	fputc('\n', f);
@@ -161,21 +139,22 @@ static void put_stacks_arenas(FILE *f, const snap_summary *sum)
 		fmt_kb(c, sizeof(c), sum->arenas.rss_kb, false));
 }
 
-int fmt_summary_markdown(FILE *out, const snap_summary *sum,
-			 const fmt_summary_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_summary_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_summary *sum = what;
+	const fmt_summary_opts *opts = options;
+	(void)safe;
 	put_title(f, sum, opts);
 	put_rollup(f, sum);
 	put_kinds(f, sum);
 	put_top(f, sum);
 	put_libs(f, sum, opts);
 	put_stacks_arenas(f, sum);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_summary_markdown(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
+{
+	static const fmt_summary_opts none;
+	return fmt_safe_report(out, write_markdown, sum, opts ? opts : &none);
 }

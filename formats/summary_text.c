@@ -4,30 +4,7 @@
 #include <string.h>
 
 #include "formats.h"
-
-const char *fmt_process_line(char *buf, size_t size, const snap_snapshot *snap)
-{
-	const snap_process *p = &snap->process;
-	int n = p->known ? snprintf(buf, size, "%s (pid %ld)%s%s",
-				    p->comm ? p->comm : "?", p->pid,
-				    p->exe ? " " : "", p->exe ? p->exe : "")
-			 : snprintf(buf, size, "process unknown (%s)",
-				    snap->source ? snap->source : "smaps text");
-	if (n < 0 || (size_t)n >= size)
-		return buf;
-	if (snap->captured_at)
-		n += snprintf(buf + n, size - (size_t)n, ", captured %s", snap->captured_at);
-	if (n > 0 && (size_t)n < size && snap->host.kernel)
-		snprintf(buf + n, size - (size_t)n, " on kernel %s", snap->host.kernel);
-	return buf;
-}
-
-const char *fmt_region_line(char *buf, size_t size, const snap_region *r)
-{
-	snprintf(buf, size, "%08" PRIx64 "-%08" PRIx64 " %s%s%.*s", r->start, r->end,
-		 r->perms, r->path_len ? " " : "", (int)r->path_len, r->path);
-	return buf;
-}
+#include "render.h"
 
 /* ---- sections ---- */
 
@@ -204,20 +181,22 @@ static void put_stacks_arenas(FILE *f, const snap_summary *sum)
 		fmt_kb(c, sizeof(c), sum->arenas.rss_kb, false));
 }
 
-int fmt_summary_text(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	fmt_summary_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_summary *sum = what;
+	const fmt_summary_opts *opts = options;
+	(void)safe;
 	put_header(f, sum, opts);
 	put_totals(f, sum);
 	put_kinds(f, sum);
 	put_top(f, sum);
 	put_libs(f, sum, opts);
 	put_stacks_arenas(f, sum);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_summary_text(FILE *out, const snap_summary *sum, const fmt_summary_opts *opts)
+{
+	static const fmt_summary_opts none;
+	return fmt_safe_report(out, write_text, sum, opts ? opts : &none);
 }

@@ -5,25 +5,9 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 #define SPARK_WIDTH 24
-
-/* Text inside a table cell: characters markdown would interpret are
- * backslash-escaped; "|" would end the cell. */
-static void put_text(FILE *f, const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (strchr("\\`*_[]<>|#~", c))
-			fputc('\\', f);
-		fputc(c == '\n' ? ' ' : c, f);
-	}
-}
-
-static void put_cstr(FILE *f, const char *s)
-{
-	put_text(f, s, strlen(s));
-}
 
 static void put_title(FILE *f, const snap_trend *t, const fmt_trend_opts *o)
 {
@@ -31,40 +15,21 @@ static void put_title(FILE *f, const snap_trend *t, const fmt_trend_opts *o)
 	fputs("### mapsnap trend", f);
 	if (p->known) {
 		fputs(": ", f);
-		put_cstr(f, p->comm ? p->comm : "?");
+		fmt_markdown_cstr(f, p->comm ? p->comm : "?");
 		fprintf(f, " (pid %ld)", p->pid);
 	}
 	fprintf(f, ", %zu snapshots over %.1f s\n\n", t->nsnaps,
 		t->seconds[t->nsnaps - 1]);
 	if (o->label) {
-		put_cstr(f, o->label);
+		fmt_markdown_cstr(f, o->label);
 		fputs("\n\n", f);
 	}
-}
-
-static void put_verdict(FILE *f, const snap_trend_gate *gate)
-{
-	size_t n = snap_trend_gate_size(gate), bad = 0;
-	if (!n)
-		return;
-	const snap_violation *v = snap_trend_gate_violations(gate, &bad);
-	if (!bad) {
-		fprintf(f, "**Gate passed** (%zu checks).\n\n", n);
-		return;
-	}
-	fprintf(f, "**Gate FAILED**: %zu of %zu checks.\n\n", bad, n);
-	for (size_t k = 0; k < bad; k++) {
-		fputs("- ", f);
-		put_cstr(f, v[k].message);
-		fputc('\n', f);
-	}
-	fputc('\n', f);
 }
 
 static void put_where(FILE *f, const snap_trend_region *r)
 {
 	char where[700];
-	put_cstr(f, fmt_trend_where(where, sizeof(where), r));
+	fmt_markdown_cstr(f, fmt_trend_where(where, sizeof(where), r));
 }
 
 static void put_suspects(FILE *f, const snap_trend *t, int mi)
@@ -157,21 +122,25 @@ static void put_kinds(FILE *f, const snap_trend *t, int mi)
 	fputs("\n</details>\n\n", f);
 }
 
-int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+static void write_markdown(FILE *f, fmt_safe_out *safe, const void *what,
+		           const void *options)
 {
-	fmt_trend_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_trend *trend = what;
+	const fmt_trend_opts *opts = options;
+	(void)safe;
 	int mi = snap_trend_measure_index(trend->opts.measure);
 	put_title(f, trend, opts);
-	put_verdict(f, opts->gate);
+	size_t failed;
+	const snap_violation *v = snap_trend_gate_violations(opts->gate, &failed);
+	fmt_markdown_verdict(f, snap_trend_gate_size(opts->gate), v, failed);
 	put_suspects(f, trend, mi);
 	put_others(f, trend, mi, opts->limit);
 	put_process(f, trend);
 	put_kinds(f, trend, mi);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_trend_markdown(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+{
+	static const fmt_trend_opts none;
+	return fmt_safe_report(out, write_markdown, trend, opts ? opts : &none);
 }

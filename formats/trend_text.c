@@ -5,94 +5,9 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
-#define MAX_CELLS 256
 #define SPARK_WIDTH 32
-
-/* ---- shared with the other trend formats ---- */
-
-/* Mean of the present values of each cell; false when a cell has none. */
-static size_t cell_means(double *mean, bool *present, const int64_t *v, size_t n,
-			 size_t width)
-{
-	size_t cells = n < width ? n : width;
-	for (size_t c = 0; c < cells; c++) {
-		size_t lo = c * n / cells, hi = (c + 1) * n / cells, count = 0;
-		double sum = 0;
-		for (size_t i = lo; i < hi; i++)
-			if (v[i] >= 0) {
-				sum += (double)v[i];
-				count++;
-			}
-		present[c] = count > 0;
-		mean[c] = count ? sum / (double)count : 0;
-	}
-	return cells;
-}
-
-const char *fmt_sparkline(char *buf, size_t size, const int64_t *values,
-			  size_t n, size_t width, bool ascii)
-{
-	static const char *const blocks[8] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
-	static const char levels[] = "_.-:=+*#";
-	double mean[MAX_CELLS];
-	bool present[MAX_CELLS];
-	size_t cells = cell_means(mean, present, values, n,
-				  width < MAX_CELLS ? width : MAX_CELLS);
-	double lo = INFINITY, hi = -INFINITY;
-	for (size_t c = 0; c < cells; c++)
-		if (present[c]) {
-			lo = mean[c] < lo ? mean[c] : lo;
-			hi = mean[c] > hi ? mean[c] : hi;
-		}
-	size_t at = 0;
-	if (size)
-		buf[0] = '\0';
-	for (size_t c = 0; c < cells; c++) {
-		int level = hi > lo ? (int)((mean[c] - lo) / (hi - lo) * 7 + 0.5) : 0;
-		char one[2] = { ascii ? levels[level] : ' ', '\0' };
-		const char *cell = !present[c] ? " " : ascii ? one : blocks[level];
-		size_t len = strlen(cell);
-		if (at + len + 1 > size)
-			break;
-		memcpy(buf + at, cell, len + 1);
-		at += len;
-	}
-	return buf;
-}
-
-const char *fmt_rate(char *buf, size_t size, double per_min, bool sizes)
-{
-	if (!sizes) {
-		snprintf(buf, size, "%+.1f/min", per_min);
-		return buf;
-	}
-	double a = fabs(per_min);
-	const char *sign = per_min > 0 ? "+" : per_min < 0 ? "-" : "";
-	if (a < 10 && a != floor(a))
-		snprintf(buf, size, "%s%.1fK/min", sign, a);
-	else if (a < 1024)
-		snprintf(buf, size, "%s%.0fK/min", sign, a);
-	else if (a < 1024.0 * 1024)
-		snprintf(buf, size, "%s%.1fM/min", sign, a / 1024);
-	else
-		snprintf(buf, size, "%s%.2fG/min", sign, a / (1024.0 * 1024));
-	return buf;
-}
-
-const char *fmt_trend_where(char *buf, size_t size, const snap_trend_region *r)
-{
-	if (r->born)
-		snprintf(buf, size, "%zu %s regions born during the series%s%.*s", r->members,
-			 snap_kind_name(r->kind), r->path_len ? ": " : "", (int)r->path_len,
-			 r->path);
-	else if (r->path_len)
-		snprintf(buf, size, "%.*s %08" PRIx64 "-%08" PRIx64, (int)r->path_len,
-			 r->path, r->start, r->end);
-	else
-		snprintf(buf, size, "%08" PRIx64 "-%08" PRIx64, r->start, r->end);
-	return buf;
-}
 
 /* ---- colour ---- */
 
@@ -103,18 +18,9 @@ struct out {
 	fmt_safe_out *safe; /* colours go around its filter */
 };
 
-#define RESET "\033[0m"
-#define BOLD "\033[1m"
-#define RED "\033[31m"
-#define GREEN "\033[32m"
-#define YELLOW "\033[33m"
-#define CYAN "\033[36m"
-#define DIM "\033[2m"
-
 static void paint(const struct out *o, const char *code)
 {
-	if (o->color)
-		fmt_safe_color(o->safe, code);
+	fmt_paint(o->safe, o->color, code);
 }
 
 /* text in colour (when colours are on). */
@@ -122,18 +28,18 @@ static void painted(const struct out *o, const char *code, const char *text)
 {
 	paint(o, code);
 	fputs(text, o->f);
-	paint(o, *code ? RESET : "");
+	paint(o, *code ? FMT_RESET : "");
 }
 
 static const char *verdict_color(enum snap_trend_verdict v)
 {
 	switch (v) {
-	case SNAP_TREND_STEADY: return RED;
+	case SNAP_TREND_STEADY: return FMT_RED;
 	case SNAP_TREND_PLATEAU:
-	case SNAP_TREND_SLOW: return YELLOW;
+	case SNAP_TREND_SLOW: return FMT_YELLOW;
 	case SNAP_TREND_SHRINKING:
-	case SNAP_TREND_GONE: return GREEN;
-	case SNAP_TREND_UNSTEADY: return CYAN;
+	case SNAP_TREND_GONE: return FMT_GREEN;
+	case SNAP_TREND_UNSTEADY: return FMT_CYAN;
 	default: return "";
 	}
 }
@@ -143,7 +49,7 @@ static void put_verdict(const struct out *o, enum snap_trend_verdict v, int widt
 	const char *c = verdict_color(v);
 	paint(o, c);
 	fprintf(o->f, "%-*s", width, snap_trend_verdict_name(v));
-	paint(o, *c ? RESET : "");
+	paint(o, *c ? FMT_RESET : "");
 }
 
 /* ---- header ---- */
@@ -184,7 +90,7 @@ static void put_header(const struct out *o, const snap_trend *t,
 	const snap_snapshot *last = t->snaps[t->nsnaps - 1];
 	char span[32], rate[32];
 	duration_text(span, sizeof(span), t->seconds[t->nsnaps - 1]);
-	painted(o, BOLD, "mapsnap trend");
+	painted(o, FMT_BOLD, "mapsnap trend");
 	fputs(": ", o->f);
 	size_t procs = count_processes(t);
 	if (procs > 1)
@@ -211,7 +117,7 @@ static void put_measure_line(const struct out *o, const snap_trend *t,
 			     const snap_trend_region *r, int m)
 {
 	const snap_growth *g = &r->growth[m];
-	char a[32], b[32], d[32], rate[32], spark[MAX_CELLS * 4];
+	char a[32], b[32], d[32], rate[32], spark[FMT_SPARK_CELLS_MAX * 4];
 	fprintf(o->f, "      %-14s %9s -> %-9s %9s %12s  grew %zu of %zu steps",
 		snap_measure_name(snap_trend_measure((size_t)m)),
 		fmt_kb(a, sizeof(a), g->first, false), fmt_kb(b, sizeof(b), g->last, false),
@@ -227,7 +133,7 @@ static void put_measure_line(const struct out *o, const snap_trend *t,
 static void put_suspects(const struct out *o, const snap_trend *t)
 {
 	fputc('\n', o->f);
-	painted(o, BOLD, "LEAK SUSPECTS");
+	painted(o, FMT_BOLD, "LEAK SUSPECTS");
 	fputs(": ", o->f);
 	if (!t->suspects) {
 		fprintf(o->f, "none (%zu regions followed, %zu changed)\n", t->nregions,
@@ -236,7 +142,7 @@ static void put_suspects(const struct out *o, const snap_trend *t)
 	}
 	char count[32];
 	snprintf(count, sizeof(count), "%zu", t->suspects);
-	painted(o, RED, count);
+	painted(o, FMT_RED, count);
 	fputc('\n', o->f);
 	for (size_t k = 0; k < t->suspects; k++) {
 		const snap_trend_region *r = &t->regions[k];
@@ -244,7 +150,7 @@ static void put_suspects(const struct out *o, const snap_trend *t)
 		char kind[16];
 		snprintf(kind, sizeof(kind), "%-12s", snap_kind_name(r->kind));
 		fputs("  ", o->f);
-		painted(o, RED, kind);
+		painted(o, FMT_RED, kind);
 		fprintf(o->f, " %-4s  %s\n", r->perms,
 			fmt_trend_where(where, sizeof(where), r));
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++)
@@ -260,7 +166,7 @@ static void put_others(const struct out *o, const snap_trend *t, size_t limit)
 	size_t shown = limit && limit < changed ? limit : changed;
 	const char *name = snap_measure_name(snap_trend_measure((size_t)o->mi));
 	fputc('\n', o->f);
-	painted(o, BOLD, "OTHER REGIONS THAT CHANGED");
+	painted(o, FMT_BOLD, "OTHER REGIONS THAT CHANGED");
 	fprintf(o->f, ": %zu", shown);
 	if (shown < changed)
 		fprintf(o->f, " of %zu", changed);
@@ -269,10 +175,10 @@ static void put_others(const struct out *o, const snap_trend *t, size_t limit)
 	if (!shown)
 		return;
 	fputs("  ", o->f);
-	paint(o, DIM);
+	paint(o, FMT_DIM);
 	fprintf(o->f, "%-10s %-12s %9s %12s %9s %7s %7s  %-4s  %s", "VERDICT", "KIND",
 		"RANGE", "SLOPE", "GROWTH", "GREW", "FELL", "PERM", "WHERE");
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputc('\n', o->f);
 	for (size_t k = t->suspects; k < t->suspects + shown; k++) {
 		const snap_trend_region *r = &t->regions[k];
@@ -297,7 +203,7 @@ static void put_series_row(const struct out *o, const snap_trend *t,
 			   const char *name, const snap_trend_series *s, bool sizes)
 {
 	const snap_growth *g = &s->growth;
-	char a[32], b[32], d[32], rate[32], spark[MAX_CELLS * 4];
+	char a[32], b[32], d[32], rate[32], spark[FMT_SPARK_CELLS_MAX * 4];
 	if (sizes)
 		fprintf(o->f, "  %-14s %9s %9s %9s ", name, fmt_kb(a, sizeof(a), g->first, false),
 			fmt_kb(b, sizeof(b), g->last, false),
@@ -314,17 +220,17 @@ static void put_series_row(const struct out *o, const snap_trend *t,
 static void put_table_head(const struct out *o, const char *first)
 {
 	fputs("  ", o->f);
-	paint(o, DIM);
+	paint(o, FMT_DIM);
 	fprintf(o->f, "%-14s %9s %9s %9s %12s  %-10s %s", first, "FIRST", "LAST",
 		"GROWTH", "SLOPE", "VERDICT", "OVER TIME");
-	paint(o, RESET);
+	paint(o, FMT_RESET);
 	fputc('\n', o->f);
 }
 
 static void put_process(const struct out *o, const snap_trend *t)
 {
 	fputc('\n', o->f);
-	painted(o, BOLD, "PROCESS");
+	painted(o, FMT_BOLD, "PROCESS");
 	fputc('\n', o->f);
 	put_table_head(o, "");
 	for (int m = 0; m < SNAP_TREND_MEASURES; m++)
@@ -337,7 +243,7 @@ static void put_process(const struct out *o, const snap_trend *t)
 static void put_kinds(const struct out *o, const snap_trend *t)
 {
 	fputc('\n', o->f);
-	painted(o, BOLD, "BY KIND");
+	painted(o, FMT_BOLD, "BY KIND");
 	fprintf(o->f, " (%s)\n", snap_measure_name(snap_trend_measure((size_t)o->mi)));
 	put_table_head(o, "KIND");
 	for (int k = 0; k < SNAP_KIND_COUNT; k++)
@@ -346,37 +252,25 @@ static void put_kinds(const struct out *o, const snap_trend *t)
 				       &t->kind[k][o->mi], true);
 }
 
-static void put_gate(const struct out *o, const snap_trend_gate *gate)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *options)
 {
-	size_t n = snap_trend_gate_size(gate), bad;
-	if (!n)
-		return;
-	const snap_violation *v = snap_trend_gate_violations(gate, &bad);
-	fputc('\n', o->f);
-	painted(o, BOLD, "GATE");
-	fputc(' ', o->f);
-	painted(o, bad ? RED : GREEN, bad ? "FAILED" : "passed");
-	fprintf(o->f, " (%zu of %zu checks failed)\n", bad, n);
-	for (size_t k = 0; k < bad; k++)
-		fprintf(o->f, "  %s\n", v[k].message);
-}
-
-int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
-{
-	fmt_trend_opts none = { 0 };
-	fmt_safe_out safe;
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
-	if (!opts)
-		opts = &none;
+	const snap_trend *trend = what;
+	const fmt_trend_opts *opts = options;
 	struct out o = { f, opts->color, opts->ascii,
-			 snap_trend_measure_index(trend->opts.measure), &safe };
+			 snap_trend_measure_index(trend->opts.measure), safe };
 	put_header(&o, trend, opts);
 	put_suspects(&o, trend);
 	put_others(&o, trend, opts->limit);
 	put_process(&o, trend);
 	put_kinds(&o, trend);
-	put_gate(&o, opts->gate);
-	return fmt_safe_close(&safe);
+	size_t failed;
+	const snap_violation *v = snap_trend_gate_violations(opts->gate, &failed);
+	fmt_text_verdict(f, safe, opts->color, snap_trend_gate_size(opts->gate), v, failed);
+}
+
+int fmt_trend_text(FILE *out, const snap_trend *trend, const fmt_trend_opts *opts)
+{
+	static const fmt_trend_opts none;
+	return fmt_safe_report(out, write_text, trend, opts ? opts : &none);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 
 static const enum snap_measure total_columns[] = {
 	SNAP_M_SIZE, SNAP_M_RSS, SNAP_M_PSS, SNAP_M_PRIVATE_DIRTY, SNAP_M_SWAP,
@@ -125,15 +126,20 @@ static void put_rows(FILE *f, const fmt_watch_frame *fr)
 	}
 }
 
-int fmt_watch_text(FILE *out, const fmt_watch_frame *fr)
+static void write_text(FILE *f, fmt_safe_out *safe, const void *what,
+		       const void *opts)
 {
-	fmt_safe_out safe; /* comm and paths come from the process */
-	FILE *f = fmt_safe_open(&safe, out);
-	if (!f)
-		return SNAP_ENOMEM;
+	const fmt_watch_frame *fr = what;
+	(void)safe;
+	(void)opts;
 	put_header(f, fr);
 	put_totals(f, fr);
 	put_kinds(f, fr);
 	put_rows(f, fr);
-	return fmt_safe_close(&safe);
+}
+
+int fmt_watch_text(FILE *out, const fmt_watch_frame *fr)
+{
+	/* Through the filter: comm and paths come from the process. */
+	return fmt_safe_report(out, write_text, fr, NULL);
 }

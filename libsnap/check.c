@@ -41,15 +41,9 @@ void snap_check_opts_init(snap_check_opts *o)
 
 /* ---- small helpers ---- */
 
-/* kB as "512K", "12.3M", "1.50G" (the report formats print the same). */
 static const char *human(char *buf, size_t size, int64_t kb)
 {
-	if (kb < 1024)
-		snprintf(buf, size, "%lldK", (long long)kb);
-	else if (kb < 1024 * 1024)
-		snprintf(buf, size, "%.1fM", (double)kb / 1024);
-	else
-		snprintf(buf, size, "%.2fG", (double)kb / (1024 * 1024));
+	snap_format_kb(buf, size, (double)kb, false);
 	return buf;
 }
 

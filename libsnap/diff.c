@@ -367,15 +367,6 @@ static bool compatible(const struct builder *b, uint32_t i, uint32_t j)
 	return nx == ny && memcmp(x->path, y->path, nx) == 0;
 }
 
-static uint32_t uf_root(uint32_t *parent, uint32_t x)
-{
-	while (parent[x] != x) {
-		parent[x] = parent[parent[x]];
-		x = parent[x];
-	}
-	return x;
-}
-
 struct edge {
 	uint32_t i, j;
 };
@@ -397,8 +388,7 @@ static int sweep_overlaps(struct builder *b, uint32_t *parent, struct vec *pedge
 			continue;
 		}
 		if (compatible(b, (uint32_t)i, (uint32_t)j)) {
-			parent[uf_root(parent, (uint32_t)i)] =
-				uf_root(parent, (uint32_t)(no + j));
+			uf_join(parent, (uint32_t)i, (uint32_t)(no + j));
 			if (strcmp(a->perms, c->perms) != 0) {
 				struct edge *e = vec_push(pedges);
 				if (!e)
@@ -510,14 +500,17 @@ static int group_components(struct builder *b, uint32_t *parent,
 		return SNAP_ENOMEM;
 	for (size_t x = 0; x < total; x++)
 		c->of_node[x] = NONE;
-	/* parent[] is reused: root -> dense id */
+	/* Dense ids in the order of each component's first node; of_node
+	 * maps roots to them until parent[] (each node's root) is mapped. */
 	for (size_t x = 0; x < total; x++) {
-		uint32_t root = uf_root(parent, (uint32_t)x);
+		uint32_t root = uf_find(parent, (uint32_t)x);
 		if (c->of_node[root] == NONE)
 			c->of_node[root] = c->count++;
 	}
 	for (size_t x = 0; x < total; x++)
-		parent[x] = c->of_node[uf_root(parent, (uint32_t)x)];
+		parent[x] = uf_find(parent, (uint32_t)x);
+	for (size_t x = 0; x < total; x++)
+		parent[x] = c->of_node[parent[x]];
 	memcpy(c->of_node, parent, total * sizeof(*parent));
 	for (int s = OLD; s <= NEW; s++) {
 		c->first[s] = calloc(c->count + 1, sizeof(size_t));
@@ -674,19 +667,29 @@ static void merge_replaced_segments(struct builder *b)
 	}
 }
 
-static int match_by_address(struct builder *b)
+/* The overlap graph of the two snapshots cut into components (c, freed
+ * by the caller with components_free, also on failure). */
+static int overlap_components(struct builder *b, struct components *c)
 {
 	size_t total = b->snap[OLD]->nregions + b->snap[NEW]->nregions;
 	uint32_t *parent = malloc((total + 1) * sizeof(*parent));
 	struct vec pedges = { .elem = sizeof(struct edge) };
-	struct components c = { 0 };
 	int rc = SNAP_ENOMEM;
-	if (!parent)
-		goto out;
-	for (size_t x = 0; x < total; x++)
-		parent[x] = (uint32_t)x;
-	if ((rc = sweep_overlaps(b, parent, &pedges)) < 0 ||
-	    (rc = group_components(b, parent, &pedges, &c)) < 0)
+	if (parent) {
+		uf_init(parent, total);
+		if ((rc = sweep_overlaps(b, parent, &pedges)) == SNAP_OK)
+			rc = group_components(b, parent, &pedges, c);
+	}
+	free(parent);
+	free(pedges.data);
+	return rc;
+}
+
+static int match_by_address(struct builder *b)
+{
+	struct components c = { 0 };
+	int rc = overlap_components(b, &c);
+	if (rc < 0)
 		goto out;
 	for (uint32_t k = 0; k < c.count; k++)
 		if (comp_size(&c, OLD, k) && comp_size(&c, NEW, k) &&
@@ -698,8 +701,6 @@ static int match_by_address(struct builder *b)
 		goto out;
 	rc = pair_replaced_images(b);
 out:
-	free(parent);
-	free(pedges.data);
 	components_free(&c);
 	return rc;
 }
@@ -1561,16 +1562,9 @@ void snap_diff_free(snap_diff *d)
 static int label_by_address(struct builder *b, int32_t *groups[2])
 {
 	size_t no = b->snap[OLD]->nregions, total = no + b->snap[NEW]->nregions;
-	uint32_t *parent = malloc((total + 1) * sizeof(*parent));
-	struct vec pedges = { .elem = sizeof(struct edge) };
 	struct components c = { 0 };
-	int rc = SNAP_ENOMEM;
-	if (!parent)
-		goto out;
-	for (size_t x = 0; x < total; x++)
-		parent[x] = (uint32_t)x;
-	if ((rc = sweep_overlaps(b, parent, &pedges)) < 0 ||
-	    (rc = group_components(b, parent, &pedges, &c)) < 0)
+	int rc = overlap_components(b, &c);
+	if (rc < 0)
 		goto out;
 	for (size_t x = 0; x < total; x++) {
 		uint32_t k = c.of_node[x];
@@ -1582,8 +1576,6 @@ static int label_by_address(struct builder *b, int32_t *groups[2])
 			groups[NEW][x - no] = label;
 	}
 out:
-	free(parent);
-	free(pedges.data);
 	components_free(&c);
 	return rc;
 }

@@ -4,22 +4,22 @@
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "gate_expr.h"
 
 enum subject { SUBJ_MEASURE, SUBJ_REGIONS, SUBJ_DUP_LIBS, SUBJ_NEW_LIBS,
 	       SUBJ_THREAD_STACKS };
 enum mode { MODE_VALUE, MODE_DELTA, MODE_PERCENT };
-enum op { OP_GT, OP_GE, OP_LT, OP_LE };
 
 struct expr {
 	char *text;
 	int kind; /* SNAP_KIND_*, or -1 for the whole process */
 	enum subject subject;
 	enum snap_measure measure;
-	enum op op;
+	enum gate_op op;
 	enum mode mode;
 	double limit; /* kB for measures, else a count; percent in MODE_PERCENT */
 };
@@ -41,10 +41,8 @@ void snap_gate_free(snap_gate *gate)
 {
 	if (!gate)
 		return;
-	for (size_t i = 0; i < gate->n; i++)
-		free(gate->exprs[i].text);
-	free(gate->exprs);
-	free(gate->violations);
+	gate_exprs_free(gate->exprs, gate->n, sizeof(*gate->exprs),
+			offsetof(struct expr, text), gate->violations);
 	free(gate);
 }
 
@@ -70,27 +68,19 @@ static const struct {
 	{ "thread-stacks", SUBJ_THREAD_STACKS },
 };
 
+#define DIFF_FORMS "form: [KIND.]METRIC>VALUE, e.g. rss>+10%, heap.rss>+1M, dup-libs>0"
+
 static int bad(snap_error *err, const char *expr, const char *fmt, const char *what)
 {
-	char msg[300];
-	snprintf(msg, sizeof(msg), fmt, what);
-	return snap_error_set(err, SNAP_EINVAL, expr, 0,
-			      "bad --fail-if expression: %s (form: [KIND.]METRIC>VALUE, "
-			      "e.g. rss>+10%%, heap.rss>+1M, dup-libs>0)", msg);
+	return gate_bad(err, expr, DIFF_FORMS, fmt, what);
 }
 
 static int parse_subject(struct expr *x, char *lhs, const char *text,
 			 snap_error *err)
 {
-	char *dot = strchr(lhs, '.');
-	char *word = lhs;
-	x->kind = -1;
-	if (dot) {
-		*dot = '\0';
-		word = dot + 1;
-		if (strcmp(lhs, "total") != 0 && (x->kind = snap_kind_parse(lhs)) < 0)
-			return bad(err, text, "unknown kind '%s'", lhs);
-	}
+	char *word;
+	if (gate_take_kind(lhs, &word, &x->kind) < 0)
+		return bad(err, text, "unknown kind '%s'", lhs);
 	for (size_t i = 0; i < sizeof(counts) / sizeof(*counts); i++)
 		if (strcmp(word, counts[i].word) == 0) {
 			x->subject = counts[i].subject;
@@ -106,19 +96,6 @@ static int parse_subject(struct expr *x, char *lhs, const char *text,
 	return SNAP_OK;
 }
 
-static int parse_count(const char *s, double *out)
-{
-	const char *p = s;
-	if (*p == '+' || *p == '-')
-		p++;
-	if (!isdigit((unsigned char)*p))
-		return SNAP_EINVAL;
-	errno = 0;
-	char *end;
-	*out = strtod(s, &end);
-	return errno || *end || !isfinite(*out) ? SNAP_EINVAL : SNAP_OK;
-}
-
 static int parse_limit(struct expr *x, char *rhs, const char *text,
 		       snap_error *err)
 {
@@ -127,12 +104,12 @@ static int parse_limit(struct expr *x, char *rhs, const char *text,
 	if (n && rhs[n - 1] == '%') {
 		rhs[n - 1] = '\0';
 		x->mode = MODE_PERCENT;
-		if (parse_count(rhs, &x->limit) < 0)
+		if (gate_parse_count(rhs, &x->limit) < 0)
 			return bad(err, text, "bad percentage '%s'", rhs);
 		return SNAP_OK;
 	}
 	if (x->subject != SUBJ_MEASURE) {
-		if (parse_count(rhs, &x->limit) < 0)
+		if (gate_parse_count(rhs, &x->limit) < 0)
 			return bad(err, text, "bad count '%s'", rhs);
 		return SNAP_OK;
 	}
@@ -144,47 +121,25 @@ static int parse_limit(struct expr *x, char *rhs, const char *text,
 	return SNAP_OK;
 }
 
-/* Splits "lhs OP rhs" in place; returns the operator's end or NULL. */
-static char *split_op(char *s, enum op *op)
-{
-	char *p = strpbrk(s, "<>=");
-	if (!p || *p == '=')
-		return NULL;
-	bool greater = *p == '>';
-	bool equal = p[1] == '=';
-	*op = greater ? (equal ? OP_GE : OP_GT) : (equal ? OP_LE : OP_LT);
-	*p = '\0';
-	return p + 1 + equal;
-}
-
 int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err)
 {
 	struct expr x = { 0 };
-	char *s = malloc(strlen(expr) + 1);
-	if (!s)
+	gate_term t;
+	if (gate_term_read(&t, expr) < 0)
 		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-	size_t n = 0;
-	for (const char *p = expr; *p; p++)
-		if (!isspace((unsigned char)*p))
-			s[n++] = (char)tolower((unsigned char)*p);
-	s[n] = '\0';
 	int rc;
-	char *rhs = split_op(s, &x.op);
-	if (!rhs)
+	x.op = t.op;
+	if (!t.rhs)
 		rc = bad(err, expr, "%s", "no comparison (>, >=, <, <=)");
-	else if (strpbrk(rhs, "<>="))
+	else if (t.several)
 		rc = bad(err, expr, "%s", "more than one comparison");
-	else if ((rc = parse_subject(&x, s, expr, err)) == SNAP_OK)
-		rc = parse_limit(&x, rhs, expr, err);
-	free(s);
+	else if ((rc = parse_subject(&x, t.lhs, expr, err)) == SNAP_OK)
+		rc = parse_limit(&x, t.rhs, expr, err);
+	gate_term_free(&t);
 	if (rc < 0)
 		return rc;
-	if (array_grow(&gate->exprs, &gate->cap, gate->n, sizeof(*gate->exprs), 4) < 0)
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-	if (!(x.text = strdup(expr)))
-		return snap_error_set(err, SNAP_ENOMEM, expr, 0, "out of memory");
-	gate->exprs[gate->n++] = x;
-	return SNAP_OK;
+	return gate_append(&gate->exprs, &gate->cap, &gate->n, sizeof(*gate->exprs), &x,
+			   offsetof(struct expr, text), expr, err);
 }
 
 /* ---- checking ---- */
@@ -229,17 +184,6 @@ static double actual_value(const struct expr *x, double old, double new)
 	return (new - old) * 100.0 / fabs(old);
 }
 
-static bool violated(enum op op, double actual, double limit)
-{
-	switch (op) {
-	case OP_GT: return actual > limit;
-	case OP_GE: return actual >= limit;
-	case OP_LT: return actual < limit;
-	case OP_LE: return actual <= limit;
-	}
-	return false;
-}
-
 static void describe(const struct expr *x, double old, double new,
 		     double actual, snap_violation *v)
 {
@@ -274,19 +218,14 @@ static void describe(const struct expr *x, double old, double new,
 
 int snap_gate_check(snap_gate *gate, const snap_diff *diff)
 {
-	gate->nviolations = 0;
-	if (!gate->n)
-		return 0;
-	free(gate->violations);
-	gate->violations = calloc(gate->n, sizeof(*gate->violations));
-	if (!gate->violations)
+	if (gate_violations_reset(&gate->violations, &gate->nviolations, gate->n) < 0)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < gate->n; i++) {
 		const struct expr *x = &gate->exprs[i];
 		double old = 0, new = 0;
 		values(x, diff, &old, &new);
 		double actual = actual_value(x, old, new);
-		if (!violated(x->op, actual, x->limit))
+		if (!gate_violated(x->op, actual, x->limit))
 			continue;
 		snap_violation *v = &gate->violations[gate->nviolations++];
 		v->expr = x->text;

@@ -444,15 +444,6 @@ static void build_keys(snap_identity *id)
 
 /* ---- duplicated libraries ---- */
 
-static size_t uf_find(size_t *parent, size_t x)
-{
-	while (parent[x] != x) {
-		parent[x] = parent[parent[x]];
-		x = parent[x];
-	}
-	return x;
-}
-
 static uint64_t lib_name_hash(const snap_image *img)
 {
 	return lib_name_hash_of(img->path, img->path_len);
@@ -467,20 +458,20 @@ static uint64_t inode_hash(const snap_image *img)
  * when image i shares its inode with another. */
 /* Joins image i with the first image seen under key in m; returns the
  * first one's index, i itself when it is the first, or -1 on ENOMEM. */
-static long join_by(u64map *m, uint64_t key, size_t i, size_t *parent)
+static long join_by(u64map *m, uint64_t key, size_t i, uint32_t *parent)
 {
 	bool added;
 	uint32_t *first = u64map_put(m, key, (uint32_t)i, &added);
 	if (!first)
 		return -1;
 	if (!added)
-		parent[uf_find(parent, i)] = uf_find(parent, *first);
+		uf_join(parent, (uint32_t)i, *first);
 	return (long)*first;
 }
 
 /* Joins library loads that share a name, an inode or a build-id;
  * shared[i] is set when image i shares its inode with another. */
-static int join_libraries(snap_identity *id, size_t *parent, bool *shared)
+static int join_libraries(snap_identity *id, uint32_t *parent, bool *shared)
 {
 	u64map by_name, by_inode, by_build;
 	int rc = u64map_init(&by_name, id->nimages);
@@ -492,8 +483,7 @@ static int join_libraries(snap_identity *id, size_t *parent, bool *shared)
 	}
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < id->nimages; i++)
-		parent[i] = i;
+	uf_init(parent, id->nimages);
 	for (size_t i = 0; i < id->nimages && rc == SNAP_OK; i++) {
 		const snap_image *img = &id->images[i];
 		/* Only loads count: a file mapped again from another offset
@@ -548,13 +538,13 @@ const char *snap_dup_kind_name(enum snap_dup_kind kind)
 	return (unsigned)kind < sizeof(names) / sizeof(*names) ? names[kind] : "?";
 }
 
-static int collect_dups(snap_identity *id, size_t *parent, const bool *shared)
+static int collect_dups(snap_identity *id, uint32_t *parent, const bool *shared)
 {
 	size_t *count = calloc(id->nimages + 1, sizeof(*count));
 	if (!count)
 		return SNAP_ENOMEM;
 	for (size_t i = 0; i < id->nimages; i++)
-		count[uf_find(parent, i)]++;
+		count[uf_find(parent, (uint32_t)i)]++;
 	for (size_t i = 0; i < id->nimages; i++)
 		if (parent[i] == i && count[i] > 1)
 			id->ndups++;
@@ -576,7 +566,7 @@ static int collect_dups(snap_identity *id, size_t *parent, const bool *shared)
 			break;
 		}
 		for (size_t i = root; i < id->nimages; i++)
-			if (uf_find(parent, i) == root) {
+			if (uf_find(parent, (uint32_t)i) == root) {
 				images[dup->nimages++] = i;
 				dup->same_file |= shared[i];
 			}
@@ -589,7 +579,7 @@ static int collect_dups(snap_identity *id, size_t *parent, const bool *shared)
 
 static int find_duplicates(snap_identity *id)
 {
-	size_t *parent = malloc((id->nimages + 1) * sizeof(*parent));
+	uint32_t *parent = malloc((id->nimages + 1) * sizeof(*parent));
 	bool *shared = calloc(id->nimages + 1, sizeof(*shared));
 	int rc = parent && shared ? SNAP_OK : SNAP_ENOMEM;
 	if (rc == SNAP_OK)

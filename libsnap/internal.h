@@ -31,6 +31,14 @@ static inline int array_grow(void *items, size_t *cap, size_t n, size_t size,
 /* True when token is one of the space-separated words of list. */
 bool has_token(const char *list, const char *token);
 
+/* Union-find over the indexes 0..n-1 (util.c): the diff's overlap
+ * components, identity's duplicated libraries, the trend's merged tracks.
+ * The lowest index of a set is its root, whatever order sets are joined
+ * in, so a set's root is also its first member. */
+void uf_init(uint32_t *parent, size_t n);
+uint32_t uf_find(uint32_t *parent, uint32_t x);
+void uf_join(uint32_t *parent, uint32_t x, uint32_t y);
+
 /* ---- identity.c, diff.c, gate.c ---- */
 
 /* An open-addressing map from 64-bit keys (XXH3 hashes, see snap_hash64)

@@ -194,7 +194,10 @@ bool snap_utf8_valid(const char *s, size_t len)
 
 void snap_format_kb(char *buf, size_t size, double kb, bool sign)
 {
-	const char *fmt = sign ? "%+.*f%s" : "%.*f%s";
+	/* Zero has no sign: "0K", never "+0K" or "-0K". */
+	if (kb == 0)
+		kb = 0;
+	const char *fmt = sign && kb != 0 ? "%+.*f%s" : "%.*f%s";
 	double a = fabs(kb);
 	if (a < 1024)
 		snprintf(buf, size, fmt, a < 10 && a != floor(a) ? 1 : 0, kb, "K");
@@ -202,4 +205,29 @@ void snap_format_kb(char *buf, size_t size, double kb, bool sign)
 		snprintf(buf, size, fmt, 1, kb / 1024, "M");
 	else
 		snprintf(buf, size, fmt, 2, kb / (1024.0 * 1024), "G");
+}
+
+void uf_init(uint32_t *parent, size_t n)
+{
+	for (size_t x = 0; x < n; x++)
+		parent[x] = (uint32_t)x;
+}
+
+uint32_t uf_find(uint32_t *parent, uint32_t x)
+{
+	while (parent[x] != x) {
+		parent[x] = parent[parent[x]];
+		x = parent[x];
+	}
+	return x;
+}
+
+void uf_join(uint32_t *parent, uint32_t x, uint32_t y)
+{
+	x = uf_find(parent, x);
+	y = uf_find(parent, y);
+	if (x < y)
+		parent[y] = x;
+	else if (y < x)
+		parent[x] = y;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "formats.h"
+#include "render.h"
 #include "fuzz/diff_invariants.h"
 #include "snap.h"
 

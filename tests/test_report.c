@@ -937,16 +937,23 @@ static void expect_legend(const char *dom, const char *name, const char *color)
 		fail_msg("legend has no %s in %s", name, color);
 }
 
-static size_t zoo_regions_in_group(const char *group)
+/* Regions of the zoo in the --kind group `group`, or (group NULL) of kind. */
+static size_t zoo_regions(const char *group, enum snap_kind kind)
 {
 	snap_snapshot *snap = load(fx.zoo);
 	snap_identity *id = identity_of(snap);
 	size_t n = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
-		n += strcmp(fmt_kind_group(id->kinds[i]), group) == 0;
+		n += group ? strcmp(fmt_kind_group(id->kinds[i]), group) == 0
+			   : id->kinds[i] == kind;
 	snap_identity_free(id);
 	snap_snapshot_free(snap);
 	return n;
+}
+
+static size_t zoo_regions_in_group(const char *group)
+{
+	return zoo_regions(group, 0);
 }
 
 /* The legend, the chips and the --kind groups come from the data's kinds
@@ -997,6 +1004,58 @@ static void legend_and_groups_take_kinds_from_the_data(void **state)
 	free(edited);
 	free(html);
 	free(other);
+	free(page);
+}
+
+/* The colour report.js derives for a kind the data gives none: FNV-1a
+ * (32-bit) of the name, each of the low three bytes mapped into 40..bf. */
+static void derived_color(char out[8], const char *name)
+{
+	uint32_t h = 0x811c9dc5;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		h = (h ^ *p) * 0x01000193;
+	snprintf(out, 8, "#%02x%02x%02x", 0x40 + ((h >> 16) & 0x7f),
+		 0x40 + ((h >> 8) & 0x7f), 0x40 + (h & 0x7f));
+}
+
+/* A page whose data names a kind the page never heard of, with no colour
+ * and no group (as a newer mapsnap might write): the legend lists it in a
+ * colour derived from its name, the treemap draws its regions in that
+ * colour, and it is a filter chip and a --kind name of its own. */
+static void unknown_kind_is_drawn_in_a_colour_of_its_own(void **state)
+{
+	(void)state;
+	need_chromium();
+	char *page = path_in("zoo-unknown-kind.html");
+	report(page, fx.zoo, NULL);
+	char entry[128];
+	snprintf(entry, sizeof(entry), "{\"name\":\"heap\",\"group\":\"heap\",\"color\":\"%s\"}",
+		 fmt_kind_color(SNAP_KIND_HEAP));
+	char *html = read_file(page, NULL);
+	char *at = strstr(html, entry);
+	assert_non_null(at);
+	char *edited;
+	assert_true(asprintf(&edited, "%.*s{\"name\":\"brand-new-kind\"}%s",
+			     (int)(at - html), html, at + strlen(entry)) > 0);
+	assert_int_equal(write_file(page, edited, strlen(edited)), 0);
+
+	char color[8], fill[32];
+	derived_color(color, "brand-new-kind");
+	assert_string_not_equal(color, fmt_kind_color(SNAP_KIND_HEAP));
+	char *dom = browse(page, NULL, NULL);
+	expect_legend(dom, "brand-new-kind", color);
+	snprintf(fill, sizeof(fill), "fill=\"%s\"", color);
+	assert_true(count_between(dom, "treemap", "treemap-note", fill) >= 1);
+	assert_non_null(strstr(dom, "class=\"chip\" data-kind=\"brand-new-kind\""));
+	assert_null(strstr(dom, "</span>heap</span>"));
+	free(dom);
+	dom = browse(page, "kind=brand-new-kind", NULL);
+	assert_int_equal(attr_num(dom, "match-count", "data-count"),
+			 zoo_regions(NULL, SNAP_KIND_HEAP));
+	assert_non_null(strstr(dom, "class=\"chip on\" data-kind=\"brand-new-kind\""));
+	free(dom);
+	free(edited);
+	free(html);
 	free(page);
 }
 
@@ -1498,6 +1557,7 @@ int main(void)
 		cmocka_unit_test(cli_filters_open_the_page_filtered),
 		cmocka_unit_test(fragment_mistakes_do_not_empty_the_page),
 		cmocka_unit_test(legend_and_groups_take_kinds_from_the_data),
+		cmocka_unit_test(unknown_kind_is_drawn_in_a_colour_of_its_own),
 		cmocka_unit_test(details_and_table_say_why),
 		cmocka_unit_test(diff_view_highlights_grown_new_duplicated),
 		cmocka_unit_test(diff_view_highlights_vanished),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "formats.h"
+#include "render.h"
 #include "snap.h"
 #include "util.h"
 
@@ -714,6 +715,45 @@ static void gate_refuses(void **state)
 	snap_trend_gate_free(NULL);
 }
 
+/* One reader serves both gates (libsnap/gate_expr.c): an expression that
+ * is not a trend term means what it means to the diff gate, read the
+ * same way (case, spaces, KIND. prefix), and fails with the same words. */
+static void both_gates_read_one_grammar(void **state)
+{
+	(void)state;
+	snap_trend_gate *tg;
+	snap_gate *dg;
+	assert_int_equal(snap_trend_gate_new(&tg), 0);
+	assert_int_equal(snap_gate_new(&dg), 0);
+	static const char *const good[] = { "Heap . RSS > +1M", "total.regions>=+3",
+					    "anon.regions < 10%" };
+	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		snap_error err = { 0 };
+		if (snap_gate_add(dg, good[i], &err) != 0 ||
+		    snap_trend_gate_add(tg, good[i], &err) != 0)
+			fail_msg("%s: %s", good[i], err.message);
+	}
+	static const struct {
+		const char *expr, *words;
+	} bad[] = {
+		{ "bogus.rss>1M", "unknown kind 'bogus'" },
+		{ "rss>>1", "more than one comparison" },
+		{ "heap.dup-libs>0", "'dup-libs' takes no kind" },
+		{ "rss>+1Q", "bad size '+1q'" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snap_error de = { 0 }, te = { 0 };
+		assert_int_equal(snap_gate_add(dg, bad[i].expr, &de), SNAP_EINVAL);
+		assert_int_equal(snap_trend_gate_add(tg, bad[i].expr, &te), SNAP_EINVAL);
+		if (!strstr(de.message, bad[i].words) || !strstr(te.message, bad[i].words))
+			fail_msg("%s: diff '%s', trend '%s'", bad[i].expr, de.message, te.message);
+	}
+	assert_int_equal(snap_gate_size(dg), 3);
+	assert_int_equal(snap_trend_gate_size(tg), 3);
+	snap_gate_free(dg);
+	snap_trend_gate_free(tg);
+}
+
 /* ---- a series cut off mid-document ---- */
 
 static void truncated_series(void **state)
@@ -809,6 +849,7 @@ int main(void)
 		cmocka_unit_test(trend_refuses),
 		cmocka_unit_test(gate_terms),
 		cmocka_unit_test(gate_refuses),
+		cmocka_unit_test(both_gates_read_one_grammar),
 		cmocka_unit_test(truncated_series),
 		cmocka_unit_test(sparklines),
 	};

@@ -37,11 +37,29 @@
   const KINDS = D.kinds.map((k) => k.name);
   const KIND_COLORS = {};
   /* The --kind groups of show and summary: any other name is an exact
-   * kind. */
+   * kind. A kind the data gives no group is a group of its own. */
   const KIND_GROUPS = {};
   for (const k of D.kinds) {
-    KIND_COLORS[k.name] = k.color;
-    (KIND_GROUPS[k.group] = KIND_GROUPS[k.group] || []).push(k.name);
+    if (/^#[0-9a-fA-F]{6}$/.test(k.color || '')) KIND_COLORS[k.name] = k.color;
+    const group = k.group || k.name;
+    (KIND_GROUPS[group] = KIND_GROUPS[group] || []).push(k.name);
+  }
+
+  function kindColor(name) {
+    return KIND_COLORS[name] || derivedColor(name);
+  }
+
+  /* The colour of a kind the data gives none (a newer mapsnap's kind, an
+   * edited page): FNV-1a of its name, each channel kept in 40..bf so it
+   * is neither black nor white on the page, the same on every load. */
+  function derivedColor(name) {
+    let h = 0x811c9dc5;
+    for (const c of new TextEncoder().encode(name)) h = Math.imul(h ^ c, 0x01000193) >>> 0;
+    let hex = '#';
+    for (let shift = 16; shift >= 0; shift -= 8) {
+      hex += (0x40 + ((h >>> shift) & 0x7f)).toString(16);
+    }
+    return hex;
   }
   /* Why a region is of its kind, by index (regions) or name (changes). */
   const EVIDENCE = D.evidence;
@@ -464,13 +482,13 @@
         fmtCount(kinds[k].regions);
       if (oldKinds) nums = fmtKB(oldKinds[k].Rss) + ' \u2192 ' + fmtKB(kinds[k].Rss) + ' (' + fmtKB(kinds[k].Rss - oldKinds[k].Rss, true) + ')';
       box.appendChild(el('div', { class: 'kind-row', 'data-kind': name, 'data-rss': kinds[k].Rss, 'data-regions': kinds[k].regions },
-        el('span', null, el('span', { class: 'swatch', style: 'background:' + KIND_COLORS[name] }), name),
+        el('span', null, el('span', { class: 'swatch', style: 'background:' + kindColor(name) }), name),
         track, el('span', { class: 'nums' }, nums)));
     }
   }
 
   function barStyle(share, kind) {
-    return 'width:' + Math.max(0, Math.min(100, 100 * share)).toFixed(2) + '%;background:' + KIND_COLORS[kind];
+    return 'width:' + Math.max(0, Math.min(100, 100 * share)).toFixed(2) + '%;background:' + kindColor(kind);
   }
 
   /* ---- findings ---- */
@@ -628,7 +646,7 @@
   }
 
   function regionColor(r) {
-    if (D.view !== 'diff') return KIND_COLORS[KINDS[r.kind]];
+    if (D.view !== 'diff') return kindColor(KINDS[r.kind]);
     const c = changeOf(r);
     if (!c) return CHANGE_COLORS.unchanged;
     if (c.type === 'grown') return growthColor(c.delta.Rss);
@@ -731,7 +749,7 @@
       attrs['data-r'] = r.i;
     } else {
       attrs.class = 'region merged';
-      attrs.fill = D.view === 'diff' ? CHANGE_COLORS.unchanged : KIND_COLORS[kindName];
+      attrs.fill = D.view === 'diff' ? CHANGE_COLORS.unchanged : kindColor(kindName);
       attrs['data-m'] = mergedRects.length;
       mergedRects.push({ kind: kindName, group: it.group.label, count: it.count, rss: it.value });
     }
@@ -742,7 +760,7 @@
     const box = byId('legend');
     const items = D.view === 'diff'
       ? Object.keys(CHANGE_COLORS).map((k) => [k, CHANGE_COLORS[k]])
-      : KINDS.filter((k, i) => regions.some((r) => r.kind === i)).map((k) => [k, KIND_COLORS[k]]);
+      : KINDS.filter((k, i) => regions.some((r) => r.kind === i)).map((k) => [k, kindColor(k)]);
     for (const [name, color] of items) box.appendChild(el('span', null, el('span', { class: 'swatch', style: 'background:' + color }), name));
     /* Born groups span regions that are not theirs: only suspects that
      * are regions are outlined. */
@@ -944,7 +962,7 @@
       if (!counts[k]) return;
       const on = state.kinds && state.kinds.has(k);
       const chip = el('button', { type: 'button', class: 'chip' + (on ? ' on' : ''), 'data-kind': name },
-        el('span', { class: 'swatch', style: 'background:' + KIND_COLORS[name] }), name + ' ' + fmtCount(counts[k]));
+        el('span', { class: 'swatch', style: 'background:' + kindColor(name) }), name + ' ' + fmtCount(counts[k]));
       chip.addEventListener('click', () => {
         const set = state.kinds ? new Set(state.kinds) : new Set();
         if (set.has(k)) set.delete(k);
@@ -1155,7 +1173,7 @@
     const kinds = Object.keys(t.kind_rss).filter((k) => t.kind_rss[k].verdict !== 'flat');
     if (kinds.length) {
       charts.appendChild(lineChart('Rss by kind (the kinds that changed)',
-        kinds.map((k) => ({ name: k, values: t.kind_rss[k].values, color: KIND_COLORS[k] })), t.seconds, { 'data-series': 'kinds' }));
+        kinds.map((k) => ({ name: k, values: t.kind_rss[k].values, color: kindColor(k) })), t.seconds, { 'data-series': 'kinds' }));
     }
     renderTrendTable();
   }
