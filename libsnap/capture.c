@@ -109,6 +109,8 @@ struct stat_fields {
 	unsigned long flags;    /* field 9: PF_* */
 	long long start_time;   /* field 22 */
 	uint64_t vsize;         /* field 23: 0 once the address space is gone */
+	uint64_t start_code;    /* field 26: 0 until an exec has mapped */
+	uint64_t end_code;      /* field 27:   the program (the end of it) */
 	uint64_t start_stack;   /* field 28: set anew by every exec */
 };
 
@@ -135,6 +137,10 @@ static int parse_stat_fields(const char *text, struct stat_fields *out)
 			out->start_time = strtoll(s, NULL, 10);
 		else if (field == 23)
 			out->vsize = strtoull(s, NULL, 10);
+		else if (field == 26)
+			out->start_code = strtoull(s, NULL, 10);
+		else if (field == 27)
+			out->end_code = strtoull(s, NULL, 10);
 		else if (field == 28)
 			out->start_stack = strtoull(s, NULL, 10);
 		while (*s && *s != ' ')
@@ -551,6 +557,11 @@ static int check_consistent(const snap_snapshot *snap, const snap_capture_opts *
 		return changed_error(err, pid, "no mappings read");
 	if (now.start_stack != snap->process.start_stack)
 		return changed_error(err, pid, "exec");
+	/* An exec sets the code bounds last, once the program and its
+	 * interpreter are mapped: read in between, the comm, exe and stack
+	 * are already the new program's but its map is not all there. */
+	if (!kthread && now.start_code == 0 && now.end_code == 0)
+		return changed_error(err, pid, "exec in progress");
 	const char *what = changed_identity(snap, opts, pid);
 	return what ? changed_error(err, pid, what) : SNAP_OK;
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -369,6 +370,102 @@ static void test_rollup_alone(void **state)
 	snap_snapshot_free(rollup);
 }
 
+/* A copy of a stopped process's proc files, for snap_capture through
+ * opts.procfs; stat as given (NULL: the process's own). */
+static char *fake_procfs(const struct fixture *fx, pid_t pid, const char *stat)
+{
+	static const char *const names[] = { "stat", "status", "comm", "cmdline",
+					      "smaps", "smaps_rollup", "cgroup" };
+	char *root = path_in(fx, "proc"), dir[4300], from[64], to[4400], exe[4096];
+	snprintf(dir, sizeof(dir), "%s/%d", root, (int)pid);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		snprintf(from, sizeof(from), "/proc/%d/%s", (int)pid, names[i]);
+		size_t len;
+		char *text = read_file(from, &len);
+		assert_non_null(text);
+		if (stat && strcmp(names[i], "stat") == 0) {
+			free(text);
+			text = strdup(stat);
+			len = strlen(stat);
+		}
+		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
+		assert_int_equal(write_file(to, text, len), 0);
+		free(text);
+	}
+	snprintf(from, sizeof(from), "/proc/%d/exe", (int)pid);
+	ssize_t n = readlink(from, exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = '\0';
+	snprintf(to, sizeof(to), "%s/exe", dir);
+	assert_int_equal(symlink(exe, to), 0);
+	return root;
+}
+
+/* stat with the code bounds (fields 26 and 27) zeroed, as they are
+ * while an exec is still mapping the new program. */
+static char *stat_mid_exec(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	char *text = read_file(path, NULL);
+	assert_non_null(text);
+	char *out = calloc(1, strlen(text) + 1), *o = out;
+	const char *close = strrchr(text, ')');
+	assert_non_null(close);
+	memcpy(o, text, (size_t)(close + 1 - text));
+	o += close + 1 - text;
+	const char *t = close + 1;
+	for (int field = 3; *t; field++) {
+		while (*t == ' ')
+			*o++ = *t++;
+		const char *end = t;
+		while (*end && *end != ' ')
+			end++;
+		if (field == 26 || field == 27) {
+			*o++ = '0';
+		} else {
+			memcpy(o, t, (size_t)(end - t));
+			o += end - t;
+		}
+		t = end;
+	}
+	free(text);
+	return out;
+}
+
+/* A process read while an exec is still mapping the new program has the
+ * new program's name and stack but not all of its map: that capture is
+ * tried again, and refused if it stays so; the same files with the code
+ * bounds set are one whole snapshot. */
+static void test_exec_in_progress(void **state)
+{
+	struct fixture *fx = *state;
+	pid_t pid = fx->helper.pid;
+	int status;
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	char *mid = stat_mid_exec(pid);
+	char *whole = fake_procfs(fx, pid, NULL);
+	snap_capture_opts opts = { .procfs = whole, .no_build_ids = true };
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	assert_int_equal(snap_capture(&snap, pid, &opts, &err), 0);
+	assert_true(snap->nregions > 300);
+	snap_snapshot_free(snap);
+	remove_tree(whole);
+	free(whole);
+	char *torn = fake_procfs(fx, pid, mid);
+	kill(pid, SIGCONT);
+	opts.procfs = torn;
+	assert_int_equal(snap_capture(&snap, pid, &opts, &err), SNAP_ECHANGED);
+	assert_non_null(strstr(err.message, "exec in progress"));
+	remove_tree(torn);
+	free(torn);
+	free(mid);
+}
+
 static void test_no_such_process(void **state)
 {
 	struct fixture *fx = *state;
@@ -648,6 +745,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_redact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_overwrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollup_alone, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exec_in_progress, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permission_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_outputs, setup, teardown),
