@@ -54,7 +54,7 @@ static void usage(FILE *f)
 int report_init(report_settings *s)
 {
 	memset(s, 0, sizeof(*s));
-	snap_diff_opts_init(&s->diff);
+	snap_diff_opts_init(&s->diff, SNAP_DIFF_OPTS_VERSION);
 	return snap_gate_new(&s->gate);
 }
 

@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
-		printf("mapsnap %s\n", SNAP_VERSION_STRING);
+		printf("mapsnap %s\n", snap_version());
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)

@@ -369,7 +369,7 @@ static int show_arg(const struct show_settings *s, const char *arg)
 	cli_snapshots list = { 0 };
 	/* pmap's views never use smaps_rollup: skip its second page walk. */
 	/* pmap's views use neither the rollup nor build-ids */
-	snap_capture_opts capture = { .no_rollup = true, .no_build_ids = true };
+	snap_capture_opts capture = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true, .no_build_ids = true };
 	snap_error err = { 0 };
 	/* A file whose third document is broken still shows the first two. */
 	bool loaded = cli_load_arg(&list, arg, &capture, &err) == 0;

@@ -354,6 +354,22 @@ static int read_thread_sps(snap_snapshot *snap, const snap_capture_opts *opts,
 	return 0;
 }
 
+int snap_capture_opts_init(snap_capture_opts *opts, unsigned int version)
+{
+	if (version != SNAP_CAPTURE_OPTS_VERSION)
+		return SNAP_EINVAL;
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	return SNAP_OK;
+}
+
+static int check_opts(const snap_capture_opts *opts, snap_error *err)
+{
+	return opts ? opts_version_check(opts->version, SNAP_CAPTURE_OPTS_VERSION,
+					 "snap_capture_opts", err)
+		    : SNAP_OK;
+}
+
 int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		      const snap_capture_opts *opts, snap_error *err)
 {
@@ -362,6 +378,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 	int rc;
 	char now[40];
 	bool redact = opts && opts->redact;
+	if ((rc = check_opts(opts, err)) < 0)
+		return rc;
 
 	snap_utc_now(now, sizeof(now));
 	snap->captured_at = snap_snapshot_strdup(snap, now);
@@ -460,7 +478,7 @@ static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
 		      snap_file_scan *scan, const snap_redact *redaction)
 {
-	snap_file_scan_opts so = { pid, opts ? opts->procfs : NULL,
+	snap_file_scan_opts so = { SNAP_FILE_SCAN_OPTS_VERSION, pid, opts ? opts->procfs : NULL,
 				   opts && opts->no_procmap_query };
 	int rc = snap_file_scan_read(scan, snap, &so);
 	if (rc == SNAP_OK && redaction)
@@ -816,6 +834,9 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	char path[PATH_MAX], now[40];
 	struct timespec t0, t1;
 	struct redact_ctx rctx = { fn, ctx, NULL };
+	int checked = check_opts(opts, err);
+	if (checked < 0)
+		return checked;
 	if (opts && opts->redact) {
 		if (!(rctx.redaction = capture_redaction(snap, opts)))
 			return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
@@ -900,7 +921,7 @@ static int cmp_pid(const void *a, const void *b)
 int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 			   const char *procfs, snap_error *err)
 {
-	snap_capture_opts opts = { .procfs = procfs };
+	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .procfs = procfs };
 	DIR *dir = opendir(procfs_root(&opts));
 	if (!dir)
 		return snap_error_set(err, SNAP_EIO, procfs_root(&opts), 0,

@@ -22,9 +22,12 @@ const char *snap_severity_name(enum snap_severity sev)
 	return (unsigned)sev < SNAP_SEV_COUNT ? severity_names[sev] : "?";
 }
 
-void snap_check_opts_init(snap_check_opts *o)
+int snap_check_opts_init(snap_check_opts *o, unsigned int version)
 {
+	if (version != SNAP_CHECK_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(o, 0, sizeof(*o));
+	o->version = version;
 	o->heap_min_kb = 16 * MIB;
 	o->heap_ratio = 4.0;
 	o->small_maps = 256;
@@ -37,6 +40,7 @@ void snap_check_opts_init(snap_check_opts *o)
 	o->thread_stacks_max = 256;
 	o->map_count_ratio = 0.5;
 	o->max_map_count = 0;
+	return SNAP_OK;
 }
 
 /* ---- small helpers ---- */
@@ -831,21 +835,27 @@ const snap_rule *snap_check_rule(const char *name)
 }
 
 int snap_check_new(snap_check **out, const snap_snapshot *snap,
-		   const snap_check_opts *opts)
+		   const snap_check_opts *opts, snap_error *err)
 {
+	if (opts) {
+		int rc = opts_version_check(opts->version, SNAP_CHECK_OPTS_VERSION,
+					    "snap_check_opts", err);
+		if (rc < 0)
+			return rc;
+	}
 	snap_check *c = calloc(1, sizeof(*c));
 	if (!c)
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, "check", 0, "out of memory");
 	c->snap = snap;
 	if (opts)
 		c->opts = *opts;
 	else
-		snap_check_opts_init(&c->opts);
+		snap_check_opts_init(&c->opts, SNAP_CHECK_OPTS_VERSION);
 	measure_fields(snap, c->fields);
 	int rc = SNAP_ENOMEM;
 	if (!(c->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap)) < 0) {
 		snap_check_free(c);
-		return rc;
+		return snap_error_set(err, rc, "check", 0, "out of memory");
 	}
 	*out = c;
 	return SNAP_OK;

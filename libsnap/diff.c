@@ -102,12 +102,16 @@ const char *snap_change_name(enum snap_change_type type)
 	return (unsigned)type < SNAP_CHANGE_TYPES ? change_names[type] : "?";
 }
 
-void snap_diff_opts_init(snap_diff_opts *opts)
+int snap_diff_opts_init(snap_diff_opts *opts, unsigned int version)
 {
+	if (version != SNAP_DIFF_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
 	opts->min_change_kb = 4;
 	opts->metric = SNAP_M_RSS;
 	opts->match = SNAP_MATCH_AUTO;
+	return SNAP_OK;
 }
 
 static bool equal_or_unknown(const char *a, const char *b)
@@ -1500,10 +1504,16 @@ int snap_diff_new(snap_diff **out, const snap_snapshot *old,
 	}
 	d->old = old;
 	d->new = new;
+	int rc;
+	if (opts && (rc = opts_version_check(opts->version, SNAP_DIFF_OPTS_VERSION,
+					     "snap_diff_opts", err)) < 0) {
+		snap_diff_free(d);
+		return rc;
+	}
 	if (opts)
 		d->opts = *opts;
 	else
-		snap_diff_opts_init(&d->opts);
+		snap_diff_opts_init(&d->opts, SNAP_DIFF_OPTS_VERSION);
 	if ((unsigned)d->opts.metric >= SNAP_M_COUNT || d->opts.min_change_kb < 0) {
 		snap_diff_free(d);
 		return snap_error_set(err, SNAP_EINVAL, "diff", 0, "bad options");
@@ -1517,7 +1527,7 @@ int snap_diff_new(snap_diff **out, const snap_snapshot *old,
 		.perms = { .elem = sizeof(snap_perms_change) },
 		.entries = { .elem = sizeof(struct pending) },
 	};
-	int rc = build(d, &b);
+	rc = build(d, &b);
 	if (rc < 0) {
 		if (!d->old_id)
 			snap_identity_free(b.id[OLD]);

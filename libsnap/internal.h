@@ -31,6 +31,11 @@ static inline int array_grow(void *items, size_t *cap, size_t n, size_t size,
 /* True when token is one of the space-separated words of list. */
 bool has_token(const char *list, const char *token);
 
+/* Whether options of `type` ("snap_diff_opts") set by the caller are of
+ * the version this library knows; SNAP_EINVAL with err saying so if not. */
+int opts_version_check(unsigned int version, unsigned int known,
+		       const char *type, snap_error *err);
+
 /* ---- identity.c, diff.c, gate.c ---- */
 
 /* An open-addressing map from 64-bit keys (XXH3 hashes, see snap_hash64)

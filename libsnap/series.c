@@ -321,14 +321,18 @@ const char *snap_trend_verdict_name(enum snap_trend_verdict v)
 	return (unsigned)v < SNAP_TREND_VERDICTS ? verdict_names[v] : "?";
 }
 
-void snap_trend_opts_init(snap_trend_opts *opts)
+int snap_trend_opts_init(snap_trend_opts *opts, unsigned int version)
 {
+	if (version != SNAP_TREND_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
 	opts->measure = SNAP_M_RSS;
 	opts->min_slope_kb = 16;
 	opts->steady_fraction = 0.9;
 	opts->min_points = 5;
 	opts->match = SNAP_MATCH_AUTO;
+	return SNAP_OK;
 }
 
 enum snap_trend_verdict snap_growth_judge(const snap_growth *g, double min_slope,
@@ -945,9 +949,12 @@ int snap_trend_new(snap_trend **out, snap_snapshot *const *snaps, size_t n,
 	if (opts)
 		t->opts = *opts;
 	else
-		snap_trend_opts_init(&t->opts);
+		snap_trend_opts_init(&t->opts, SNAP_TREND_OPTS_VERSION);
 	int rc;
-	if (snap_trend_measure_index(t->opts.measure) < 0 || t->opts.min_points < 2 ||
+	if (opts && opts->version != SNAP_TREND_OPTS_VERSION)
+		rc = opts_version_check(opts->version, SNAP_TREND_OPTS_VERSION,
+					"snap_trend_opts", err);
+	else if (snap_trend_measure_index(t->opts.measure) < 0 || t->opts.min_points < 2 ||
 	    !(t->opts.steady_fraction >= 0 && t->opts.steady_fraction <= 1))
 		rc = snap_error_set(err, SNAP_EINVAL, "trend", 0, "bad options");
 	else if (n < 2)
@@ -1234,7 +1241,7 @@ static int check_diff_terms(snap_trend_gate *g, const snap_trend *t, snap_error 
 	if (!snap_gate_size(g->diff))
 		return SNAP_OK;
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.match = t->opts.match;
 	snap_diff *d;
 	int rc = snap_diff_new(&d, t->snaps[0], t->snaps[t->nsnaps - 1], &opts, err);

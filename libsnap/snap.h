@@ -22,6 +22,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The version of mapsnap and of this library, its one definition: the
+ * GNUmakefile reads it from here for mapsnap.pc and the shared library's
+ * name, and `mapsnap --version` prints snap_version(). */
 #define SNAP_VERSION_STRING "0.1.0"
 #define SNAP_SNAPSHOT_SCHEMA "mapsnap.snapshot/1"
 /* The longest mapping name accepted: the kernel prints at most PATH_MAX
@@ -31,6 +34,10 @@
  * address space a kernel manages, so a larger value can only come from a
  * crafted file, and sums of counters stay far from overflowing. */
 #define SNAP_COUNTER_MAX ((uint64_t)1 << 52)
+
+/* The version of the library linked at run time (SNAP_VERSION_STRING is
+ * the one a program was compiled against), e.g. "0.1.0". */
+const char *snap_version(void);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -346,13 +353,21 @@ const char *snap_build_id_source_name(enum snap_build_id_source s);
  * into the snapshot's files table (snap_snapshot_add_file). */
 typedef struct snap_file_scan snap_file_scan;
 
+#define SNAP_FILE_SCAN_OPTS_VERSION 1
+
 typedef struct snap_file_scan_opts {
+	unsigned int version;  /* SNAP_FILE_SCAN_OPTS_VERSION */
 	pid_t pid;             /* the process; 0 reads the paths on this host
 				* (a saved smaps: --from-smaps --build-ids) */
 	const char *procfs;    /* NULL for "/proc" */
 	bool no_procmap_query; /* read the ELF notes even where the kernel could
 				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
 } snap_file_scan_opts;
+
+/* Sets opts to the defaults of that version (pid 0, "/proc", queries
+ * allowed). SNAP_EINVAL, opts untouched, for a version this library does
+ * not know. */
+int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version);
 
 int snap_file_scan_new(snap_file_scan **out);
 void snap_file_scan_free(snap_file_scan *s);
@@ -443,7 +458,10 @@ int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
 
 /* ---- capture from procfs ----------------------------------------------- */
 
+#define SNAP_CAPTURE_OPTS_VERSION 1
+
 typedef struct snap_capture_opts {
+	unsigned int version; /* SNAP_CAPTURE_OPTS_VERSION */
 	bool redact;        /* apply the redaction policy (redact.c) */
 	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
 	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
@@ -453,6 +471,11 @@ typedef struct snap_capture_opts {
 	bool no_build_ids;     /* skip reading the mapped files' build-ids */
 	bool no_procmap_query; /* read ELF notes even where PROCMAP_QUERY works */
 } snap_capture_opts;
+
+/* Sets opts to the defaults of that version: everything read, nothing
+ * redacted, "/proc". SNAP_EINVAL, opts untouched, for a version this
+ * library does not know. */
+int snap_capture_opts_init(snap_capture_opts *opts, unsigned int version);
 
 /* How many times snap_capture() tries a process that keeps running
  * another program (exec) while it is read; callers that stream regions
@@ -820,7 +843,10 @@ enum snap_match_mode {
 	SNAP_MATCH_IDENTITY,
 };
 
+#define SNAP_DIFF_OPTS_VERSION 1
+
 typedef struct snap_diff_opts {
+	unsigned int version; /* SNAP_DIFF_OPTS_VERSION */
 	/* Hide changes smaller than this in every counter that matters
 	 * (Size, Rss, Private_Dirty, Anonymous, Swap, and the metric). */
 	int64_t min_change_kb;
@@ -834,8 +860,10 @@ typedef struct snap_diff_opts {
 	size_t npath_maps;
 } snap_diff_opts;
 
-/* Defaults: 4 kB, Rss, automatic matching. */
-void snap_diff_opts_init(snap_diff_opts *opts);
+/* Sets opts to the defaults of that version: 4 kB, Rss, automatic
+ * matching, no path maps. SNAP_EINVAL, opts untouched, for a version
+ * this library does not know. */
+int snap_diff_opts_init(snap_diff_opts *opts, unsigned int version);
 
 typedef struct snap_diff_dup {
 	const snap_duplicate *dup; /* in new_id */
@@ -907,15 +935,20 @@ const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count)
 typedef bool (*snap_region_filter)(void *ctx, const snap_snapshot *snap,
 				   const snap_region *r, enum snap_kind kind);
 
+#define SNAP_SUMMARY_OPTS_VERSION 1
+
 typedef struct snap_summary_opts {
+	unsigned int version;      /* SNAP_SUMMARY_OPTS_VERSION */
 	enum snap_measure metric;  /* ranks top regions and libraries */
 	size_t top;                /* how many top regions to list */
 	snap_region_filter filter; /* NULL: every region */
 	void *filter_ctx;
 } snap_summary_opts;
 
-/* Defaults: Rss, 10 regions, no filter. */
-void snap_summary_opts_init(snap_summary_opts *opts);
+/* Sets opts to the defaults of that version: Rss, 10 regions, no
+ * filter. SNAP_EINVAL, opts untouched, for a version this library does
+ * not know. */
+int snap_summary_opts_init(snap_summary_opts *opts, unsigned int version);
 
 /* An executable or library load instance, its (kept) segments summed. */
 typedef struct snap_summary_lib {
@@ -965,9 +998,10 @@ typedef struct snap_summary {
 } snap_summary;
 
 /* Classifies snap and adds it up. opts may be NULL (defaults). Returns
- * 0, SNAP_ENOMEM, or SNAP_EINVAL for a metric out of range. */
+ * 0, SNAP_ENOMEM, or SNAP_EINVAL for options of another version or a
+ * metric out of range (err says which). */
 int snap_summary_new(snap_summary **out, const snap_snapshot *snap,
-		     const snap_summary_opts *opts);
+		     const snap_summary_opts *opts, snap_error *err);
 void snap_summary_free(snap_summary *sum);
 
 /* How bad a finding is. --strict fails on warning and worse. */
@@ -983,7 +1017,10 @@ const char *snap_severity_name(enum snap_severity sev);
 
 /* Thresholds of the rules; README and `mapsnap check --help` list the
  * defaults that snap_check_opts_init() sets. Sizes are kB. */
+#define SNAP_CHECK_OPTS_VERSION 1
+
 typedef struct snap_check_opts {
+	unsigned int version;     /* SNAP_CHECK_OPTS_VERSION */
 	int64_t heap_min_kb;      /* heap-fragmentation: a heap of this Size... */
 	double heap_ratio;        /* ...or more, at least this many times its Rss */
 	size_t small_maps;        /* ...or this many small anonymous regions */
@@ -998,7 +1035,9 @@ typedef struct snap_check_opts {
 	long max_map_count;       /* ...vm.max_map_count; <= 0 unknown (skipped) */
 } snap_check_opts;
 
-void snap_check_opts_init(snap_check_opts *opts);
+/* Sets opts to the defaults of that version. SNAP_EINVAL, opts
+ * untouched, for a version this library does not know. */
+int snap_check_opts_init(snap_check_opts *opts, unsigned int version);
 
 /* One thing that looks wrong. */
 typedef struct snap_finding {
@@ -1042,9 +1081,10 @@ const snap_rule *snap_check_rules(size_t *count);
 /* The rule called name, or NULL. */
 const snap_rule *snap_check_rule(const char *name);
 
-/* Classifies snap; runs no rule yet. opts may be NULL (defaults). */
+/* Classifies snap; runs no rule yet. opts may be NULL (defaults).
+ * SNAP_EINVAL for options of another version, SNAP_ENOMEM. */
 int snap_check_new(snap_check **out, const snap_snapshot *snap,
-		   const snap_check_opts *opts);
+		   const snap_check_opts *opts, snap_error *err);
 void snap_check_free(snap_check *c);
 /* Runs one rule, then orders all findings (most severe first, stable).
  * Returns the number of findings it added, or a negative code. */
@@ -1118,7 +1158,10 @@ enum snap_trend_verdict {
  * "gone". */
 const char *snap_trend_verdict_name(enum snap_trend_verdict v);
 
+#define SNAP_TREND_OPTS_VERSION 1
+
 typedef struct snap_trend_opts {
+	unsigned int version;      /* SNAP_TREND_OPTS_VERSION */
 	enum snap_measure measure; /* flags suspects: Rss, Private_Dirty or Size */
 	double min_slope_kb;       /* kB per minute a suspect grows at least */
 	double steady_fraction;    /* share of steps that must not fall */
@@ -1126,8 +1169,10 @@ typedef struct snap_trend_opts {
 	enum snap_match_mode match;
 } snap_trend_opts;
 
-/* Defaults: Rss, 16 kB/min, 0.9, 5 points, automatic matching. */
-void snap_trend_opts_init(snap_trend_opts *opts);
+/* Sets opts to the defaults of that version: Rss, 16 kB/min, 0.9, 5
+ * points, automatic matching. SNAP_EINVAL, opts untouched, for a version
+ * this library does not know. */
+int snap_trend_opts_init(snap_trend_opts *opts, unsigned int version);
 
 /* The verdict on g (min_slope per minute), the first rule that holds:
  *   FLAT      max == min
