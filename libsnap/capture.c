@@ -289,13 +289,13 @@ static const snap_redact *capture_redaction(snap_snapshot *snap,
 {
 	if (opts->redaction)
 		return opts->redaction;
-	if (!snap->redaction) {
+	if (!snap->internal->redaction) {
 		snap_redact *own = snap_snapshot_alloc(snap, sizeof(*own));
 		if (!own || snap_redact_random(own) < 0)
 			return NULL;
-		snap->redaction = own;
+		snap->internal->redaction = own;
 	}
-	return snap->redaction;
+	return snap->internal->redaction;
 }
 
 /* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
@@ -426,8 +426,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, rc, pid, "task");
 	if (read_placement(snap, opts, pid) < 0)
 		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
-	snap->read_comm = text_print(snap->process.comm);
-	snap->read_exe = text_print(snap->process.exe);
+	snap->internal->read_comm = text_print(snap->process.comm);
+	snap->internal->read_exe = text_print(snap->process.exe);
 	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
 	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
 		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
@@ -532,14 +532,14 @@ static const char *changed_identity(const snap_snapshot *snap,
 	if (read_proc(opts, pid, "comm", &text, &len) == 0) {
 		while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
 			text[--len] = '\0';
-		if (text_print(text) != snap->read_comm)
+		if (text_print(text) != snap->internal->read_comm)
 			what = "its name changed";
 		free(text);
 	}
 	snap_snapshot *probe;
 	if (!what && snap_snapshot_new(&probe) == 0) {
 		read_exe(probe, opts, pid);
-		if (text_print(probe->process.exe) != snap->read_exe)
+		if (text_print(probe->process.exe) != snap->internal->read_exe)
 			what = "its executable changed";
 		snap_snapshot_free(probe);
 	}

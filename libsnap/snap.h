@@ -206,7 +206,6 @@ typedef struct snap_file {
 	snap_build_id at_path;
 } snap_file;
 
-typedef struct snap_arena snap_arena; /* private string/array allocator */
 typedef struct snap_redact snap_redact; /* redaction key and policy, below */
 
 typedef struct snap_snapshot {
@@ -229,7 +228,7 @@ typedef struct snap_snapshot {
 	size_t nrollup;
 
 	snap_file *files;     /* mapped files' build-ids; NULL/0 when not read */
-	size_t nfiles, files_cap;
+	size_t nfiles;
 
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
@@ -240,18 +239,8 @@ typedef struct snap_snapshot {
 	bool checksum_covers_document;
 	uint64_t document_checksum;
 
-	/* private */
-	snap_arena *arena;
-	size_t regions_cap, fields_cap;
-	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
-	size_t field_slots_cap;
-	const snap_redact *redaction; /* of a capture that made its own key */
-	/* comm and exe as a capture read them, before any redaction: it
-	 * compares them again after reading smaps */
-	uint64_t read_comm, read_exe;
-	const uint32_t *last_layout; /* shared by regions that print alike */
-	uint16_t last_nlayout;
-	const char *flag_cache[16];  /* VmFlags strings stored once */
+	/* The library's: storage of the strings and arrays above; opaque. */
+	struct snap_snapshot_internal *internal;
 } snap_snapshot;
 
 /* An empty snapshot (no metadata, no regions). */
@@ -717,9 +706,8 @@ typedef struct snap_identity {
 	size_t ndups;
 	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
 	snap_stack_evidence stacks;
-	snap_arena *arena;         /* private */
-	const snap_path_map *maps; /* private: while the keys are built */
-	size_t nmaps;
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_identity_internal *internal;
 } snap_identity;
 
 /* Classifies snap and builds its images, duplicates and identity keys. */
@@ -885,8 +873,8 @@ typedef struct snap_diff {
 	size_t new_libs;    /* library images new in new (duplicates included) */
 	snap_diff_dup *dups;
 	size_t ndups;
-	snap_arena *arena;  /* private */
-	void *pools;        /* private */
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_diff_internal *internal;
 } snap_diff;
 
 /* True when a and b are one process: equal pid and start_time, and
@@ -1070,10 +1058,8 @@ struct snap_check {
 	 * vm.max_map_count is unknown"). */
 	const char **skipped;
 	size_t nskipped;
-	/* private */
-	int fields[SNAP_M_COUNT];
-	size_t cap, skipped_cap;
-	snap_arena *arena;
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_check_internal *internal;
 };
 
 /* Every rule, in report order. */
@@ -1240,7 +1226,8 @@ typedef struct snap_trend {
 	snap_trend_series region_count, thread_stacks;
 	snap_trend_series kind[SNAP_KIND_COUNT][SNAP_TREND_MEASURES];
 	bool kind_seen[SNAP_KIND_COUNT];
-	snap_arena *arena;           /* private */
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_trend_internal *internal;
 } snap_trend;
 
 /* Orders snaps by captured_at (equal times keep their order), matches
