@@ -1,9 +1,10 @@
 #!/bin/sh
 # make check-lib: installs libmapsnap into a temporary PREFIX, builds
-# tests/example/example_diff.c against it with pkg-config (the shared
-# library, then the static one with --static) and runs both, checking
-# what they print. Ends with "library: N passed, N failed"; any failure
-# exits 1, so make check fails.
+# tests/example/example_diff.c and the program of README.md's "Using the
+# library from C" against it with the two pkg-config lines README gives
+# (the shared library, then the static one with --static) and runs them,
+# checking what they print. Ends with "library: N passed, N failed"; any
+# failure exits 1, so make check fails.
 # Usage: MAKE=make tests/library.sh BUILD MAPSNAP
 build=${1:-build}
 mapsnap=${2:-./mapsnap}
@@ -55,19 +56,32 @@ check "pkg-config --modversion mapsnap is mapsnap --version ($version)" \
 check "pkg-config --cflags names the PREFIX" \
 	test "$(pkg-config --cflags mapsnap | sed 's/ *$//')" = "-I$prefix/include"
 
+# README's two lines, verbatim apart from the warnings and output names.
+build_shared() { # build_shared SOURCE OUTPUT
+	# shellcheck disable=SC2046
+	$cc -std=c11 -Wall -Wextra -Werror "$1" $(pkg-config --cflags --libs mapsnap) -o "$2"
+}
+build_static() {
+	# shellcheck disable=SC2046
+	$cc -std=c11 -Wall -Wextra -Werror "$1" $(pkg-config --static --cflags --libs mapsnap |
+		sed 's/-lmapsnap/-l:libmapsnap.a/') -o "$2"
+}
 src=tests/example/example_diff.c
-# The documented line, verbatim apart from the output name.
-# shellcheck disable=SC2046
-check "example builds with pkg-config --cflags --libs" \
-	$cc -std=c11 -Wall -Wextra -Werror $src $(pkg-config --cflags --libs mapsnap) \
-	-o "$tmp/example_shared"
-# shellcheck disable=SC2046
-check "example builds static with pkg-config --static" \
-	$cc -std=c11 -Wall -Wextra -Werror $src $(pkg-config --cflags mapsnap) \
-	"$prefix/lib/libmapsnap.a" $(pkg-config --static --libs-only-l mapsnap |
-		sed 's/-lmapsnap//') -o "$tmp/example_static"
+check "example builds with pkg-config --cflags --libs" build_shared $src "$tmp/example_shared"
+check "example builds with pkg-config --static" build_static $src "$tmp/example_static"
 check "the static example needs no libmapsnap.so" \
 	sh -c "! readelf -d '$tmp/example_static' | grep -q libmapsnap"
+check "the shared example loads $soname" \
+	sh -c "readelf -d '$tmp/example_shared' | grep -q 'NEEDED.*\[$soname\]'"
+
+# The program README shows: the first C block of its library section.
+sed -n '/^## Using the library from C/,/^## /p' README.md |
+	sed -n '/^```c$/,/^```$/p' | sed '1d;$d' >"$tmp/growth.c"
+check "README's library section has a C program" grep -q 'int main' "$tmp/growth.c"
+check "README's program builds with pkg-config --cflags --libs" \
+	build_shared "$tmp/growth.c" "$tmp/growth_shared"
+check "README's program builds with pkg-config --static" \
+	build_static "$tmp/growth.c" "$tmp/growth_static"
 
 # What a run must print: the version, a snapshot that survived saving and
 # loading, and the 8 MiB it mapped found by the diff, every page of it.
@@ -101,6 +115,19 @@ run_example() { # run_example NAME [ENV...]
 }
 run_example example_shared LD_LIBRARY_PATH="$prefix/lib"
 run_example example_static
+
+# README's program on a snapshot the example saved, against itself, and
+# on a file that is not there.
+snapshot="$tmp/example_static.dir/before.json"
+for name in growth_shared growth_static; do
+	out=$(LD_LIBRARY_PATH="$prefix/lib" "$tmp/$name" "$snapshot" "$snapshot" 2>&1)
+	check "$name on one snapshot twice ($out)" \
+		test "$out" = "Rss +0 kB, 0 changes of 64 kB or more (libmapsnap $version)"
+	out=$(LD_LIBRARY_PATH="$prefix/lib" "$tmp/$name" "$snapshot" "$tmp/none.json" 2>&1)
+	status=$?
+	check "$name names a missing file ($out, status $status)" \
+		test "$out:$status" = "growth: $tmp/none.json: cannot open: No such file or directory:2"
+done
 
 check "uninstall-lib removes what install-lib put there" sh -c "
 	$make --no-print-directory -s uninstall-lib BUILD='$build' PREFIX='$prefix' DESTDIR= &&
