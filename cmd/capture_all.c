@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +47,12 @@ static void usage(FILE *f)
 	      "-o FILE writes one stream of snapshot documents (renamed into\n"
 	      "place when complete), -o - writes it to stdout. Processes that\n"
 	      "exit meanwhile or deny access are counted on stderr, never fatal;\n"
-	      "kernel threads have no memory map and are skipped. On a terminal a\n"
-	      "progress line shows the count. With --every, a round every\n"
-	      "DURATION (a host series): new files in DIR/, or documents\n"
-	      "appended to FILE, until --count rounds, --for DURATION, or Ctrl-C,\n"
-	      "SIGTERM, SIGHUP (between two processes).\n"
+	      "kernel threads have no memory map and are skipped. Two processes\n"
+	      "are read at a time with two CPUs or more; a stream is in pid order.\n"
+	      "On a terminal a progress line shows the count. With --every, a\n"
+	      "round every DURATION (a host series): new files in DIR/, or\n"
+	      "documents appended to FILE, until --count rounds, --for DURATION,\n"
+	      "or Ctrl-C, SIGTERM, SIGHUP (between two processes).\n"
 	      "\n"
 	      "  -o, --output DIR/|FILE|-  where the snapshots go (required)\n"
 	      "      --every DURATION      a round every DURATION (500ms, 2s, 1m)\n"
@@ -402,31 +404,49 @@ static bool kernel_thread(pid_t pid)
 	return false;
 }
 
-static int capture_one(struct sink *k, struct tally *t, pid_t pid)
-{
+/* What capturing one process gave, before it is counted and written. */
+struct outcome {
+	pid_t pid;
+	int rc;
+	bool kernel_thread, self; /* self: mapsnap itself, not counted */
 	struct doc doc;
-	snap_error err = { 0 };
-	if (kernel_thread(pid)) {
+	snap_error err;
+};
+
+static void capture_one(const struct all_settings *s, pid_t pid, struct outcome *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->pid = pid;
+	if ((o->kernel_thread = kernel_thread(pid)))
+		return;
+	o->rc = capture_doc(s, pid, &o->doc, &o->err);
+}
+
+/* Counts the outcome and writes its document; frees the document. */
+static int put_outcome(struct sink *k, struct tally *t, struct outcome *o)
+{
+	int status = EXIT_OK;
+	if (o->self)
+		return EXIT_OK;
+	if (o->kernel_thread) {
 		t->no_map++;
 		return EXIT_OK;
 	}
-	int rc = capture_doc(k->s, pid, &doc, &err);
-	switch (rc) {
+	switch (o->rc) {
 	case SNAP_OK: break;
 	case SNAP_ENOPROC: t->vanished++; return EXIT_OK;
 	case SNAP_EPERM: t->denied++; return EXIT_OK;
 	case SNAP_ECHANGED: t->changed++; return EXIT_OK; /* exec mid-read: torn */
 	default:
 		t->failed++;
-		cli_report(&err);
+		cli_report(&o->err);
 		return EXIT_OK;
 	}
-	int status = EXIT_OK;
-	if (doc.regions == 0)
+	if (o->doc.regions == 0)
 		t->no_map++; /* a kernel thread, or a process tearing down */
-	else if ((status = sink_put(k, pid, &doc)) == EXIT_OK)
+	else if ((status = sink_put(k, o->pid, &o->doc)) == EXIT_OK)
 		t->captured++;
-	free(doc.text);
+	free(o->doc.text);
 	return status;
 }
 
@@ -444,29 +464,106 @@ static void report_round(const struct tally *t, size_t round)
 		 t->denied, changed, t->no_map, t->failed ? "; some failed (above)" : "");
 }
 
+/* A round shared by its workers. Each claims the next process, captures
+ * it unlocked, then waits its turn so documents are written and counted
+ * in pid order (a stream's order does not depend on timing), holding at
+ * most one document per worker. */
+struct round {
+	struct sink *sink;
+	const pid_t *pids;
+	size_t npids, next_claim, next_put, round;
+	pid_t self;
+	bool tty;
+	int status;
+	struct tally tally;
+	pthread_mutex_t lock;
+	pthread_cond_t turn;
+};
+
+static bool claim(struct round *r, size_t *index)
+{
+	pthread_mutex_lock(&r->lock);
+	bool more = r->next_claim < r->npids && r->status == EXIT_OK && !cli_stop_signal();
+	if (more)
+		*index = r->next_claim++;
+	pthread_mutex_unlock(&r->lock);
+	return more;
+}
+
+static void put_in_turn(struct round *r, size_t index, struct outcome *o)
+{
+	pthread_mutex_lock(&r->lock);
+	while (r->next_put != index)
+		pthread_cond_wait(&r->turn, &r->lock);
+	if (r->status == EXIT_OK)
+		r->status = put_outcome(r->sink, &r->tally, o);
+	else
+		free(o->doc.text);
+	r->next_put++;
+	if (r->tty)
+		progress(&r->tally, r->round, r->next_put);
+	pthread_cond_broadcast(&r->turn);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void *round_worker(void *arg)
+{
+	struct round *r = arg;
+	size_t i;
+	while (claim(r, &i)) {
+		struct outcome o;
+		if (r->pids[i] == r->self)
+			o = (struct outcome){ .pid = r->self, .self = true };
+		else
+			capture_one(r->sink->s, r->pids[i], &o);
+		put_in_turn(r, i, &o);
+	}
+	return NULL;
+}
+
+/* Two processes at a time on two cores or more: the kernel formats one
+ * process's smaps while the other's is parsed and written. */
+static size_t worker_count(void)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	return cpus >= 4 ? 4 : cpus >= 2 ? 2 : 1;
+}
+
+static void run_workers(struct round *r)
+{
+	pthread_t threads[4];
+	size_t started = 0, wanted = worker_count();
+	while (started + 1 < wanted &&
+	       pthread_create(&threads[started], NULL, round_worker, r) == 0)
+		started++;
+	round_worker(r); /* this thread is a worker too */
+	for (size_t i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+}
+
 static int run_round(struct sink *k, size_t round, bool tty)
 {
 	pid_t *pids = NULL;
-	struct tally t = { 0 };
+	struct round r = { .sink = k, .round = round, .tty = tty, .self = getpid(),
+			   .status = EXIT_OK };
 	time_t now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(k->stamp, sizeof(k->stamp), "%Y%m%dT%H%M%SZ", &tm);
-	if (list_pids(&pids, &t.listed) != EXIT_OK)
+	if (list_pids(&pids, &r.tally.listed) != EXIT_OK)
 		return EXIT_ERROR;
-	int status = EXIT_OK;
-	pid_t self = getpid();
-	for (size_t i = 0; i < t.listed && status == EXIT_OK && !cli_stop_signal(); i++) {
-		if (pids[i] != self)
-			status = capture_one(k, &t, pids[i]);
-		if (tty)
-			progress(&t, round, i + 1);
-	}
+	r.pids = pids;
+	r.npids = r.tally.listed;
+	pthread_mutex_init(&r.lock, NULL);
+	pthread_cond_init(&r.turn, NULL);
+	run_workers(&r);
+	pthread_cond_destroy(&r.turn);
+	pthread_mutex_destroy(&r.lock);
 	if (tty)
 		fputc('\n', stderr);
 	free(pids);
-	report_round(&t, round);
-	return status;
+	report_round(&r.tally, round);
+	return r.status;
 }
 
 /* ---- the schedule ---- */

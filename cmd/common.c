@@ -198,8 +198,7 @@ bool cli_input_label(char *buf, size_t size, const char *arg)
 	return live;
 }
 
-/* The first byte that is not white space, left unread; EOF when none. */
-static int peek_content(FILE *f)
+int cli_peek_content(FILE *f)
 {
 	int c;
 	while ((c = getc(f)) != EOF && isspace(c))
@@ -284,7 +283,7 @@ out:
 static int load_stream(cli_snapshots *list, FILE *f, const char *source,
 		       snap_error *err)
 {
-	int c = peek_content(f);
+	int c = cli_peek_content(f);
 	if (c == EOF)
 		return snap_error_set(err, SNAP_EFORMAT, source, 0,
 				      ferror(f) ? "read failed" : "empty input");
@@ -737,7 +736,7 @@ void cli_output_discard(cli_output *out)
 static int each_in_stream(FILE *f, const char *source, cli_snapshot_fn fn,
 			  void *ctx, snap_error *err)
 {
-	int c = peek_content(f);
+	int c = cli_peek_content(f);
 	if (c == EOF)
 		return snap_error_set(err, SNAP_EFORMAT, source, 0,
 				      ferror(f) ? "read failed" : "empty input");

@@ -98,6 +98,8 @@ bool cli_is_pid(const char *arg, long *pid);
 bool cli_is_live_pid(const char *arg, long *pid);
 /* How a header names an input: "pid 1234" for a live process (then it
  * returns true), else arg itself. */
+/* The first byte that is not white space, left unread; EOF when none. */
+int cli_peek_content(FILE *f);
 bool cli_input_label(char *buf, size_t size, const char *arg);
 
 /* Output that never leaves a half-written file: written to an unnamed

@@ -194,35 +194,6 @@ static bool has_memory(const snap_snapshot *snap)
 	return false;
 }
 
-static int read_rollup(snap_snapshot *snap, pid_t pid, snap_error *err)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return snap_error_set(err, errno == EACCES || errno == EPERM ? SNAP_EPERM
-					   : SNAP_ENOPROC, path, 0, "%s", strerror(errno));
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) - 1 &&
-	       (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return snap_error_set(err, e == ESRCH ? SNAP_ENOPROC : SNAP_EIO, path,
-					      0, "%s", strerror(e));
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	/* An exiting process's mm is gone: an empty rollup. */
-	if (len == 0)
-		return snap_error_set(err, SNAP_ENOPROC, path, 0, "no such process");
-	return snap_parse_rollup(snap, buf, len, path, err);
-}
-
 /* Where live processes go: one per reading thread. */
 struct live_sink {
 	rank_entries *entries;
@@ -241,7 +212,7 @@ static int read_live(struct live_sink *run, pid_t pid, snap_error *err)
 		return snap_error_set(err, rc, NULL, 0, "out of memory");
 	if ((rc = snap_capture_meta(snap, pid, &opts, err)) == 0 && has_memory(snap))
 		rc = run->regions ? snap_capture_smaps(snap, pid, &opts, NULL, NULL, err)
-				  : read_rollup(snap, pid, err);
+				  : snap_capture_rollup(snap, pid, NULL, err);
 	if (rc == 0 && has_memory(snap) &&
 	    rank_entries_add(run->entries, snap, true) < 0)
 		rc = snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory");
@@ -382,17 +353,6 @@ static int add_snapshot(struct rank_run *run, snap_snapshot *snap, const char *s
 	return EXIT_OK;
 }
 
-/* The first byte that is not white space, left unread; EOF when none. */
-static int peek_content(FILE *f)
-{
-	int c;
-	while ((c = getc(f)) != EOF && isspace(c))
-		;
-	if (c != EOF)
-		ungetc(c, f);
-	return c;
-}
-
 /* Snapshot documents one after another, each ranked and freed before
  * the next is read: a host's stream need not fit in memory at once. */
 static int read_stream(struct rank_run *run, FILE *f, const char *source)
@@ -427,7 +387,7 @@ static int read_file(struct rank_run *run, const char *path)
 	const char *source = f == stdin ? "<stdin>" : path;
 	if (!f)
 		return cli_error("%s: %s", path, strerror(errno));
-	int c = peek_content(f), status;
+	int c = cli_peek_content(f), status;
 	run->files++;
 	if (c == '{') {
 		status = read_stream(run, f, source);

@@ -569,27 +569,9 @@ static const char *const watched[3] = { "Rss", "Pss", "Swap" };
  * no per-region text to format, parse or write. */
 static int read_rollup(pid_t pid, int64_t kb[3], snap_error *err)
 {
-	char path[64], buf[8192];
-	snprintf(path, sizeof(path), "/proc/%ld/smaps_rollup", (long)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return snap_error_set(err, errno == EACCES || errno == EPERM ? SNAP_EPERM
-				      : SNAP_ENOPROC, path, 0, "%s", strerror(errno));
-	size_t len = 0;
-	ssize_t n;
-	while (len < sizeof(buf) && (n = read(fd, buf + len, sizeof(buf) - len)) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	if (len == 0) /* an exiting process has no page tables left */
-		return snap_error_set(err, SNAP_ENOPROC, path, 0, "no such process");
 	snap_snapshot *tmp;
 	int rc = snap_snapshot_new(&tmp);
-	if (rc == 0 && (rc = snap_parse_rollup(tmp, buf, len, path, err)) == 0)
+	if (rc == 0 && (rc = snap_capture_rollup(tmp, pid, NULL, err)) == 0)
 		for (int k = 0; k < 3; k++) {
 			kb[k] = 0;
 			for (size_t i = 0; i < tmp->nrollup; i++)

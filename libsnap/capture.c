@@ -827,6 +827,26 @@ static void keep_rollup(snap_snapshot *snap, struct rollup_read *rr)
 		rollup_free(rr);
 }
 
+int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts *opts,
+			snap_error *err)
+{
+	char *text;
+	size_t len;
+	int rc = check_opts(opts, err);
+	if (rc < 0)
+		return rc;
+	rc = read_proc(opts, pid, "smaps_rollup", &text, &len);
+	if (rc < 0)
+		return proc_error(err, rc, pid, "smaps_rollup");
+	if (len == 0) { /* an exiting process has no page tables left */
+		free(text);
+		return proc_error(err, SNAP_ENOPROC, pid, "smaps_rollup");
+	}
+	rc = snap_parse_rollup(snap, text, len, "smaps_rollup", err);
+	free(text);
+	return rc;
+}
+
 int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		       const snap_capture_opts *opts, snap_region_fn fn,
 		       void *ctx, snap_error *err)

@@ -163,6 +163,12 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
  * SNAP_CAPTURE_ATTEMPTS times while the process keeps changing. */
 int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 		 snap_error *err);
+/* Reads /proc/PID/smaps_rollup alone into snap->rollup: the totals, at
+ * the cost of one page-table walk and no per-region text. A process
+ * that exited (its rollup is empty) gives SNAP_ENOPROC, EACCES gives
+ * SNAP_EPERM; SNAP_EINVAL for options of another version. */
+int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts *opts,
+			snap_error *err);
 
 /* Builds a snapshot from a saved smaps text (a user ran `cat
  * /proc/PID/smaps > FILE` elsewhere). With siblings, also reads the other

@@ -336,6 +336,39 @@ static void test_never_overwrites(void **state)
 	free(file);
 }
 
+/* smaps_rollup alone: on a stopped process, the totals a full capture
+ * read with its regions; an absent process is SNAP_ENOPROC. */
+static void test_rollup_alone(void **state)
+{
+	struct fixture *fx = *state;
+	pid_t pid = fx->helper.pid;
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	int status;
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	snap_snapshot *full, *rollup;
+	snap_error err = { 0 };
+	assert_int_equal(snap_capture(&full, pid, NULL, &err), 0);
+	assert_int_equal(snap_snapshot_new(&rollup), 0);
+	assert_int_equal(snap_capture_rollup(rollup, pid, NULL, &err), 0);
+	kill(pid, SIGCONT);
+	assert_true(full->nrollup > 0);
+	assert_int_equal(rollup->nrollup, full->nrollup);
+	for (size_t i = 0; i < full->nrollup; i++) {
+		assert_string_equal(rollup->rollup[i].name, full->rollup[i].name);
+		if (rollup->rollup[i].value != full->rollup[i].value)
+			fail_msg("%s: %llu alone, %llu with the regions", full->rollup[i].name,
+				 (unsigned long long)rollup->rollup[i].value,
+				 (unsigned long long)full->rollup[i].value);
+	}
+	snap_snapshot_free(rollup);
+	snap_snapshot_free(full);
+	assert_int_equal(snap_snapshot_new(&rollup), 0);
+	assert_int_equal(snap_capture_rollup(rollup, 2147483646, NULL, &err), SNAP_ENOPROC);
+	assert_string_equal(err.message, "no such process");
+	snap_snapshot_free(rollup);
+}
+
 static void test_no_such_process(void **state)
 {
 	struct fixture *fx = *state;
@@ -614,6 +647,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_several_pids, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_redact, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_never_overwrites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollup_alone, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_such_process, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_permission_denied, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unwritable_outputs, setup, teardown),

@@ -199,9 +199,13 @@ static void one_stream_and_denied_processes(void **state)
 	size_t docs = 0;
 	bool helper = false;
 	snap_snapshot *snap;
+	long last_pid = 0;
 	while (fmt_json_load(&snap, f, out, NULL) == 0) {
 		docs++;
 		helper |= snap->process.pid == fx.stages.pid;
+		/* in pid order, however the processes were shared out */
+		assert_true(snap->process.pid > last_pid);
+		last_pid = snap->process.pid;
 		snap_snapshot_free(snap);
 	}
 	fclose(f);
@@ -309,15 +313,28 @@ static void a_host_series(void **state)
  * capture --all writes its progress to a terminal whose output is
  * suspended (tcflow TCOOFF): its first progress line, after it listed
  * the processes and captured the first, blocks it in write(2) on fd 2,
- * which /proc/PID/syscall shows. Then the other helper is killed and
+ * which /proc/PID/task/TID/syscall shows. Then the other helper is killed and
  * reaped, output resumes, and capture reaches a process that is gone. */
 static bool blocked_writing_stderr(pid_t pid)
 {
+	/* any of its threads: the worker whose turn it is writes progress */
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/syscall", pid);
-	char *text = read_file(path, NULL);
-	bool yes = text && strncmp(text, "1 0x2 ", 6) == 0;
-	free(text);
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	DIR *tasks = opendir(path);
+	if (!tasks)
+		return false;
+	bool yes = false;
+	struct dirent *de;
+	while (!yes && (de = readdir(tasks))) {
+		if (de->d_name[0] == '.')
+			continue;
+		char syscall[320];
+		snprintf(syscall, sizeof(syscall), "/proc/%d/task/%s/syscall", pid, de->d_name);
+		char *text = read_file(syscall, NULL);
+		yes = text && strncmp(text, "1 0x2 ", 6) == 0;
+		free(text);
+	}
+	closedir(tasks);
 	return yes;
 }
 

@@ -625,7 +625,17 @@ static int setup(void **state)
 	snprintf(fx.socket, sizeof(fx.socket), "mapsnap-test-%d", (int)getpid());
 	if (!fx.dir || !realpath(mapsnap_bin(), fx.mapsnap))
 		return -1;
-	return 0;
+	/* A session that lives until teardown: else the server exits with
+	 * each test's last pane, and the next test's new-session can reach
+	 * it while it goes ("server exited unexpectedly"). */
+	char *argv[] = { "tmux", "-L", fx.socket, "-f", "/dev/null", "new-session", "-d",
+			 "-s", "keep", NULL };
+	cmd_result res;
+	if (run_cmd(&res, argv, NULL) != 0)
+		return -1;
+	int status = res.status;
+	cmd_result_free(&res);
+	return status == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
