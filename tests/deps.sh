@@ -1,10 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages that pkg-config cannot find (make deps).
+# Installs the Debian packages that pkg-config cannot find (make deps),
+# without their recommendations: what a test needs is named here.
 set -e
 missing=""
 need() { pkg-config --exists "$1" 2>/dev/null || missing="$missing $2"; }
 command -v pkg-config >/dev/null 2>&1 || missing="$missing pkg-config"
-command -v cc >/dev/null 2>&1 || missing="$missing gcc"
+command -v cc >/dev/null 2>&1 || missing="$missing gcc libc6-dev"
 command -v make >/dev/null 2>&1 || missing="$missing make"
 need jansson libjansson-dev
 need libxxhash libxxhash-dev
@@ -36,6 +37,11 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 # make check compares show with procps-ng's pmap on live processes (with
 # CI=true a test skipped for want of it fails the run).
 command -v pmap >/dev/null 2>&1 || missing="$missing procps"
+# make check formats the man page with groff and renders the installed
+# one with man -l; the bash completion is tested in bash.
+command -v groff >/dev/null 2>&1 || missing="$missing groff-base"
+command -v man >/dev/null 2>&1 || missing="$missing man-db"
+command -v bash >/dev/null 2>&1 || missing="$missing bash"
 if [ -z "$missing" ]; then
 	echo "deps: all present"
 	exit 0
@@ -45,4 +51,4 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
