@@ -668,7 +668,7 @@ static void retime(const char *path, int second)
 	snap_snapshot *snap;
 	assert_int_equal(fmt_json_load(&snap, f, path, NULL), 0);
 	fclose(f);
-	char at[32];
+	char at[48]; /* room for any int: -O1 -fsanitize builds check it */
 	snprintf(at, sizeof(at), "2026-01-01T00:00:%02d.000Z", second);
 	snap->captured_at = snap_snapshot_strdup(snap, at);
 	snap->captured_end = snap->captured_at;
