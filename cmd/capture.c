@@ -269,7 +269,7 @@ static int files_on_this_host(snap_snapshot *snap)
 	int rc = snap_file_scan_new(&scan);
 	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
 		rc = snap_file_scan_add(scan, &snap->regions[i]);
-	snap_file_scan_opts local = { 0 };
+	snap_file_scan_opts local = { .version = SNAP_FILE_SCAN_OPTS_VERSION };
 	if (rc == SNAP_OK)
 		rc = snap_file_scan_read(scan, snap, &local);
 	snap_file_scan_free(scan);
@@ -363,6 +363,7 @@ static int collect_pids(const struct capture_settings *s, int argc, char **argv,
 int cmd_capture(int argc, char **argv)
 {
 	struct capture_settings s = { 0 };
+	snap_capture_opts_init(&s.opts, SNAP_CAPTURE_OPTS_VERSION);
 	if (capture_all_wanted(argc, argv))
 		return cmd_capture_all(argc, argv);
 	if (series_capture_wanted(argc, argv))

@@ -586,6 +586,7 @@ static int run_rounds(struct sink *k, const struct all_settings *s, bool tty)
 int cmd_capture_all(int argc, char **argv)
 {
 	struct all_settings s = { 0 };
+	snap_capture_opts_init(&s.opts, SNAP_CAPTURE_OPTS_VERSION);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;

@@ -231,7 +231,7 @@ static int check_snapshot(const struct check_settings *s, const snap_snapshot *s
 		opts.max_map_count = snap->host.max_map_count > 0 ? snap->host.max_map_count
 			: live ? cli_host_max_map_count() : 0;
 	snap_check *c = NULL;
-	if (snap_check_new(&c, snap, &opts) < 0 || run_rules(s, c) < 0) {
+	if (snap_check_new(&c, snap, &opts, NULL) < 0 || run_rules(s, c) < 0) {
 		snap_check_free(c);
 		return cli_error("check: %s: out of memory", arg);
 	}
@@ -247,7 +247,7 @@ static int check_arg(const struct check_settings *s, const char *arg)
 {
 	cli_snapshots list = { 0 };
 	/* No rule reads smaps_rollup: skip its second page walk. */
-	snap_capture_opts capture = { .no_rollup = true };
+	snap_capture_opts capture = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
 	snap_error err = { 0 };
 	char label[600];
 	bool live = cli_input_label(label, sizeof(label), arg);
@@ -267,7 +267,7 @@ static int check_arg(const struct check_settings *s, const char *arg)
 int cmd_check(int argc, char **argv)
 {
 	struct check_settings s = { .regions = 5 };
-	snap_check_opts_init(&s.check);
+	snap_check_opts_init(&s.check, SNAP_CHECK_OPTS_VERSION);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;

@@ -930,7 +930,7 @@ int cli_load_arg(cli_snapshots *list, const char *arg,
 	if (!cli_is_pid(arg, &pid))
 		return snap_error_set(err, SNAP_EINVAL, arg, 0,
 				      "no such file, and not a process id");
-	snap_capture_opts opts = capture ? *capture : (snap_capture_opts){ 0 };
+	snap_capture_opts opts = capture ? *capture : (snap_capture_opts){ .version = SNAP_CAPTURE_OPTS_VERSION };
 	cli_capture_env(&opts);
 	snap_snapshot *snap;
 	/* a thread id stands for its process, as in pmap */

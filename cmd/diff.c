@@ -42,8 +42,7 @@ int report_init(report_settings *s, const char *name, unsigned command)
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->command = command;
-	snap_diff_opts_init(&s->diff);
-	return snap_gate_new(&s->gate);
+	snap_diff_opts_init(&s->diff, SNAP_DIFF_OPTS_VERSION);	return snap_gate_new(&s->gate);
 }
 
 void report_free(report_settings *s)

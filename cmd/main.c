@@ -56,13 +56,12 @@ int main(int argc, char **argv)
 		return cli_stdout_finish("--help", EXIT_OK);
 	}
 	if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
-		printf("mapsnap %s\n", SNAP_VERSION_STRING);
+		printf("mapsnap %s\n", snap_version());
 		return cli_stdout_finish("--version", EXIT_OK);
 	}
 	if (strcmp(name, "--list-options") == 0) {
 		cli_list_options(stdout);
-		return cli_stdout_finish("--list-options", EXIT_OK);
-	}
+		return cli_stdout_finish("--list-options", EXIT_OK);	}
 	for (size_t i = 0; i < sizeof(subcommands) / sizeof(*subcommands); i++)
 		if (strcmp(name, subcommands[i].name) == 0)
 			/* Output the command left in stdio's buffer fails here,

@@ -184,7 +184,7 @@ struct live_sink {
 static int read_live(struct live_sink *run, pid_t pid, snap_error *err)
 {
 	snap_snapshot *snap;
-	snap_capture_opts opts = { .no_rollup = true };
+	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
 	int rc = snap_snapshot_new(&snap);
 	if (rc < 0)
 		return snap_error_set(err, rc, NULL, 0, "out of memory");

@@ -174,11 +174,11 @@ static bool live_snapshot(const struct inputs *in, const snap_snapshot *snap)
 static int run_check(snap_check **out, const snap_snapshot *snap, bool live)
 {
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	if (live)
 		opts.max_map_count = cli_host_max_map_count();
 	*out = NULL;
-	if (snap_check_new(out, snap, &opts) < 0 || snap_check_run_all(*out) < 0) {
+	if (snap_check_new(out, snap, &opts, NULL) < 0 || snap_check_run_all(*out) < 0) {
 		snap_check_free(*out);
 		*out = NULL;
 		return cli_error("report: out of memory");
@@ -282,8 +282,8 @@ static int write_page(const struct report_settings *s, const struct page *p)
 int cmd_report(int argc, char **argv)
 {
 	struct report_settings s = { 0 };
-	snap_diff_opts_init(&s.diff);
-	snap_trend_opts_init(&s.trend);
+	snap_diff_opts_init(&s.diff, SNAP_DIFF_OPTS_VERSION);
+	snap_trend_opts_init(&s.trend, SNAP_TREND_OPTS_VERSION);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;

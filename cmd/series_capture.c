@@ -664,6 +664,7 @@ static int finish(const struct run *r, enum stop_reason why)
 int cmd_capture_series(int argc, char **argv)
 {
 	struct series_settings s = { 0 };
+	snap_capture_opts_init(&s.opts, SNAP_CAPTURE_OPTS_VERSION);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;

@@ -423,7 +423,7 @@ static int show_arg(const struct show_settings *s, const char *arg)
 {
 	cli_snapshots list = { 0 };
 	/* pmap's views use neither the rollup nor build-ids */
-	snap_capture_opts capture = { .no_rollup = true, .no_build_ids = true };
+	snap_capture_opts capture = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true, .no_build_ids = true };
 	snap_error err = { 0 };
 	long pid = 0;
 	bool live = !s->explain && cli_is_live_pid(arg, &pid);

@@ -168,7 +168,7 @@ static int summarise(const struct summary_settings *s, FILE *f,
 		opts.filter = keep_region;
 		opts.filter_ctx = (void *)&s->filter;
 	}
-	if (snap_summary_new(&sum, snap, &opts) < 0)
+	if (snap_summary_new(&sum, snap, &opts, NULL) < 0)
 		return cli_error("summary: %s: out of memory", arg);
 	int rc = write_summary(s, f, sum, label);
 	if (sum->torn && s->format != CLI_FORMAT_TEXT)
@@ -224,7 +224,7 @@ static int add_process(void *ctx, const snap_snapshot *snap, const char *source)
 	snap_check *c;
 	fmt_prom_process p;
 	(void)source;
-	if ((set->rc = snap_check_new(&c, snap, NULL)) < 0)
+	if ((set->rc = snap_check_new(&c, snap, NULL, NULL)) < 0)
 		return set->rc;
 	set->rc = fmt_prom_process_init(&p, c, 0);
 	snap_check_free(c);
@@ -266,7 +266,7 @@ static int write_prometheus(FILE *f, int argc, char **argv)
 	snap_error err = { 0 };
 	int status = EXIT_OK;
 	for (int i = 0; i < argc && status == EXIT_OK; i++) {
-		snap_capture_opts capture = { .no_rollup = true };
+		snap_capture_opts capture = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
 		if (cli_each_snapshot(argv[i], &capture, add_process, &set, &err) != 0)
 			status = set.rc == SNAP_ENOMEM ? cli_error("summary: out of memory")
 						       : cli_report(&err);
@@ -285,7 +285,7 @@ static int write_prometheus(FILE *f, int argc, char **argv)
 int cmd_summary(int argc, char **argv)
 {
 	struct summary_settings s = { .libs = 10 };
-	snap_summary_opts_init(&s.summary);
+	snap_summary_opts_init(&s.summary, SNAP_SUMMARY_OPTS_VERSION);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK)
 		return rc < 0 ? EXIT_OK : rc;

@@ -190,7 +190,7 @@ static double now_ms(void)
 int cmd_trend(int argc, char **argv)
 {
 	struct trend_settings s = { .limit = 10 };
-	snap_trend_opts_init(&s.trend);
+	snap_trend_opts_init(&s.trend, SNAP_TREND_OPTS_VERSION);
 	if (snap_trend_gate_new(&s.gate) < 0)
 		return cli_error("out of memory");
 	cli_snapshots list = { 0 };

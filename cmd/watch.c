@@ -297,7 +297,7 @@ static int take(struct watch_run *run, int rc, snap_snapshot *snap)
 static int first_capture(struct watch_run *run)
 {
 	snap_snapshot *snap = NULL;
-	snap_capture_opts opts = { .no_rollup = true };
+	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
 	int rc = snap_capture(&snap, (pid_t)run->s->pid, &opts, &run->err);
 	return take(run, rc, snap);
 }

@@ -63,7 +63,7 @@ static bool wait_due(struct watch_capturer *c)
 static void *capturer_main(void *arg)
 {
 	struct watch_capturer *c = arg;
-	snap_capture_opts opts = { .no_rollup = true };
+	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
 	pthread_mutex_lock(&c->mu);
 	while (wait_due(c)) {
 		clock_gettime(CLOCK_MONOTONIC, &c->due);

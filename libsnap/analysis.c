@@ -8,11 +8,15 @@
 
 #include "internal.h"
 
-void snap_summary_opts_init(snap_summary_opts *opts)
+int snap_summary_opts_init(snap_summary_opts *opts, unsigned int version)
 {
+	if (version != SNAP_SUMMARY_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
 	opts->metric = SNAP_M_RSS;
 	opts->top = 10;
+	return SNAP_OK;
 }
 
 /* ---- ranking ---- */
@@ -159,23 +163,28 @@ static void cross_check(snap_summary *sum)
 /* ---- the summary object ---- */
 
 int snap_summary_new(snap_summary **out, const snap_snapshot *snap,
-		     const snap_summary_opts *opts)
+		     const snap_summary_opts *opts, snap_error *err)
 {
 	snap_summary *sum = calloc(1, sizeof(*sum));
 	if (!sum)
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, "summary", 0, "out of memory");
 	sum->snap = snap;
 	if (opts)
 		sum->opts = *opts;
 	else
-		snap_summary_opts_init(&sum->opts);
+		snap_summary_opts_init(&sum->opts, SNAP_SUMMARY_OPTS_VERSION);
 	sum->filtered = sum->opts.filter != NULL;
 	sum->stacks.threads = snap->process.known ? snap->process.threads : -1;
 	snap_sums *lib_sums = NULL;
 	struct ranked *ranked = NULL;
-	int rc = SNAP_EINVAL;
-	if ((unsigned)sum->opts.metric >= SNAP_M_COUNT)
+	int rc;
+	if (opts && (rc = opts_version_check(opts->version, SNAP_SUMMARY_OPTS_VERSION,
+					     "snap_summary_opts", err)) < 0)
 		goto out;
+	if ((unsigned)sum->opts.metric >= SNAP_M_COUNT) {
+		rc = snap_error_set(err, SNAP_EINVAL, "summary", 0, "bad options");
+		goto out;
+	}
 	if ((rc = snap_identity_new(&sum->id, snap)) < 0)
 		goto out;
 	rc = SNAP_ENOMEM;
@@ -194,6 +203,8 @@ out:
 	free(lib_sums);
 	free(ranked);
 	snap_summary_free(sum);
+	if (rc == SNAP_ENOMEM)
+		snap_error_set(err, rc, "summary", 0, "out of memory");
 	return rc;
 }
 

@@ -295,13 +295,13 @@ static const snap_redact *capture_redaction(snap_snapshot *snap,
 {
 	if (opts->redaction)
 		return opts->redaction;
-	if (!snap->redaction) {
+	if (!snap->internal->redaction) {
 		snap_redact *own = snap_snapshot_alloc(snap, sizeof(*own));
 		if (!own || snap_redact_random(own) < 0)
 			return NULL;
-		snap->redaction = own;
+		snap->internal->redaction = own;
 	}
-	return snap->redaction;
+	return snap->internal->redaction;
 }
 
 /* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
@@ -360,6 +360,22 @@ static int read_thread_sps(snap_snapshot *snap, const snap_capture_opts *opts,
 	return 0;
 }
 
+int snap_capture_opts_init(snap_capture_opts *opts, unsigned int version)
+{
+	if (version != SNAP_CAPTURE_OPTS_VERSION)
+		return SNAP_EINVAL;
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	return SNAP_OK;
+}
+
+static int check_opts(const snap_capture_opts *opts, snap_error *err)
+{
+	return opts ? opts_version_check(opts->version, SNAP_CAPTURE_OPTS_VERSION,
+					 "snap_capture_opts", err)
+		    : SNAP_OK;
+}
+
 int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		      const snap_capture_opts *opts, snap_error *err)
 {
@@ -368,6 +384,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 	int rc;
 	char now[40];
 	bool redact = opts && opts->redact;
+	if ((rc = check_opts(opts, err)) < 0)
+		return rc;
 
 	snap_utc_now(now, sizeof(now));
 	snap->captured_at = snap_snapshot_strdup(snap, now);
@@ -414,8 +432,8 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, rc, pid, "task");
 	if (read_placement(snap, opts, pid) < 0)
 		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
-	snap->read_comm = text_print(snap->process.comm);
-	snap->read_exe = text_print(snap->process.exe);
+	snap->internal->read_comm = text_print(snap->process.comm);
+	snap->internal->read_exe = text_print(snap->process.exe);
 	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
 	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
 		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
@@ -466,7 +484,7 @@ static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
 		      snap_file_scan *scan, const snap_redact *redaction)
 {
-	snap_file_scan_opts so = { pid, opts ? opts->procfs : NULL,
+	snap_file_scan_opts so = { SNAP_FILE_SCAN_OPTS_VERSION, pid, opts ? opts->procfs : NULL,
 				   opts && opts->no_procmap_query };
 	int rc = snap_file_scan_read(scan, snap, &so);
 	if (rc == SNAP_OK && redaction)
@@ -520,14 +538,14 @@ static const char *changed_identity(const snap_snapshot *snap,
 	if (read_proc(opts, pid, "comm", &text, &len) == 0) {
 		while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
 			text[--len] = '\0';
-		if (text_print(text) != snap->read_comm)
+		if (text_print(text) != snap->internal->read_comm)
 			what = "its name changed";
 		free(text);
 	}
 	snap_snapshot *probe;
 	if (!what && snap_snapshot_new(&probe) == 0) {
 		read_exe(probe, opts, pid);
-		if (text_print(probe->process.exe) != snap->read_exe)
+		if (text_print(probe->process.exe) != snap->internal->read_exe)
 			what = "its executable changed";
 		snap_snapshot_free(probe);
 	}
@@ -825,7 +843,10 @@ int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts 
 {
 	char *text;
 	size_t len;
-	int rc = read_proc(opts, pid, "smaps_rollup", &text, &len);
+	int rc = check_opts(opts, err);
+	if (rc < 0)
+		return rc;
+	rc = read_proc(opts, pid, "smaps_rollup", &text, &len);
 	if (rc < 0)
 		return proc_error(err, rc, pid, "smaps_rollup");
 	if (len == 0) { /* an exiting process has no page tables left */
@@ -844,6 +865,9 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	char path[PATH_MAX], now[40];
 	struct timespec t0, t1;
 	struct redact_ctx rctx = { fn, ctx, NULL };
+	int checked = check_opts(opts, err);
+	if (checked < 0)
+		return checked;
 	if (opts && opts->redact) {
 		if (!(rctx.redaction = capture_redaction(snap, opts)))
 			return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
@@ -928,7 +952,7 @@ static int cmp_pid(const void *a, const void *b)
 int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
 			   const char *procfs, snap_error *err)
 {
-	snap_capture_opts opts = { .procfs = procfs };
+	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .procfs = procfs };
 	DIR *dir = opendir(procfs_root(&opts));
 	if (!dir)
 		return snap_error_set(err, SNAP_EIO, procfs_root(&opts), 0,

@@ -22,9 +22,12 @@ const char *snap_severity_name(enum snap_severity sev)
 	return (unsigned)sev < SNAP_SEV_COUNT ? severity_names[sev] : "?";
 }
 
-void snap_check_opts_init(snap_check_opts *o)
+int snap_check_opts_init(snap_check_opts *o, unsigned int version)
 {
+	if (version != SNAP_CHECK_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(o, 0, sizeof(*o));
+	o->version = version;
 	o->heap_min_kb = 16 * MIB;
 	o->heap_ratio = 4.0;
 	o->small_maps = 256;
@@ -37,6 +40,7 @@ void snap_check_opts_init(snap_check_opts *o)
 	o->thread_stacks_max = 256;
 	o->map_count_ratio = 0.5;
 	o->max_map_count = 0;
+	return SNAP_OK;
 }
 
 /* ---- small helpers ---- */
@@ -56,7 +60,7 @@ static int64_t value(const snap_check *c, const snap_region *r, enum snap_measur
 {
 	if (m == SNAP_M_SIZE)
 		return size_kb(r);
-	return c->fields[m] >= 0 ? (int64_t)snap_region_value(r, c->fields[m]) : 0;
+	return c->internal->fields[m] >= 0 ? (int64_t)snap_region_value(r, c->internal->fields[m]) : 0;
 }
 
 static const snap_region *region(const snap_check *c, size_t i)
@@ -116,11 +120,11 @@ static int add(snap_check *c, const char *rule, enum snap_severity sev,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (array_grow(&c->findings, &c->cap, c->nfindings, sizeof(*c->findings), 16) < 0)
+	if (array_grow(&c->findings, &c->internal->cap, c->nfindings, sizeof(*c->findings), 16) < 0)
 		return SNAP_ENOMEM;
 	size_t n = l ? l->n : 0;
-	uint32_t *regions = arena_alloc(c->arena, n * sizeof(*regions) + 1);
-	const char *message = arena_strndup(c->arena, msg, strlen(msg));
+	uint32_t *regions = arena_alloc(c->internal->arena, n * sizeof(*regions) + 1);
+	const char *message = arena_strndup(c->internal->arena, msg, strlen(msg));
 	if (!regions || !message)
 		return SNAP_ENOMEM;
 	if (n)
@@ -135,7 +139,7 @@ static int add(snap_check *c, const char *rule, enum snap_severity sev,
 
 static int skip(snap_check *c, const char *why)
 {
-	if (array_grow(&c->skipped, &c->skipped_cap, c->nskipped, sizeof(*c->skipped), 4) < 0)
+	if (array_grow(&c->skipped, &c->internal->skipped_cap, c->nskipped, sizeof(*c->skipped), 4) < 0)
 		return SNAP_ENOMEM;
 	c->skipped[c->nskipped++] = why;
 	return 0;
@@ -730,7 +734,7 @@ static int rule_map_count(snap_check *c)
 static bool dirty_code(const snap_check *c, size_t i)
 {
 	const snap_region *r = region(c, i);
-	int anon = c->fields[SNAP_M_ANONYMOUS];
+	int anon = c->internal->fields[SNAP_M_ANONYMOUS];
 	if (r->path[0] != '/' || r->inode == 0 || !executable(r) || r->perms[1] != '-' ||
 	    value(c, r, SNAP_M_PRIVATE_DIRTY) == 0)
 		return false;
@@ -824,22 +828,36 @@ const snap_rule *snap_check_rule(const char *name)
 	return NULL;
 }
 
+/* A check and what the library keeps of it, in one allocation. */
+struct check_block {
+	snap_check pub;
+	struct snap_check_internal in;
+};
+
 int snap_check_new(snap_check **out, const snap_snapshot *snap,
-		   const snap_check_opts *opts)
+		   const snap_check_opts *opts, snap_error *err)
 {
-	snap_check *c = calloc(1, sizeof(*c));
-	if (!c)
-		return SNAP_ENOMEM;
+	if (opts) {
+		int rc = opts_version_check(opts->version, SNAP_CHECK_OPTS_VERSION,
+					    "snap_check_opts", err);
+		if (rc < 0)
+			return rc;
+	}
+	struct check_block *block = calloc(1, sizeof(*block));
+	if (!block)
+		return snap_error_set(err, SNAP_ENOMEM, "check", 0, "out of memory");
+	snap_check *c = &block->pub;
+	c->internal = &block->in;
 	c->snap = snap;
 	if (opts)
 		c->opts = *opts;
 	else
-		snap_check_opts_init(&c->opts);
-	measure_fields(snap, c->fields);
+		snap_check_opts_init(&c->opts, SNAP_CHECK_OPTS_VERSION);
+	measure_fields(snap, c->internal->fields);
 	int rc = SNAP_ENOMEM;
-	if (!(c->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap)) < 0) {
+	if (!(c->internal->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap)) < 0) {
 		snap_check_free(c);
-		return rc;
+		return snap_error_set(err, rc, "check", 0, "out of memory");
 	}
 	*out = c;
 	return SNAP_OK;
@@ -852,7 +870,7 @@ void snap_check_free(snap_check *c)
 	snap_identity_free(c->id);
 	free(c->findings);
 	free(c->skipped);
-	arena_free(c->arena);
+	arena_free(c->internal->arena);
 	free(c);
 }
 

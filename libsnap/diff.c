@@ -102,12 +102,16 @@ const char *snap_change_name(enum snap_change_type type)
 	return (unsigned)type < SNAP_CHANGE_TYPES ? change_names[type] : "?";
 }
 
-void snap_diff_opts_init(snap_diff_opts *opts)
+int snap_diff_opts_init(snap_diff_opts *opts, unsigned int version)
 {
+	if (version != SNAP_DIFF_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
 	opts->min_change_kb = 4;
 	opts->metric = SNAP_M_RSS;
 	opts->match = SNAP_MATCH_AUTO;
+	return SNAP_OK;
 }
 
 static bool equal_or_unknown(const char *a, const char *b)
@@ -1371,7 +1375,7 @@ static int finish_changes(struct builder *b)
 	}
 	free(dup_image);
 	d->changes = rc == SNAP_OK
-		? arena_alloc(d->arena, (kept.n + 1) * sizeof(snap_change)) : NULL;
+		? arena_alloc(d->internal->arena, (kept.n + 1) * sizeof(snap_change)) : NULL;
 	if (d->changes && kept.n)
 		memcpy(d->changes, kept.data, kept.n * sizeof(snap_change));
 	d->nchanges = d->changes ? kept.n : 0;
@@ -1419,7 +1423,7 @@ static int load_side(struct builder *b, int s)
 static int list_dups(snap_diff *d)
 {
 	const snap_identity *in = d->new_id, *io = d->old_id;
-	d->dups = arena_alloc(d->arena, (in->ndups + 1) * sizeof(*d->dups));
+	d->dups = arena_alloc(d->internal->arena, (in->ndups + 1) * sizeof(*d->dups));
 	if (!d->dups)
 		return SNAP_ENOMEM;
 	for (size_t k = 0; k < in->ndups; k++) {
@@ -1449,7 +1453,7 @@ struct diff_storage {
 
 static int keep_storage(snap_diff *d, struct builder *b)
 {
-	struct diff_storage *st = arena_alloc(d->arena, sizeof(*st));
+	struct diff_storage *st = arena_alloc(d->internal->arena, sizeof(*st));
 	if (!st)
 		return SNAP_ENOMEM;
 	st->members[OLD] = b->members[OLD].data;
@@ -1461,7 +1465,7 @@ static int keep_storage(snap_diff *d, struct builder *b)
 	memset(&b->mapped, 0, sizeof(b->mapped));
 	memset(&b->unmapped, 0, sizeof(b->unmapped));
 	memset(&b->perms, 0, sizeof(b->perms));
-	d->pools = st;
+	d->internal->pools = st;
 	return SNAP_OK;
 }
 
@@ -1490,21 +1494,36 @@ static int build(snap_diff *d, struct builder *b)
 	return keep_storage(d, b);
 }
 
+/* A diff and what the library keeps of it, in one allocation. */
+struct diff_block {
+	snap_diff pub;
+	struct snap_diff_internal in;
+};
+
 int snap_diff_new(snap_diff **out, const snap_snapshot *old,
 		  const snap_snapshot *new, const snap_diff_opts *opts,
 		  snap_error *err)
 {
-	snap_diff *d = calloc(1, sizeof(*d));
-	if (!d || !(d->arena = arena_new())) {
-		free(d);
+	struct diff_block *block = calloc(1, sizeof(*block));
+	snap_diff *d = block ? &block->pub : NULL;
+	if (d)
+		d->internal = &block->in;
+	if (!d || !(d->internal->arena = arena_new())) {
+		free(block);
 		return snap_error_set(err, SNAP_ENOMEM, "diff", 0, "out of memory");
 	}
 	d->old = old;
 	d->new = new;
+	int rc;
+	if (opts && (rc = opts_version_check(opts->version, SNAP_DIFF_OPTS_VERSION,
+					     "snap_diff_opts", err)) < 0) {
+		snap_diff_free(d);
+		return rc;
+	}
 	if (opts)
 		d->opts = *opts;
 	else
-		snap_diff_opts_init(&d->opts);
+		snap_diff_opts_init(&d->opts, SNAP_DIFF_OPTS_VERSION);
 	if ((unsigned)d->opts.metric >= SNAP_M_COUNT || d->opts.min_change_kb < 0) {
 		snap_diff_free(d);
 		return snap_error_set(err, SNAP_EINVAL, "diff", 0, "bad options");
@@ -1518,7 +1537,7 @@ int snap_diff_new(snap_diff **out, const snap_snapshot *old,
 		.perms = { .elem = sizeof(snap_perms_change) },
 		.entries = { .elem = sizeof(struct pending) },
 	};
-	int rc = build(d, &b);
+	rc = build(d, &b);
 	if (rc < 0) {
 		if (!d->old_id)
 			snap_identity_free(b.id[OLD]);
@@ -1542,7 +1561,7 @@ void snap_diff_free(snap_diff *d)
 {
 	if (!d)
 		return;
-	struct diff_storage *st = d->pools;
+	struct diff_storage *st = d->internal->pools;
 	if (st) {
 		free(st->members[OLD]);
 		free(st->members[NEW]);
@@ -1552,7 +1571,7 @@ void snap_diff_free(snap_diff *d)
 	}
 	snap_identity_free(d->old_id);
 	snap_identity_free(d->new_id);
-	arena_free(d->arena);
+	arena_free(d->internal->arena);
 	free(d);
 }
 

@@ -199,9 +199,20 @@ static int open_query(const snap_file_scan_opts *o)
 	return fd;
 }
 
+int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version)
+{
+	if (version != SNAP_FILE_SCAN_OPTS_VERSION)
+		return SNAP_EINVAL;
+	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
+	return SNAP_OK;
+}
+
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
 			const snap_file_scan_opts *opts)
 {
+	if (opts->version != SNAP_FILE_SCAN_OPTS_VERSION)
+		return SNAP_EINVAL;
 	snap_file_scan_opts o = *opts;
 	if (!o.procfs)
 		o.procfs = "/proc";

@@ -204,8 +204,8 @@ static bool prefix_of(const char *prefix, const char *path, size_t len)
 /* The hash of a path as the identity's path maps rewrite it. */
 static uint64_t mapped_path_hash(const snap_identity *id, const char *path, size_t len)
 {
-	for (size_t m = 0; m < id->nmaps; m++) {
-		const snap_path_map *map = &id->maps[m];
+	for (size_t m = 0; m < id->internal->nmaps; m++) {
+		const snap_path_map *map = &id->internal->maps[m];
 		if (!prefix_of(map->from, path, len))
 			continue;
 		size_t to = strlen(map->to), rest = len - strlen(map->from);
@@ -548,18 +548,18 @@ static int collect_dups(snap_identity *id, uint32_t *parent, const bool *shared)
 	for (size_t i = 0; i < id->nimages; i++)
 		if (parent[i] == i && count[i] > 1)
 			id->ndups++;
-	id->dups = arena_alloc(id->arena, id->ndups * sizeof(*id->dups) + 1);
+	id->dups = arena_alloc(id->internal->arena, id->ndups * sizeof(*id->dups) + 1);
 	int rc = id->dups ? SNAP_OK : SNAP_ENOMEM;
 	size_t d = 0;
 	for (size_t root = 0; root < id->nimages && rc == SNAP_OK; root++) {
 		if (parent[root] != root || count[root] < 2)
 			continue;
 		snap_duplicate *dup = &id->dups[d++];
-		size_t *images = arena_alloc(id->arena, count[root] * sizeof(*images));
+		size_t *images = arena_alloc(id->internal->arena, count[root] * sizeof(*images));
 		char name[512];
 		const snap_image *img = &id->images[root];
 		size_t n = snap_lib_name(name, sizeof(name), img->path, img->path_len);
-		dup->name = arena_strndup(id->arena, name,
+		dup->name = arena_strndup(id->internal->arena, name,
 					  n < sizeof(name) ? n : sizeof(name) - 1);
 		if (!images || !dup->name) {
 			rc = SNAP_ENOMEM;
@@ -613,17 +613,25 @@ int snap_path_map_parse(snap_path_map *map, char *text)
 	return SNAP_OK;
 }
 
+/* An identity and what the library keeps of it, in one allocation. */
+struct identity_block {
+	snap_identity pub;
+	struct snap_identity_internal in;
+};
+
 int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 			     const snap_path_map *maps, size_t nmaps)
 {
 	size_t n = snap->nregions + 1;
-	snap_identity *id = calloc(1, sizeof(*id));
-	if (!id)
+	struct identity_block *block = calloc(1, sizeof(*block));
+	if (!block)
 		return SNAP_ENOMEM;
+	snap_identity *id = &block->pub;
+	id->internal = &block->in;
 	id->snap = snap;
-	id->maps = maps;
-	id->nmaps = nmaps;
-	id->arena = arena_new();
+	id->internal->maps = maps;
+	id->internal->nmaps = nmaps;
+	id->internal->arena = arena_new();
 	id->kinds = malloc(n * sizeof(*id->kinds));
 	id->evidence = malloc(n);
 	id->keys = malloc(n * sizeof(*id->keys));
@@ -632,7 +640,7 @@ int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 	id->image_of = malloc(n * sizeof(*id->image_of));
 	id->attached = malloc(n * sizeof(*id->attached));
 	int rc = SNAP_ENOMEM;
-	if (!id->arena || !id->kinds || !id->evidence || !id->keys || !id->path_keys ||
+	if (!id->internal->arena || !id->kinds || !id->evidence || !id->keys || !id->path_keys ||
 	    !id->classes || !id->image_of || !id->attached)
 		goto out;
 	if ((rc = snap_classify(snap, id->kinds, id->evidence, &id->stacks)) < 0 ||
@@ -640,8 +648,8 @@ int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 	    (rc = find_duplicates(id)) < 0)
 		goto out;
 	build_keys(id);
-	id->maps = NULL; /* the caller's: not kept past this call */
-	id->nmaps = 0;
+	id->internal->maps = NULL; /* the caller's: not kept past this call */
+	id->internal->nmaps = 0;
 	for (size_t i = 0; i < snap->nregions; i++)
 		id->thread_stacks += id->kinds[i] == SNAP_KIND_THREAD_STACK;
 	*out = id;
@@ -663,6 +671,6 @@ void snap_identity_free(snap_identity *id)
 	free(id->image_of);
 	free(id->attached);
 	free(id->images);
-	arena_free(id->arena);
+	arena_free(id->internal->arena);
 	free(id);
 }

@@ -5,6 +5,49 @@
 #include "checked.h"
 #include "snap.h"
 
+/* A bump allocator (arena.c), below. */
+typedef struct snap_arena snap_arena;
+
+/* What a snapshot keeps for the library alone (model.c, capture.c). */
+struct snap_snapshot_internal {
+	snap_arena *arena;
+	size_t regions_cap, fields_cap, files_cap;
+	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
+	size_t field_slots_cap;
+	const snap_redact *redaction; /* of a capture that made its own key */
+	/* comm and exe as a capture read them, before any redaction: it
+	 * compares them again after reading smaps */
+	uint64_t read_comm, read_exe;
+	const uint32_t *last_layout; /* shared by regions that print alike */
+	uint16_t last_nlayout;
+	const char *flag_cache[16];  /* VmFlags strings stored once */
+};
+
+/* What an identity keeps for the library alone (identity.c). */
+struct snap_identity_internal {
+	snap_arena *arena;
+	const snap_path_map *maps; /* while the keys are built */
+	size_t nmaps;
+};
+
+/* What a diff keeps for the library alone (diff.c). */
+struct snap_diff_internal {
+	snap_arena *arena;
+	void *pools; /* struct diff_storage */
+};
+
+/* What a check keeps for the library alone (check.c). */
+struct snap_check_internal {
+	int fields[SNAP_M_COUNT];
+	size_t cap, skipped_cap;
+	snap_arena *arena;
+};
+
+/* What a trend keeps for the library alone (series.c). */
+struct snap_trend_internal {
+	snap_arena *arena;
+};
+
 /* A bump allocator: many small strings and arrays freed all at once. */
 snap_arena *arena_new(void);
 void arena_free(snap_arena *a);
@@ -39,6 +82,10 @@ void uf_init(uint32_t *parent, size_t n);
 uint32_t uf_find(uint32_t *parent, uint32_t x);
 void uf_join(uint32_t *parent, uint32_t x, uint32_t y);
 
+/* Whether options of `type` ("snap_diff_opts") set by the caller are of
+ * the version this library knows; SNAP_EINVAL with err saying so if not. */
+int opts_version_check(unsigned int version, unsigned int known,
+		       const char *type, snap_error *err);
 /* ---- identity.c, diff.c, gate.c ---- */
 
 /* An open-addressing map from 64-bit keys (XXH3 hashes, see snap_hash64)

@@ -5,14 +5,22 @@
 
 #include "internal.h"
 
+/* A snapshot and what the library keeps of it, in one allocation. */
+struct snapshot_block {
+	snap_snapshot pub;
+	struct snap_snapshot_internal in;
+};
+
 int snap_snapshot_new(snap_snapshot **out)
 {
-	snap_snapshot *snap = calloc(1, sizeof(*snap));
-	if (!snap)
+	struct snapshot_block *block = calloc(1, sizeof(*block));
+	if (!block)
 		return SNAP_ENOMEM;
-	snap->arena = arena_new();
-	if (!snap->arena) {
-		free(snap);
+	snap_snapshot *snap = &block->pub;
+	snap->internal = &block->in;
+	snap->internal->arena = arena_new();
+	if (!snap->internal->arena) {
+		free(block);
 		return SNAP_ENOMEM;
 	}
 	snap->capture_ms = -1;
@@ -29,24 +37,24 @@ void snap_snapshot_free(snap_snapshot *snap)
 		return;
 	free(snap->regions);
 	free(snap->fields);
-	free(snap->field_slots);
-	arena_free(snap->arena);
+	free(snap->internal->field_slots);
+	arena_free(snap->internal->arena);
 	free(snap);
 }
 
 const char *snap_snapshot_strndup(snap_snapshot *snap, const char *s, size_t n)
 {
-	return arena_strndup(snap->arena, s, n);
+	return arena_strndup(snap->internal->arena, s, n);
 }
 
 const char *snap_snapshot_strdup(snap_snapshot *snap, const char *s)
 {
-	return s ? arena_strndup(snap->arena, s, strlen(s)) : NULL;
+	return s ? arena_strndup(snap->internal->arena, s, strlen(s)) : NULL;
 }
 
 void *snap_snapshot_alloc(snap_snapshot *snap, size_t size)
 {
-	return arena_alloc(snap->arena, size);
+	return arena_alloc(snap->internal->arena, size);
 }
 
 bool snap_field_name_valid(const char *name, size_t len)
@@ -70,10 +78,10 @@ bool snap_field_name_valid(const char *name, size_t len)
  * thousands of fields loads in linear time. */
 static size_t field_slot(const snap_snapshot *snap, const char *name, size_t len)
 {
-	size_t mask = snap->field_slots_cap - 1;
+	size_t mask = snap->internal->field_slots_cap - 1;
 	size_t i = (size_t)snap_hash64(name, len) & mask;
 	for (;; i = (i + 1) & mask) {
-		uint32_t v = snap->field_slots[i];
+		uint32_t v = snap->internal->field_slots[i];
 		if (!v)
 			return i;
 		const char *f = snap->fields[v - 1].name;
@@ -85,18 +93,18 @@ static size_t field_slot(const snap_snapshot *snap, const char *name, size_t len
 /* Keeps the table at most half full. */
 static int field_index_grow(snap_snapshot *snap)
 {
-	size_t cap = snap->field_slots_cap ? snap->field_slots_cap : 64;
+	size_t cap = snap->internal->field_slots_cap ? snap->internal->field_slots_cap : 64;
 	while (cap / 2 <= snap->nfields + 1)
 		if (ck_mul_size(&cap, cap, 2))
 			return SNAP_ENOMEM;
-	if (cap == snap->field_slots_cap)
+	if (cap == snap->internal->field_slots_cap)
 		return SNAP_OK;
 	uint32_t *slots = calloc(cap, sizeof(*slots));
 	if (!slots)
 		return SNAP_ENOMEM;
-	free(snap->field_slots);
-	snap->field_slots = slots;
-	snap->field_slots_cap = cap;
+	free(snap->internal->field_slots);
+	snap->internal->field_slots = slots;
+	snap->internal->field_slots_cap = cap;
 	for (size_t k = 0; k < snap->nfields; k++) {
 		const char *f = snap->fields[k].name;
 		slots[field_slot(snap, f, strlen(f))] = (uint32_t)k + 1;
@@ -106,9 +114,9 @@ static int field_index_grow(snap_snapshot *snap)
 
 int snap_field_find(const snap_snapshot *snap, const char *name)
 {
-	if (!snap->field_slots_cap)
+	if (!snap->internal->field_slots_cap)
 		return -1;
-	uint32_t v = snap->field_slots[field_slot(snap, name, strlen(name))];
+	uint32_t v = snap->internal->field_slots[field_slot(snap, name, strlen(name))];
 	return v ? (int)v - 1 : -1;
 }
 
@@ -118,17 +126,17 @@ int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 	if (field_index_grow(snap) < 0)
 		return -1;
 	size_t slot = field_slot(snap, name, len);
-	if (snap->field_slots[slot])
-		return (int)snap->field_slots[slot] - 1;
+	if (snap->internal->field_slots[slot])
+		return (int)snap->internal->field_slots[slot] - 1;
 	if (snap->nfields >= INT32_MAX ||
-	    array_grow(&snap->fields, &snap->fields_cap, snap->nfields,
+	    array_grow(&snap->fields, &snap->internal->fields_cap, snap->nfields,
 		       sizeof(*snap->fields), 32) < 0)
 		return -1;
-	const char *copy = arena_strndup(snap->arena, name, len);
+	const char *copy = arena_strndup(snap->internal->arena, name, len);
 	if (!copy)
 		return -1;
 	snap->fields[snap->nfields] = (snap_field){ copy, unit };
-	snap->field_slots[slot] = (uint32_t)snap->nfields + 1;
+	snap->internal->field_slots[slot] = (uint32_t)snap->nfields + 1;
 	return (int)snap->nfields++;
 }
 
@@ -139,31 +147,31 @@ static const uint32_t *store_layout(snap_snapshot *snap, const uint32_t *layout,
 {
 	/* A caller may hand back the stored copy itself (the JSON loader
 	 * does, for a long layout shared by every region). */
-	if (snap->last_layout && snap->last_nlayout == n &&
-	    (layout == snap->last_layout ||
-	     memcmp(snap->last_layout, layout, n * sizeof(*layout)) == 0))
-		return snap->last_layout;
-	uint32_t *copy = arena_alloc(snap->arena, ((size_t)n + 1) * sizeof(*copy));
+	if (snap->internal->last_layout && snap->internal->last_nlayout == n &&
+	    (layout == snap->internal->last_layout ||
+	     memcmp(snap->internal->last_layout, layout, n * sizeof(*layout)) == 0))
+		return snap->internal->last_layout;
+	uint32_t *copy = arena_alloc(snap->internal->arena, ((size_t)n + 1) * sizeof(*copy));
 	if (!copy)
 		return NULL;
 	memcpy(copy, layout, n * sizeof(*copy));
-	snap->last_layout = copy;
-	snap->last_nlayout = n;
+	snap->internal->last_layout = copy;
+	snap->internal->last_nlayout = n;
 	return copy;
 }
 
 /* A process has a handful of distinct VmFlags strings: keep each once. */
 static const char *store_flags(snap_snapshot *snap, const char *flags)
 {
-	size_t n = sizeof(snap->flag_cache) / sizeof(*snap->flag_cache);
-	for (size_t i = 0; i < n && snap->flag_cache[i]; i++)
-		if (strcmp(snap->flag_cache[i], flags) == 0)
-			return snap->flag_cache[i];
-	const char *copy = arena_strndup(snap->arena, flags, strlen(flags));
+	size_t n = sizeof(snap->internal->flag_cache) / sizeof(*snap->internal->flag_cache);
+	for (size_t i = 0; i < n && snap->internal->flag_cache[i]; i++)
+		if (strcmp(snap->internal->flag_cache[i], flags) == 0)
+			return snap->internal->flag_cache[i];
+	const char *copy = arena_strndup(snap->internal->arena, flags, strlen(flags));
 	if (copy) {
-		memmove(snap->flag_cache + 1, snap->flag_cache,
-			(n - 1) * sizeof(*snap->flag_cache));
-		snap->flag_cache[0] = copy;
+		memmove(snap->internal->flag_cache + 1, snap->internal->flag_cache,
+			(n - 1) * sizeof(*snap->internal->flag_cache));
+		snap->internal->flag_cache[0] = copy;
 	}
 	return copy;
 }
@@ -179,7 +187,7 @@ static int store_entries(snap_snapshot *snap, const snap_region *r,
 	size_t n = 0;
 	for (size_t i = 0; i < r->nentries; i++)
 		n += worth_storing(&r->entries[i]);
-	snap_entry *entries = arena_alloc(snap->arena, (n + 1) * sizeof(*entries));
+	snap_entry *entries = arena_alloc(snap->internal->arena, (n + 1) * sizeof(*entries));
 	if (!entries)
 		return SNAP_ENOMEM;
 	n = 0;
@@ -188,7 +196,7 @@ static int store_entries(snap_snapshot *snap, const snap_region *r,
 		if (!worth_storing(e))
 			continue;
 		entries[n] = *e;
-		if (e->is_text && !(entries[n].text = arena_strndup(snap->arena, e->text,
+		if (e->is_text && !(entries[n].text = arena_strndup(snap->internal->arena, e->text,
 								    strlen(e->text))))
 			return SNAP_ENOMEM;
 		n++;
@@ -200,11 +208,11 @@ static int store_entries(snap_snapshot *snap, const snap_region *r,
 
 int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
 {
-	if (array_grow(&snap->regions, &snap->regions_cap, snap->nregions,
+	if (array_grow(&snap->regions, &snap->internal->regions_cap, snap->nregions,
 		       sizeof(*snap->regions), 256) < 0)
 		return SNAP_ENOMEM;
 	snap_region copy = *r;
-	copy.path = r->path_len ? arena_strndup(snap->arena, r->path, r->path_len) : "";
+	copy.path = r->path_len ? arena_strndup(snap->internal->arena, r->path, r->path_len) : "";
 	if (!copy.path)
 		return SNAP_ENOMEM;
 	if (r->vmflags && !(copy.vmflags = store_flags(snap, r->vmflags)))
@@ -300,15 +308,15 @@ int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
 		*at = *file;
 		return SNAP_OK;
 	}
-	if (snap->nfiles == snap->files_cap) {
-		size_t cap = snap->files_cap ? snap->files_cap * 2 : 32;
-		snap_file *bigger = arena_alloc(snap->arena, cap * sizeof(*bigger));
+	if (snap->nfiles == snap->internal->files_cap) {
+		size_t cap = snap->internal->files_cap ? snap->internal->files_cap * 2 : 32;
+		snap_file *bigger = arena_alloc(snap->internal->arena, cap * sizeof(*bigger));
 		if (!bigger)
 			return SNAP_ENOMEM;
 		if (snap->nfiles)
 			memcpy(bigger, snap->files, snap->nfiles * sizeof(*bigger));
 		snap->files = bigger;
-		snap->files_cap = cap;
+		snap->internal->files_cap = cap;
 	}
 	snap->files[snap->nfiles++] = *file;
 	return SNAP_OK;

@@ -7,14 +7,18 @@
 
 #include "internal.h"
 
-void snap_trend_opts_init(snap_trend_opts *opts)
+int snap_trend_opts_init(snap_trend_opts *opts, unsigned int version)
 {
+	if (version != SNAP_TREND_OPTS_VERSION)
+		return SNAP_EINVAL;
 	memset(opts, 0, sizeof(*opts));
+	opts->version = version;
 	opts->measure = SNAP_M_RSS;
 	opts->min_slope_kb = 16;
 	opts->steady_fraction = 0.9;
 	opts->min_points = 5;
 	opts->match = SNAP_MATCH_AUTO;
+	return SNAP_OK;
 }
 
 
@@ -171,12 +175,12 @@ static int64_t *arena_series(snap_arena *a, size_t n)
 static int alloc_sums(snap_trend *t, struct sums_pass *p)
 {
 	size_t n = t->nsnaps;
-	bool ok = (p->regions = arena_series(t->arena, n)) &&
-		  (p->threads = arena_series(t->arena, n));
+	bool ok = (p->regions = arena_series(t->internal->arena, n)) &&
+		  (p->threads = arena_series(t->internal->arena, n));
 	for (int m = 0; ok && m < SNAP_TREND_MEASURES; m++) {
-		ok = (p->total[m] = arena_series(t->arena, n)) != NULL;
+		ok = (p->total[m] = arena_series(t->internal->arena, n)) != NULL;
 		for (int k = 0; ok && k < SNAP_KIND_COUNT; k++)
-			ok = (p->kind[k][m] = arena_series(t->arena, n)) != NULL;
+			ok = (p->kind[k][m] = arena_series(t->internal->arena, n)) != NULL;
 	}
 	return ok ? SNAP_OK : SNAP_ENOMEM;
 }
@@ -339,7 +343,7 @@ static int note_spans(snap_trend *t, const int32_t *group, size_t count)
 {
 	for (size_t g = count; g < t->nregions; g++) {
 		snap_trend_region *r = &t->regions[g];
-		r->spans = arena_alloc(t->arena, (r->members + 1) * sizeof(*r->spans));
+		r->spans = arena_alloc(t->internal->arena, (r->members + 1) * sizeof(*r->spans));
 		if (!r->spans)
 			return SNAP_ENOMEM;
 	}
@@ -395,8 +399,8 @@ static int fill_regions(struct builder *b, int32_t *out_index)
 	size_t total = count + ngroups;
 	int64_t *values = NULL;
 	if (rc == SNAP_OK) {
-		t->regions = arena_alloc(t->arena, (total + 1) * sizeof(*t->regions));
-		values = arena_alloc(t->arena, (total * SNAP_TREND_MEASURES * n + 1) *
+		t->regions = arena_alloc(t->internal->arena, (total + 1) * sizeof(*t->regions));
+		values = arena_alloc(t->internal->arena, (total * SNAP_TREND_MEASURES * n + 1) *
 					       sizeof(int64_t));
 		rc = t->regions && values ? SNAP_OK : SNAP_ENOMEM;
 	}
@@ -527,8 +531,8 @@ static int order_snapshots(snap_trend *t, snap_snapshot *const *snaps, size_t n,
 			   snap_error *err)
 {
 	struct stamped *st = malloc(n * sizeof(*st));
-	t->snaps = arena_alloc(t->arena, n * sizeof(*t->snaps));
-	double *seconds = arena_alloc(t->arena, n * sizeof(*seconds));
+	t->snaps = arena_alloc(t->internal->arena, n * sizeof(*t->snaps));
+	double *seconds = arena_alloc(t->internal->arena, n * sizeof(*seconds));
 	if (!st || !t->snaps || !seconds) {
 		free(st);
 		return snap_error_set(err, SNAP_ENOMEM, "trend", 0, "out of memory");
@@ -580,20 +584,32 @@ static int build_trend(snap_trend *t, struct builder *b, snap_error *err)
 	return SNAP_OK;
 }
 
+/* A trend and what the library keeps of it, in one allocation. */
+struct trend_block {
+	snap_trend pub;
+	struct snap_trend_internal in;
+};
+
 int snap_trend_new(snap_trend **out, snap_snapshot *const *snaps, size_t n,
 		   const snap_trend_opts *opts, snap_error *err)
 {
-	snap_trend *t = calloc(1, sizeof(*t));
-	if (!t || !(t->arena = arena_new())) {
-		free(t);
+	struct trend_block *block = calloc(1, sizeof(*block));
+	snap_trend *t = block ? &block->pub : NULL;
+	if (t)
+		t->internal = &block->in;
+	if (!t || !(t->internal->arena = arena_new())) {
+		free(block);
 		return snap_error_set(err, SNAP_ENOMEM, "trend", 0, "out of memory");
 	}
 	if (opts)
 		t->opts = *opts;
 	else
-		snap_trend_opts_init(&t->opts);
+		snap_trend_opts_init(&t->opts, SNAP_TREND_OPTS_VERSION);
 	int rc;
-	if (snap_trend_measure_index(t->opts.measure) < 0 || t->opts.min_points < 2 ||
+	if (opts && opts->version != SNAP_TREND_OPTS_VERSION)
+		rc = opts_version_check(opts->version, SNAP_TREND_OPTS_VERSION,
+					"snap_trend_opts", err);
+	else if (snap_trend_measure_index(t->opts.measure) < 0 || t->opts.min_points < 2 ||
 	    !(t->opts.steady_fraction >= 0 && t->opts.steady_fraction <= 1))
 		rc = snap_error_set(err, SNAP_EINVAL, "trend", 0, "bad options");
 	else if (n < 2)
@@ -618,6 +634,6 @@ void snap_trend_free(snap_trend *trend)
 {
 	if (!trend)
 		return;
-	arena_free(trend->arena);
+	arena_free(trend->internal->arena);
 	free(trend);
 }

@@ -1,16 +1,44 @@
 /*
- * snap.h: the public API of libsnap, the core of mapsnap.
+ * snap.h: the public API of libsnap, the core of mapsnap. Installed as
+ * <mapsnap/snap.h> with the library libmapsnap, which adds
+ * <mapsnap/snapfile.h> to read and write snapshot files (JSON).
  *
- * libsnap models a snapshot of one process's /proc/PID/smaps (plus the
- * process and host facts around it), parses smaps text, captures from
- * procfs, and (in later sections) classifies, matches and diffs regions.
+ * The sections follow the data:
+ *   1. capture         a live process, from procfs (or saved proc files),
+ *                      into a snapshot: capture.c, redact.c, buildid.c,
+ *                      filescan.c, container.c, parse.c
+ *   2. snapshot        the model (regions, fields, process and host facts)
+ *                      and its checksum: model.c, hash.c
+ *   3. interpretation  what each region is, its load image and the keys
+ *                      that find it again in another snapshot:
+ *                      classify.c, identity.c
+ *   4. comparison      diff and its CI gate, summary, checks, trends:
+ *                      diff.c, gate.c, analysis.c, check.c, series.c
+ *   5. utilities       number and text helpers the front ends share: util.c
  * It knows nothing of JSON or of output formats: those live in formats/.
  *
- * Conventions: functions return 0 or a negative SNAP_E* code and fill an
- * optional caller-owned snap_error. Objects returned through an out
- * parameter belong to the caller and are released with the matching
- * _free(), which accepts NULL. Pointers returned directly, and every
- * string inside a snapshot, are borrowed from their parent object.
+ * Conventions:
+ * - Functions return 0 (or a count) or a negative SNAP_E* code. A call
+ *   that can fail for a reason worth telling (its input, the process, an
+ *   option) fills the caller's snap_error when given one (it may be
+ *   NULL). Exceptions, each saying so where it is declared: calls that
+ *   can only run out of memory (SNAP_ENOMEM says it all), parsers of one
+ *   value the caller holds (snap_parse_*), and the low-level build-id
+ *   readers behind a capture. The library never prints and never exits.
+ * - What comes back through an out parameter belongs to the caller and is
+ *   released with the matching _free(), which accepts NULL. Pointers
+ *   returned directly, and every string inside a snapshot, are borrowed
+ *   from their parent object.
+ * - Options are versioned structs (libgit2's pattern): the first member is
+ *   `unsigned int version`. Set one up with snap_X_opts_init(&opts,
+ *   SNAP_X_OPTS_VERSION), then change members; a call given options of a
+ *   version this library does not know refuses them with SNAP_EINVAL, so
+ *   a program built against an older header never has its options
+ *   misread. NULL options mean the defaults.
+ * - Public structs hold no private members: what the library keeps for
+ *   itself is behind each object's opaque `internal` pointer.
+ * - Stability: until 1.0, a minor version (0.1 -> 0.2) may change the API
+ *   and the ABI; the shared library's soname carries major.minor.
  */
 #ifndef SNAP_H
 #define SNAP_H
@@ -22,6 +50,9 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+/* The version of mapsnap and of this library, its one definition: the
+ * GNUmakefile reads it from here for mapsnap.pc and the shared library's
+ * name, and `mapsnap --version` prints snap_version(). */
 #define SNAP_VERSION_STRING "0.1.0"
 #define SNAP_SNAPSHOT_SCHEMA "mapsnap.snapshot/1"
 /* The longest mapping name accepted: the kernel prints at most PATH_MAX
@@ -32,7 +63,11 @@
  * crafted file, and sums of counters stay far from overflowing. */
 #define SNAP_COUNTER_MAX ((uint64_t)1 << 52)
 
-/* ---- errors ------------------------------------------------------------ */
+/* The version of the library linked at run time (SNAP_VERSION_STRING is
+ * the one a program was compiled against), e.g. "0.1.0". */
+const char *snap_version(void);
+
+/* ---- errors (error.c) ---------------------------------------------------- */
 
 enum snap_status {
 	SNAP_OK = 0,
@@ -64,7 +99,254 @@ const char *snap_error_format(const snap_error *err, char *buf, size_t size);
 /* A short English name of a SNAP_E* code. */
 const char *snap_strerror(int code);
 
-/* ---- the model --------------------------------------------------------- */
+/* The objects the sections below pass around, defined in section 2. */
+typedef struct snap_snapshot snap_snapshot;
+typedef struct snap_region snap_region;
+typedef struct snap_redact snap_redact; /* redaction key and policy, 1b */
+
+/* Called once per region as a capture or a parser reads it, as soon as
+ * the region is complete. The region (and its strings) is valid only
+ * during the call; copy it with snap_snapshot_add_region() to keep it.
+ * Return non-zero to stop (that value is returned by the reader). */
+typedef int (*snap_region_fn)(void *ctx, snap_snapshot *snap,
+			      const snap_region *region);
+
+/* ========================================================================= */
+/* 1. capture                                                                */
+/* ========================================================================= */
+
+/* ---- 1a. capture from procfs (capture.c) --------------------------------- */
+
+#define SNAP_CAPTURE_OPTS_VERSION 1
+
+typedef struct snap_capture_opts {
+	unsigned int version; /* SNAP_CAPTURE_OPTS_VERSION */
+	bool redact;        /* apply the redaction policy (redact.c) */
+	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
+	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
+	/* The key and kept directories of redact. NULL: a random key made for
+	 * this one snapshot (pass one to make captures comparable). */
+	const snap_redact *redaction;
+	bool no_build_ids;     /* skip reading the mapped files' build-ids */
+	bool no_procmap_query; /* read ELF notes even where PROCMAP_QUERY works */
+} snap_capture_opts;
+
+/* Sets opts to the defaults of that version: everything read, nothing
+ * redacted, "/proc". SNAP_EINVAL, opts untouched, for a version this
+ * library does not know. */
+int snap_capture_opts_init(snap_capture_opts *opts, unsigned int version);
+
+/* How many times snap_capture() tries a process that keeps running
+ * another program (exec) while it is read; callers that stream regions
+ * with the two calls below retry as often. */
+#define SNAP_CAPTURE_ATTEMPTS 3
+
+/* Fills snap's host, process and captured_at from procfs for pid. A
+ * zombie (exited, not yet reaped) gives SNAP_ENOPROC. */
+int snap_capture_meta(snap_snapshot *snap, pid_t pid,
+		      const snap_capture_opts *opts, snap_error *err);
+/* Reads /proc/PID/smaps, streaming each region to fn (or storing it when
+ * fn is NULL), then smaps_rollup; records capture_ms and captured_end.
+ * The result is consistent or an error: after the read it checks that
+ * the address space it read still lives (the kernel ends the read early,
+ * without an error, when it goes away) and that the start time, comm and
+ * exe are those snap_capture_meta() saw. A process that exited gives
+ * SNAP_ENOPROC ("exited during the capture"); one that ran another
+ * program gives SNAP_ECHANGED: the regions may belong to another program
+ * than the header, or be cut short; try again from snap_capture_meta()
+ * with a fresh snapshot. EACCES gives SNAP_EPERM. A non-zero value
+ * returned by fn stops the read and is returned as is. */
+int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
+		       const snap_capture_opts *opts, snap_region_fn fn,
+		       void *ctx, snap_error *err);
+/* Both of the above into a new in-memory snapshot, tried up to
+ * SNAP_CAPTURE_ATTEMPTS times while the process keeps changing. */
+int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
+		 snap_error *err);
+/* Reads /proc/PID/smaps_rollup alone into snap->rollup: the totals, at
+ * the cost of one page-table walk and no per-region text. A process
+ * that exited (its rollup is empty) gives SNAP_ENOPROC, EACCES gives
+ * SNAP_EPERM; SNAP_EINVAL for options of another version. */
+int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts *opts,
+			snap_error *err);
+
+/* Builds a snapshot from a saved smaps text (a user ran `cat
+ * /proc/PID/smaps > FILE` elsewhere). With siblings, also reads the other
+ * saved proc files beside it when present, named like the smaps file
+ * ("smaps" -> "stat", "cmdline", ...; "proc.smaps" -> "proc.stat", ...):
+ * stat, cmdline, comm, status, smaps_rollup. What was not saved stays
+ * unknown: nothing is invented. */
+int snap_capture_files(snap_snapshot *snap, const char *smaps_path,
+		       bool siblings, snap_error *err);
+
+/* Pids whose comm equals name, ascending; *out is malloc'd (free()). */
+int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
+			   const char *procfs, snap_error *err);
+
+/* The current UTC time as "2026-11-22T02:05:53.123Z" into buf (>= 32). */
+void snap_utc_now(char *buf, size_t size);
+
+/* ---- 1b. redaction (redact.c) -------------------------------------------- */
+
+/* How a snapshot is redacted; README ("capture --redact") lists what is
+ * kept and why. Names become tokens, "h-" and 12 hex digits of
+ * SipHash-2-4 under key: one name gives one token under one key (so a
+ * series and the diffs between captures redacted with one key still
+ * match), and without the key a guessed name cannot be checked against a
+ * token. The key is never written into a snapshot. */
+struct snap_redact {
+	uint8_t key[16];
+	/* Directories kept in clear besides the system ones (/usr, /lib*,
+	 * /bin, /sbin, /etc), e.g. "/opt/vendor"; absolute paths. */
+	const char *const *keep;
+	size_t nkeep;
+};
+
+/* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO when the
+ * kernel gives no random numbers (the only failure: no snap_error). */
+int snap_redact_random(snap_redact *r);
+/* The key in the file at path: 32 hex digits (and a newline). When the
+ * file does not exist, a random key is written there (mode 0600; an
+ * existing file is never replaced) and *created is set. */
+int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
+			 snap_error *err);
+/* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
+void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
+/* A path or a mapping's name column, redacted; a string owned by snap
+ * (NULL on ENOMEM). */
+const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
+			     const char *path, size_t len);
+/* Redacts snap's host and process facts (after they were read). */
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
+/* Redacts one region in place (its path and text lines move to snap). */
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
+/* The files table's inodes as the regions' (build-ids stay: they name a
+ * build, not a person). */
+void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
+/* All of it, for a whole snapshot in memory. */
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
+
+/* ---- 1c. build-ids (buildid.c) ------------------------------------------- */
+
+/* What identifies a mapped file's build. The readers below return a code
+ * alone: a capture records a file it cannot read as unknown instead of
+ * failing, so there is nothing for a snap_error to tell. */
+
+/* Where a file's identity came from. */
+enum snap_build_id_source {
+	SNAP_BUILD_ID_NONE,
+	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
+	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
+	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
+};
+
+#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
+
+typedef struct snap_build_id {
+	uint8_t bytes[SNAP_BUILD_ID_MAX];
+	size_t len;            /* 0: none */
+	enum snap_build_id_source source;
+} snap_build_id;
+
+/* What a file's ELF headers say. */
+typedef struct snap_elf_facts {
+	bool elf;               /* the file is (native-endian) ELF */
+	snap_build_id build_id; /* len 0 when it has no GNU build-id note */
+	uint64_t bss_bytes;     /* anonymous .bss a load maps past its file pages */
+} snap_elf_facts;
+
+/* Reads the ELF headers of the open file fd. A file that is not ELF gives
+ * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
+int snap_elf_read(snap_elf_facts *out, int fd);
+/* The build-id of the file-backed mapping at addr (or the next one) by
+ * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
+ * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
+/* The OpenTelemetry-style identifier of a regular file with no build-id:
+ * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
+ * anything but a regular file, SNAP_EIO when it cannot be read. */
+int snap_file_fallback_id(snap_build_id *out, int fd);
+/* id as lowercase hex into buf; returns its length. */
+size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
+/* "procmap-query", "elf-note", "content-hash", "none". */
+const char *snap_build_id_source_name(enum snap_build_id_source s);
+
+/* ---- 1d. the mapped files (filescan.c, container.c) ---------------------- */
+
+/* Collects the file-backed mappings of a capture as they stream past
+ * (the first mapping of each dev and inode), then reads each file once
+ * into the snapshot's files table (snap_snapshot_add_file). */
+typedef struct snap_file_scan snap_file_scan;
+
+#define SNAP_FILE_SCAN_OPTS_VERSION 1
+
+typedef struct snap_file_scan_opts {
+	unsigned int version;  /* SNAP_FILE_SCAN_OPTS_VERSION */
+	pid_t pid;             /* the process; 0 reads the paths on this host
+				* (a saved smaps: --from-smaps --build-ids) */
+	const char *procfs;    /* NULL for "/proc" */
+	bool no_procmap_query; /* read the ELF notes even where the kernel could
+				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
+} snap_file_scan_opts;
+
+/* Sets opts to the defaults of that version (pid 0, "/proc", queries
+ * allowed). SNAP_EINVAL, opts untouched, for a version this library does
+ * not know. */
+int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version);
+
+/* An empty scan (SNAP_ENOMEM alone); freed with snap_file_scan_free,
+ * which accepts NULL. */
+int snap_file_scan_new(snap_file_scan **out);
+void snap_file_scan_free(snap_file_scan *s);
+/* Notes r when it maps a regular file not seen yet. */
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+/* How many files it noted. */
+size_t snap_file_scan_count(const snap_file_scan *s);
+/* Reads every file noted (while the process still runs) into snap. A file
+ * that cannot be opened gets what PROCMAP_QUERY told, or nothing: that is
+ * no error, so there is no snap_error. SNAP_EINVAL for options of another
+ * version, SNAP_ENOMEM. */
+int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
+			const snap_file_scan_opts *opts);
+
+/* The container a cgroup path names (docker-ID.scope, /docker/ID,
+ * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods
+ * .../ID: the 64-hex id; lxc.payload.NAME: the name), or "" (length 0).
+ * Same buffer contract as snap_lib_name. */
+size_t snap_container_id(char *buf, size_t size, const char *cgroup);
+
+/* ---- 1e. smaps text parsing (parse.c) ------------------------------------ */
+
+typedef struct snap_parser snap_parser;
+
+/* A push parser for smaps text. Fields are interned into snap; regions go
+ * to fn, or are appended to snap when fn is NULL. `source` names the
+ * input in error messages. */
+int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
+		    snap_region_fn fn, void *ctx);
+/* Feeds the next bytes; may be split anywhere. */
+int snap_parser_feed(snap_parser *p, const char *data, size_t len,
+		     snap_error *err);
+/* Ends the input: flushes the last region, rejects truncated text. */
+int snap_parser_finish(snap_parser *p, snap_error *err);
+/* How many regions it has completed so far. */
+size_t snap_parser_region_count(const snap_parser *p);
+/* Frees p (not its snapshot); accepts NULL. */
+void snap_parser_free(snap_parser *p);
+
+/* Parses a whole smaps text file descriptor into snap (or into fn). */
+int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
+			snap_region_fn fn, void *ctx, snap_error *err);
+
+/* Parses "key: value" smaps_rollup text into snap->rollup. */
+int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
+		      const char *source, snap_error *err);
+
+/* ========================================================================= */
+/* 2. the snapshot                                                           */
+/* ========================================================================= */
+
+/* ---- 2a. the model (model.c) --------------------------------------------- */
 
 /* How the kernel printed a per-region line. */
 enum snap_unit {
@@ -169,22 +451,6 @@ typedef struct snap_process {
 	const char *container_id;
 } snap_process;
 
-/* Where a file's identity came from. */
-enum snap_build_id_source {
-	SNAP_BUILD_ID_NONE,
-	SNAP_BUILD_ID_QUERY,    /* PROCMAP_QUERY on /proc/PID/maps (Linux >= 6.11) */
-	SNAP_BUILD_ID_NOTE,     /* the ELF note NT_GNU_BUILD_ID of the mapped file */
-	SNAP_BUILD_ID_FALLBACK, /* no note: XXH3-128 of the size, first and last 4 KiB */
-};
-
-#define SNAP_BUILD_ID_MAX 64 /* bytes; GNU build-ids are 20 (SHA-1) or 16 */
-
-typedef struct snap_build_id {
-	uint8_t bytes[SNAP_BUILD_ID_MAX];
-	size_t len;            /* 0: none */
-	enum snap_build_id_source source;
-} snap_build_id;
-
 /* What a capture learned of one mapped file (one dev and inode). */
 typedef struct snap_file {
 	uint32_t dev_major, dev_minor;
@@ -198,9 +464,6 @@ typedef struct snap_file {
 	bool at_path_known;
 	snap_build_id at_path;
 } snap_file;
-
-typedef struct snap_arena snap_arena; /* private string/array allocator */
-typedef struct snap_redact snap_redact; /* redaction key and policy, below */
 
 typedef struct snap_snapshot {
 	const char *tool;        /* "mapsnap 0.1.0" that wrote it */
@@ -222,7 +485,7 @@ typedef struct snap_snapshot {
 	size_t nrollup;
 
 	snap_file *files;     /* mapped files' build-ids; NULL/0 when not read */
-	size_t nfiles, files_cap;
+	size_t nfiles;
 
 	/* Checksum recorded in the file this was loaded from (0 if none). */
 	uint64_t stored_checksum;
@@ -233,22 +496,13 @@ typedef struct snap_snapshot {
 	bool checksum_covers_document;
 	uint64_t document_checksum;
 
-	/* private */
-	snap_arena *arena;
-	size_t regions_cap, fields_cap;
-	uint32_t *field_slots;       /* hash index of fields: index + 1, 0 free */
-	size_t field_slots_cap;
-	const snap_redact *redaction; /* of a capture that made its own key */
-	/* comm and exe as a capture read them, before any redaction: it
-	 * compares them again after reading smaps */
-	uint64_t read_comm, read_exe;
-	const uint32_t *last_layout; /* shared by regions that print alike */
-	uint16_t last_nlayout;
-	const char *flag_cache[16];  /* VmFlags strings stored once */
+	/* The library's: storage of the strings and arrays above; opaque. */
+	struct snap_snapshot_internal *internal;
 } snap_snapshot;
 
 /* An empty snapshot (no metadata, no regions). */
 int snap_snapshot_new(snap_snapshot **out);
+/* Frees snap and every string and array in it; accepts NULL. */
 void snap_snapshot_free(snap_snapshot *snap);
 
 /* Copies a string into the snapshot's storage; returns NULL on ENOMEM.
@@ -269,7 +523,7 @@ int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
 		      enum snap_unit unit);
 
 /* Adds (or, for a dev and inode already there, replaces) what is known
- * of one mapped file. */
+ * of one mapped file. 0 or SNAP_ENOMEM. */
 int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file);
 /* The file with that dev and inode, or NULL. Linear in nfiles. */
 const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
@@ -277,7 +531,9 @@ const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_majo
 
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
  * region of snap. r->layout may be NULL: every entry then counts as a
- * printed line (zero values are accepted and not stored). */
+ * printed line (zero values are accepted and not stored). SNAP_ENOMEM,
+ * or SNAP_EINVAL for more than 256 entries without a layout (a caller's
+ * mistake, not input: no snap_error). */
 int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r);
 
 /* The value of field index `field` in r, 0 when r did not print it. */
@@ -295,15 +551,19 @@ bool snap_region_has_flag(const snap_region *r, const char *token);
 int snap_region_check(const snap_snapshot *snap, const snap_region *r,
 		      char *why, size_t size);
 
-/* ---- checksum (XXH3-64 over the canonical encoding, formats/README.md) -- */
+/* ---- 2b. checksum: XXH3-64 over the canonical encoding (hash.c) ---------- */
 
+/* A streaming checksum: add regions (or bytes) in order, then digest.
+ * New gives SNAP_ENOMEM alone; free accepts NULL. */
 typedef struct snap_hasher snap_hasher;
 int snap_hasher_new(snap_hasher **out);
 void snap_hasher_free(snap_hasher *h);
+/* Adds r in the canonical encoding (formats/README.md, "Checksum"). */
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 			    const snap_region *r);
 /* Adds raw bytes (the document checksum hashes the JSON text itself). */
 void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
+/* The checksum of everything added so far (h can take more). */
 uint64_t snap_hasher_digest(const snap_hasher *h);
 /* Checksum of all regions of snap; 0 on ENOMEM. */
 uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
@@ -313,220 +573,11 @@ uint64_t snap_hash64(const void *data, size_t len);
 /* XXH3-128 of a byte string, big-endian (canonical) into out[16]. */
 void snap_hash128(uint8_t out[16], const void *data, size_t len);
 
-/* ---- build-ids (buildid.c) ----------------------------------------------- */
+/* ========================================================================= */
+/* 3. interpretation                                                         */
+/* ========================================================================= */
 
-
-/* What a file's ELF headers say. */
-typedef struct snap_elf_facts {
-	bool elf;               /* the file is (native-endian) ELF */
-	snap_build_id build_id; /* len 0 when it has no GNU build-id note */
-	uint64_t bss_bytes;     /* anonymous .bss a load maps past its file pages */
-} snap_elf_facts;
-
-/* Reads the ELF headers of the open file fd. A file that is not ELF gives
- * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
-int snap_elf_read(snap_elf_facts *out, int fd);
-/* The build-id of the file-backed mapping at addr (or the next one) by
- * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
- * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
-int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
-/* The OpenTelemetry-style identifier of a regular file with no build-id:
- * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
- * anything but a regular file, SNAP_EIO when it cannot be read. */
-int snap_file_fallback_id(snap_build_id *out, int fd);
-/* id as lowercase hex into buf; returns its length. */
-size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
-/* "procmap-query", "elf-note", "content-hash", "none". */
-const char *snap_build_id_source_name(enum snap_build_id_source s);
-
-/* ---- what a capture reads of the mapped files (filescan.c) ---------------- */
-
-/* Collects the file-backed mappings of a capture as they stream past
- * (the first mapping of each dev and inode), then reads each file once
- * into the snapshot's files table (snap_snapshot_add_file). */
-typedef struct snap_file_scan snap_file_scan;
-
-typedef struct snap_file_scan_opts {
-	pid_t pid;             /* the process; 0 reads the paths on this host
-				* (a saved smaps: --from-smaps --build-ids) */
-	const char *procfs;    /* NULL for "/proc" */
-	bool no_procmap_query; /* read the ELF notes even where the kernel could
-				* tell (MAPSNAP_NO_PROCMAP_QUERY=1) */
-} snap_file_scan_opts;
-
-int snap_file_scan_new(snap_file_scan **out);
-void snap_file_scan_free(snap_file_scan *s);
-/* Notes r when it maps a regular file not seen yet. */
-int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
-size_t snap_file_scan_count(const snap_file_scan *s);
-/* Reads every file noted (while the process still runs) into snap. A file
- * that cannot be opened gets what PROCMAP_QUERY told, or nothing. */
-int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
-			const snap_file_scan_opts *opts);
-
-/* The container a cgroup path names (docker-ID.scope, /docker/ID,
- * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods
- * .../ID: the 64-hex id; lxc.payload.NAME: the name), or "" (length 0).
- * Same buffer contract as snap_lib_name. */
-size_t snap_container_id(char *buf, size_t size, const char *cgroup);
-
-/* ---- smaps text parsing ------------------------------------------------ */
-
-/* Called once per region as soon as it is complete. The region (and its
- * strings) is valid only during the call; copy it with
- * snap_snapshot_add_region() to keep it. Return non-zero to stop (that
- * value is returned by feed/finish). */
-typedef int (*snap_region_fn)(void *ctx, snap_snapshot *snap,
-			      const snap_region *region);
-
-typedef struct snap_parser snap_parser;
-
-/* A push parser for smaps text. Fields are interned into snap; regions go
- * to fn, or are appended to snap when fn is NULL. `source` names the
- * input in error messages. */
-int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
-		    snap_region_fn fn, void *ctx);
-/* Feeds the next bytes; may be split anywhere. */
-int snap_parser_feed(snap_parser *p, const char *data, size_t len,
-		     snap_error *err);
-/* Ends the input: flushes the last region, rejects truncated text. */
-int snap_parser_finish(snap_parser *p, snap_error *err);
-size_t snap_parser_region_count(const snap_parser *p);
-void snap_parser_free(snap_parser *p);
-
-/* Parses a whole smaps text file descriptor into snap (or into fn). */
-int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
-			snap_region_fn fn, void *ctx, snap_error *err);
-
-/* Parses "key: value" smaps_rollup text into snap->rollup. */
-int snap_parse_rollup(snap_snapshot *snap, const char *text, size_t len,
-		      const char *source, snap_error *err);
-
-/* ---- redaction (redact.c) ----------------------------------------------- */
-
-/* How a snapshot is redacted; README ("capture --redact") lists what is
- * kept and why. Names become tokens, "h-" and 12 hex digits of
- * SipHash-2-4 under key: one name gives one token under one key (so a
- * series and the diffs between captures redacted with one key still
- * match), and without the key a guessed name cannot be checked against a
- * token. The key is never written into a snapshot. */
-struct snap_redact {
-	uint8_t key[16];
-	/* Directories kept in clear besides the system ones (/usr, /lib*,
-	 * /bin, /sbin, /etc), e.g. "/opt/vendor"; absolute paths. */
-	const char *const *keep;
-	size_t nkeep;
-};
-
-/* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO without one. */
-int snap_redact_random(snap_redact *r);
-/* The key in the file at path: 32 hex digits (and a newline). When the
- * file does not exist, a random key is written there (mode 0600; an
- * existing file is never replaced) and *created is set. */
-int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
-			 snap_error *err);
-/* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
-void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
-/* A path or a mapping's name column, redacted; a string owned by snap
- * (NULL on ENOMEM). */
-const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
-			     const char *path, size_t len);
-/* Redacts snap's host and process facts (after they were read). */
-int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
-/* Redacts one region in place (its path and text lines move to snap). */
-int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
-/* The files table's inodes as the regions' (build-ids stay: they name a
- * build, not a person). */
-void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
-/* All of it, for a whole snapshot in memory. */
-int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
-
-/* ---- capture from procfs ----------------------------------------------- */
-
-typedef struct snap_capture_opts {
-	bool redact;        /* apply the redaction policy (redact.c) */
-	bool no_rollup;     /* skip smaps_rollup (a view that does not use it) */
-	const char *procfs; /* NULL for "/proc"; tests point it elsewhere */
-	/* The key and kept directories of redact. NULL: a random key made for
-	 * this one snapshot (pass one to make captures comparable). */
-	const snap_redact *redaction;
-	bool no_build_ids;     /* skip reading the mapped files' build-ids */
-	bool no_procmap_query; /* read ELF notes even where PROCMAP_QUERY works */
-} snap_capture_opts;
-
-/* How many times snap_capture() tries a process that keeps running
- * another program (exec) while it is read; callers that stream regions
- * with the two calls below retry as often. */
-#define SNAP_CAPTURE_ATTEMPTS 3
-
-/* Fills snap's host, process and captured_at from procfs for pid. A
- * zombie (exited, not yet reaped) gives SNAP_ENOPROC. */
-int snap_capture_meta(snap_snapshot *snap, pid_t pid,
-		      const snap_capture_opts *opts, snap_error *err);
-/* Reads /proc/PID/smaps, streaming each region to fn (or storing it when
- * fn is NULL), then smaps_rollup; records capture_ms and captured_end.
- * The result is consistent or an error: after the read it checks that
- * the address space it read still lives (the kernel ends the read early,
- * without an error, when it goes away) and that the start time, comm and
- * exe are those snap_capture_meta() saw. A process that exited gives
- * SNAP_ENOPROC ("exited during the capture"); one that ran another
- * program gives SNAP_ECHANGED: the regions may belong to another program
- * than the header, or be cut short; try again from snap_capture_meta()
- * with a fresh snapshot. EACCES gives SNAP_EPERM. A non-zero value
- * returned by fn stops the read and is returned as is. */
-int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
-		       const snap_capture_opts *opts, snap_region_fn fn,
-		       void *ctx, snap_error *err);
-/* Both of the above into a new in-memory snapshot, tried up to
- * SNAP_CAPTURE_ATTEMPTS times while the process keeps changing. */
-int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
-		 snap_error *err);
-/* Reads /proc/PID/smaps_rollup alone into snap->rollup: the totals, at
- * the cost of one page-table walk and no per-region text. A process
- * that exited (its rollup is empty) gives SNAP_ENOPROC, EACCES gives
- * SNAP_EPERM. */
-int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts *opts,
-			snap_error *err);
-
-/* Builds a snapshot from a saved smaps text (a user ran `cat
- * /proc/PID/smaps > FILE` elsewhere). With siblings, also reads the other
- * saved proc files beside it when present, named like the smaps file
- * ("smaps" -> "stat", "cmdline", ...; "proc.smaps" -> "proc.stat", ...):
- * stat, cmdline, comm, status, smaps_rollup. What was not saved stays
- * unknown: nothing is invented. */
-int snap_capture_files(snap_snapshot *snap, const char *smaps_path,
-		       bool siblings, snap_error *err);
-
-/* Pids whose comm equals name, ascending; *out is malloc'd (free()). */
-int snap_find_pids_by_comm(pid_t **out, size_t *count, const char *name,
-			   const char *procfs, snap_error *err);
-
-/* The current UTC time as "2026-11-22T02:05:53.123Z" into buf (>= 32). */
-void snap_utc_now(char *buf, size_t size);
-
-/* ---- utilities shared by the front ends -------------------------------- */
-
-/* v in decimal / lowercase hex zero-padded to min_digits (at most 32),
- * without a NUL; returns the number of bytes written (at most 32). The
- * fast paths of every writer use them instead of printf. */
-size_t snap_format_dec(char *out, uint64_t v);
-size_t snap_format_hex(char *out, uint64_t v, size_t min_digits);
-
-/* kB in human units: "512K", "12.3M", "1.50G" (one decimal below 10K when
- * fractional); with sign, "+512K" / "-1.0M". */
-void snap_format_kb(char *buf, size_t size, double kb, bool sign);
-
-/* The length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when
- * the bytes there are not valid UTF-8 (overlong, surrogate, cut off). */
-size_t snap_utf8_seq(const unsigned char *s, size_t avail);
-/* True when s[0..len) is valid UTF-8. */
-bool snap_utf8_valid(const char *s, size_t len);
-
-/* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
- * bytes; a leading '+' or '-' is accepted when allow_sign. */
-int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
-
-/* ---- kinds (classify.c) --------------------------------------------------- */
+/* ---- 3a. kinds (classify.c) ---------------------------------------------- */
 
 /* What a region is, decided from evidence (classify.c): the kernel's
  * name, the process's thread stack pointers, VmFlags, the file offsets
@@ -582,6 +633,7 @@ enum snap_evidence {
 
 /* A short token ("stack-pointer") and one sentence on the evidence. */
 const char *snap_evidence_name(enum snap_evidence ev);
+/* One sentence on it ("a thread's stack pointer is inside it"). */
 const char *snap_evidence_about(enum snap_evidence ev);
 
 /* What the snapshot says about its threads' stacks (classify.c). */
@@ -605,7 +657,7 @@ int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
  * Returns the length of the kept part. */
 size_t snap_path_undeleted(const snap_region *r, bool *deleted);
 
-/* ---- library images and identity (identity.c) ---------------------------- */
+/* ---- 3b. library images and identity (identity.c) ------------------------ */
 
 /* One load instance: a mapping of a file at offset 0 and the mappings of
  * the same file that follow it (in any offset order: RELRO maps a lower
@@ -700,9 +752,8 @@ typedef struct snap_identity {
 	size_t ndups;
 	size_t thread_stacks;      /* regions of SNAP_KIND_THREAD_STACK */
 	snap_stack_evidence stacks;
-	snap_arena *arena;         /* private */
-	const snap_path_map *maps; /* private: while the keys are built */
-	size_t nmaps;
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_identity_internal *internal;
 } snap_identity;
 
 /* Classifies snap and builds its images, duplicates and identity keys. */
@@ -716,6 +767,7 @@ int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 /* Parses "FROM=TO" (both absolute, FROM not "/") into map, pointing into
  * text; SNAP_EINVAL when malformed. */
 int snap_path_map_parse(snap_path_map *map, char *text);
+/* Frees id (not its snapshot); accepts NULL. */
 void snap_identity_free(snap_identity *id);
 
 /* The library name used to find duplicates: the basename with version
@@ -729,7 +781,11 @@ size_t snap_lib_name(char *buf, size_t size, const char *path, size_t len);
  * "[anon: glibc: pthread stack: *]"). Same buffer contract as above. */
 size_t snap_anon_name_key(char *buf, size_t size, const char *name, size_t len);
 
-/* ---- diff -------------------------------------------------------------- */
+/* ========================================================================= */
+/* 4. comparison                                                             */
+/* ========================================================================= */
+
+/* ---- 4a. diff (diff.c) --------------------------------------------------- */
 
 /* The counters a diff adds up, in kB as smaps prints them (Size is
  * end - start). */
@@ -826,7 +882,10 @@ enum snap_match_mode {
 	SNAP_MATCH_IDENTITY,
 };
 
+#define SNAP_DIFF_OPTS_VERSION 1
+
 typedef struct snap_diff_opts {
+	unsigned int version; /* SNAP_DIFF_OPTS_VERSION */
 	/* Hide changes smaller than this in every counter that matters
 	 * (Size, Rss, Private_Dirty, Anonymous, Swap, and the metric). */
 	int64_t min_change_kb;
@@ -840,8 +899,10 @@ typedef struct snap_diff_opts {
 	size_t npath_maps;
 } snap_diff_opts;
 
-/* Defaults: 4 kB, Rss, automatic matching. */
-void snap_diff_opts_init(snap_diff_opts *opts);
+/* Sets opts to the defaults of that version: 4 kB, Rss, automatic
+ * matching, no path maps. SNAP_EINVAL, opts untouched, for a version
+ * this library does not know. */
+int snap_diff_opts_init(snap_diff_opts *opts, unsigned int version);
 
 typedef struct snap_diff_dup {
 	const snap_duplicate *dup; /* in new_id */
@@ -863,8 +924,8 @@ typedef struct snap_diff {
 	size_t new_libs;    /* library images new in new (duplicates included) */
 	snap_diff_dup *dups;
 	size_t ndups;
-	snap_arena *arena;  /* private */
-	void *pools;        /* private */
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_diff_internal *internal;
 } snap_diff;
 
 /* True when a and b are one process: equal pid and start_time, and
@@ -876,9 +937,24 @@ bool snap_same_process(const snap_snapshot *a, const snap_snapshot *b);
 int snap_diff_new(snap_diff **out, const snap_snapshot *old,
 		  const snap_snapshot *new, const snap_diff_opts *opts,
 		  snap_error *err);
+/* Frees diff and its identities (not the snapshots); accepts NULL. */
 void snap_diff_free(snap_diff *diff);
 
-/* ---- the CI gate (gate.c) ------------------------------------------------ */
+/* Which regions of two snapshots are one memory object, as snap_diff_new
+ * matches them (diff.c), without building a report: from identities
+ * already built, so a series builds each snapshot's identity once.
+ * SNAP_MATCH_AUTO matches by address when both are one process, else by
+ * identity. Fills old_groups[old->nregions] and new_groups[new->nregions]
+ * with labels: regions with equal labels (>= 0) are one object seen
+ * twice (by address, a split or merge gives several regions one label);
+ * -1 has no counterpart. *by_address (may be NULL) says which way
+ * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
+ * address order (the one input error, so no snap_error). */
+int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
+		    const snap_identity *old_id, const snap_identity *new_id,
+		    enum snap_match_mode mode);
+
+/* ---- 4b. the CI gate (gate.c) -------------------------------------------- */
 
 /* Expressions "[KIND.]METRIC OP VALUE", e.g. "rss>+10%", "heap.rss>+1M",
  * "anon.dirty>+64M", "dup-libs>0", "thread-stacks>+0", "regions>+100".
@@ -894,10 +970,12 @@ typedef struct snap_violation {
 	char message[256];    /* "rss>+10%: Rss +12.5% (1.0M -> 1.1M)" */
 } snap_violation;
 
+/* An empty gate (SNAP_ENOMEM alone); free accepts NULL. */
 int snap_gate_new(snap_gate **out);
 void snap_gate_free(snap_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err);
+/* How many expressions it holds, and the i-th as given. */
 size_t snap_gate_size(const snap_gate *gate);
 const char *snap_gate_expr(const snap_gate *gate, size_t i);
 /* Evaluates every expression against diff; returns the number of
@@ -906,22 +984,27 @@ int snap_gate_check(snap_gate *gate, const snap_diff *diff);
 /* The violations of the last check (borrowed). */
 const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count);
 
-/* ---- summary and checks (analysis.c, check.c) -------------------------- */
+/* ---- 4c. summary and checks (analysis.c, check.c) ------------------------ */
 
 /* Which regions a summary counts (the CLI's --kind, --size and --path
  * filters). kind is the region's classified kind. True keeps it. */
 typedef bool (*snap_region_filter)(void *ctx, const snap_snapshot *snap,
 				   const snap_region *r, enum snap_kind kind);
 
+#define SNAP_SUMMARY_OPTS_VERSION 1
+
 typedef struct snap_summary_opts {
+	unsigned int version;      /* SNAP_SUMMARY_OPTS_VERSION */
 	enum snap_measure metric;  /* ranks top regions and libraries */
 	size_t top;                /* how many top regions to list */
 	snap_region_filter filter; /* NULL: every region */
 	void *filter_ctx;
 } snap_summary_opts;
 
-/* Defaults: Rss, 10 regions, no filter. */
-void snap_summary_opts_init(snap_summary_opts *opts);
+/* Sets opts to the defaults of that version: Rss, 10 regions, no
+ * filter. SNAP_EINVAL, opts untouched, for a version this library does
+ * not know. */
+int snap_summary_opts_init(snap_summary_opts *opts, unsigned int version);
 
 /* An executable or library load instance, its (kept) segments summed. */
 typedef struct snap_summary_lib {
@@ -971,9 +1054,11 @@ typedef struct snap_summary {
 } snap_summary;
 
 /* Classifies snap and adds it up. opts may be NULL (defaults). Returns
- * 0, SNAP_ENOMEM, or SNAP_EINVAL for a metric out of range. */
+ * 0, SNAP_ENOMEM, or SNAP_EINVAL for options of another version or a
+ * metric out of range (err says which). */
 int snap_summary_new(snap_summary **out, const snap_snapshot *snap,
-		     const snap_summary_opts *opts);
+		     const snap_summary_opts *opts, snap_error *err);
+/* Frees sum and its identity (not the snapshot); accepts NULL. */
 void snap_summary_free(snap_summary *sum);
 
 /* How bad a finding is. --strict fails on warning and worse. */
@@ -989,7 +1074,10 @@ const char *snap_severity_name(enum snap_severity sev);
 
 /* Thresholds of the rules; README and `mapsnap check --help` list the
  * defaults that snap_check_opts_init() sets. Sizes are kB. */
+#define SNAP_CHECK_OPTS_VERSION 1
+
 typedef struct snap_check_opts {
+	unsigned int version;     /* SNAP_CHECK_OPTS_VERSION */
 	int64_t heap_min_kb;      /* heap-fragmentation: a heap of this Size... */
 	double heap_ratio;        /* ...or more, at least this many times its Rss */
 	size_t small_maps;        /* ...or this many small anonymous regions */
@@ -1004,7 +1092,9 @@ typedef struct snap_check_opts {
 	long max_map_count;       /* ...vm.max_map_count; <= 0 unknown (skipped) */
 } snap_check_opts;
 
-void snap_check_opts_init(snap_check_opts *opts);
+/* Sets opts to the defaults of that version. SNAP_EINVAL, opts
+ * untouched, for a version this library does not know. */
+int snap_check_opts_init(snap_check_opts *opts, unsigned int version);
 
 /* One thing that looks wrong. */
 typedef struct snap_finding {
@@ -1037,10 +1127,8 @@ struct snap_check {
 	 * vm.max_map_count is unknown"). */
 	const char **skipped;
 	size_t nskipped;
-	/* private */
-	int fields[SNAP_M_COUNT];
-	size_t cap, skipped_cap;
-	snap_arena *arena;
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_check_internal *internal;
 };
 
 /* Every rule, in report order. */
@@ -1048,9 +1136,11 @@ const snap_rule *snap_check_rules(size_t *count);
 /* The rule called name, or NULL. */
 const snap_rule *snap_check_rule(const char *name);
 
-/* Classifies snap; runs no rule yet. opts may be NULL (defaults). */
+/* Classifies snap; runs no rule yet. opts may be NULL (defaults).
+ * SNAP_EINVAL for options of another version, SNAP_ENOMEM. */
 int snap_check_new(snap_check **out, const snap_snapshot *snap,
-		   const snap_check_opts *opts);
+		   const snap_check_opts *opts, snap_error *err);
+/* Frees c, its findings and its identity (not the snapshot); accepts NULL. */
 void snap_check_free(snap_check *c);
 /* Runs one rule, then orders all findings (most severe first, stable).
  * Returns the number of findings it added, or a negative code. */
@@ -1058,21 +1148,7 @@ int snap_check_run(snap_check *c, const snap_rule *rule);
 /* Runs every rule; returns the number of findings or a negative code. */
 int snap_check_run_all(snap_check *c);
 
-/* ---- series and trends (series.c) ---------------------------------------- */
-
-/* Which regions of two snapshots are one memory object, as snap_diff_new
- * matches them (diff.c), without building a report: from identities
- * already built, so a series builds each snapshot's identity once.
- * SNAP_MATCH_AUTO matches by address when both are one process, else by
- * identity. Fills old_groups[old->nregions] and new_groups[new->nregions]
- * with labels: regions with equal labels (>= 0) are one object seen
- * twice (by address, a split or merge gives several regions one label);
- * -1 has no counterpart. *by_address (may be NULL) says which way
- * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
- * address order. */
-int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
-		    const snap_identity *old_id, const snap_identity *new_id,
-		    enum snap_match_mode mode);
+/* ---- 4d. series and trends (series.c) ------------------------------------ */
 
 /* A duration: "500ms", "2s", "1.5m", "1h", "1d" (a bare number is
  * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed. */
@@ -1124,7 +1200,10 @@ enum snap_trend_verdict {
  * "gone". */
 const char *snap_trend_verdict_name(enum snap_trend_verdict v);
 
+#define SNAP_TREND_OPTS_VERSION 1
+
 typedef struct snap_trend_opts {
+	unsigned int version;      /* SNAP_TREND_OPTS_VERSION */
 	enum snap_measure measure; /* flags suspects: Rss, Private_Dirty or Size */
 	double min_slope_kb;       /* kB per minute a suspect grows at least */
 	double steady_fraction;    /* share of steps that must not fall */
@@ -1132,8 +1211,10 @@ typedef struct snap_trend_opts {
 	enum snap_match_mode match;
 } snap_trend_opts;
 
-/* Defaults: Rss, 16 kB/min, 0.9, 5 points, automatic matching. */
-void snap_trend_opts_init(snap_trend_opts *opts);
+/* Sets opts to the defaults of that version: Rss, 16 kB/min, 0.9, 5
+ * points, automatic matching. SNAP_EINVAL, opts untouched, for a version
+ * this library does not know. */
+int snap_trend_opts_init(snap_trend_opts *opts, unsigned int version);
 
 /* The verdict on g (min_slope per minute), the first rule that holds:
  *   FLAT      max == min
@@ -1152,6 +1233,7 @@ enum snap_trend_verdict snap_growth_judge(const snap_growth *g, double min_slope
 
 /* The measures a trend follows: Rss, Private_Dirty, Size (index 0..2). */
 #define SNAP_TREND_MEASURES 3
+/* The measure at index (0 .. SNAP_TREND_MEASURES - 1). */
 enum snap_measure snap_trend_measure(size_t index);
 /* The index of m among them, or -1. */
 int snap_trend_measure_index(enum snap_measure m);
@@ -1201,7 +1283,8 @@ typedef struct snap_trend {
 	snap_trend_series region_count, thread_stacks;
 	snap_trend_series kind[SNAP_KIND_COUNT][SNAP_TREND_MEASURES];
 	bool kind_seen[SNAP_KIND_COUNT];
-	snap_arena *arena;           /* private */
+	/* The library's: storage of the arrays above; opaque. */
+	struct snap_trend_internal *internal;
 } snap_trend;
 
 /* Orders snaps by captured_at (equal times keep their order), matches
@@ -1210,6 +1293,7 @@ typedef struct snap_trend {
  * (SNAP_EINVAL otherwise); the snapshots must outlive the trend. */
 int snap_trend_new(snap_trend **out, snap_snapshot *const *snaps, size_t n,
 		   const snap_trend_opts *opts, snap_error *err);
+/* Frees trend (not the snapshots); accepts NULL. */
 void snap_trend_free(snap_trend *trend);
 
 /* The CI gate for a trend. Trend terms: "leak-suspects OP N" and
@@ -1220,10 +1304,12 @@ void snap_trend_free(snap_trend *trend);
  * the diff of the first and last snapshots. */
 typedef struct snap_trend_gate snap_trend_gate;
 
+/* An empty trend gate (SNAP_ENOMEM alone); free accepts NULL. */
 int snap_trend_gate_new(snap_trend_gate **out);
 void snap_trend_gate_free(snap_trend_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err);
+/* How many expressions it holds. */
 size_t snap_trend_gate_size(const snap_trend_gate *gate);
 /* Evaluates every expression; returns the number of violations or a
  * negative code (err says why). */
@@ -1232,5 +1318,31 @@ int snap_trend_gate_check(snap_trend_gate *gate, const snap_trend *trend,
 /* The violations of the last check, in expression order (borrowed). */
 const snap_violation *snap_trend_gate_violations(const snap_trend_gate *gate,
 						 size_t *count);
+
+/* ========================================================================= */
+/* 5. utilities                                                              */
+/* ========================================================================= */
+
+/* ---- 5a. numbers and text for the front ends (util.c) -------------------- */
+
+/* v in decimal / lowercase hex zero-padded to min_digits (at most 32),
+ * without a NUL; returns the number of bytes written (at most 32). The
+ * fast paths of every writer use them instead of printf. */
+size_t snap_format_dec(char *out, uint64_t v);
+size_t snap_format_hex(char *out, uint64_t v, size_t min_digits);
+
+/* kB in human units: "512K", "12.3M", "1.50G" (one decimal below 10K when
+ * fractional); with sign, "+512K" / "-1.0M". */
+void snap_format_kb(char *buf, size_t size, double kb, bool sign);
+
+/* The length of the valid UTF-8 sequence at s (1 for ASCII), or 0 when
+ * the bytes there are not valid UTF-8 (overlong, surrogate, cut off). */
+size_t snap_utf8_seq(const unsigned char *s, size_t avail);
+/* True when s[0..len) is valid UTF-8. */
+bool snap_utf8_valid(const char *s, size_t len);
+
+/* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
+ * bytes; a leading '+' or '-' is accepted when allow_sign. */
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
 
 #endif

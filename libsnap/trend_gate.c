@@ -211,7 +211,7 @@ static int check_diff_terms(snap_trend_gate *g, const snap_trend *t, snap_error 
 	if (!snap_gate_size(g->diff))
 		return SNAP_OK;
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.match = t->opts.match;
 	snap_diff *d;
 	int rc = snap_diff_new(&d, t->snaps[0], t->snaps[t->nsnaps - 1], &opts, err);

@@ -27,7 +27,7 @@ static snap_snapshot *load(const char *path, bool siblings)
 static snap_summary *summarise(const snap_snapshot *snap, const snap_summary_opts *o)
 {
 	snap_summary *sum;
-	assert_int_equal(snap_summary_new(&sum, snap, o), 0);
+	assert_int_equal(snap_summary_new(&sum, snap, o, NULL), 0);
 	return sum;
 }
 
@@ -186,7 +186,7 @@ static uint64_t region_value(const snap_snapshot *snap, size_t i, enum snap_meas
 static void check_top(const snap_snapshot *snap, enum snap_measure m, size_t top)
 {
 	snap_summary_opts o;
-	snap_summary_opts_init(&o);
+	snap_summary_opts_init(&o, SNAP_SUMMARY_OPTS_VERSION);
 	o.metric = m;
 	o.top = top;
 	snap_summary *sum = summarise(snap, &o);
@@ -212,7 +212,7 @@ static void top_regions_by_metric(void **state)
 	check_top(snap, SNAP_M_PRIVATE_DIRTY, 100);
 	check_top(snap, SNAP_M_PSS, 0);
 	snap_summary_opts o;
-	snap_summary_opts_init(&o);
+	snap_summary_opts_init(&o, SNAP_SUMMARY_OPTS_VERSION);
 	assert_int_equal(o.metric, SNAP_M_RSS);
 	assert_int_equal(o.top, 10);
 	o.metric = SNAP_M_SIZE;
@@ -223,7 +223,7 @@ static void top_regions_by_metric(void **state)
 	assert_int_equal((r->end - r->start) >> 10, 65404);
 	snap_summary_free(sum);
 	o.metric = SNAP_M_COUNT;
-	assert_int_equal(snap_summary_new(&sum, snap, &o), SNAP_EINVAL);
+	assert_int_equal(snap_summary_new(&sum, snap, &o, NULL), SNAP_EINVAL);
 	snap_snapshot_free(snap);
 }
 
@@ -325,7 +325,7 @@ static void filter_counts_only_what_it_keeps(void **state)
 	snap_snapshot *snap = load("fixtures/check/summary.smaps", true);
 	enum snap_kind want = SNAP_KIND_THREAD_STACK;
 	snap_summary_opts o;
-	snap_summary_opts_init(&o);
+	snap_summary_opts_init(&o, SNAP_SUMMARY_OPTS_VERSION);
 	o.filter = only_kind;
 	o.filter_ctx = &want;
 	snap_summary *sum = summarise(snap, &o);

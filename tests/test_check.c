@@ -36,7 +36,7 @@ static snap_check *run(const snap_snapshot *snap, const char *rule,
 	snap_check *c;
 	const snap_rule *r = snap_check_rule(rule);
 	assert_non_null(r);
-	assert_int_equal(snap_check_new(&c, snap, opts), 0);
+	assert_int_equal(snap_check_new(&c, snap, opts, NULL), 0);
 	int found = snap_check_run(c, r);
 	assert_true(found >= 0);
 	assert_int_equal((size_t)found, c->nfindings);
@@ -229,7 +229,7 @@ static void heap_fragmentation_found(void **state)
 	snap_check_free(c);
 
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.small_maps = 6;
 	c = run(snap, "heap-fragmentation", &opts);
 	assert_int_equal(c->nfindings, 2);
@@ -252,7 +252,7 @@ static void heap_fragmentation_not_found(void **state)
 	(void)state;
 	snap_snapshot *snap = fixture("heap-fragmentation-ok");
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.small_maps = 6;
 	snap_check *c = run(snap, "heap-fragmentation", &opts);
 	assert_int_equal(c->nfindings, 0);
@@ -292,7 +292,7 @@ static void private_dirty_ratio_not_found(void **state)
 	snap_check_free(c);
 	/* the threshold is an option: 75% catches the 78% region */
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.dirty_ratio = 0.75;
 	c = run(snap, "private-dirty-ratio", &opts);
 	assert_int_equal(c->nfindings, 1);
@@ -393,7 +393,7 @@ static void thread_stacks_found(void **state)
 	snap_check_free(c);
 
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.thread_stacks_max = 2;
 	c = run(snap, "thread-stacks", &opts);
 	assert_int_equal(c->nfindings, 1);
@@ -417,7 +417,7 @@ static void thread_stacks_not_found(void **state)
 static snap_check *map_count(const snap_snapshot *snap, long max)
 {
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.max_map_count = max;
 	return run(snap, "map-count", &opts);
 }
@@ -507,7 +507,7 @@ static void real_capture_zoo(void **state)
 	const char *path = "fixtures/ref/zoo/proc.smaps";
 	snap_snapshot *snap = load(path);
 	snap_check *c;
-	assert_int_equal(snap_check_new(&c, snap, NULL), 0);
+	assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
 	assert_true(snap_check_run_all(c) >= 0);
 	size_t wx = 0, deleted = 0;
 	for (size_t k = 0; k < c->nfindings; k++) {
@@ -534,7 +534,7 @@ static void real_capture_clean(void **state)
 	for (size_t k = 0; k < 2; k++) {
 		snap_snapshot *snap = load(paths[k]);
 		snap_check *c;
-		assert_int_equal(snap_check_new(&c, snap, NULL), 0);
+		assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
 		assert_true(snap_check_run_all(c) >= 0);
 		if (c->by_severity[SNAP_SEV_WARNING] + c->by_severity[SNAP_SEV_ERROR])
 			fail_msg("%s: %s: %s", paths[k], c->findings[0].rule,
@@ -571,10 +571,10 @@ static void run_all_orders_by_severity(void **state)
 	(void)state;
 	snap_snapshot *snap = fixture("deleted-mapping");
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	opts.max_map_count = 40; /* 27 regions: 67%, a warning */
 	snap_check *c;
-	assert_int_equal(snap_check_new(&c, snap, &opts), 0);
+	assert_int_equal(snap_check_new(&c, snap, &opts, NULL), 0);
 	int found = snap_check_run_all(c);
 	assert_int_equal(found, 3);
 	assert_int_equal(c->nfindings, 3);
@@ -596,7 +596,7 @@ static void plain_process_is_clean(void **state)
 	(void)state;
 	snap_snapshot *snap = fixture("map-count");
 	snap_check *c;
-	assert_int_equal(snap_check_new(&c, snap, NULL), 0);
+	assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
 	assert_int_equal(snap_check_run_all(c), 0);
 	assert_int_equal(c->nskipped, 1); /* map-count: unknown limit */
 	snap_check_free(c);

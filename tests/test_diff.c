@@ -32,7 +32,7 @@ static snap_diff *diff_with(const snap_snapshot *a, const snap_snapshot *b,
 			    int64_t min_kb)
 {
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.match = match;
 	opts.metric = metric;
 	opts.min_change_kb = min_kb;
@@ -739,7 +739,7 @@ static void map_path_aligns_prefixes(void **state)
 	assert_int_equal(snap_path_map_parse(&map, text), 0);
 	assert_string_equal(map.from, "/usr/lib");
 	snap_diff_opts o;
-	snap_diff_opts_init(&o);
+	snap_diff_opts_init(&o, SNAP_DIFF_OPTS_VERSION);
 	o.match = SNAP_MATCH_IDENTITY;
 	o.path_maps = &map;
 	o.npath_maps = 1;

@@ -177,7 +177,7 @@ static void assert_api_diff_adds_up(const char *a, const char *b)
 {
 	snap_snapshot *old = load(a), *new = load(b);
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.min_change_kb = 0;
 	snap_diff *d;
 	assert_int_equal(snap_diff_new(&d, old, new, &opts, NULL), 0);

@@ -792,7 +792,7 @@ static void diff_across(pid_t pid, const char *name, void (*step)(const char *),
 	assert_non_null(old);
 	assert_non_null(new);
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.min_change_kb = 0;
 	snap_diff *d;
 	assert_int_equal(snap_diff_new(&d, old, new, &opts, NULL), 0);
@@ -840,7 +840,7 @@ static void chromium_identity_diff_adds_up(void **state)
 	assert_non_null(a);
 	assert_non_null(b);
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.min_change_kb = 0;
 	snap_diff *d;
 	assert_int_equal(snap_diff_new(&d, a, b, &opts, NULL), 0);
@@ -1080,7 +1080,7 @@ static void python_dlmopen_is_duplicated(void **state)
 	assert_non_null(old);
 	assert_non_null(new);
 	snap_diff_opts opts;
-	snap_diff_opts_init(&opts);
+	snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 	opts.min_change_kb = 0;
 	snap_diff *d;
 	assert_int_equal(snap_diff_new(&d, old, new, &opts, NULL), 0);

@@ -284,8 +284,8 @@ static size_t findings_of_last(const char *series)
 	assert_non_null(last);
 	snap_check *check = NULL;
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
-	assert_int_equal(snap_check_new(&check, last, &opts), 0);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
+	assert_int_equal(snap_check_new(&check, last, &opts, NULL), 0);
 	assert_int_equal(snap_check_run_all(check), 0);
 	size_t n = check->nfindings;
 	snap_check_free(check);
@@ -639,9 +639,9 @@ static void api_refuses_a_check_of_another_snapshot(void **state)
 	snap_identity *id = NULL;
 	snap_check *check = NULL;
 	snap_check_opts opts;
-	snap_check_opts_init(&opts);
+	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	assert_int_equal(snap_identity_new(&id, after), 0);
-	assert_int_equal(snap_check_new(&check, before, &opts), 0);
+	assert_int_equal(snap_check_new(&check, before, &opts, NULL), 0);
 	assert_int_equal(snap_check_run_all(check), 0);
 	fmt_report_opts ro = { .check = check };
 	char *buf = NULL;

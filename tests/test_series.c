@@ -188,7 +188,7 @@ static snap_growth growth_of(const struct series *s)
 static enum snap_trend_verdict judge(const struct series *s)
 {
 	snap_trend_opts o;
-	snap_trend_opts_init(&o);
+	snap_trend_opts_init(&o, SNAP_TREND_OPTS_VERSION);
 	snap_growth g = growth_of(s);
 	return snap_growth_judge(&g, o.min_slope_kb, &o);
 }
@@ -628,7 +628,7 @@ static void trend_refuses(void **state)
 	snaps[1]->captured_at = "yesterday";
 	assert_int_equal(snap_trend_new(&t, snaps, 2, NULL, &err), SNAP_EINVAL);
 	snap_trend_opts o;
-	snap_trend_opts_init(&o);
+	snap_trend_opts_init(&o, SNAP_TREND_OPTS_VERSION);
 	o.measure = SNAP_M_PSS;
 	snaps[1]->captured_at = "2026-11-22T03:00:01.000Z";
 	assert_int_equal(snap_trend_new(&t, snaps, 2, &o, &err), SNAP_EINVAL);

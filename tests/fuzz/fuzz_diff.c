@@ -50,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	snap_snapshot *b = fuzz_parse_smaps(data + size - rest, rest, rest / 3);
 	for (int mode = SNAP_MATCH_ADDRESS; a && b && mode <= SNAP_MATCH_IDENTITY; mode++) {
 		snap_diff_opts opts;
-		snap_diff_opts_init(&opts);
+		snap_diff_opts_init(&opts, SNAP_DIFF_OPTS_VERSION);
 		opts.match = (enum snap_match_mode)mode;
 		snap_diff *diff = NULL;
 		if (snap_diff_new(&diff, a, b, &opts, NULL) != 0)

@@ -15,7 +15,7 @@ static void check_views(const snap_snapshot *snap)
 	fmt_pmap_opts human = { .mode = FMT_PMAP_EXTENDED, .human = true };
 	(void)fmt_pmap_write(f, snap, &human);
 	snap_summary *sum;
-	if (snap_summary_new(&sum, snap, NULL) == 0) {
+	if (snap_summary_new(&sum, snap, NULL, NULL) == 0) {
 		(void)fmt_summary_text(f, sum, NULL);
 		(void)fmt_summary_markdown(f, sum, NULL);
 		snap_summary_free(sum);
