@@ -487,7 +487,10 @@ static void test_exec_in_progress(void **state)
 	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
 	char *mid = stat_mid_exec(pid);
 	char *whole = fake_procfs(fx, pid, NULL);
-	snap_capture_opts opts = { .procfs = whole, .no_build_ids = true };
+	snap_capture_opts opts;
+	assert_int_equal(snap_capture_opts_init(&opts, SNAP_CAPTURE_OPTS_VERSION), 0);
+	opts.procfs = whole;
+	opts.no_build_ids = true;
 	snap_snapshot *snap;
 	snap_error err = { 0 };
 	assert_int_equal(snap_capture(&snap, pid, &opts, &err), 0);
