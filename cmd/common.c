@@ -1556,3 +1556,21 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 	cli_snapshots_free(&one);
 	return rc;
 }
+
+int cli_duration_arg(int64_t *ms, const char *arg, const char *opt)
+{
+	if (snap_parse_duration(arg, ms) < 0)
+		return cli_error("capture: %s wants a duration such as 500ms, 2s, 1m "
+				 "or 1h, not '%s'", opt, arg);
+	return EXIT_OK;
+}
+
+int cli_count_arg(size_t *count, const char *arg)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (!*arg || *end || n < 1)
+		return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
+	*count = (size_t)n;
+	return EXIT_OK;
+}

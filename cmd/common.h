@@ -195,6 +195,10 @@ int cli_find_pids_by_name(const char *name, pid_t **out, size_t *count);
 int cli_no_such_name(const char *command, const char *name);
 /* How a header names an input: "pid 1234" for a live process (then it
  * returns true), else arg itself. */
+/* capture's schedule options: --every/--for DURATION and --count N
+ * (>= 1), with capture's messages. EXIT_OK or EXIT_ERROR (said). */
+int cli_duration_arg(int64_t *ms, const char *arg, const char *opt);
+int cli_count_arg(size_t *count, const char *arg);
 /* The first byte that is not white space, left unread; EOF when none. */
 int cli_peek_content(FILE *f);
 bool cli_input_label(char *buf, size_t size, const char *arg);

@@ -93,18 +93,8 @@ bool series_capture_wanted(int argc, char **argv)
 
 /* ---- arguments ---- */
 
-static int parse_duration_arg(int64_t *ms, const char *arg, const char *opt)
-{
-	if (snap_parse_duration(arg, ms) < 0)
-		return cli_error("capture: %s wants a duration such as 500ms, 2s, 1m "
-				 "or 1h, not '%s'", opt, arg);
-	return EXIT_OK;
-}
-
 static int parse_option(struct series_settings *s, int c, const char *arg)
 {
-	char *end;
-	long n;
 	switch (c) {
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'n': s->name = arg; return EXIT_OK;
@@ -112,7 +102,7 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case OPT_REDACT: s->opts.redact = true; return EXIT_OK;
 	case OPT_REDACT_KEY: s->redaction.key_file = arg; return EXIT_OK;
 	case OPT_REDACT_KEEP: return cli_redaction_keep(&s->redaction, arg);
-	case OPT_EVERY: return parse_duration_arg(&s->every_ms, arg, "--every");
+	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
 	case OPT_ON_CHANGE: {
 		int64_t bytes;
 		if (snap_parse_size(arg, false, &bytes) < 0 || bytes < 1024)
@@ -123,13 +113,8 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	}
 	case OPT_FOR:
 		s->has_for = true;
-		return parse_duration_arg(&s->for_ms, arg, "--for");
-	case OPT_COUNT:
-		n = strtol(arg, &end, 10);
-		if (!*arg || *end || n < 1)
-			return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
-		s->count = (size_t)n;
-		return EXIT_OK;
+		return cli_duration_arg(&s->for_ms, arg, "--for");
+	case OPT_COUNT: return cli_count_arg(&s->count, arg);
 	}
 	return EXIT_ERROR;
 }
