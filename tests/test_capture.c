@@ -416,7 +416,8 @@ static char *fake_procfs(const struct fixture *fx, pid_t pid, const char *stat)
 	static const char *const names[] = { "stat", "status", "comm", "cmdline",
 					      "smaps", "smaps_rollup", "cgroup" };
 	char *root = path_in(fx, "proc"), dir[4300], from[64], to[4400], exe[4096];
-	snprintf(dir, sizeof(dir), "%s/%d", root, (int)pid);
+	assert_non_null(root);
+	snprintf(dir, sizeof(dir), "%s/%d", root ? root : "", (int)pid);
 	assert_int_equal(mkdir(root, 0755), 0);
 	assert_int_equal(mkdir(dir, 0755), 0);
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
