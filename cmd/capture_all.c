@@ -428,10 +428,14 @@ static void report_round(const struct tally *t, size_t round)
 		 t->denied, changed, t->no_map, t->failed ? "; some failed (above)" : "");
 }
 
-/* A round shared by its workers. Each claims the next process, captures
- * it unlocked, then waits its turn so documents are written and counted
- * in pid order (a stream's order does not depend on timing), holding at
- * most one document per worker. */
+/* A round shared by its workers. Each claims the next process and
+ * captures it unlocked; documents are written and counted in pid order
+ * (a stream's order does not depend on timing) by whichever worker
+ * completes the next one due. Up to WINDOW finished documents wait for
+ * an earlier one, so a large process does not hold up the small ones
+ * after it. */
+#define WINDOW 32
+
 struct round {
 	struct sink *sink;
 	const pid_t *pids;
@@ -440,13 +444,17 @@ struct round {
 	bool tty;
 	int status;
 	struct tally tally;
+	struct outcome done[WINDOW]; /* by index % WINDOW */
+	bool ready[WINDOW];
 	pthread_mutex_t lock;
-	pthread_cond_t turn;
+	pthread_cond_t room;
 };
 
 static bool claim(struct round *r, size_t *index)
 {
 	pthread_mutex_lock(&r->lock);
+	while (r->next_claim - r->next_put >= WINDOW && r->status == EXIT_OK)
+		pthread_cond_wait(&r->room, &r->lock);
 	bool more = r->next_claim < r->npids && r->status == EXIT_OK && !cli_stop_signal();
 	if (more)
 		*index = r->next_claim++;
@@ -454,19 +462,24 @@ static bool claim(struct round *r, size_t *index)
 	return more;
 }
 
-static void put_in_turn(struct round *r, size_t index, struct outcome *o)
+/* Stores the outcome, then writes every one now due, in order. */
+static void put_in_turn(struct round *r, size_t index, const struct outcome *o)
 {
 	pthread_mutex_lock(&r->lock);
-	while (r->next_put != index)
-		pthread_cond_wait(&r->turn, &r->lock);
-	if (r->status == EXIT_OK)
-		r->status = put_outcome(r->sink, &r->tally, o);
-	else
-		free(o->doc.text);
-	r->next_put++;
-	if (r->tty)
-		progress(&r->tally, r->round, r->next_put);
-	pthread_cond_broadcast(&r->turn);
+	r->done[index % WINDOW] = *o;
+	r->ready[index % WINDOW] = true;
+	while (r->next_put < r->npids && r->ready[r->next_put % WINDOW]) {
+		struct outcome *due = &r->done[r->next_put % WINDOW];
+		if (r->status == EXIT_OK)
+			r->status = put_outcome(r->sink, &r->tally, due);
+		else
+			free(due->doc.text);
+		r->ready[r->next_put % WINDOW] = false;
+		r->next_put++;
+		if (r->tty)
+			progress(&r->tally, r->round, r->next_put);
+	}
+	pthread_cond_broadcast(&r->room);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -519,9 +532,9 @@ static int run_round(struct sink *k, size_t round, bool tty)
 	r.pids = pids;
 	r.npids = r.tally.listed;
 	pthread_mutex_init(&r.lock, NULL);
-	pthread_cond_init(&r.turn, NULL);
+	pthread_cond_init(&r.room, NULL);
 	run_workers(&r);
-	pthread_cond_destroy(&r.turn);
+	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
 	if (tty)
 		fputc('\n', stderr);
