@@ -63,20 +63,18 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 {
 	int c;
 	while ((c = cli_getopt(CLI_CAPTURE, "capture", argc, argv)) != -1) {
+		int rc = cli_capture_option(&s->opts, &s->redaction, c, optarg);
+		if (rc == EXIT_ERROR)
+			return EXIT_ERROR;
+		if (rc == EXIT_OK)
+			continue;
 		switch (c) {
 		case 'o': s->output = optarg; break;
 		case 'n': s->name = optarg; break;
 		case 'f': s->force = true; break;
-		case OPT_REDACT: s->opts.redact = true; break;
-		case OPT_REDACT_KEY: s->redaction.key_file = optarg; break;
-		case OPT_REDACT_KEEP:
-			if (cli_redaction_keep(&s->redaction, optarg) != EXIT_OK)
-				return EXIT_ERROR;
-			break;
 		case OPT_FROM_SMAPS: s->from_smaps = optarg; break;
 		case OPT_PROC_FILES: s->proc_files = true; break;
 		case OPT_BUILD_IDS: s->build_ids = true; break;
-		case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; break;
 		case 'h': usage(stdout); return -1;
 		default: return EXIT_ERROR;
 		}

@@ -79,13 +79,12 @@ bool capture_all_wanted(int argc, char **argv)
 
 static int parse_option(struct all_settings *s, int c, const char *arg)
 {
+	int rc = cli_capture_option(&s->opts, &s->redaction, c, arg);
+	if (rc != 1)
+		return rc;
 	switch (c) {
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
-	case OPT_REDACT: s->opts.redact = true; return EXIT_OK;
-	case OPT_REDACT_KEY: s->redaction.key_file = arg; return EXIT_OK;
-	case OPT_REDACT_KEEP: return cli_redaction_keep(&s->redaction, arg);
-	case OPT_NO_BUILD_IDS: s->opts.no_build_ids = true; return EXIT_OK;
 	case OPT_ALL: return EXIT_OK;
 	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
 	case OPT_FOR:

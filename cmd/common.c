@@ -268,8 +268,8 @@ const cli_option cli_options[] = {
 	{ "build-ids", no_argument, 0, OPT_BUILD_IDS, CLI_CAPTURE, NULL, NULL,
 	  "with --from-smaps: read the build-ids of the files it names as\n"
 	  "they are on this host", NULL },
-	{ "no-build-ids", no_argument, 0, OPT_NO_BUILD_IDS, CLI_CAPTURE | CLI_ALL,
-	  NULL, NULL, "do not read the mapped files' build-ids", NULL },
+	{ "no-build-ids", no_argument, 0, OPT_NO_BUILD_IDS, CLI_CAPTURE | CLI_ALL |
+	  CLI_SERIES, NULL, NULL, "do not read the mapped files' build-ids", NULL },
 
 	/* show (pmap's options first) */
 	{ "extended", no_argument, 'x', 'x', CLI_SHOW, NULL, NULL,
@@ -1573,4 +1573,16 @@ int cli_count_arg(size_t *count, const char *arg)
 		return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
 	*count = (size_t)n;
 	return EXIT_OK;
+}
+
+int cli_capture_option(snap_capture_opts *opts, cli_redaction *redaction, int c,
+		       const char *arg)
+{
+	switch (c) {
+	case OPT_REDACT: opts->redact = true; return EXIT_OK;
+	case OPT_REDACT_KEY: redaction->key_file = arg; return EXIT_OK;
+	case OPT_REDACT_KEEP: return cli_redaction_keep(redaction, arg);
+	case OPT_NO_BUILD_IDS: opts->no_build_ids = true; return EXIT_OK;
+	}
+	return 1;
 }

@@ -195,6 +195,11 @@ int cli_find_pids_by_name(const char *name, pid_t **out, size_t *count);
 int cli_no_such_name(const char *command, const char *name);
 /* How a header names an input: "pid 1234" for a live process (then it
  * returns true), else arg itself. */
+/* The options every form of capture takes: --redact, --redact-key,
+ * --redact-keep, --no-build-ids. EXIT_OK, EXIT_ERROR (said), or 1 when
+ * c is none of them. */
+int cli_capture_option(snap_capture_opts *opts, cli_redaction *redaction, int c,
+		       const char *arg);
 /* capture's schedule options: --every/--for DURATION and --count N
  * (>= 1), with capture's messages. EXIT_OK or EXIT_ERROR (said). */
 int cli_duration_arg(int64_t *ms, const char *arg, const char *opt);

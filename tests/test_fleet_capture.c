@@ -506,6 +506,39 @@ static void on_change_first_and_last_of_a_quiet_process(void **state)
 	cmd_result_free(&res);
 }
 
+/* The files a series reads build-ids of, snapshot by snapshot: the
+ * helper's libraries with them, none with --no-build-ids. */
+static size_t series_files(const char *out)
+{
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	snap_snapshot *snap;
+	size_t docs = 0, files = 0;
+	while (fmt_json_load(&snap, f, out, NULL) == 0) {
+		docs++;
+		files += snap->nfiles;
+		snap_snapshot_free(snap);
+	}
+	fclose(f);
+	assert_int_equal(docs, 2);
+	return files;
+}
+
+static void a_series_without_build_ids(void **state)
+{
+	(void)state;
+	char out[4200];
+	snprintf(out, sizeof(out), "%s/builds.json", fx.dir);
+	cmd_result res = run_mapsnap_ok(0, "capture", fx.pid, "--every", "10ms", "--count",
+					"2", "-o", out, "-f", NULL);
+	cmd_result_free(&res);
+	assert_true(series_files(out) > 0);
+	res = run_mapsnap_ok(0, "capture", fx.pid, "--every", "10ms", "--count", "2",
+			     "--no-build-ids", "-o", out, "-f", NULL);
+	cmd_result_free(&res);
+	assert_int_equal(series_files(out), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -516,6 +549,7 @@ int main(void)
 		cmocka_unit_test(a_host_series),
 		cmocka_unit_test(on_change_snapshots_exactly_at_the_steps),
 		cmocka_unit_test(on_change_first_and_last_of_a_quiet_process),
+		cmocka_unit_test(a_series_without_build_ids),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
