@@ -57,6 +57,13 @@ void *snap_snapshot_alloc(snap_snapshot *snap, size_t size)
 	return arena_alloc(snap->internal->arena, size);
 }
 
+static bool field_name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '(' ||
+	       c == ')' || c == '-';
+}
+
 bool snap_field_name_valid(const char *name, size_t len)
 {
 	/* Kernel fields start with a capital; the region's own JSON members
@@ -64,12 +71,9 @@ bool snap_field_name_valid(const char *name, size_t len)
 	if (len == 0 || len > 64 || name[0] < 'A' || name[0] > 'Z' ||
 	    (len == 7 && memcmp(name, "VmFlags", 7) == 0))
 		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || strchr("_.()-", c)) || c == '\0')
+	for (size_t i = 0; i < len; i++)
+		if (!field_name_char((unsigned char)name[i]))
 			return false;
-	}
 	return true;
 }
 

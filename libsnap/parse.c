@@ -23,6 +23,11 @@ struct growbuf {
 	size_t len, cap;
 };
 
+struct field_note {
+	uint32_t printed_in;
+	uint32_t name_len;
+};
+
 struct snap_parser {
 	snap_snapshot *snap;
 	const char *source;
@@ -47,10 +52,15 @@ struct snap_parser {
 	uint32_t *order;
 	size_t norder, order_cap;
 
-	/* Per field, the number of the region that printed it last: a key
-	 * printed twice in one mapping is not smaps text. */
-	uint32_t *printed_in;
-	size_t printed_cap;
+	/* Per field: the number of the region that printed it last (a key
+	 * printed twice in one mapping is not smaps text) and its name's
+	 * length, so the expected key is compared without a strlen. */
+	struct field_note *notes;
+	size_t notes_cap;
+
+	/* The buffer being fed holds a NUL somewhere: its lines are searched
+	 * for one (a buffer without is searched once, not line by line). */
+	bool feed_has_nul;
 
 	size_t nregions;
 	size_t most_entries;
@@ -113,7 +123,7 @@ void snap_parser_free(snap_parser *p)
 	free(p->flags.data);
 	free(p->entries);
 	free(p->order);
-	free(p->printed_in);
+	free(p->notes);
 	arena_free(p->texts);
 	free(p);
 }
@@ -183,6 +193,10 @@ static bool scan_char(const char **cur, const char *end, char c)
 
 static void skip_spaces(const char **cur, const char *end)
 {
+	/* The kernel pads every value to a column: eight spaces at a time. */
+	static const char eight[8] = "        ";
+	while (end - *cur >= 8 && memcmp(*cur, eight, 8) == 0)
+		*cur += 8;
 	while (*cur < end && (**cur == ' ' || **cur == '\t'))
 		(*cur)++;
 }
@@ -288,33 +302,40 @@ bad:
 			      "not a valid mapping header line");
 }
 
-static int field_index(snap_parser *p, const char *key, size_t keylen,
-		       enum snap_unit unit)
+/* The field the previous mapping printed at this line's position, when
+ * the line names it: the kernel prints the same keys in the same order,
+ * so nearly every line is found so, its key already checked. */
+static int expected_field(const snap_parser *p, const char *s, const char *end,
+			  size_t *keylen)
 {
-	size_t pos = p->nentries;
-	if (pos < p->norder) {
-		const char *name = p->snap->fields[p->order[pos]].name;
-		if (strncmp(name, key, keylen) == 0 && name[keylen] == '\0')
-			return (int)p->order[pos];
-	}
-	return snap_field_intern(p->snap, key, keylen, unit);
+	if (p->nentries >= p->norder)
+		return -1;
+	uint32_t field = p->order[p->nentries];
+	size_t len = p->notes[field].name_len;
+	if ((size_t)(end - s) <= len || s[len] != ':' ||
+	    memcmp(s, p->snap->fields[field].name, len) != 0)
+		return -1;
+	*keylen = len;
+	return (int)field;
 }
 
 /* True when field was already printed in the current region. */
-static int printed_twice(snap_parser *p, int field, bool *twice)
+static int printed_twice(snap_parser *p, int field, size_t keylen, bool *twice)
 {
-	if ((size_t)field >= p->printed_cap) {
+	if ((size_t)field >= p->notes_cap) {
 		size_t cap = (size_t)field + 32;
-		uint32_t *grown = realloc(p->printed_in, cap * sizeof(*grown));
+		struct field_note *grown = realloc(p->notes, cap * sizeof(*grown));
 		if (!grown)
 			return SNAP_ENOMEM;
-		memset(grown + p->printed_cap, 0, (cap - p->printed_cap) * sizeof(*grown));
-		p->printed_in = grown;
-		p->printed_cap = cap;
+		memset(grown + p->notes_cap, 0, (cap - p->notes_cap) * sizeof(*grown));
+		p->notes = grown;
+		p->notes_cap = cap;
 	}
+	struct field_note *note = &p->notes[field];
 	uint32_t region = (uint32_t)p->nregions + 1;
-	*twice = p->printed_in[field] == region;
-	p->printed_in[field] = region;
+	*twice = note->printed_in == region;
+	note->printed_in = region;
+	note->name_len = (uint32_t)keylen;
 	return 0;
 }
 
@@ -347,11 +368,11 @@ static int unit_changed(snap_parser *p, int field, snap_error *err)
 
 /* A field's line in the current region: printed once, the same way as
  * in every other region. */
-static int check_field(snap_parser *p, int field, enum snap_unit unit,
-		       snap_error *err)
+static int check_field(snap_parser *p, int field, size_t keylen,
+		       enum snap_unit unit, snap_error *err)
 {
 	bool twice;
-	if (field < 0 || printed_twice(p, field, &twice) < 0)
+	if (field < 0 || printed_twice(p, field, keylen, &twice) < 0)
 		return SNAP_ENOMEM;
 	if (twice)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
@@ -362,11 +383,12 @@ static int check_field(snap_parser *p, int field, enum snap_unit unit,
 	return 0;
 }
 
-static int add_counter(snap_parser *p, const char *key, size_t keylen,
+/* known: the expected field this line named, or -1 to look the key up. */
+static int add_counter(snap_parser *p, int known, const char *key, size_t keylen,
 		       enum snap_unit unit, uint64_t value, snap_error *err)
 {
-	int field = field_index(p, key, keylen, unit);
-	int rc = check_field(p, field, unit, err);
+	int field = known >= 0 ? known : snap_field_intern(p->snap, key, keylen, unit);
+	int rc = check_field(p, field, keylen, unit, err);
 	return rc < 0 ? rc : add_entry(p, field, value, NULL);
 }
 
@@ -418,8 +440,10 @@ static bool counter_line(const char *key, size_t keylen, const char *v,
 	return false;
 }
 
-static int parse_field(snap_parser *p, const char *s, const char *end,
-		       snap_error *err)
+/* The key of a line that is not the expected field's: checked, and a
+ * VmFlags line parsed whole (then 1). */
+static int unexpected_key(snap_parser *p, const char *s, const char *end,
+			  size_t *keylen, snap_error *err)
 {
 	const char *colon = memchr(s, ':', (size_t)(end - s));
 	bool vmflags = colon && colon - s == 7 && memcmp(s, "VmFlags", 7) == 0;
@@ -429,16 +453,52 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 	if (!p->in_region)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "field line before any mapping header");
-	size_t keylen = (size_t)(colon - s);
-	const char *v = colon + 1;
-	if (vmflags) {
-		for (const char *c = v; c < end; c++)
-			if ((*c < 0x21 || *c > 0x7e) && *c != ' ' && *c != '\t')
-				return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
-						      "VmFlags: not ASCII flag names");
-		return parse_vmflags(p, v, end);
-	}
+	*keylen = (size_t)(colon - s);
+	if (!vmflags)
+		return 0;
+	for (const char *c = colon + 1; c < end; c++)
+		if ((*c < 0x21 || *c > 0x7e) && *c != ' ' && *c != '\t')
+			return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+					      "VmFlags: not ASCII flag names");
+	int rc = parse_vmflags(p, colon + 1, end);
+	return rc < 0 ? rc : 1;
+}
 
+/* A line whose value is text: kept exactly, as the JSON will hold it. */
+static int add_text(snap_parser *p, int known, const char *s, size_t keylen,
+		    const char *end, snap_error *err)
+{
+	/* Drop only the label's padding to column 16 (the kernel pads every
+	 * label so), not spaces that belong to the text. */
+	const char *text_start = s + keylen + 1;
+	size_t pad = keylen + 1 < 16 ? 16 - (keylen + 1) : 1;
+	while (pad-- && text_start < end && *text_start == ' ')
+		text_start++;
+	/* JSON text is UTF-8. */
+	if (!snap_utf8_valid(text_start, (size_t)(end - text_start)))
+		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
+				      "field text is not valid UTF-8");
+	const char *text = arena_strndup(p->texts, text_start,
+					 (size_t)(end - text_start));
+	int field = known >= 0 ? known
+			       : snap_field_intern(p->snap, s, keylen, SNAP_UNIT_TEXT);
+	if (!text)
+		return SNAP_ENOMEM;
+	int rc = check_field(p, field, keylen, SNAP_UNIT_TEXT, err);
+	return rc < 0 ? rc : add_entry(p, field, 0, text);
+}
+
+static int parse_field(snap_parser *p, const char *s, const char *end,
+		       snap_error *err)
+{
+	size_t keylen = 0;
+	int known = expected_field(p, s, end, &keylen);
+	if (known < 0) {
+		int rc = unexpected_key(p, s, end, &keylen, err);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	const char *v = s + keylen + 1;
 	skip_spaces(&v, end);
 	uint64_t value;
 	const char *after = v;
@@ -451,30 +511,14 @@ static int parse_field(snap_parser *p, const char *s, const char *end,
 				      "number out of range");
 	if (numeric) {
 		if (after == end)
-			return add_counter(p, s, keylen, SNAP_UNIT_NONE, value, err);
+			return add_counter(p, known, s, keylen, SNAP_UNIT_NONE, value, err);
 		if (end - after == 3 && memcmp(after, " kB", 3) == 0)
-			return add_counter(p, s, keylen, SNAP_UNIT_KB, value, err);
+			return add_counter(p, known, s, keylen, SNAP_UNIT_KB, value, err);
 	}
 	if (counter_line(s, keylen, v, end))
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "%.*s: the value is not a number", (int)keylen, s);
-	/* Keep the text exactly: drop only the label's padding to column 16
-	 * (the kernel pads every label so), not spaces that belong to it. */
-	const char *text_start = colon + 1;
-	size_t pad = keylen + 1 < 16 ? 16 - (keylen + 1) : 1;
-	while (pad-- && text_start < end && *text_start == ' ')
-		text_start++;
-	/* Text must reach the JSON exactly, and JSON text is UTF-8. */
-	if (!snap_utf8_valid(text_start, (size_t)(end - text_start)))
-		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
-				      "field text is not valid UTF-8");
-	const char *text = arena_strndup(p->texts, text_start,
-					 (size_t)(end - text_start));
-	int field = field_index(p, s, keylen, SNAP_UNIT_TEXT);
-	if (!text)
-		return SNAP_ENOMEM;
-	int rc = check_field(p, field, SNAP_UNIT_TEXT, err);
-	return rc < 0 ? rc : add_entry(p, field, 0, text);
+	return add_text(p, known, s, keylen, end, err);
 }
 
 static bool is_header_start(char c)
@@ -505,7 +549,7 @@ static int parse_line(snap_parser *p, const char *s, const char *end,
 	if (s == end)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "unexpected empty line");
-	if (memchr(s, '\0', (size_t)(end - s)))
+	if (p->feed_has_nul && memchr(s, '\0', (size_t)(end - s)))
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->line,
 				      "NUL byte in smaps text");
 	if (is_header_start(*s)) {
@@ -541,6 +585,7 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		p->partial.len += take;
 		if (!nl)
 			return 0;
+		p->feed_has_nul = true;
 		rc = parse_line(p, p->partial.data, p->partial.data + p->partial.len,
 				err);
 		p->partial.len = 0;
@@ -549,6 +594,7 @@ int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		s = nl + 1;
 	}
 	const char *nl;
+	p->feed_has_nul = memchr(s, '\0', (size_t)(end - s)) != NULL;
 	while (s < end && (nl = memchr(s, '\n', (size_t)(end - s)))) {
 		if ((rc = parse_line(p, s, nl, err)) != 0)
 			return rc;
