@@ -25,22 +25,21 @@ void dynbuf_reset(struct dynbuf *b)
 		b->data[0] = '\0';
 }
 
-static int fail(struct dynbuf *b, int code)
+int dynbuf_fail(struct dynbuf *b, int code)
 {
 	if (!b->error)
 		b->error = code;
 	return b->error;
 }
 
-/* Room for extra more bytes and the NUL. */
-static int room(struct dynbuf *b, size_t extra)
+int dynbuf_reserve(struct dynbuf *b, size_t extra)
 {
 	size_t need;
 	if (b->error)
 		return b->error;
 	if (ck_add_size(&need, b->len, extra) || need > b->max ||
 	    ck_add_size(&need, need, 1))
-		return fail(b, SNAP_ENOMEM);
+		return dynbuf_fail(b, SNAP_ENOMEM);
 	if (need <= b->cap)
 		return 0;
 	size_t cap = b->cap ? b->cap : 256;
@@ -51,32 +50,10 @@ static int room(struct dynbuf *b, size_t extra)
 		cap = b->max + 1;
 	char *grown = realloc(b->data, cap);
 	if (!grown)
-		return fail(b, SNAP_ENOMEM);
+		return dynbuf_fail(b, SNAP_ENOMEM);
 	b->data = grown;
 	b->cap = cap;
 	return 0;
-}
-
-int dynbuf_add(struct dynbuf *b, const void *data, size_t len)
-{
-	int rc = room(b, len);
-	if (rc)
-		return rc;
-	if (len)
-		memcpy(b->data + b->len, data, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return 0;
-}
-
-int dynbuf_addstr(struct dynbuf *b, const char *s)
-{
-	return dynbuf_add(b, s, strlen(s));
-}
-
-int dynbuf_addc(struct dynbuf *b, char c)
-{
-	return dynbuf_add(b, &c, 1);
 }
 
 int dynbuf_add_dec(struct dynbuf *b, uint64_t v)
@@ -96,9 +73,9 @@ int dynbuf_vprintf(struct dynbuf *b, const char *fmt, va_list ap)
 	va_list again;
 	va_copy(again, ap);
 	int n = vsnprintf(NULL, 0, fmt, ap);
-	int rc = n < 0 ? fail(b, SNAP_ENOMEM) : room(b, (size_t)n);
+	int rc = n < 0 ? dynbuf_fail(b, SNAP_ENOMEM) : dynbuf_reserve(b, (size_t)n);
 	if (rc == 0 && vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again) != n)
-		rc = fail(b, SNAP_ENOMEM);
+		rc = dynbuf_fail(b, SNAP_ENOMEM);
 	if (rc == 0)
 		b->len += (size_t)n;
 	va_end(again);

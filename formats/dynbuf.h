@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct dynbuf {
 	char *data;   /* NUL-terminated while there is no error */
@@ -27,11 +28,38 @@ void dynbuf_free(struct dynbuf *b);
 /* Empties it (keeps its memory and its error). */
 void dynbuf_reset(struct dynbuf *b);
 
+/* Makes room for extra more bytes and the NUL, or fails the buffer. */
+int dynbuf_reserve(struct dynbuf *b, size_t extra);
+/* Fails the buffer with code unless it failed already; returns its error. */
+int dynbuf_fail(struct dynbuf *b, int code);
+
 /* Each returns 0 or the buffer's error: SNAP_ENOMEM when the memory could
- * not be had or the cap would be passed. */
-int dynbuf_add(struct dynbuf *b, const void *data, size_t len);
-int dynbuf_addstr(struct dynbuf *b, const char *s);
-int dynbuf_addc(struct dynbuf *b, char c);
+ * not be had or the cap would be passed. Inline: the writers append a
+ * few bytes at a time, millions of times in a big snapshot. */
+static inline int dynbuf_add(struct dynbuf *b, const void *data, size_t len)
+{
+	if (b->error || len >= b->cap - b->len || len > b->max - b->len) {
+		int rc = dynbuf_reserve(b, len);
+		if (rc)
+			return rc;
+	}
+	if (len)
+		memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static inline int dynbuf_addstr(struct dynbuf *b, const char *s)
+{
+	return dynbuf_add(b, s, strlen(s));
+}
+
+static inline int dynbuf_addc(struct dynbuf *b, char c)
+{
+	return dynbuf_add(b, &c, 1);
+}
+
 /* Decimal, and lowercase hex zero-padded to min_digits. */
 int dynbuf_add_dec(struct dynbuf *b, uint64_t v);
 int dynbuf_add_hex(struct dynbuf *b, uint64_t v, size_t min_digits);

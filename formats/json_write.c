@@ -26,6 +26,10 @@ struct fmt_json_writer {
 	size_t nlayout;
 	bool have_layout;
 	struct dynbuf line;
+	/* Per field index, its member's opening `,"Name":` once written:
+	 * the same few keys start most members of every region. */
+	struct dynbuf *keys;
+	size_t nkeys;
 };
 
 /* ---- UTF-8 and escaping ---- */
@@ -379,20 +383,47 @@ static void put_path(struct dynbuf *b, const snap_region *r)
 	dynbuf_addc(b, '"');
 }
 
-static void put_entries(struct dynbuf *b, const snap_snapshot *snap,
-			const snap_region *r)
+/* The field's `,"Name":`, made on its first use; NULL without memory. */
+static const struct dynbuf *field_key(fmt_json_writer *w, const snap_snapshot *snap,
+				      uint32_t field)
+{
+	if (field >= w->nkeys) {
+		size_t n = (size_t)field + 16;
+		struct dynbuf *grown = realloc(w->keys, n * sizeof(*grown));
+		if (!grown)
+			return NULL;
+		for (size_t i = w->nkeys; i < n; i++)
+			dynbuf_init(&grown[i], FMT_JSON_REGION_MAX);
+		w->keys = grown;
+		w->nkeys = n;
+	}
+	struct dynbuf *key = &w->keys[field];
+	if (key->len == 0)
+		put_key(key, snap->fields[field].name, false);
+	return key->error ? NULL : key;
+}
+
+static void put_entries(struct dynbuf *b, fmt_json_writer *w,
+			const snap_snapshot *snap, const snap_region *r)
 {
 	for (size_t i = 0; i < r->nentries; i++) {
 		const snap_entry *e = &r->entries[i];
-		const char *name = snap->fields[e->field].name;
+		if (!e->is_text && !e->value)
+			continue;
+		const struct dynbuf *key = field_key(w, snap, e->field);
+		if (!key) {
+			dynbuf_fail(b, SNAP_ENOMEM);
+			return;
+		}
+		dynbuf_add(b, key->data, key->len);
 		if (e->is_text)
-			put_key_string(b, name, e->text);
-		else if (e->value)
-			put_key_u64(b, name, e->value, false);
+			put_json_string(b, e->text, strlen(e->text));
+		else
+			dynbuf_add_dec(b, e->value);
 	}
 }
 
-static void put_region(struct dynbuf *b, const fmt_json_writer *w,
+static void put_region(struct dynbuf *b, fmt_json_writer *w,
 		       const snap_snapshot *snap, const snap_region *r)
 {
 	dynbuf_addstr(b, w->nregions ? ",\n{\"start\":\"" : "\n{\"start\":\"");
@@ -412,7 +443,7 @@ static void put_region(struct dynbuf *b, const fmt_json_writer *w,
 	put_path(b, r);
 	if (!follows_layout(w, r))
 		put_own_fields(b, snap, r);
-	put_entries(b, snap, r);
+	put_entries(b, w, snap, r);
 	if (r->vmflags)
 		put_key_string(b, "VmFlags", r->vmflags);
 	dynbuf_addc(b, '}');
@@ -576,6 +607,9 @@ void fmt_json_abort(fmt_json_writer *w)
 	snap_hasher_free(w->hasher);
 	free(w->layout);
 	dynbuf_free(&w->line);
+	for (size_t i = 0; i < w->nkeys; i++)
+		dynbuf_free(&w->keys[i]);
+	free(w->keys);
 	free(w);
 }
 
