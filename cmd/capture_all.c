@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -347,9 +348,9 @@ static void progress(const struct tally *t, size_t round, size_t done)
 	fflush(stderr);
 }
 
-/* PF_KTHREAD in /proc/PID/stat's flags (field 9): a kernel thread has
- * no memory map; knowing it from one read spares a whole capture. */
-static bool kernel_thread(pid_t pid)
+/* Field `wanted` (1-based, 3 or more) of /proc/PID/stat; 0 when the
+ * process is gone. Fields after the comm are counted from its ')'. */
+static unsigned long long stat_field(pid_t pid, int wanted)
 {
 	char path[64], buf[1024];
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -358,13 +359,40 @@ static bool kernel_thread(pid_t pid)
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return false; /* let the capture say what happened */
+		return 0;
 	buf[n] = '\0';
 	const char *s = strrchr(buf, ')');
 	for (int field = 2; s && *s; s++)
-		if (*s == ' ' && ++field == 9)
-			return strtoul(s + 1, NULL, 10) & 0x00200000;
-	return false;
+		if (*s == ' ' && ++field == wanted)
+			return strtoull(s + 1, NULL, 10);
+	return 0;
+}
+
+/* PF_KTHREAD in stat's flags (field 9): a kernel thread has no memory
+ * map; knowing it from one read spares a whole capture. A process gone
+ * reads as not one: the capture then says what happened. */
+static bool kernel_thread(pid_t pid)
+{
+	return stat_field(pid, 9) & 0x00200000;
+}
+
+/* The index of the process with the most resident pages (stat's field
+ * 24). The kernel's cost of smaps grows with the pages it walks and the
+ * mappings it prints, and one big process can cost more than all the
+ * others together: captured first, on a worker of its own, it does not
+ * start last, after the small ones, and hold up the end of the round. */
+static size_t largest_resident(const pid_t *pids, size_t n)
+{
+	size_t largest = 0;
+	unsigned long long most = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned long long rss = stat_field(pids[i], 24);
+		if (rss > most) {
+			most = rss;
+			largest = i;
+		}
+	}
+	return largest;
 }
 
 /* What capturing one process gave, before it is counted and written. */
@@ -432,7 +460,8 @@ static void report_round(const struct tally *t, size_t round)
  * (a stream's order does not depend on timing) by whichever worker
  * completes the next one due. Up to WINDOW finished documents wait for
  * an earlier one, so a large process does not hold up the small ones
- * after it. */
+ * after it. The largest process is claimed first, out of turn; its
+ * outcome waits in a slot of its own until its turn comes. */
 #define WINDOW 32
 
 struct round {
@@ -445,6 +474,9 @@ struct round {
 	struct tally tally;
 	struct outcome done[WINDOW]; /* by index % WINDOW */
 	bool ready[WINDOW];
+	size_t first;                /* the index claimed first */
+	bool first_claimed, first_ready;
+	struct outcome first_done;
 	pthread_mutex_t lock;
 	pthread_cond_t room;
 };
@@ -455,8 +487,16 @@ static bool claim(struct round *r, size_t *index)
 	while (r->next_claim - r->next_put >= WINDOW && r->status == EXIT_OK)
 		pthread_cond_wait(&r->room, &r->lock);
 	bool more = r->next_claim < r->npids && r->status == EXIT_OK && !cli_stop_signal();
-	if (more)
+	if (more && !r->first_claimed) {
+		r->first_claimed = true;
+		*index = r->first;
+	} else if (more) {
 		*index = r->next_claim++;
+	}
+	/* next_claim never rests on the index taken first, so it stays at
+	 * or ahead of next_put. */
+	if (r->first_claimed && r->next_claim == r->first)
+		r->next_claim++;
 	pthread_mutex_unlock(&r->lock);
 	return more;
 }
@@ -465,15 +505,20 @@ static bool claim(struct round *r, size_t *index)
 static void put_in_turn(struct round *r, size_t index, const struct outcome *o)
 {
 	pthread_mutex_lock(&r->lock);
-	r->done[index % WINDOW] = *o;
-	r->ready[index % WINDOW] = true;
-	while (r->next_put < r->npids && r->ready[r->next_put % WINDOW]) {
-		struct outcome *due = &r->done[r->next_put % WINDOW];
+	bool *ready = index == r->first ? &r->first_ready : &r->ready[index % WINDOW];
+	*(index == r->first ? &r->first_done : &r->done[index % WINDOW]) = *o;
+	*ready = true;
+	for (;;) {
+		bool first = r->next_put == r->first;
+		ready = first ? &r->first_ready : &r->ready[r->next_put % WINDOW];
+		if (r->next_put >= r->npids || !*ready)
+			break;
+		struct outcome *due = first ? &r->first_done : &r->done[r->next_put % WINDOW];
 		if (r->status == EXIT_OK)
 			r->status = put_outcome(r->sink, &r->tally, due);
 		else
 			free(due->doc.text);
-		r->ready[r->next_put % WINDOW] = false;
+		*ready = false;
 		r->next_put++;
 		if (r->tty)
 			progress(&r->tally, r->round, r->next_put);
@@ -497,11 +542,15 @@ static void *round_worker(void *arg)
 	return NULL;
 }
 
-/* Two processes at a time on two cores or more: the kernel formats one
- * process's smaps while the other's is parsed and written. */
+/* Two processes at a time on two CPUs or more (those this process may
+ * run on: taskset or a cgroup's cpuset can give it fewer than the
+ * machine has): the kernel formats one process's smaps while the
+ * other's is parsed and written. */
 static size_t worker_count(void)
 {
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
+	long cpus = sched_getaffinity(0, sizeof(set), &set) == 0
+		    ? CPU_COUNT(&set) : sysconf(_SC_NPROCESSORS_ONLN);
 	return cpus >= 4 ? 4 : cpus >= 2 ? 2 : 1;
 }
 
@@ -530,9 +579,13 @@ static int run_round(struct sink *k, size_t round, bool tty)
 		return EXIT_ERROR;
 	r.pids = pids;
 	r.npids = r.tally.listed;
+	r.first = largest_resident(pids, r.npids);
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.room, NULL);
 	run_workers(&r);
+	/* Stopped early, the round never reached the process taken first. */
+	if (r.first_ready)
+		free(r.first_done.doc.text);
 	pthread_cond_destroy(&r.room);
 	pthread_mutex_destroy(&r.lock);
 	if (tty)

@@ -394,6 +394,81 @@ static void a_process_exiting_meanwhile_is_counted(void **state)
 	assert_true(file_exists(out));
 }
 
+/* Resident pages (stat's field 24), 0 when the process is gone. */
+static long long resident_pages(long pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	char *text = read_file(path, NULL);
+	const char *s = text ? strrchr(text, ')') : NULL;
+	long long v = 0;
+	for (int field = 2; s && *s; s++)
+		if (*s == ' ' && ++field == 24) {
+			v = atoll(s + 1);
+			break;
+		}
+	free(text);
+	return v;
+}
+
+static bool largest_on_the_machine(long pid)
+{
+	static struct proc_seen procs[8192];
+	size_t n = list_procs(procs, 8192);
+	long long mine = resident_pages(pid);
+	for (size_t i = 0; i < n; i++)
+		if (procs[i].pid != pid && resident_pages(procs[i].pid) >= mine)
+			return false;
+	return true;
+}
+
+/* The process with the most resident memory is captured first (it may
+ * cost more than all the others together); the stream stays in pid
+ * order. On one CPU (taskset) there is one worker, so the order of the
+ * captures shows in their times: the largest one ends before any other
+ * begins. */
+static void the_largest_process_first(void **state)
+{
+	(void)state;
+	char *argv[] = { (char *)helper_path("manymaps"), "2000", "524288", NULL };
+	helper_proc big;
+	assert_int_equal(helper_start(&big, argv), 0);
+	if (!largest_on_the_machine(big.pid)) {
+		helper_stop(&big);
+		skip(); /* something on this machine is bigger than 512 MiB */
+	}
+	char out[4200];
+	snprintf(out, sizeof(out), "%s/largest.json", fx.dir);
+	char *cmd[] = { "taskset", "-c", "0", (char *)mapsnap_bin(), "capture", "--all",
+			"-o", out, NULL };
+	cmd_result res;
+	assert_int_equal(run_cmd(&res, cmd, NULL), 0);
+	assert_int_equal(res.status, 0);
+	cmd_result_free(&res);
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	char big_end[40] = "", earliest_other[40] = "~";
+	long last_pid = 0;
+	snap_snapshot *snap;
+	while (fmt_json_load(&snap, f, out, NULL) == 0) {
+		assert_true(snap->process.pid > last_pid);
+		last_pid = snap->process.pid;
+		if (snap->process.pid == big.pid)
+			snprintf(big_end, sizeof(big_end), "%s", snap->captured_end);
+		else if (strcmp(snap->captured_at, earliest_other) < 0)
+			snprintf(earliest_other, sizeof(earliest_other), "%s", snap->captured_at);
+		snap_snapshot_free(snap);
+	}
+	fclose(f);
+	helper_stop(&big);
+	assert_true(big_end[0]);
+	assert_true(earliest_other[0] != '~');
+	/* ISO 8601 UTC times of one format compare as strings */
+	if (strcmp(big_end, earliest_other) > 0)
+		fail_msg("the largest process ended at %s, after another began at %s",
+			 big_end, earliest_other);
+}
+
 /* ---- --on-change ---- */
 
 static pid_t start_series(int *pipe_out, const char *size)
@@ -545,6 +620,7 @@ int main(void)
 		cmocka_unit_test(every_readable_process_into_a_directory),
 		cmocka_unit_test(one_stream_and_denied_processes),
 		cmocka_unit_test(a_process_exiting_meanwhile_is_counted),
+		cmocka_unit_test(the_largest_process_first),
 		cmocka_unit_test(redacted_with_one_key),
 		cmocka_unit_test(a_host_series),
 		cmocka_unit_test(on_change_snapshots_exactly_at_the_steps),
