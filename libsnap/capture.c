@@ -604,30 +604,7 @@ struct reader {
 	bool eof, cancel;
 	int read_errno;
 	int fd;
-	/* smaps_rollup walks every page table again: the reader reads it
-	 * right after smaps, while the parser works through the last
-	 * chunks, rather than beside smaps, where it would take CPU from
-	 * the read that sets the pace. NULL path: not wanted. */
-	const char *rollup_path;
-	char *rollup;  /* NULL when unreadable (kernels before 4.14 have none) */
-	size_t rollup_len;
 };
-
-/* After smaps' last byte, unless the capture was called off. */
-static void read_rollup(struct reader *rd)
-{
-	pthread_mutex_lock(&rd->mu);
-	bool wanted = rd->rollup_path && !rd->cancel && !rd->read_errno;
-	pthread_mutex_unlock(&rd->mu);
-	char *text;
-	size_t len;
-	if (!wanted || read_file_all(rd->rollup_path, &text, &len) < 0)
-		return;
-	pthread_mutex_lock(&rd->mu);
-	rd->rollup = text;
-	rd->rollup_len = len;
-	pthread_mutex_unlock(&rd->mu);
-}
 
 /* Fills one chunk with as many read()s as fit (each returns about a page). */
 static ssize_t fill_chunk(int fd, struct chunk *c)
@@ -667,8 +644,6 @@ static void *reader_main(void *arg)
 			rd->eof = true;
 		pthread_cond_broadcast(&rd->cv);
 		pthread_mutex_unlock(&rd->mu);
-		if (n == 0)
-			read_rollup(rd);
 		if (n <= 0)
 			return NULL;
 	}
@@ -702,12 +677,10 @@ static void reader_cancel(struct reader *rd)
 	pthread_mutex_unlock(&rd->mu);
 }
 
-static int reader_start(struct reader *rd, pthread_t *thread, int fd,
-			const char *rollup_path)
+static int reader_start(struct reader *rd, pthread_t *thread, int fd)
 {
 	memset(rd, 0, sizeof(*rd));
 	rd->fd = fd;
-	rd->rollup_path = rollup_path;
 	for (int i = 0; i < NCHUNKS; i++)
 		if (!(rd->chunks[i].data = malloc(CHUNK_SIZE)))
 			return SNAP_ENOMEM;
@@ -725,7 +698,6 @@ static void reader_free(struct reader *rd)
 {
 	for (int i = 0; i < NCHUNKS; i++)
 		free(rd->chunks[i].data);
-	free(rd->rollup);
 }
 
 static int parse_chunks(struct reader *rd, snap_parser *p, long pid,
@@ -747,16 +719,8 @@ static int parse_chunks(struct reader *rd, snap_parser *p, long pid,
 	return snap_parser_finish(p, err);
 }
 
-/* What a read of smaps gives beside the regions it passes on. */
-struct smaps_read {
-	size_t nregions;
-	const char *rollup_path; /* in: NULL when not wanted */
-	char *rollup;            /* out: the caller frees it */
-	size_t rollup_len;
-};
-
 static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
-		      void *ctx, struct smaps_read *out, snap_error *err)
+		      void *ctx, size_t *nregions, snap_error *err)
 {
 	char source[64];
 	snprintf(source, sizeof(source), "pid %ld: smaps", pid);
@@ -766,21 +730,15 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
 	int rc = snap_parser_new(&p, snap, source, fn, ctx);
 	if (rc < 0)
 		return snap_error_set(err, rc, source, 0, "out of memory");
-	if ((rc = reader_start(&rd, &thread, fd, out->rollup_path)) < 0) {
+	if ((rc = reader_start(&rd, &thread, fd)) < 0) {
 		reader_free(&rd);
 		snap_parser_free(p);
 		return snap_error_set(err, rc, source, 0, "out of memory");
 	}
 	rc = parse_chunks(&rd, p, pid, err);
-	out->nregions = snap_parser_region_count(p);
-	if (rc != 0) /* a read that went through still reads the rollup */
-		reader_cancel(&rd);
+	*nregions = snap_parser_region_count(p);
+	reader_cancel(&rd);
 	pthread_join(thread, NULL);
-	if (rc == 0) {
-		out->rollup = rd.rollup;
-		out->rollup_len = rd.rollup_len;
-		rd.rollup = NULL;
-	}
 	pthread_mutex_destroy(&rd.mu);
 	pthread_cond_destroy(&rd.cv);
 	reader_free(&rd);
@@ -788,13 +746,96 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
 	return rc;
 }
 
-/* Parses the rollup the reader read (if any) into snap. */
-static void keep_rollup(snap_snapshot *snap, const char *text, size_t len)
+/* smaps_rollup walks every page table again. It is read on a thread of
+ * its own while smaps is read: the parsing thread leaves a core half
+ * idle, and the rollup is as close in time to smaps as one read after it
+ * would be. That read cannot be interrupted, and on a big process it
+ * takes a while: a capture stopped early (its callback said so) leaves
+ * the thread to finish on its own and free what it read. */
+struct rollup_read {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	bool done, abandoned;
+	char path[PATH_MAX];
+	char *text; /* NULL when unreadable (kernels before 4.14 have none) */
+	size_t len;
+};
+
+static void rollup_free(struct rollup_read *rr)
 {
-	if (text && snap_parse_rollup(snap, text, len, "smaps_rollup", NULL) < 0) {
+	pthread_mutex_destroy(&rr->mu);
+	free(rr->text);
+	free(rr);
+}
+
+static void *rollup_main(void *arg)
+{
+	struct rollup_read *rr = arg;
+	char *text;
+	size_t len;
+	if (read_file_all(rr->path, &text, &len) < 0)
+		text = NULL;
+	pthread_mutex_lock(&rr->mu);
+	rr->text = text;
+	rr->len = len;
+	rr->done = true;
+	bool abandoned = rr->abandoned;
+	pthread_mutex_unlock(&rr->mu);
+	if (abandoned)
+		rollup_free(rr);
+	return NULL;
+}
+
+static struct rollup_read *rollup_start(const snap_capture_opts *opts, long pid)
+{
+	if (opts && opts->no_rollup)
+		return NULL;
+	struct rollup_read *rr = calloc(1, sizeof(*rr));
+	if (!rr)
+		return NULL;
+	snprintf(rr->path, sizeof(rr->path), "%s/%ld/smaps_rollup", procfs_root(opts),
+		 pid);
+	pthread_mutex_init(&rr->mu, NULL);
+	if (pthread_create(&rr->thread, NULL, rollup_main, rr) != 0) {
+		rollup_free(rr);
+		return NULL;
+	}
+	return rr;
+}
+
+static void rollup_wait(struct rollup_read *rr)
+{
+	if (rr)
+		pthread_join(rr->thread, NULL);
+}
+
+/* Lets the thread free rr when it is done, unless it is already. */
+static void rollup_abandon(struct rollup_read *rr)
+{
+	if (!rr)
+		return;
+	pthread_mutex_lock(&rr->mu);
+	rr->abandoned = true;
+	bool done = rr->done;
+	pthread_mutex_unlock(&rr->mu);
+	if (done) {
+		pthread_join(rr->thread, NULL);
+		rollup_free(rr);
+	} else {
+		pthread_detach(rr->thread);
+	}
+}
+
+/* Parses what the thread read into snap (NULL: drops it); frees rr. */
+static void keep_rollup(snap_snapshot *snap, struct rollup_read *rr)
+{
+	if (snap && rr && rr->text &&
+	    snap_parse_rollup(snap, rr->text, rr->len, "smaps_rollup", NULL) < 0) {
 		snap->rollup = NULL;
 		snap->nrollup = 0;
 	}
+	if (rr)
+		rollup_free(rr);
 }
 
 int snap_capture_rollup(snap_snapshot *snap, pid_t pid, const snap_capture_opts *opts,
@@ -847,11 +888,9 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		snap_file_scan_free(sctx.scan);
 		return proc_error(err, errno_status(errno), pid, "smaps");
 	}
-	char rollup_path[PATH_MAX];
-	snprintf(rollup_path, sizeof(rollup_path), "%s/%ld/smaps_rollup", procfs_root(opts),
-		 (long)pid);
-	struct smaps_read sr = { .rollup_path = opts && opts->no_rollup ? NULL : rollup_path };
-	int rc = read_smaps(snap, pid, fd, fn, ctx, &sr, err);
+	struct rollup_read *rr = rollup_start(opts, pid);
+	size_t nregions = 0;
+	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (rc == 0 && sctx.scan &&
 	    (rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction)) < 0)
@@ -859,20 +898,21 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	snap_file_scan_free(sctx.scan);
 	if (rc != 0) {
 		close(fd);
-		free(sr.rollup);
+		rollup_abandon(rr);
 		return rc;
 	}
+	rollup_wait(rr);
 	/* An exiting process reads as an empty or short smaps, not an error,
 	 * and one that runs another program as the regions of either. */
 	if (snap->process.known)
-		rc = check_consistent(snap, opts, pid, fd, sr.nregions, err);
+		rc = check_consistent(snap, opts, pid, fd, nregions, err);
 	close(fd);
-	if (rc == 0)
-		keep_rollup(snap, sr.rollup, sr.rollup_len);
-	free(sr.rollup);
-	if (rc != 0)
+	if (rc != 0) {
+		keep_rollup(NULL, rr);
 		return rc;
+	}
 	snap->capture_ms = elapsed_ms(&t0, &t1);
+	keep_rollup(snap, rr);
 	snap_utc_now(now, sizeof(now));
 	if (!(snap->captured_end = snap_snapshot_strdup(snap, now)))
 		return proc_error(err, SNAP_ENOMEM, pid, "the capture time");
