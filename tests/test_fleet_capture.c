@@ -61,7 +61,8 @@ struct proc_seen {
 	long long start_time;
 };
 
-static long long start_time_of(long pid)
+/* Field `wanted` (3 or more) of /proc/PID/stat; -1 when it is gone. */
+static long long stat_field(long pid, int wanted)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
@@ -71,12 +72,17 @@ static long long start_time_of(long pid)
 	const char *s = strrchr(text, ')');
 	long long v = -1;
 	for (int field = 2; s && *s; s++)
-		if (*s == ' ' && ++field == 22) {
+		if (*s == ' ' && ++field == wanted) {
 			v = atoll(s + 1);
 			break;
 		}
 	free(text);
 	return v;
+}
+
+static long long start_time_of(long pid)
+{
+	return stat_field(pid, 22);
 }
 
 static size_t list_procs(struct proc_seen *out, size_t cap)
@@ -394,21 +400,10 @@ static void a_process_exiting_meanwhile_is_counted(void **state)
 	assert_true(file_exists(out));
 }
 
-/* Resident pages (stat's field 24), 0 when the process is gone. */
+/* Resident pages: stat's field 24. */
 static long long resident_pages(long pid)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	char *text = read_file(path, NULL);
-	const char *s = text ? strrchr(text, ')') : NULL;
-	long long v = 0;
-	for (int field = 2; s && *s; s++)
-		if (*s == ' ' && ++field == 24) {
-			v = atoll(s + 1);
-			break;
-		}
-	free(text);
-	return v;
+	return stat_field(pid, 24);
 }
 
 static bool largest_on_the_machine(long pid)
