@@ -161,12 +161,56 @@ static int list_pids(pid_t **out, size_t *count)
 }
 
 /* One process's document, built in memory so that a process exiting
- * mid-read leaves nothing in a stream. */
+ * mid-read leaves nothing in a stream; or, once it is the next one due
+ * in a stream that can be cut back (a file), written straight into it
+ * (a big process's document is then not copied once more at its end),
+ * and cut back off if the capture fails after all. */
 struct doc {
 	char *text;
-	size_t len, regions;
+	size_t len, cap, regions;
 	char comm[64];
+	bool direct;     /* written into the stream from `start` on */
+	off_t start;
+	int write_errno; /* the stream's, when a direct write failed */
 };
+
+struct round;
+static bool goes_direct(struct round *r, size_t index, struct doc *doc);
+
+/* The stdio stream a document is written through. */
+struct doc_stream {
+	struct doc *doc;
+	struct round *round;
+	size_t index;
+};
+
+static FILE *direct_stream(const struct round *r);
+static const struct all_settings *sink_settings(const struct round *r);
+
+static ssize_t doc_write(void *cookie, const char *buf, size_t size)
+{
+	struct doc_stream *ds = cookie;
+	struct doc *d = ds->doc;
+	if (d->direct || goes_direct(ds->round, ds->index, d)) {
+		if (!d->write_errno && fwrite(buf, 1, size, direct_stream(ds->round)) == size)
+			return (ssize_t)size;
+		d->write_errno = d->write_errno ? d->write_errno : errno;
+		return -1;
+	}
+	if (d->cap - d->len < size) {
+		size_t cap = d->cap ? d->cap : 64 * 1024;
+		while (cap - d->len < size)
+			cap *= 2;
+		char *grown = realloc(d->text, cap);
+		if (!grown)
+			return -1;
+		d->text = grown;
+		d->cap = cap;
+	}
+	memcpy(d->text + d->len, buf, size);
+	d->len += size;
+	return (ssize_t)size;
+}
 
 struct stream {
 	fmt_json_writer *writer;
@@ -191,13 +235,15 @@ static void safe_name(char *out, size_t size, const char *comm)
 	out[n] = '\0';
 }
 
-static int capture_doc(const struct all_settings *s, pid_t pid, struct doc *doc,
+static int capture_doc(const struct all_settings *s, pid_t pid, struct doc_stream *ds,
 		       snap_error *err)
 {
+	struct doc *doc = ds->doc;
 	memset(doc, 0, sizeof(*doc));
 	snap_snapshot *snap = NULL;
 	struct stream st = { NULL, doc };
-	FILE *mem = open_memstream(&doc->text, &doc->len);
+	cookie_io_functions_t io = { .write = doc_write };
+	FILE *mem = fopencookie(ds, "w", io);
 	int rc = mem ? snap_snapshot_new(&snap) : SNAP_ENOMEM;
 	if (rc == SNAP_OK && (rc = snap_capture_meta(snap, pid, &s->opts, err)) == SNAP_OK &&
 	    (rc = fmt_json_begin(&st.writer, mem, snap)) == SNAP_OK) {
@@ -215,6 +261,7 @@ static int capture_doc(const struct all_settings *s, pid_t pid, struct doc *doc,
 	if (rc != SNAP_OK) {
 		free(doc->text);
 		doc->text = NULL;
+		doc->len = 0;
 	}
 	return rc;
 }
@@ -279,6 +326,8 @@ static int write_file_doc(struct sink *k, pid_t pid, const struct doc *doc)
 
 static int sink_put(struct sink *k, pid_t pid, const struct doc *doc)
 {
+	if (doc->direct)
+		return EXIT_OK; /* already there */
 	if (k->to_dir)
 		return write_file_doc(k, pid, doc);
 	if (k->append_fd >= 0) {
@@ -404,13 +453,29 @@ struct outcome {
 	snap_error err;
 };
 
-static void capture_one(const struct all_settings *s, pid_t pid, struct outcome *o)
+static void capture_one(struct round *r, size_t index, pid_t pid, struct outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->pid = pid;
 	if ((o->kernel_thread = kernel_thread(pid)))
 		return;
-	o->rc = capture_doc(s, pid, &o->doc, &o->err);
+	struct doc_stream ds = { &o->doc, r, index };
+	o->rc = capture_doc(sink_settings(r), pid, &ds, &o->err);
+}
+
+/* A document written straight into the stream that is not to be kept
+ * (the capture failed after all, or found no map) is cut back off. */
+static int cut_back(struct sink *k, const struct outcome *o)
+{
+	FILE *f = k->out.f;
+	if (o->doc.write_errno)
+		return cli_error("%s: write failed: %s", k->s->output,
+				 strerror(o->doc.write_errno));
+	if (fflush(f) != 0 || ftruncate(fileno(f), o->doc.start) != 0 ||
+	    fseeko(f, o->doc.start, SEEK_SET) != 0)
+		return cli_error("%s: cannot cut back a document: %s", k->s->output,
+				 strerror(errno));
+	return EXIT_OK;
 }
 
 /* Counts the outcome and writes its document; frees the document. */
@@ -419,6 +484,9 @@ static int put_outcome(struct sink *k, struct tally *t, struct outcome *o)
 	int status = EXIT_OK;
 	if (o->self)
 		return EXIT_OK;
+	if (o->doc.direct && (o->rc != SNAP_OK || o->doc.regions == 0 || o->doc.write_errno) &&
+	    (status = cut_back(k, o)) != EXIT_OK)
+		return status;
 	if (o->kernel_thread) {
 		t->no_map++;
 		return EXIT_OK;
@@ -481,6 +549,41 @@ struct round {
 	pthread_cond_t room;
 };
 
+static const struct all_settings *sink_settings(const struct round *r)
+{
+	return r->sink->s;
+}
+
+/* The stream documents may be written into straight: a file of one
+ * round (stdout cannot be cut back; a directory has a file each). */
+static FILE *direct_stream(const struct round *r)
+{
+	const struct sink *k = r->sink;
+	return k->to_dir || k->append_fd >= 0 || k->out.to_stdout ? NULL : k->out.f;
+}
+
+/* True once the document is the next one due: nothing else is written
+ * to the stream until it is put (next_put waits on it), so its bytes
+ * can go there as they come. What it has in memory goes first. */
+static bool goes_direct(struct round *r, size_t index, struct doc *doc)
+{
+	FILE *f = direct_stream(r);
+	if (!f)
+		return false;
+	pthread_mutex_lock(&r->lock);
+	bool due = r->next_put == index;
+	pthread_mutex_unlock(&r->lock);
+	if (!due || (doc->start = ftello(f)) < 0)
+		return false;
+	doc->direct = true;
+	if (doc->len && fwrite(doc->text, 1, doc->len, f) != doc->len)
+		doc->write_errno = errno;
+	free(doc->text);
+	doc->text = NULL;
+	doc->len = doc->cap = 0;
+	return true;
+}
+
 static bool claim(struct round *r, size_t *index)
 {
 	pthread_mutex_lock(&r->lock);
@@ -536,7 +639,7 @@ static void *round_worker(void *arg)
 		if (r->pids[i] == r->self)
 			o = (struct outcome){ .pid = r->self, .self = true };
 		else
-			capture_one(r->sink->s, r->pids[i], &o);
+			capture_one(r, i, r->pids[i], &o);
 		put_in_turn(r, i, &o);
 	}
 	return NULL;

@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -464,6 +465,129 @@ static void the_largest_process_first(void **state)
 			 big_end, earliest_other);
 }
 
+/* How far the process has read /proc/VICTIM/smaps: -1 while it has no
+ * descriptor open on it. */
+static long long smaps_read_pos(pid_t reader, pid_t victim)
+{
+	char dir[64], want[64], link[PATH_MAX], path[320];
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", reader);
+	snprintf(want, sizeof(want), "/proc/%d/smaps", victim);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	long long pos = -1;
+	while (d && pos < 0 && (de = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		ssize_t n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0 || (link[n] = '\0', strcmp(link, want) != 0))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", reader, de->d_name);
+		char *info = read_file(path, NULL);
+		if (info && strncmp(info, "pos:", 4) == 0)
+			pos = atoll(info + 4);
+		free(info);
+	}
+	if (d)
+		closedir(d);
+	return pos;
+}
+
+/* One try: capture --all on one CPU; once it has read 2 MB of the
+ * victim's smaps it is stopped, the victim is killed and reaped, and it
+ * goes on. False when the victim's read ended before it could be
+ * stopped (the try proves nothing). */
+static bool vanish_mid_read(const char *out, helper_proc *victim, char *err, size_t size)
+{
+	int errpipe[2];
+	assert_int_equal(pipe(errpipe), 0);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, STDOUT_FILENO);
+		dup2(errpipe[1], STDERR_FILENO);
+		close(errpipe[0]);
+		execlp("taskset", "taskset", "-c", "0", mapsnap_bin(), "capture", "--all",
+		       "-o", out, "--force", (char *)NULL);
+		_exit(127);
+	}
+	close(errpipe[1]);
+	bool stopped = false;
+	int status;
+	for (int tries = 0; tries < 30000 && !stopped; tries++) {
+		if (smaps_read_pos(pid, victim->pid) >= 2 << 20) {
+			kill(pid, SIGSTOP);
+			assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+			stopped = smaps_read_pos(pid, victim->pid) >= 0;
+			if (stopped) {
+				kill(victim->pid, SIGKILL);
+				helper_stop(victim); /* reaped: its /proc entry is gone */
+			}
+			kill(pid, SIGCONT);
+			break;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		usleep(500);
+	}
+	ssize_t n, got = 0;
+	while ((n = read(errpipe[0], err + got, size - 1 - (size_t)got)) > 0)
+		got += n;
+	err[got] = '\0';
+	close(errpipe[0]);
+	if (waitpid(pid, &status, 0) == pid)
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	return stopped;
+}
+
+/* A document written straight into the stream (the one due next) whose
+ * process then vanishes mid-read is cut back off: the stream holds whole
+ * documents only, in pid order, as many as said captured. */
+static void a_vanished_document_is_cut_back_off(void **state)
+{
+	(void)state;
+	char *big_argv[] = { (char *)helper_path("manymaps"), "100", "524288", NULL };
+	char *victim_argv[] = { (char *)helper_path("manymaps"), "60000", NULL };
+	helper_proc big, victim;
+	assert_int_equal(helper_start(&big, big_argv), 0);
+	if (!largest_on_the_machine(big.pid)) {
+		helper_stop(&big);
+		skip(); /* the victim must not be the process captured first */
+	}
+	char out[4200], err[8192];
+	snprintf(out, sizeof(out), "%s/cut.json", fx.dir);
+	bool proved = false;
+	for (int attempt = 0; attempt < 5 && !proved; attempt++) {
+		assert_int_equal(helper_start(&victim, victim_argv), 0);
+		proved = vanish_mid_read(out, &victim, err, sizeof(err));
+		if (!proved)
+			helper_stop(&victim);
+	}
+	helper_stop(&big);
+	assert_true(proved);
+	FILE *f = fopen(out, "r");
+	assert_non_null(f);
+	size_t docs = 0;
+	long last_pid = 0;
+	snap_snapshot *snap;
+	int rc;
+	while ((rc = fmt_json_load(&snap, f, out, NULL)) == 0) {
+		assert_true(snap->process.pid > last_pid);
+		assert_int_not_equal(snap->process.pid, victim.pid);
+		last_pid = snap->process.pid;
+		docs++;
+		snap_snapshot_free(snap);
+	}
+	fclose(f);
+	assert_int_equal(rc, 1); /* the end of the stream, not a broken document */
+	char said[64];
+	snprintf(said, sizeof(said), ": %zu processes captured", docs);
+	if (!strstr(err, said) || !strstr(err, " vanished"))
+		fail_msg("%zu documents; mapsnap said: %s", docs, err);
+	const char *v = strstr(err, " vanished");
+	while (isdigit((unsigned char)v[-1]))
+		v--;
+	assert_true(atol(v) >= 1);
+}
+
 /* ---- --on-change ---- */
 
 static pid_t start_series(int *pipe_out, const char *size)
@@ -616,6 +740,7 @@ int main(void)
 		cmocka_unit_test(one_stream_and_denied_processes),
 		cmocka_unit_test(a_process_exiting_meanwhile_is_counted),
 		cmocka_unit_test(the_largest_process_first),
+		cmocka_unit_test(a_vanished_document_is_cut_back_off),
 		cmocka_unit_test(redacted_with_one_key),
 		cmocka_unit_test(a_host_series),
 		cmocka_unit_test(on_change_snapshots_exactly_at_the_steps),
