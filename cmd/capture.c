@@ -290,7 +290,7 @@ static int read_saved_smaps(snap_snapshot *snap, const struct capture_settings *
 
 static int capture_from_smaps(const struct capture_settings *s)
 {
-	snap_error err = { 0 };
+	snap_error err = { 0 }, why;
 	snap_snapshot *snap;
 	cli_output out;
 	char path[4096];
@@ -307,8 +307,8 @@ static int capture_from_smaps(const struct capture_settings *s)
 		snap_error_set(&err, rc, s->from_smaps, 0, "out of memory");
 		goto fail;
 	}
-	if (s->opts.redact && snap_redact_snapshot(snap, s->opts.redaction) < 0) {
-		snap_error_set(&err, SNAP_ENOMEM, s->from_smaps, 0, "out of memory");
+	if (s->opts.redact && (rc = snap_redact_snapshot(snap, s->opts.redaction, &why)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "%s", why.message);
 		goto fail;
 	}
 	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||

@@ -717,10 +717,9 @@ int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts)
 	if (!opts->redact)
 		return EXIT_OK;
 	int rc = c->key_file ? snap_redact_key_file(&c->r, c->key_file, &created, &err)
-			     : snap_redact_random(&c->r);
+			     : snap_redact_random(&c->r, &err);
 	if (rc < 0)
-		return c->key_file ? cli_report(&err)
-				   : cli_error("capture: no random numbers for a redaction key");
+		return c->key_file ? cli_report(&err) : cli_error("capture: %s", err.message);
 	if (created)
 		cli_warn("%s: a new redaction key; pass it to every capture that must "
 			 "compare with this one, and keep it private", c->key_file);

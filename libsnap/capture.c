@@ -288,20 +288,34 @@ static uint64_t text_print(const char *s)
 	return s ? snap_hash64(s, strlen(s)) : 0;
 }
 
+/* A failure of a call that names no process (why), for pid. */
+static int pid_error(snap_error *err, int code, long pid, const snap_error *why)
+{
+	return snap_error_set(err, code, proc_source(pid), 0, "%s", why->message);
+}
+
 /* The redaction of a capture: the caller's, else a random key made for
  * this snapshot alone (kept in memory with it, never written). */
-static const snap_redact *capture_redaction(snap_snapshot *snap,
-					    const snap_capture_opts *opts)
+static int capture_redaction(const snap_redact **out, snap_snapshot *snap,
+			     const snap_capture_opts *opts, long pid, snap_error *err)
 {
-	if (opts->redaction)
-		return opts->redaction;
+	snap_error why;
+	int rc;
+	if (opts->redaction) {
+		*out = opts->redaction;
+		return SNAP_OK;
+	}
 	if (!snap->internal->redaction) {
 		snap_redact *own = snap_snapshot_alloc(snap, sizeof(*own));
-		if (!own || snap_redact_random(own) < 0)
-			return NULL;
+		if (!own)
+			return snap_error_set(err, SNAP_ENOMEM, proc_source(pid), 0,
+					      "out of memory for a redaction key");
+		if ((rc = snap_redact_random(own, &why)) < 0)
+			return pid_error(err, rc, pid, &why);
 		snap->internal->redaction = own;
 	}
-	return snap->internal->redaction;
+	*out = snap->internal->redaction;
+	return SNAP_OK;
 }
 
 /* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
@@ -434,9 +448,12 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
 	snap->internal->read_comm = text_print(snap->process.comm);
 	snap->internal->read_exe = text_print(snap->process.exe);
-	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
-	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
-		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
+	const snap_redact *redaction = NULL;
+	snap_error why;
+	if (redact && (rc = capture_redaction(&redaction, snap, opts, pid, err)) < 0)
+		return rc;
+	if (redact && (rc = snap_redact_meta(snap, redaction, &why)) < 0)
+		return pid_error(err, rc, pid, &why);
 	/* Opening smaps is where the kernel checks ptrace access: find out
 	 * now, before a caller starts writing a snapshot it cannot finish. */
 	char path[PATH_MAX];
@@ -452,13 +469,14 @@ struct redact_ctx {
 	snap_region_fn fn;
 	void *ctx;
 	const snap_redact *redaction;
+	snap_error *err;
 };
 
 static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct redact_ctx *rc = ctx;
 	snap_region copy = *r;
-	if (snap_redact_region(snap, rc->redaction, &copy) < 0)
+	if (snap_redact_region(snap, rc->redaction, &copy, rc->err) < 0)
 		return SNAP_ENOMEM;
 	return rc->fn ? rc->fn(rc->ctx, snap, &copy)
 		      : snap_snapshot_add_region(snap, &copy);
@@ -864,13 +882,13 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 {
 	char path[PATH_MAX], now[40];
 	struct timespec t0, t1;
-	struct redact_ctx rctx = { fn, ctx, NULL };
+	struct redact_ctx rctx = { fn, ctx, NULL, err };
 	int checked = check_opts(opts, err);
 	if (checked < 0)
 		return checked;
 	if (opts && opts->redact) {
-		if (!(rctx.redaction = capture_redaction(snap, opts)))
-			return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
+		if ((checked = capture_redaction(&rctx.redaction, snap, opts, pid, err)) < 0)
+			return checked;
 		fn = redact_then;
 		ctx = &rctx;
 	}

@@ -203,8 +203,8 @@ struct snap_redact {
 };
 
 /* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO when the
- * kernel gives no random numbers (the only failure: no snap_error). */
-int snap_redact_random(snap_redact *r);
+ * kernel gives no random numbers. */
+int snap_redact_random(snap_redact *r, snap_error *err);
 /* The key in the file at path: 32 hex digits (and a newline). When the
  * file does not exist, a random key is written there (mode 0600; an
  * existing file is never replaced) and *created is set. */
@@ -212,19 +212,20 @@ int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
 			 snap_error *err);
 /* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
 void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
-/* A path or a mapping's name column, redacted; a string owned by snap
- * (NULL on ENOMEM). */
+/* A path or a mapping's name column, redacted; a string owned by snap,
+ * or NULL (out of memory, said in err). */
 const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
-			     const char *path, size_t len);
+			     const char *path, size_t len, snap_error *err);
 /* Redacts snap's host and process facts (after they were read). */
-int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r, snap_error *err);
 /* Redacts one region in place (its path and text lines move to snap). */
-int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region,
+		       snap_error *err);
 /* The files table's inodes as the regions' (build-ids stay: they name a
  * build, not a person). */
 void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
 /* All of it, for a whole snapshot in memory. */
-int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r, snap_error *err);
 
 /* ---- 1c. build-ids (buildid.c) ------------------------------------------- */
 
