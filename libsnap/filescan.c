@@ -133,13 +133,13 @@ static int open_mapped(const char *procfs, pid_t pid, const struct file_ref *f)
 static void read_identity(int fd, snap_build_id *id, int64_t *bss)
 {
 	snap_elf_facts facts;
-	if (snap_elf_read(&facts, fd) == SNAP_OK && facts.elf) {
+	if (snap_elf_read(&facts, fd, NULL) == SNAP_OK && facts.elf) {
 		*bss = (int64_t)facts.bss_bytes;
 		if (!id->len && facts.build_id.len)
 			*id = facts.build_id;
 	}
 	if (!id->len)
-		snap_file_fallback_id(id, fd);
+		snap_file_fallback_id(id, fd, NULL);
 }
 
 /* What is at a deleted file's path now (nothing, or another file). */
@@ -171,7 +171,7 @@ static void describe(const snap_file_scan_opts *o, int maps_fd, const struct fil
 	out->inode = f->inode;
 	out->bss_bytes = -1;
 	if (maps_fd >= 0)
-		snap_procmap_build_id(maps_fd, f->start, &out->build_id);
+		snap_procmap_build_id(maps_fd, f->start, &out->build_id, NULL);
 	int fd = open_mapped(o->procfs, o->pid, f);
 	if (fd >= 0) {
 		read_identity(fd, &out->build_id, &out->bss_bytes);
@@ -192,7 +192,7 @@ static int open_query(const snap_file_scan_opts *o)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* Address 0 holds no mapping: ENOENT from a kernel that knows the
 	 * ioctl, ENOTTY (SNAP_EINVAL) from one before 6.11. */
-	if (fd >= 0 && snap_procmap_build_id(fd, 0, &probe) == SNAP_EINVAL) {
+	if (fd >= 0 && snap_procmap_build_id(fd, 0, &probe, NULL) == SNAP_EINVAL) {
 		close(fd);
 		return -1;
 	}

@@ -229,9 +229,10 @@ int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r, snap_error *
 
 /* ---- 1c. build-ids (buildid.c) ------------------------------------------- */
 
-/* What identifies a mapped file's build. The readers below return a code
- * alone: a capture records a file it cannot read as unknown instead of
- * failing, so there is nothing for a snap_error to tell. */
+/* What identifies a mapped file's build. A capture records a file these
+ * readers fail on as unknown instead of failing itself; err says why for
+ * a caller that wants to know. Their messages name no file (they are
+ * given a descriptor): the caller adds the name. */
 
 /* Where a file's identity came from. */
 enum snap_build_id_source {
@@ -257,16 +258,19 @@ typedef struct snap_elf_facts {
 } snap_elf_facts;
 
 /* Reads the ELF headers of the open file fd. A file that is not ELF gives
- * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
-int snap_elf_read(snap_elf_facts *out, int fd);
+ * 0 with out->elf false; SNAP_EFORMAT for a damaged one, SNAP_EIO for
+ * one that cannot be read (a directory). */
+int snap_elf_read(snap_elf_facts *out, int fd, snap_error *err);
 /* The build-id of the file-backed mapping at addr (or the next one) by
  * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
- * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
-int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
+ * has no such ioctl (before 6.11) or fd is not a maps file, SNAP_ENOPROC
+ * when the process is gone, SNAP_EIO when no file is mapped there. */
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out,
+			  snap_error *err);
 /* The OpenTelemetry-style identifier of a regular file with no build-id:
  * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
  * anything but a regular file, SNAP_EIO when it cannot be read. */
-int snap_file_fallback_id(snap_build_id *out, int fd);
+int snap_file_fallback_id(snap_build_id *out, int fd, snap_error *err);
 /* id as lowercase hex into buf; returns its length. */
 size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
 /* "procmap-query", "elf-note", "content-hash", "none". */
