@@ -261,15 +261,15 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 
 /* A saved smaps names files: their build-ids as they are here, when
  * they are (the same machine, or one with the same builds). */
-static int files_on_this_host(snap_snapshot *snap)
+static int files_on_this_host(snap_snapshot *snap, snap_error *err)
 {
 	snap_file_scan *scan = NULL;
-	int rc = snap_file_scan_new(&scan);
+	int rc = snap_file_scan_new(&scan, err);
 	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
-		rc = snap_file_scan_add(scan, &snap->regions[i]);
+		rc = snap_file_scan_add(scan, &snap->regions[i], err);
 	snap_file_scan_opts local = { .version = SNAP_FILE_SCAN_OPTS_VERSION };
 	if (rc == SNAP_OK)
-		rc = snap_file_scan_read(scan, snap, &local);
+		rc = snap_file_scan_read(scan, snap, &local, err);
 	snap_file_scan_free(scan);
 	return rc;
 }
@@ -303,8 +303,8 @@ static int capture_from_smaps(const struct capture_settings *s)
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
 		goto fail;
 	}
-	if (s->build_ids && (rc = files_on_this_host(snap)) < 0) {
-		snap_error_set(&err, rc, s->from_smaps, 0, "out of memory");
+	if (s->build_ids && (rc = files_on_this_host(snap, &why)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "%s", why.message);
 		goto fail;
 	}
 	if (s->opts.redact && (rc = snap_redact_snapshot(snap, s->opts.redaction, &why)) < 0) {

@@ -488,26 +488,30 @@ struct scan_ctx {
 	snap_region_fn fn;
 	void *ctx;
 	snap_file_scan *scan;
+	snap_error *err;
 };
 
 static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct scan_ctx *sc = ctx;
-	if (snap_file_scan_add(sc->scan, r) < 0)
+	if (snap_file_scan_add(sc->scan, r, sc->err) < 0)
 		return SNAP_ENOMEM;
 	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r);
 }
 
 /* Reads the files noted while the process still maps them. */
 static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
-		      snap_file_scan *scan, const snap_redact *redaction)
+		      snap_file_scan *scan, const snap_redact *redaction, snap_error *err)
 {
 	snap_file_scan_opts so = { SNAP_FILE_SCAN_OPTS_VERSION, pid, opts ? opts->procfs : NULL,
 				   opts && opts->no_procmap_query };
-	int rc = snap_file_scan_read(scan, snap, &so);
-	if (rc == SNAP_OK && redaction)
+	snap_error why;
+	int rc = snap_file_scan_read(scan, snap, &so, &why);
+	if (rc < 0)
+		return pid_error(err, rc, pid, &why);
+	if (redaction)
 		snap_redact_files(snap, redaction);
-	return rc;
+	return SNAP_OK;
 }
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -892,10 +896,11 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 		fn = redact_then;
 		ctx = &rctx;
 	}
-	struct scan_ctx sctx = { fn, ctx, NULL };
+	struct scan_ctx sctx = { fn, ctx, NULL, err };
 	if (!(opts && opts->no_build_ids)) {
-		if (snap_file_scan_new(&sctx.scan) < 0)
-			return proc_error(err, SNAP_ENOMEM, pid, "for build-ids");
+		snap_error why;
+		if ((checked = snap_file_scan_new(&sctx.scan, &why)) < 0)
+			return pid_error(err, checked, pid, &why);
 		fn = scan_then;
 		ctx = &sctx;
 	}
@@ -910,9 +915,8 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	size_t nregions = 0;
 	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rc == 0 && sctx.scan &&
-	    (rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction)) < 0)
-		proc_error(err, rc, pid, "mapped files");
+	if (rc == 0 && sctx.scan)
+		rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction, err);
 	snap_file_scan_free(sctx.scan);
 	if (rc != 0) {
 		close(fd);

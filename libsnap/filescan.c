@@ -29,12 +29,13 @@ struct snap_file_scan {
 	u64map seen; /* dev and inode -> index */
 };
 
-int snap_file_scan_new(snap_file_scan **out)
+int snap_file_scan_new(snap_file_scan **out, snap_error *err)
 {
 	snap_file_scan *s = calloc(1, sizeof(*s));
 	if (!s || u64map_init(&s->seen, 64) < 0) {
 		free(s);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+				      "out of memory creating a scan of the mapped files");
 	}
 	*out = s;
 	return SNAP_OK;
@@ -71,16 +72,12 @@ static bool worth_reading(const snap_region *r)
 	return true;
 }
 
-int snap_file_scan_add(snap_file_scan *s, const snap_region *r)
+/* Nothing is kept of a file it could not note, so a call again retries. */
+static int note_file(snap_file_scan *s, const snap_region *r)
 {
-	if (!worth_reading(r))
-		return SNAP_OK;
+	uint64_t key = file_key(r->dev_major, r->dev_minor, r->inode);
 	bool added;
-	uint32_t *slot = u64map_put(&s->seen, file_key(r->dev_major, r->dev_minor, r->inode),
-				    (uint32_t)s->n, &added);
-	if (!slot)
-		return SNAP_ENOMEM;
-	if (!added)
+	if (u64map_get(&s->seen, key))
 		return SNAP_OK;
 	if (array_grow(&s->refs, &s->cap, s->n, sizeof(*s->refs), 32) < 0)
 		return SNAP_ENOMEM;
@@ -91,7 +88,19 @@ int snap_file_scan_add(snap_file_scan *s, const snap_region *r)
 				deleted, strndup(r->path, len) };
 	if (!f->path)
 		return SNAP_ENOMEM;
+	if (!u64map_put(&s->seen, key, (uint32_t)s->n, &added)) {
+		free(f->path);
+		return SNAP_ENOMEM;
+	}
 	s->n++;
+	return SNAP_OK;
+}
+
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r, snap_error *err)
+{
+	if (worth_reading(r) && note_file(s, r) < 0)
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory noting "
+				      "the mapped file %.*s", (int)r->path_len, r->path);
 	return SNAP_OK;
 }
 
@@ -209,15 +218,16 @@ int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version)
 }
 
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
-			const snap_file_scan_opts *opts)
+			const snap_file_scan_opts *opts, snap_error *err)
 {
-	if (opts->version != SNAP_FILE_SCAN_OPTS_VERSION)
-		return SNAP_EINVAL;
+	int rc = opts_version_check(opts->version, SNAP_FILE_SCAN_OPTS_VERSION,
+				    "snap_file_scan_opts", err);
+	if (rc < 0)
+		return rc;
 	snap_file_scan_opts o = *opts;
 	if (!o.procfs)
 		o.procfs = "/proc";
 	int maps_fd = open_query(&o);
-	int rc = SNAP_OK;
 	for (size_t i = 0; i < s->n && rc == SNAP_OK; i++) {
 		snap_file file;
 		describe(&o, maps_fd, &s->refs[i], &file);
@@ -225,5 +235,8 @@ int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
 	}
 	if (maps_fd >= 0)
 		close(maps_fd);
-	return rc;
+	if (rc < 0)
+		return snap_error_set(err, rc, NULL, 0, "out of memory adding the mapped "
+				      "files to the snapshot");
+	return SNAP_OK;
 }

@@ -299,20 +299,18 @@ typedef struct snap_file_scan_opts {
  * not know. */
 int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version);
 
-/* An empty scan (SNAP_ENOMEM alone); freed with snap_file_scan_free,
- * which accepts NULL. */
-int snap_file_scan_new(snap_file_scan **out);
+/* An empty scan; freed with snap_file_scan_free, which accepts NULL. */
+int snap_file_scan_new(snap_file_scan **out, snap_error *err);
 void snap_file_scan_free(snap_file_scan *s);
 /* Notes r when it maps a regular file not seen yet. */
-int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r, snap_error *err);
 /* How many files it noted. */
 size_t snap_file_scan_count(const snap_file_scan *s);
 /* Reads every file noted (while the process still runs) into snap. A file
  * that cannot be opened gets what PROCMAP_QUERY told, or nothing: that is
- * no error, so there is no snap_error. SNAP_EINVAL for options of another
- * version, SNAP_ENOMEM. */
+ * no error. SNAP_EINVAL for options of another version, SNAP_ENOMEM. */
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
-			const snap_file_scan_opts *opts);
+			const snap_file_scan_opts *opts, snap_error *err);
 
 /* The container a cgroup path names (docker-ID.scope, /docker/ID,
  * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods

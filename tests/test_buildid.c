@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "snap.h"
@@ -249,6 +251,77 @@ static void readers_say_why(void **state)
 			    "0xfffffffffffff000");
 }
 
+/* libc as a region of a saved smaps would name it. */
+static snap_region libc_region(void)
+{
+	struct stat st;
+	assert_int_equal(stat(LIBC, &st), 0);
+	snap_region r = { .start = 0x7f0000000000, .end = 0x7f0000001000,
+			  .inode = st.st_ino, .dev_major = major(st.st_dev),
+			  .dev_minor = minor(st.st_dev), .path = LIBC,
+			  .path_len = sizeof(LIBC) - 1, .perms = "r--p" };
+	return r;
+}
+
+/* A scan reads the files it noted into the snapshot; options of another
+ * version are refused, by name. */
+static void file_scan_reads_and_refuses(void **state)
+{
+	(void)state;
+	snap_file_scan *scan;
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	snap_region r = libc_region();
+	assert_int_equal(snap_file_scan_new(&scan, &err), 0);
+	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_file_scan_add(scan, &r, &err), 0);
+	assert_int_equal(snap_file_scan_add(scan, &r, NULL), 0);
+	assert_int_equal(snap_file_scan_count(scan), 1);
+	snap_file_scan_opts opts;
+	assert_int_equal(snap_file_scan_opts_init(&opts, SNAP_FILE_SCAN_OPTS_VERSION), 0);
+	opts.version = 99;
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, &err), SNAP_EINVAL);
+	assert_string_equal(err.source, "snap_file_scan_opts");
+	assert_non_null(strstr(err.message, "version 99, this library"));
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, NULL), SNAP_EINVAL);
+	assert_int_equal(snap->nfiles, 0);
+	opts.version = SNAP_FILE_SCAN_OPTS_VERSION;
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, NULL), 0);
+	assert_int_equal(snap->nfiles, 1);
+	snap_elf_facts libc = facts_of(LIBC);
+	assert_int_equal(snap->files[0].build_id.len, libc.build_id.len);
+	assert_memory_equal(snap->files[0].build_id.bytes, libc.build_id.bytes,
+			    libc.build_id.len);
+	snap_snapshot_free(snap);
+	snap_file_scan_free(scan);
+}
+
+static int scan_without_memory(void *ctx)
+{
+	snap_file_scan *scan = ctx, *other = NULL;
+	snap_error err = { 0 };
+	snap_region r = libc_region();
+	int bad = error_says(snap_file_scan_new(&other, &err), SNAP_ENOMEM, &err,
+			     "out of memory creating a scan of the mapped files");
+	bad |= snap_file_scan_new(&other, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_file_scan_add(scan, &r, &err), SNAP_ENOMEM, &err,
+			  "out of memory noting the mapped file " LIBC);
+	bad |= snap_file_scan_add(scan, &r, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+static void file_scan_out_of_memory(void **state)
+{
+	(void)state;
+	snap_file_scan *scan;
+	assert_int_equal(snap_file_scan_new(&scan, NULL), 0);
+	int rc = run_out_of_memory(scan_without_memory, scan);
+	snap_file_scan_free(scan);
+	if (rc == -2)
+		skip();
+	assert_int_equal(rc, 0);
+}
+
 static void container_ids_from_cgroups(void **state)
 {
 	(void)state;
@@ -304,6 +377,8 @@ int main(void)
 		cmocka_unit_test(bss_past_the_file),
 		cmocka_unit_test(procmap_query_agrees_with_the_note),
 		cmocka_unit_test(readers_say_why),
+		cmocka_unit_test(file_scan_reads_and_refuses),
+		cmocka_unit_test(file_scan_out_of_memory),
 		cmocka_unit_test(container_ids_from_cgroups),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
