@@ -861,10 +861,12 @@ static int load_smaps_text(cli_snapshots *list, FILE *f, const char *source,
 		return snap_error_set(err, rc, source, 0, "out of memory");
 	snap_parser *p = NULL;
 	char *buf = malloc(1 << 16);
-	if (!buf || (rc = snap_parser_new(&p, snap, source, NULL, NULL)) < 0) {
+	if (!buf) {
 		rc = snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
 		goto out;
 	}
+	if ((rc = snap_parser_new(&p, snap, source, NULL, NULL, err)) < 0)
+		goto out;
 	size_t n;
 	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
 		if ((rc = snap_parser_feed(p, buf, n, err)) != 0)

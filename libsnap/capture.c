@@ -749,9 +749,9 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
 	snap_parser *p;
 	struct reader rd;
 	pthread_t thread;
-	int rc = snap_parser_new(&p, snap, source, fn, ctx);
+	int rc = snap_parser_new(&p, snap, source, fn, ctx, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return rc;
 	if ((rc = reader_start(&rd, &thread, fd)) < 0) {
 		reader_free(&rd);
 		snap_parser_free(p);

@@ -89,12 +89,13 @@ static int gb_set(struct growbuf *b, const char *s, size_t n)
 }
 
 int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
-		    snap_region_fn fn, void *ctx)
+		    snap_region_fn fn, void *ctx, snap_error *err)
 {
 	snap_parser *p = calloc(1, sizeof(*p));
 	if (!p || !(p->texts = arena_new())) {
 		free(p);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, source ? source : "smaps", 0,
+				      "out of memory creating a parser");
 	}
 	p->snap = snap;
 	p->source = source ? source : "smaps";
@@ -583,9 +584,9 @@ int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
 			snap_region_fn fn, void *ctx, snap_error *err)
 {
 	snap_parser *p;
-	int rc = snap_parser_new(&p, snap, source, fn, ctx);
+	int rc = snap_parser_new(&p, snap, source, fn, ctx, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return rc;
 	size_t cap = 256 * 1024;
 	char *buf = malloc(cap);
 	if (!buf) {

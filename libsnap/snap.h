@@ -326,7 +326,7 @@ typedef struct snap_parser snap_parser;
  * to fn, or are appended to snap when fn is NULL. `source` names the
  * input in error messages. */
 int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
-		    snap_region_fn fn, void *ctx);
+		    snap_region_fn fn, void *ctx, snap_error *err);
 /* Feeds the next bytes; may be split anywhere. */
 int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		     snap_error *err);

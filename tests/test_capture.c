@@ -73,7 +73,7 @@ static snap_snapshot *parse_smaps_text(const char *text, size_t len)
 	snap_snapshot *snap;
 	snap_parser *p;
 	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "kernel", NULL, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "kernel", NULL, NULL, NULL), 0);
 	assert_int_equal(snap_parser_feed(p, text, len, NULL), 0);
 	assert_int_equal(snap_parser_finish(p, NULL), 0);
 	snap_parser_free(p);

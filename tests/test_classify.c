@@ -56,7 +56,7 @@ static snap_identity *interpret(struct layout *l, long threads, const char *kern
 	assert_int_equal(snap_snapshot_new(snap), 0);
 	snap_parser *p;
 	snap_error err = { 0 };
-	assert_int_equal(snap_parser_new(&p, *snap, "layout", NULL, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, *snap, "layout", NULL, NULL, NULL), 0);
 	if (snap_parser_feed(p, l->text, l->len, &err) != 0 ||
 	    snap_parser_finish(p, &err) != 0)
 		fail_msg("%s:%ld: %s", err.source, err.line, err.message);

@@ -34,7 +34,7 @@ static int parse_text(snap_snapshot **out, const char *text, size_t len,
 	snap_snapshot *snap;
 	snap_parser *p;
 	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "test", NULL, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "test", NULL, NULL, err), 0);
 	int rc = 0;
 	for (size_t off = 0; rc == 0 && off < len;) {
 		size_t n = step && len - off > step ? step : len - off;
@@ -307,7 +307,7 @@ static void test_length_limits(void **state)
 	snap_parser *p;
 	snap_error err = { 0 };
 	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "cut", NULL, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "cut", NULL, NULL, NULL), 0);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i += 1000)
 		rc = snap_parser_feed(p, text, 1000, &err); /* no newline yet */
@@ -387,13 +387,37 @@ static void test_streaming_callback(void **state)
 	snap_parser *p;
 	int seen = 0;
 	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "t", stop_after_two, &seen), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "t", stop_after_two, &seen, NULL), 0);
 	assert_int_equal(snap_parser_feed(p, text, len, NULL), 42);
 	assert_int_equal(seen, 2);
 	assert_int_equal(snap->nregions, 0); /* nothing stored */
 	snap_parser_free(p);
 	snap_snapshot_free(snap);
 	free(text);
+}
+
+static int parser_without_memory(void *ctx)
+{
+	snap_parser *p;
+	snap_error err = { 0 };
+	int bad = error_says(snap_parser_new(&p, ctx, "saved.smaps", NULL, NULL, &err),
+			     SNAP_ENOMEM, &err, "out of memory creating a parser");
+	bad |= strcmp(err.source, "saved.smaps") != 0;
+	bad |= snap_parser_new(&p, ctx, NULL, NULL, NULL, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+/* A parser that cannot be made says so, under its source's name. */
+static void test_parser_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *snap;
+	assert_int_equal(snap_snapshot_new(&snap), 0);
+	int rc = run_out_of_memory(parser_without_memory, snap);
+	snap_snapshot_free(snap);
+	if (rc == -2)
+		skip();
+	assert_int_equal(rc, 0);
 }
 
 static void test_parse_size(void **state)
@@ -521,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_empty_is_zero_regions),
 		cmocka_unit_test(test_streaming_callback),
+		cmocka_unit_test(test_parser_out_of_memory),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_classify_reference),
 		cmocka_unit_test(test_classify_neighbours),

@@ -71,7 +71,7 @@ static inline snap_snapshot *fuzz_parse_smaps(const uint8_t *data, size_t size,
 	snap_parser *p;
 	if (snap_snapshot_new(&snap) < 0)
 		return NULL;
-	if (snap_parser_new(&p, snap, "fuzz", NULL, NULL) < 0) {
+	if (snap_parser_new(&p, snap, "fuzz", NULL, NULL, NULL) < 0) {
 		snap_snapshot_free(snap);
 		return NULL;
 	}
