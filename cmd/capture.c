@@ -187,9 +187,9 @@ static int try_capture(const struct capture_settings *s, pid_t pid, char *path,
 	FILE *mem = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = snap_snapshot_new(&snap);
+	int rc = snap_snapshot_new(&snap, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, NULL, 0, "out of memory");
+		return rc;
 	if ((rc = snap_capture_meta(snap, pid, &s->opts, err)) < 0 ||
 	    (rc = output_path(path, size, s, snap, err)) < 0 ||
 	    (rc = cli_output_open(&out, path, s->force, err)) < 0)
@@ -294,9 +294,9 @@ static int capture_from_smaps(const struct capture_settings *s)
 	snap_snapshot *snap;
 	cli_output out;
 	char path[4096];
-	int rc = snap_snapshot_new(&snap);
+	int rc = snap_snapshot_new(&snap, &err);
 	if (rc < 0)
-		return cli_error("out of memory");
+		return cli_report(&err);
 	if ((rc = read_saved_smaps(snap, s, &err)) < 0)
 		goto fail;
 	if (snap->nregions == 0) {

@@ -197,7 +197,7 @@ static int capture_doc(const struct all_settings *s, pid_t pid, struct doc *doc,
 	snap_snapshot *snap = NULL;
 	struct stream st = { NULL, doc };
 	FILE *mem = open_memstream(&doc->text, &doc->len);
-	int rc = mem ? snap_snapshot_new(&snap) : SNAP_ENOMEM;
+	int rc = mem ? snap_snapshot_new(&snap, err) : SNAP_ENOMEM;
 	if (rc == SNAP_OK && (rc = snap_capture_meta(snap, pid, &s->opts, err)) == SNAP_OK &&
 	    (rc = fmt_json_begin(&st.writer, mem, snap)) == SNAP_OK) {
 		rc = snap_capture_smaps(snap, pid, &s->opts, stream_region, &st, err);

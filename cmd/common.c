@@ -856,9 +856,10 @@ static int load_smaps_text(cli_snapshots *list, FILE *f, const char *source,
 			   snap_error *err)
 {
 	snap_snapshot *snap;
-	int rc = snap_snapshot_new(&snap);
+	snap_error why;
+	int rc = snap_snapshot_new(&snap, &why);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return snap_error_set(err, rc, source, 0, "%s", why.message);
 	snap_parser *p = NULL;
 	char *buf = malloc(1 << 16);
 	if (!buf) {

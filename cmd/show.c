@@ -372,7 +372,7 @@ static int process_line_only(snap_snapshot **out, long pid, bool zombie)
 	char cmdline[8192], comm[64], name[96];
 	size_t len = 0, clen = 0, argc = 0;
 	snap_snapshot *snap;
-	if (snap_snapshot_new(&snap) < 0)
+	if (snap_snapshot_new(&snap, NULL) < 0)
 		return SNAP_ENOMEM;
 	if (!read_proc_text(pid, "comm", comm, sizeof(comm), &clen))
 		clen = 0;

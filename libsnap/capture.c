@@ -479,7 +479,7 @@ static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 	if (snap_redact_region(snap, rc->redaction, &copy, rc->err) < 0)
 		return SNAP_ENOMEM;
 	return rc->fn ? rc->fn(rc->ctx, snap, &copy)
-		      : snap_snapshot_add_region(snap, &copy);
+		      : snap_snapshot_add_region(snap, &copy, rc->err);
 }
 
 /* Notes each file-backed region (as the kernel printed it, before any
@@ -496,7 +496,7 @@ static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 	struct scan_ctx *sc = ctx;
 	if (snap_file_scan_add(sc->scan, r, sc->err) < 0)
 		return SNAP_ENOMEM;
-	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r);
+	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r, sc->err);
 }
 
 /* Reads the files noted while the process still maps them. */
@@ -565,7 +565,7 @@ static const char *changed_identity(const snap_snapshot *snap,
 		free(text);
 	}
 	snap_snapshot *probe;
-	if (!what && snap_snapshot_new(&probe) == 0) {
+	if (!what && snap_snapshot_new(&probe, NULL) == 0) {
 		read_exe(probe, opts, pid);
 		if (text_print(probe->process.exe) != snap->internal->read_exe)
 			what = "its executable changed";
@@ -948,8 +948,8 @@ int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 	for (int attempt = 1; rc == SNAP_ECHANGED && attempt <= SNAP_CAPTURE_ATTEMPTS;
 	     attempt++) {
 		snap_snapshot *snap;
-		if ((rc = snap_snapshot_new(&snap)) < 0)
-			return snap_error_set(err, rc, NULL, 0, "out of memory");
+		if ((rc = snap_snapshot_new(&snap, err)) < 0)
+			return rc;
 		if ((rc = snap_capture_meta(snap, pid, opts, err)) == 0 &&
 		    (rc = snap_capture_smaps(snap, pid, opts, NULL, NULL, err)) == 0) {
 			*out = snap;

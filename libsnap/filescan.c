@@ -231,12 +231,9 @@ int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
 	for (size_t i = 0; i < s->n && rc == SNAP_OK; i++) {
 		snap_file file;
 		describe(&o, maps_fd, &s->refs[i], &file);
-		rc = snap_snapshot_add_file(snap, &file);
+		rc = snap_snapshot_add_file(snap, &file, err);
 	}
 	if (maps_fd >= 0)
 		close(maps_fd);
-	if (rc < 0)
-		return snap_error_set(err, rc, NULL, 0, "out of memory adding the mapped "
-				      "files to the snapshot");
-	return SNAP_OK;
+	return rc;
 }

@@ -223,13 +223,13 @@ static int flush_region(snap_parser *p, snap_error *err)
 	r->entries = p->entries;
 	r->nentries = (uint16_t)kept;
 
-	char why[160];
-	if (snap_region_check(p->snap, r, why, sizeof(why)) < 0)
+	snap_error why;
+	if (snap_region_check(p->snap, r, &why) < 0)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->header_line,
 				      "mapping %08" PRIx64 "-%08" PRIx64 ": %s", r->start,
-				      r->end, why);
+				      r->end, why.message);
 	int rc = p->fn ? p->fn(p->ctx, p->snap, r)
-		       : snap_snapshot_add_region(p->snap, r);
+		       : snap_snapshot_add_region(p->snap, r, err);
 	if (rc != 0)
 		p->stop = rc;
 	return rc;
@@ -298,7 +298,7 @@ static int field_index(snap_parser *p, const char *key, size_t keylen,
 		if (strncmp(name, key, keylen) == 0 && name[keylen] == '\0')
 			return (int)p->order[pos];
 	}
-	return snap_field_intern(p->snap, key, keylen, unit);
+	return snap_field_intern(p->snap, key, keylen, unit, NULL);
 }
 
 /* True when field was already printed in the current region. */

@@ -504,7 +504,7 @@ typedef struct snap_snapshot {
 } snap_snapshot;
 
 /* An empty snapshot (no metadata, no regions). */
-int snap_snapshot_new(snap_snapshot **out);
+int snap_snapshot_new(snap_snapshot **out, snap_error *err);
 /* Frees snap and every string and array in it; accepts NULL. */
 void snap_snapshot_free(snap_snapshot *snap);
 
@@ -521,13 +521,14 @@ void *snap_snapshot_alloc(snap_snapshot *snap, size_t size);
 bool snap_field_name_valid(const char *name, size_t len);
 /* Index of the field called name, or -1. */
 int snap_field_find(const snap_snapshot *snap, const char *name);
-/* Index of the field, adding it with the given unit when new; -1 ENOMEM. */
+/* Index of the field, adding it with the given unit when new; or
+ * SNAP_ENOMEM, or SNAP_EINVAL past INT32_MAX fields. */
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
-		      enum snap_unit unit);
+		      enum snap_unit unit, snap_error *err);
 
 /* Adds (or, for a dev and inode already there, replaces) what is known
  * of one mapped file. 0 or SNAP_ENOMEM. */
-int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file);
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file, snap_error *err);
 /* The file with that dev and inode, or NULL. Linear in nfiles. */
 const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
 				    uint32_t dev_minor, uint64_t inode);
@@ -535,9 +536,8 @@ const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_majo
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
  * region of snap. r->layout may be NULL: every entry then counts as a
  * printed line (zero values are accepted and not stored). SNAP_ENOMEM,
- * or SNAP_EINVAL for more than 256 entries without a layout (a caller's
- * mistake, not input: no snap_error). */
-int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r);
+ * or SNAP_EINVAL for more than 256 entries without a layout. */
+int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r, snap_error *err);
 
 /* The value of field index `field` in r, 0 when r did not print it. */
 uint64_t snap_region_value(const snap_region *r, int field);
@@ -550,9 +550,9 @@ uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 bool snap_region_has_flag(const snap_region *r, const char *token);
 /* What no kernel prints: a counter above SNAP_COUNTER_MAX, or Rss above
  * the region's size (end - start). Returns 0, or SNAP_EFORMAT with the
- * reason in why ("Rss 8 kB is more than the region's size, 4 kB"). */
-int snap_region_check(const snap_snapshot *snap, const snap_region *r,
-		      char *why, size_t size);
+ * reason in err's message ("Rss 8 kB is more than the region's size,
+ * 4 kB"), which names no source: the caller knows the file and line. */
+int snap_region_check(const snap_snapshot *snap, const snap_region *r, snap_error *err);
 
 /* ---- 2b. checksum: XXH3-64 over the canonical encoding (hash.c) ---------- */
 

@@ -273,7 +273,7 @@ static void file_scan_reads_and_refuses(void **state)
 	snap_error err = { 0 };
 	snap_region r = libc_region();
 	assert_int_equal(snap_file_scan_new(&scan, &err), 0);
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	assert_int_equal(snap_file_scan_add(scan, &r, &err), 0);
 	assert_int_equal(snap_file_scan_add(scan, &r, NULL), 0);
 	assert_int_equal(snap_file_scan_count(scan), 1);

@@ -16,7 +16,7 @@ static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, true, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;

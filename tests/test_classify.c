@@ -53,7 +53,7 @@ static snap_identity *interpret(struct layout *l, long threads, const char *kern
 				snap_snapshot **snap)
 {
 	fclose(l->f);
-	assert_int_equal(snap_snapshot_new(snap), 0);
+	assert_int_equal(snap_snapshot_new(snap, NULL), 0);
 	snap_parser *p;
 	snap_error err = { 0 };
 	assert_int_equal(snap_parser_new(&p, *snap, "layout", NULL, NULL, NULL), 0);

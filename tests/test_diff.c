@@ -21,7 +21,7 @@ static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, false, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;
@@ -74,11 +74,11 @@ static size_t count_type(const snap_diff *d, enum snap_change_type t)
 static snap_snapshot *empty_like(const snap_snapshot *in)
 {
 	snap_snapshot *out;
-	assert_int_equal(snap_snapshot_new(&out), 0);
+	assert_int_equal(snap_snapshot_new(&out, NULL), 0);
 	for (size_t f = 0; f < in->nfields; f++)
 		assert_int_equal(snap_field_intern(out, in->fields[f].name,
 						   strlen(in->fields[f].name),
-						   in->fields[f].unit), (int)f);
+						   in->fields[f].unit, NULL), (int)f);
 	return out;
 }
 
@@ -100,7 +100,7 @@ static void copy_region(snap_snapshot *out, const snap_region *r, int64_t extra)
 	snap_region c = *r;
 	c.start = aslr(r->start) + (uint64_t)extra;
 	c.end = aslr(r->end) + (uint64_t)extra;
-	assert_int_equal(snap_snapshot_add_region(out, &c), 0);
+	assert_int_equal(snap_snapshot_add_region(out, &c, NULL), 0);
 }
 
 static void add_anon_flags(snap_snapshot *out, uint64_t start, uint64_t kb,
@@ -110,14 +110,14 @@ static void add_anon_flags(snap_snapshot *out, uint64_t start, uint64_t kb,
 	uint64_t values[] = { kb, rss_kb, rss_kb, rss_kb };
 	snap_entry entries[4];
 	for (int k = 0; k < 4; k++) {
-		int f = snap_field_intern(out, names[k], strlen(names[k]), SNAP_UNIT_KB);
+		int f = snap_field_intern(out, names[k], strlen(names[k]), SNAP_UNIT_KB, NULL);
 		assert_true(f >= 0);
 		entries[k] = (snap_entry){ .field = (uint32_t)f, .value = values[k] };
 	}
 	snap_region r = { .start = start, .end = start + kb * 1024, .path = "",
 			  .vmflags = vmflags, .entries = entries, .nentries = 4 };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(out, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(out, &r, NULL), 0);
 }
 
 static void add_anon(snap_snapshot *out, uint64_t start, uint64_t kb,
@@ -499,7 +499,7 @@ static void new_duplicates_across_processes(void **state)
 	for (size_t i = 0; i < all->nregions; i++) {
 		uint64_t s = all->regions[i].start;
 		if (s < 0x7f0002000000ull || s >= 0x7f0004000000ull)
-			assert_int_equal(snap_snapshot_add_region(old, &all->regions[i]), 0);
+			assert_int_equal(snap_snapshot_add_region(old, &all->regions[i], NULL), 0);
 	}
 	snap_diff *d = diff_of(old, new, SNAP_MATCH_AUTO);
 	assert_int_equal(count_type(d, SNAP_CHANGE_DUPLICATED), 2);
@@ -533,7 +533,7 @@ static void replaced_library_across_processes(void **state)
 			r.inode = 9999; /* libssl.so.3 upgraded on disk */
 		r.start = aslr(r.start);
 		r.end = aslr(r.end);
-		assert_int_equal(snap_snapshot_add_region(b, &r), 0);
+		assert_int_equal(snap_snapshot_add_region(b, &r, NULL), 0);
 	}
 	snap_diff *d = diff_of(a, b, SNAP_MATCH_IDENTITY);
 	assert_int_equal(d->nchanges, 1);

@@ -13,7 +13,7 @@ static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, false, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;
@@ -245,7 +245,7 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t end,
 {
 	snap_region r = { .start = start, .end = end, .path = "", .vmflags = vmflags };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(snap, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), 0);
 }
 
 /* A 64 MiB mmap that happens to be 64 MiB aligned is no glibc arena:
@@ -254,7 +254,7 @@ static void arenas_need_noreserve(void **state)
 {
 	(void)state;
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	add_region(snap, 0x7f0004000000, 0x7f0008000000, "rw-p", "rd wr mr mw me ac");
 	add_region(snap, 0x7f0008000000, 0x7f0008021000, "rw-p", "rd wr mr mw me nr");
 	add_region(snap, 0x7f0008021000, 0x7f000c000000, "---p", "mr mw me nr");

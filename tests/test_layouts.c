@@ -372,7 +372,7 @@ static void guard_buffer_single_thread(void **state)
 	char smaps[4200];
 	snprintf(smaps, sizeof(smaps), "%s/old-kernel.smaps", fx.dir);
 	save_without_vmflags(h.pid, smaps);
-	assert_int_equal(snap_snapshot_new(&s), 0);
+	assert_int_equal(snap_snapshot_new(&s, NULL), 0);
 	snap_error err;
 	if (snap_capture_files(s, smaps, true, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);

@@ -383,7 +383,7 @@ static void build_ids_from_the_model(void **state)
 		file.build_id.bytes[b] = (uint8_t)(0xa0 + b);
 	size_t first = lib->first, count = lib->count, bss = (size_t)lib->bss;
 	snap_identity_free(id);
-	assert_int_equal(snap_snapshot_add_file(snap, &file), 0);
+	assert_int_equal(snap_snapshot_add_file(snap, &file, NULL), 0);
 	assert_int_equal(snap_identity_new(&id, snap), 0);
 	char *text = NULL;
 	size_t len;

@@ -147,7 +147,7 @@ static void test_paths(void **state)
 	r.keep = keep;
 	r.nkeep = 1;
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	char want[512];
 	static const char *const same[] = {
 		"", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
@@ -195,7 +195,7 @@ static void test_meta(void **state)
 	key_from_hex(&r, "00112233445566778899aabbccddeeff");
 	for (int sys = 0; sys < 2; sys++) {
 		snap_snapshot *snap;
-		assert_int_equal(snap_snapshot_new(&snap), 0);
+		assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 		snap->host.hostname = "build-host-7";
 		snap->host.boot_id = "2f1c-boot";
 		snap->host.kernel = "6.18.44-fc-v782";
@@ -338,7 +338,7 @@ static snap_snapshot *snapshot_to_redact(const char *smaps)
 {
 	snap_snapshot *snap;
 	snap_error err = { 0 };
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	assert_int_equal(snap_capture_files(snap, smaps, false, &err), 0);
 	snap->process.known = true;
 	snap->process.comm = "tool";
@@ -588,7 +588,7 @@ static void test_key_file_makes_captures_comparable(void **state)
 	bool created;
 	assert_int_equal(snap_redact_key_file(&r, key, &created, NULL), 0);
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	char *want;
 	assert_true(asprintf(&want, "\"path\":\"%s\"",
 			     snap_redact_path(snap, &r, file, strlen(file), NULL)) > 0);

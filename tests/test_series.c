@@ -353,7 +353,7 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t kb,
 	uint64_t values[] = { kb, rss_kb, rss_kb };
 	snap_entry entries[3];
 	for (int k = 0; k < 3; k++) {
-		int f = snap_field_intern(snap, names[k], strlen(names[k]), SNAP_UNIT_KB);
+		int f = snap_field_intern(snap, names[k], strlen(names[k]), SNAP_UNIT_KB, NULL);
 		assert_true(f >= 0);
 		entries[k] = (snap_entry){ .field = (uint32_t)f, .value = values[k] };
 	}
@@ -361,14 +361,14 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t kb,
 			  .path_len = (uint32_t)strlen(path), .inode = inode,
 			  .dev_major = inode ? 8 : 0, .entries = entries, .nentries = 3 };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(snap, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), 0);
 }
 
 static snap_snapshot *new_snapshot(long pid, int second)
 {
 	snap_snapshot *snap;
 	char at[40];
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	snprintf(at, sizeof(at), "2026-11-22T03:00:%02d.000Z", second);
 	snap->captured_at = snap_snapshot_strdup(snap, at);
 	snap->process.known = true;
