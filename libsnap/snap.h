@@ -557,9 +557,9 @@ int snap_region_check(const snap_snapshot *snap, const snap_region *r, snap_erro
 /* ---- 2b. checksum: XXH3-64 over the canonical encoding (hash.c) ---------- */
 
 /* A streaming checksum: add regions (or bytes) in order, then digest.
- * New gives SNAP_ENOMEM alone; free accepts NULL. */
+ * Free accepts NULL. */
 typedef struct snap_hasher snap_hasher;
-int snap_hasher_new(snap_hasher **out);
+int snap_hasher_new(snap_hasher **out, snap_error *err);
 void snap_hasher_free(snap_hasher *h);
 /* Adds r in the canonical encoding (formats/README.md, "Checksum"). */
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
@@ -568,8 +568,9 @@ void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
 /* The checksum of everything added so far (h can take more). */
 uint64_t snap_hasher_digest(const snap_hasher *h);
-/* Checksum of all regions of snap; 0 on ENOMEM. */
-uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
+/* Checksum of all regions of snap into *out; SNAP_ENOMEM when the
+ * checksum state cannot be made. */
+int snap_snapshot_checksum(uint64_t *out, const snap_snapshot *snap, snap_error *err);
 /* XXH3-64 of a byte string (used for redaction tokens and hash tables). */
 uint64_t snap_hash64(const void *data, size_t len);
 
