@@ -68,9 +68,10 @@ static int add_map_path(report_settings *s, const char *arg)
 		return 2;
 	}
 	s->maps = maps;
-	if (snap_path_map_parse(&s->maps[s->nmaps], text) < 0) {
+	snap_error err;
+	if (snap_path_map_parse(&s->maps[s->nmaps], text, &err) < 0) {
 		free(text);
-		cli_error("%s: --map-path wants OLD=NEW, two absolute paths, not '%s'", s->name, arg);
+		cli_error("%s: --map-path: %s", s->name, err.message);
 		return 2;
 	}
 	s->nmaps++;

@@ -484,9 +484,11 @@ int watch_model_update(watch_model *m, snap_snapshot *snap, snap_error *err)
 	m->cur = snap;
 	m->refresh++;
 	int32_t *track_of = malloc((snap->nregions + 1) * sizeof(*track_of));
-	if (!track_of || (rc = snap_identity_new(&m->cur_id, snap)) < 0) {
-		free(track_of);
+	if (!track_of)
 		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory");
+	if ((rc = snap_identity_new(&m->cur_id, snap, err)) < 0) {
+		free(track_of);
+		return rc;
 	}
 	if (!m->prev) {
 		free(m->track_of);

@@ -855,7 +855,7 @@ int snap_check_new(snap_check **out, const snap_snapshot *snap,
 		snap_check_opts_init(&c->opts, SNAP_CHECK_OPTS_VERSION);
 	measure_fields(snap, c->internal->fields);
 	int rc = SNAP_ENOMEM;
-	if (!(c->internal->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap)) < 0) {
+	if (!(c->internal->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap, NULL)) < 0) {
 		snap_check_free(c);
 		return snap_error_set(err, rc, "check", 0, "out of memory");
 	}

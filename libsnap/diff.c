@@ -1398,8 +1398,8 @@ static int load_side(struct builder *b, int s)
 	/* Path maps rewrite the old side's paths into the new side's. */
 	const snap_diff_opts *o = &b->d->opts;
 	int rc = s == OLD ? snap_identity_new_mapped(&b->id[s], snap, o->path_maps,
-						     o->npath_maps)
-			  : snap_identity_new(&b->id[s], snap);
+						     o->npath_maps, NULL)
+			  : snap_identity_new(&b->id[s], snap, NULL);
 	if (rc < 0)
 		return rc;
 	b->sums[s] = malloc((n + 1) * sizeof(snap_sums));

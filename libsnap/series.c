@@ -223,7 +223,7 @@ static int forward_pass(struct builder *b, struct sums_pass *p)
 	snap_identity *prev = NULL, *cur = NULL;
 	int rc = SNAP_OK;
 	for (size_t s = 0; s < t->nsnaps && rc == SNAP_OK; s++) {
-		if ((rc = snap_identity_new(&cur, t->snaps[s])) < 0)
+		if ((rc = snap_identity_new(&cur, t->snaps[s], NULL)) < 0)
 			break;
 		if ((rc = record_frame(b, p, s, cur)) == SNAP_OK)
 			rc = s == 0 ? first_step(b, cur) : link_step(b, s, prev, cur);

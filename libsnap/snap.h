@@ -656,7 +656,7 @@ typedef struct snap_stack_evidence {
  * gets the thread stack evidence. The arrays hold snap->nregions entries.
  * Returns 0 or SNAP_ENOMEM. snap_identity_new() does this and more. */
 int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
-		  uint8_t *evidence, snap_stack_evidence *stacks);
+		  uint8_t *evidence, snap_stack_evidence *stacks, snap_error *err);
 /* Path without a trailing " (deleted)"; *deleted says whether it had one.
  * Returns the length of the kept part. */
 size_t snap_path_undeleted(const snap_region *r, bool *deleted);
@@ -760,17 +760,18 @@ typedef struct snap_identity {
 	struct snap_identity_internal *internal;
 } snap_identity;
 
-/* Classifies snap and builds its images, duplicates and identity keys. */
-int snap_identity_new(snap_identity **out, const snap_snapshot *snap);
+/* Classifies snap and builds its images, duplicates and identity keys.
+ * 0 or SNAP_ENOMEM. */
+int snap_identity_new(snap_identity **out, const snap_snapshot *snap, snap_error *err);
 /* The same, with paths rewritten by the first map whose prefix they start
  * with before they go into identity keys (so a library at /opt/app/lib
  * in one snapshot matches /srv/app/lib in another without build-ids).
  * The snapshot itself is not changed. */
 int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
-			     const snap_path_map *maps, size_t nmaps);
-/* Parses "FROM=TO" (both absolute, FROM not "/") into map, pointing into
- * text; SNAP_EINVAL when malformed. */
-int snap_path_map_parse(snap_path_map *map, char *text);
+			     const snap_path_map *maps, size_t nmaps, snap_error *err);
+/* Parses "OLD=NEW" (both absolute, OLD not "/") into map (from OLD, to
+ * NEW), pointing into text; SNAP_EINVAL when malformed, err saying why. */
+int snap_path_map_parse(snap_path_map *map, char *text, snap_error *err);
 /* Frees id (not its snapshot); accepts NULL. */
 void snap_identity_free(snap_identity *id);
 

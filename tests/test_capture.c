@@ -606,7 +606,7 @@ static void test_thread_stack_pointers(void **state)
 	kill(demo.pid, SIGCONT);
 	assert_int_equal(snap->process.nthread_sp, 2);
 	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	for (size_t t = 0; t < 2; t++) {
 		uint64_t sp = snap->process.thread_sp[t];
 		size_t holder = snap->nregions;

@@ -69,7 +69,7 @@ static snap_identity *interpret(struct layout *l, long threads, const char *kern
 	}
 	(*snap)->host.kernel = kernel;
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, *snap), 0);
+	assert_int_equal(snap_identity_new(&id, *snap, NULL), 0);
 	return id;
 }
 
@@ -109,7 +109,7 @@ static void stacks_by_pointer_and_mark(void **state)
 	snap->process.thread_sp = &sp;
 	snap->process.nthread_sp = 1;
 	snap_identity_free(id);
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->kinds[0], SNAP_KIND_GUARD);
 	assert_int_equal(id->evidence[0], SNAP_EV_STACK_GUARD);
 	assert_int_equal(id->kinds[1], SNAP_KIND_THREAD_STACK);

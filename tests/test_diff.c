@@ -736,7 +736,7 @@ static void map_path_aligns_prefixes(void **state)
 
 	char text[] = "/usr/lib/=/srv/root/usr/lib";
 	snap_path_map map;
-	assert_int_equal(snap_path_map_parse(&map, text), 0);
+	assert_int_equal(snap_path_map_parse(&map, text, NULL), 0);
 	assert_string_equal(map.from, "/usr/lib");
 	snap_diff_opts o;
 	snap_diff_opts_init(&o, SNAP_DIFF_OPTS_VERSION);
@@ -749,14 +749,42 @@ static void map_path_aligns_prefixes(void **state)
 	snap_diff_free(d);
 	/* a prefix ends at a '/': /usr/li is no prefix of /usr/lib */
 	char partial[] = "/usr/li=/srv/root/usr/li";
-	assert_int_equal(snap_path_map_parse(&map, partial), 0);
+	assert_int_equal(snap_path_map_parse(&map, partial, &err), 0);
 	assert_int_equal(snap_diff_new(&d, a, b, &o, &err), 0);
 	assert_true(d->nchanges >= 4);
 	snap_diff_free(d);
-	char bad[] = "usr/lib=/srv";
-	assert_int_equal(snap_path_map_parse(&map, bad), SNAP_EINVAL);
 	snap_snapshot_free(a);
 	snap_snapshot_free(b);
+}
+
+static void expect_bad_map(const char *text, const char *why)
+{
+	char copy[64], want[256];
+	snap_path_map map;
+	snap_error err = { 0 };
+	snprintf(copy, sizeof(copy), "%s", text);
+	assert_int_equal(snap_path_map_parse(&map, copy, &err), SNAP_EINVAL);
+	snprintf(want, sizeof(want), "bad path map '%s': %s (expected OLD=NEW, two "
+		 "absolute paths)", text, why);
+	assert_string_equal(err.message, want);
+	assert_string_equal(copy, text); /* left as it was */
+	assert_int_equal(snap_path_map_parse(&map, copy, NULL), SNAP_EINVAL);
+}
+
+/* A malformed path map says which half is wrong. */
+static void test_path_map_errors(void **state)
+{
+	(void)state;
+	expect_bad_map("usr/lib=/srv", "OLD is not an absolute path");
+	expect_bad_map("/usr/lib=srv", "NEW is not an absolute path");
+	expect_bad_map("/=/srv", "OLD is /, which would map every path");
+	expect_bad_map("/usr/lib", "no '='");
+	expect_bad_map("", "no '='");
+	char ok[] = "/opt/app/=/srv/app/";
+	snap_path_map map;
+	assert_int_equal(snap_path_map_parse(&map, ok, NULL), 0);
+	assert_string_equal(map.from, "/opt/app");
+	assert_string_equal(map.to, "/srv/app");
 }
 
 /* Every pair of fixtures, both ways, both matching modes, and the
@@ -796,6 +824,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(changes_add_up_to_the_totals),
 		cmocka_unit_test(map_path_aligns_prefixes),
+		cmocka_unit_test(test_path_map_errors),
 		cmocka_unit_test(same_process_explains_every_change),
 		cmocka_unit_test(same_process_reuse_threads_deleted),
 		cmocka_unit_test(pss_only_changes_need_metric_pss),

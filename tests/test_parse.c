@@ -527,7 +527,7 @@ static void test_classify_reference(void **state)
 	assert_int_equal(snap_capture_files(snap, "fixtures/ref/zoo/proc.smaps", true,
 					    &err), 0);
 	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	int count[SNAP_KIND_COUNT] = { 0 };
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const snap_region *r = &snap->regions[i];
@@ -584,7 +584,7 @@ static void test_classify_neighbours(void **state)
 	assert_int_equal(parse_text(&snap, text, strlen(text), 0, &err), 0);
 	enum snap_kind kinds[8];
 	assert_int_equal(snap->nregions, 8);
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	assert_int_equal(kinds[0], SNAP_KIND_ARENA);
 	assert_int_equal(kinds[1], SNAP_KIND_ARENA);
 	assert_int_equal(kinds[2], SNAP_KIND_GUARD);
@@ -598,7 +598,7 @@ static void test_classify_neighbours(void **state)
 	uint64_t sp = 0x7f0030001234ull;
 	snap->process.thread_sp = &sp;
 	snap->process.nthread_sp = 1;
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	assert_int_equal(kinds[7], SNAP_KIND_THREAD_STACK);
 	assert_int_equal(kinds[5], SNAP_KIND_ANON);
 	snap->process.thread_sp = NULL;

@@ -9,7 +9,7 @@
 static void explain(const snap_snapshot *snap)
 {
 	snap_identity *id = NULL;
-	FUZZ_ASSERT(snap_identity_new(&id, snap) == 0);
+	FUZZ_ASSERT(snap_identity_new(&id, snap, NULL) == 0);
 	char *text = NULL;
 	size_t len = 0, lines = 0;
 	FILE *f = open_memstream(&text, &len);
