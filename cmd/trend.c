@@ -191,8 +191,9 @@ int cmd_trend(int argc, char **argv)
 {
 	struct trend_settings s = { .limit = 10 };
 	snap_trend_opts_init(&s.trend, SNAP_TREND_OPTS_VERSION);
-	if (snap_trend_gate_new(&s.gate) < 0)
-		return cli_error("out of memory");
+	snap_error err;
+	if (snap_trend_gate_new(&s.gate, &err) < 0)
+		return cli_report(&err);
 	cli_snapshots list = { 0 };
 	snap_trend *t = NULL;
 	double at[4] = { now_ms(), 0, 0, 0 };

@@ -283,7 +283,7 @@ static int link_tracks(watch_model *m, int32_t *cur_track)
 	int rc = groups && label_track ? SNAP_OK : SNAP_ENOMEM;
 	if (rc == SNAP_OK)
 		rc = snap_diff_match(groups, groups + no, NULL, m->prev_id, m->cur_id,
-				     SNAP_MATCH_AUTO);
+				     SNAP_MATCH_AUTO, NULL);
 	for (size_t x = 0; rc == SNAP_OK && x < no + nn; x++)
 		label_track[x] = -1;
 	for (size_t i = 0; rc == SNAP_OK && i < no; i++) {

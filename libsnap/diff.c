@@ -3,6 +3,7 @@
  * (regions split, merge, grow and shrink but never move); two processes
  * by the identity keys of identity.c, which survive ASLR. See
  * ../shared/notes/smaps-semantics.md §1.6, §3.6-3.7 and §4. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1632,9 +1633,31 @@ static int prepare_side(struct builder *b, int s, bool with_sums)
 	return SNAP_OK;
 }
 
+/* Why regions cannot be matched: the first of a side's regions that
+ * starts before the one ahead of it ends. */
+static int out_of_order(snap_error *err, const snap_snapshot *old,
+			const snap_snapshot *new)
+{
+	static const char *const side[2] = { "old", "new" };
+	const snap_snapshot *snaps[2] = { old, new };
+	for (int s = OLD; s <= NEW; s++) {
+		const snap_snapshot *snap = snaps[s];
+		for (size_t i = 1; i < snap->nregions; i++)
+			if (snap->regions[i].start < snap->regions[i - 1].end)
+				return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "the %s "
+						      "snapshot's regions overlap or are out "
+						      "of address order: region %zu starts at "
+						      "%" PRIx64 ", before region %zu ends at %"
+						      PRIx64, side[s], i + 1,
+						      snap->regions[i].start, i,
+						      snap->regions[i - 1].end);
+	}
+	return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "regions out of address order");
+}
+
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 		    const snap_identity *old_id, const snap_identity *new_id,
-		    enum snap_match_mode mode)
+		    enum snap_match_mode mode, snap_error *err)
 {
 	/* The builder only reads identities: the casts drop nothing written. */
 	struct builder b = {
@@ -1654,5 +1677,10 @@ int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 	if (by_address)
 		*by_address = address;
 	builder_free(&b);
-	return rc;
+	if (rc == SNAP_EFORMAT)
+		return out_of_order(err, old_id->snap, new_id->snap);
+	if (rc < 0)
+		return snap_error_set(err, rc, NULL, 0, "out of memory matching %zu regions "
+				      "with %zu", old_id->snap->nregions, new_id->snap->nregions);
+	return SNAP_OK;
 }

@@ -121,7 +121,7 @@ static int link_step(struct builder *b, size_t s, const snap_identity *old_id,
 	int rc;
 	if ((rc = grow_step_buffers(b, no, nn)) < 0 ||
 	    (rc = snap_diff_match(b->groups[0], b->groups[1], &by_address, old_id,
-				  new_id, b->t->opts.match)) < 0)
+				  new_id, b->t->opts.match, NULL)) < 0)
 		return rc;
 	b->t->address_steps += by_address;
 	int32_t *label_track = b->label_track;

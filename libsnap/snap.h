@@ -953,11 +953,11 @@ void snap_diff_free(snap_diff *diff);
  * with labels: regions with equal labels (>= 0) are one object seen
  * twice (by address, a split or merge gives several regions one label);
  * -1 has no counterpart. *by_address (may be NULL) says which way
- * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
- * address order (the one input error, so no snap_error). */
+ * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions that
+ * overlap or are out of address order (err says which). */
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 		    const snap_identity *old_id, const snap_identity *new_id,
-		    enum snap_match_mode mode);
+		    enum snap_match_mode mode, snap_error *err);
 
 /* ---- 4b. the CI gate (gate.c) -------------------------------------------- */
 
@@ -975,8 +975,8 @@ typedef struct snap_violation {
 	char message[256];    /* "rss>+10%: Rss +12.5% (1.0M -> 1.1M)" */
 } snap_violation;
 
-/* An empty gate (SNAP_ENOMEM alone); free accepts NULL. */
-int snap_gate_new(snap_gate **out);
+/* An empty gate; free accepts NULL. */
+int snap_gate_new(snap_gate **out, snap_error *err);
 void snap_gate_free(snap_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err);
@@ -985,7 +985,7 @@ size_t snap_gate_size(const snap_gate *gate);
 const char *snap_gate_expr(const snap_gate *gate, size_t i);
 /* Evaluates every expression against diff; returns the number of
  * violations, or SNAP_ENOMEM. */
-int snap_gate_check(snap_gate *gate, const snap_diff *diff);
+int snap_gate_check(snap_gate *gate, const snap_diff *diff, snap_error *err);
 /* The violations of the last check (borrowed). */
 const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count);
 
@@ -1309,8 +1309,8 @@ void snap_trend_free(snap_trend *trend);
  * the diff of the first and last snapshots. */
 typedef struct snap_trend_gate snap_trend_gate;
 
-/* An empty trend gate (SNAP_ENOMEM alone); free accepts NULL. */
-int snap_trend_gate_new(snap_trend_gate **out);
+/* An empty trend gate; free accepts NULL. */
+int snap_trend_gate_new(snap_trend_gate **out, snap_error *err);
 void snap_trend_gate_free(snap_trend_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err);

@@ -16,6 +16,7 @@
 #include "render.h"
 #include "fuzz/diff_invariants.h"
 #include "snap.h"
+#include "util.h"
 
 static snap_snapshot *load(const char *path)
 {
@@ -385,6 +386,100 @@ static void aslr_shifted_copy_has_no_changes(void **state)
 	snap_snapshot_free(b);
 }
 
+/* snap_diff_match labels what the diff pairs; regions that overlap are
+ * an error naming the snapshot and the regions. */
+static void match_labels_or_says_why(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/ref/zoo/proc.smaps");
+	snap_snapshot *b = shifted_copy(a), *bad = empty_like(a);
+	add_anon(bad, 0x10000, 8, "rw-p", 4);
+	add_anon(bad, 0x11000, 4, "rw-p", 4); /* starts inside the one before */
+	snap_identity *ia, *ib, *ibad;
+	snap_error err = { 0 };
+	assert_int_equal(snap_identity_new(&ia, a, &err), 0);
+	assert_int_equal(snap_identity_new(&ib, b, &err), 0);
+	assert_int_equal(snap_identity_new(&ibad, bad, &err), 0);
+	int32_t *old_groups = malloc(a->nregions * sizeof(int32_t));
+	int32_t *new_groups = malloc(a->nregions * sizeof(int32_t));
+	bool by_address = true;
+	assert_int_equal(snap_diff_match(old_groups, new_groups, &by_address, ia, ib,
+					 SNAP_MATCH_AUTO, &err), 0);
+	assert_false(by_address);
+	for (size_t i = 0; i < a->nregions; i++)
+		assert_true(new_groups[i] >= 0); /* an ASLR copy: all matched */
+	assert_string_equal(err.message, "");
+	assert_int_equal(snap_diff_match(old_groups, new_groups, NULL, ia, ibad,
+					 SNAP_MATCH_IDENTITY, &err), SNAP_EFORMAT);
+	assert_string_equal(err.message, "the new snapshot's regions overlap or are out of "
+			    "address order: region 2 starts at 11000, before region 1 "
+			    "ends at 12000");
+	assert_int_equal(snap_diff_match(old_groups, new_groups, NULL, ibad, ia,
+					 SNAP_MATCH_ADDRESS, NULL), SNAP_EFORMAT);
+	free(old_groups);
+	free(new_groups);
+	snap_identity_free(ia);
+	snap_identity_free(ib);
+	snap_identity_free(ibad);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	snap_snapshot_free(bad);
+}
+
+struct to_compare {
+	snap_identity *old_id, *new_id;
+	snap_diff *diff;
+	snap_gate *gate;
+};
+
+static int compare_without_memory(void *ctx)
+{
+	struct to_compare *c = ctx;
+	snap_error err = { 0 };
+	snap_gate *g;
+	int32_t groups[2][64];
+	char want[96];
+	snprintf(want, sizeof(want), "out of memory matching %zu regions with %zu",
+		 c->old_id->snap->nregions, c->new_id->snap->nregions);
+	int bad = error_says(snap_diff_match(groups[0], groups[1], NULL, c->old_id,
+					     c->new_id, SNAP_MATCH_IDENTITY, &err),
+			     SNAP_ENOMEM, &err, want);
+	bad |= snap_diff_match(groups[0], groups[1], NULL, c->old_id, c->new_id,
+			       SNAP_MATCH_ADDRESS, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_gate_new(&g, &err), SNAP_ENOMEM, &err,
+			  "out of memory creating a gate");
+	bad |= snap_gate_new(&g, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_gate_check(c->gate, c->diff, &err), SNAP_ENOMEM, &err,
+			  "out of memory building the gate's list of violations");
+	bad |= snap_gate_check(c->gate, c->diff, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+static void compare_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/ref/sleep/proc.smaps");
+	snap_snapshot *b = shifted_copy(a);
+	assert_true(a->nregions <= 64);
+	struct to_compare c;
+	snap_error err = { 0 };
+	assert_int_equal(snap_identity_new(&c.old_id, a, NULL), 0);
+	assert_int_equal(snap_identity_new(&c.new_id, b, NULL), 0);
+	c.diff = diff_of(a, b, SNAP_MATCH_IDENTITY);
+	assert_int_equal(snap_gate_new(&c.gate, &err), 0);
+	assert_int_equal(snap_gate_add(c.gate, "rss>+1M", &err), 0);
+	int rc = run_out_of_memory(compare_without_memory, &c);
+	snap_gate_free(c.gate);
+	snap_diff_free(c.diff);
+	snap_identity_free(c.old_id);
+	snap_identity_free(c.new_id);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	if (rc == -2)
+		skip();
+	assert_int_equal(rc, 0);
+}
+
 /* Regions of distinct sizes under one anchor, and one more inserted
  * among them: only that one is new. */
 static void inserted_region_is_the_only_change(void **state)
@@ -553,7 +648,7 @@ static void replaced_library_across_processes(void **state)
 static snap_gate *gate_of(const char *const *exprs, size_t n)
 {
 	snap_gate *g;
-	assert_int_equal(snap_gate_new(&g), 0);
+	assert_int_equal(snap_gate_new(&g, NULL), 0);
 	for (size_t i = 0; i < n; i++) {
 		snap_error err;
 		if (snap_gate_add(g, exprs[i], &err) != 0)
@@ -565,7 +660,7 @@ static snap_gate *gate_of(const char *const *exprs, size_t n)
 static bool violates(const snap_diff *d, const char *expr)
 {
 	snap_gate *g = gate_of(&expr, 1);
-	int n = snap_gate_check(g, d);
+	int n = snap_gate_check(g, d, NULL);
 	assert_true(n == 0 || n == 1);
 	snap_gate_free(g);
 	return n == 1;
@@ -616,7 +711,7 @@ static void gate_messages_and_percent_from_zero(void **state)
 	const char *exprs[] = { "dup-libs>0", "new-libs>+2", "heap.rss>+1M",
 				"regions>+100%" };
 	snap_gate *g = gate_of(exprs, 4);
-	assert_int_equal(snap_gate_check(g, d), 3);
+	assert_int_equal(snap_gate_check(g, d, NULL), 3);
 	size_t n;
 	const snap_violation *v = snap_gate_violations(g, &n);
 	assert_int_equal(n, 3);
@@ -644,7 +739,7 @@ static void bad_gate_expressions_are_errors(void **state)
 		"dup-libs>1M", "rss>+x%", "rss>1<2", "",
 	};
 	snap_gate *g;
-	assert_int_equal(snap_gate_new(&g), 0);
+	assert_int_equal(snap_gate_new(&g, NULL), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		snap_error err = { 0 };
 		if (snap_gate_add(g, bad[i], &err) != SNAP_EINVAL)
@@ -666,7 +761,7 @@ static void json_report_has_the_documented_shape(void **state)
 	snap_diff *d = diff_of(a, b, SNAP_MATCH_ADDRESS);
 	const char *expr = "thread-stacks>+0";
 	snap_gate *g = gate_of(&expr, 1);
-	assert_int_equal(snap_gate_check(g, d), 1);
+	assert_int_equal(snap_gate_check(g, d, NULL), 1);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -833,6 +928,8 @@ int main(void)
 		cmocka_unit_test(totals_and_kinds),
 		cmocka_unit_test(auto_matching_needs_the_same_process),
 		cmocka_unit_test(aslr_shifted_copy_has_no_changes),
+		cmocka_unit_test(match_labels_or_says_why),
+		cmocka_unit_test(compare_out_of_memory),
 		cmocka_unit_test(inserted_region_is_the_only_change),
 		cmocka_unit_test(inserted_region_in_a_real_layout),
 		cmocka_unit_test(thread_churn_is_new_stacks),

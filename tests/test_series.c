@@ -602,7 +602,7 @@ static void trend_follows_births_as_a_group(void **state)
 	assert_true(t->regions[0].born);
 	assert_int_equal(t->regions[0].verdict, SNAP_TREND_STEADY);
 	snap_trend_gate *g;
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	assert_int_equal(snap_trend_gate_add(g, "leak-suspects>0", NULL), 0);
 	assert_int_equal(snap_trend_gate_check(g, t, NULL), 1);
 	size_t nv;
@@ -649,7 +649,7 @@ static void gate_terms(void **state)
 	snap_trend *t = trend_of(snaps, N);
 	snap_trend_gate *g;
 	snap_error err = { 0 };
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	/* The heap leaks 3840 kB/min, 3.75M/min. */
 	static const char *const exprs[] = {
 		"leak-suspects > 0",          /* fails: 1 */
@@ -689,7 +689,7 @@ static void gate_refuses(void **state)
 {
 	(void)state;
 	snap_trend_gate *g;
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	static const struct {
 		const char *expr, *words;
 	} bad[] = {
@@ -723,8 +723,8 @@ static void both_gates_read_one_grammar(void **state)
 	(void)state;
 	snap_trend_gate *tg;
 	snap_gate *dg;
-	assert_int_equal(snap_trend_gate_new(&tg), 0);
-	assert_int_equal(snap_gate_new(&dg), 0);
+	assert_int_equal(snap_trend_gate_new(&tg, NULL), 0);
+	assert_int_equal(snap_gate_new(&dg, NULL), 0);
 	static const char *const good[] = { "Heap . RSS > +1M", "total.regions>=+3",
 					    "anon.regions < 10%" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	snap_gate *gate;
-	if (snap_gate_new(&gate) == 0) {
+	if (snap_gate_new(&gate, NULL) == 0) {
 		snap_error err = { 0 };
 		size_t before = snap_gate_size(gate);
 		int rc = snap_gate_add(gate, text, &err);
