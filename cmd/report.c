@@ -178,10 +178,11 @@ static int run_check(snap_check **out, const snap_snapshot *snap, bool live)
 	if (live)
 		opts.max_map_count = cli_host_max_map_count();
 	*out = NULL;
-	if (snap_check_new(out, snap, &opts, NULL) < 0 || snap_check_run_all(*out) < 0) {
+	snap_error err;
+	if (snap_check_new(out, snap, &opts, &err) < 0 || snap_check_run_all(*out, &err) < 0) {
 		snap_check_free(*out);
 		*out = NULL;
-		return cli_error("report: out of memory");
+		return cli_error("report: %s", err.message);
 	}
 	return EXIT_OK;
 }

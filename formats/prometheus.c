@@ -11,7 +11,7 @@
 static int count_deleted(snap_check *c, size_t *regions)
 {
 	const snap_rule *rule = snap_check_rule("deleted-mapping");
-	int rc = rule ? snap_check_run(c, rule) : SNAP_EINVAL;
+	int rc = rule ? snap_check_run(c, rule, NULL) : SNAP_EINVAL;
 	if (rc < 0)
 		return rc;
 	*regions = 0;

@@ -1147,11 +1147,13 @@ int snap_check_new(snap_check **out, const snap_snapshot *snap,
 		   const snap_check_opts *opts, snap_error *err);
 /* Frees c, its findings and its identity (not the snapshot); accepts NULL. */
 void snap_check_free(snap_check *c);
-/* Runs one rule, then orders all findings (most severe first, stable).
- * Returns the number of findings it added, or a negative code. */
-int snap_check_run(snap_check *c, const snap_rule *rule);
+/* Runs one rule (one of snap_check_rules() or the caller's own), then
+ * orders all findings (most severe first, stable). Returns the number of
+ * findings it added, or the negative code of the rule (err names it) or
+ * SNAP_ENOMEM. */
+int snap_check_run(snap_check *c, const snap_rule *rule, snap_error *err);
 /* Runs every rule; returns the number of findings or a negative code. */
-int snap_check_run_all(snap_check *c);
+int snap_check_run_all(snap_check *c, snap_error *err);
 
 /* ---- 4d. series and trends (series.c) ------------------------------------ */
 

@@ -286,7 +286,7 @@ static size_t findings_of_last(const char *series)
 	snap_check_opts opts;
 	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	assert_int_equal(snap_check_new(&check, last, &opts, NULL), 0);
-	assert_int_equal(snap_check_run_all(check), 0);
+	assert_int_equal(snap_check_run_all(check, NULL), 0);
 	size_t n = check->nfindings;
 	snap_check_free(check);
 	snap_snapshot_free(last);
@@ -642,7 +642,7 @@ static void api_refuses_a_check_of_another_snapshot(void **state)
 	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	assert_int_equal(snap_identity_new(&id, after, NULL), 0);
 	assert_int_equal(snap_check_new(&check, before, &opts, NULL), 0);
-	assert_int_equal(snap_check_run_all(check), 0);
+	assert_int_equal(snap_check_run_all(check, NULL), 0);
 	fmt_report_opts ro = { .check = check };
 	char *buf = NULL;
 	size_t len = 0;
