@@ -53,9 +53,9 @@ static void usage(FILE *f)
 static int parse_kb(int64_t *out, const char *opt, const char *arg)
 {
 	int64_t bytes;
-	if (snap_parse_size(arg, false, &bytes) < 0)
-		return cli_error("check: %s takes a size such as 512K, 64M or 1G, not '%s'",
-				 opt, arg);
+	snap_error err;
+	if (snap_parse_size(arg, false, &bytes, &err) < 0)
+		return cli_error("check: %s: %s", opt, err.message);
 	*out = bytes / 1024;
 	return EXIT_OK;
 }

@@ -1561,9 +1561,9 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 
 int cli_duration_arg(int64_t *ms, const char *arg, const char *opt)
 {
-	if (snap_parse_duration(arg, ms) < 0)
-		return cli_error("capture: %s wants a duration such as 500ms, 2s, 1m "
-				 "or 1h, not '%s'", opt, arg);
+	snap_error err;
+	if (snap_parse_duration(arg, ms, &err) < 0)
+		return cli_error("capture: %s: %s", opt, err.message);
 	return EXIT_OK;
 }
 

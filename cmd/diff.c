@@ -109,9 +109,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 	case OPT_TOP:
 		return cli_parse_top(s->name, "--top", arg, &s->limit) == EXIT_OK ? 0 : 2;
 	case OPT_MIN_CHANGE:
-		if (snap_parse_size(arg, false, &bytes) < 0) {
-			cli_error("%s: --min-change wants a size such as 4K or 1M, not '%s'",
-				  s->name, arg);
+		if (snap_parse_size(arg, false, &bytes, &err) < 0) {
+			cli_error("%s: --min-change: %s", s->name, err.message);
 			return 2;
 		}
 		s->diff.min_change_kb = (bytes + 1023) / 1024;

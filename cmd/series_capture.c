@@ -105,7 +105,10 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
 	case OPT_ON_CHANGE: {
 		int64_t bytes;
-		if (snap_parse_size(arg, false, &bytes) < 0 || bytes < 1024)
+		snap_error err;
+		if (snap_parse_size(arg, false, &bytes, &err) < 0)
+			return cli_error("capture: --on-change: %s", err.message);
+		if (bytes < 1024)
 			return cli_error("capture: --on-change wants a size of 1K or more "
 					 "(512K, 4M), not '%s'", arg);
 		s->on_change_kb = bytes / 1024;

@@ -115,7 +115,7 @@ static int parse_limit(struct expr *x, char *rhs, const char *text,
 		return SNAP_OK;
 	}
 	int64_t bytes;
-	if (!*rhs || snap_parse_size(rhs, true, &bytes) < 0)
+	if (!*rhs || snap_parse_size(rhs, true, &bytes, NULL) < 0)
 		return bad(err, text, "bad size '%s' (use e.g. 64M, +1.5G, 4096)",
 			   *rhs ? rhs : "(none)");
 	x->limit = (double)bytes / 1024.0;

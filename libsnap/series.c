@@ -430,7 +430,7 @@ static int judge_regions(snap_trend *t)
 		snap_trend_region *r = &t->regions[k];
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++) {
 			int rc = snap_growth_compute(&r->growth[m], t->seconds,
-						     r->values[m], t->nsnaps);
+						     r->values[m], t->nsnaps, NULL);
 			if (rc < 0)
 				return rc;
 		}
@@ -448,7 +448,7 @@ static int series_of(snap_trend *t, snap_trend_series *out, const int64_t *value
 		     double min_slope)
 {
 	out->values = values;
-	int rc = snap_growth_compute(&out->growth, t->seconds, values, t->nsnaps);
+	int rc = snap_growth_compute(&out->growth, t->seconds, values, t->nsnaps, NULL);
 	out->verdict = snap_growth_judge(&out->growth, min_slope, &t->opts);
 	return rc;
 }
@@ -540,7 +540,7 @@ static int order_snapshots(snap_trend *t, snap_snapshot *const *snaps, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		st[i] = (struct stamped){ 0, i, snaps[i] };
 		if (!snaps[i]->captured_at ||
-		    snap_parse_utc(snaps[i]->captured_at, &st[i].at) < 0) {
+		    snap_parse_utc(snaps[i]->captured_at, &st[i].at, NULL) < 0) {
 			free(st);
 			return snap_error_set(err, SNAP_EINVAL, "trend", 0,
 					      "snapshot %zu has no capture time "

@@ -1158,21 +1158,24 @@ int snap_check_run_all(snap_check *c, snap_error *err);
 /* ---- 4d. series and trends (series.c) ------------------------------------ */
 
 /* A duration: "500ms", "2s", "1.5m", "1h", "1d" (a bare number is
- * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed. */
-int snap_parse_duration(const char *text, int64_t *ms);
+ * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed, err
+ * quoting the text and saying why ("bad duration '5q': expected a number
+ * and a unit ms, s, m, h, d"); the parsers below say the same way. */
+int snap_parse_duration(const char *text, int64_t *ms, snap_error *err);
 /* A rate: "1M/min", "+64K/s", "2G/h", "10/min" into an amount per minute:
  * kB when sizes (the amount is a size as snap_parse_size reads it), else
  * a count. A sign is accepted. SNAP_EINVAL when malformed. */
-int snap_parse_rate(const char *text, bool sizes, double *per_min);
+int snap_parse_rate(const char *text, bool sizes, double *per_min, snap_error *err);
 /* "2026-11-22T02:05:53.123Z" (captured_at) as seconds since the epoch;
  * SNAP_EINVAL when it is not that form. */
-int snap_parse_utc(const char *text, double *seconds);
+int snap_parse_utc(const char *text, double *seconds, snap_error *err);
 
 /* The Theil-Sen slope of the points (t[i], y[i]): the median of the
  * slopes of every pair with distinct t (an evenly spread sample of
  * 200,000 pairs for longer series), robust to a few wild points. 0 with
- * fewer than two distinct t. Units: y per unit of t. */
-int snap_theil_sen(double *slope, const double *t, const double *y, size_t n);
+ * fewer than two distinct t. Units: y per unit of t. 0 or SNAP_ENOMEM. */
+int snap_theil_sen(double *slope, const double *t, const double *y, size_t n,
+		   snap_error *err);
 
 /* How one series of values moved. Values below 0 are absent points
  * (the region did not exist then) and are skipped. Slopes per minute. */
@@ -1186,9 +1189,10 @@ typedef struct snap_growth {
 	size_t flat_tail;   /* steps since the last rise (all when none) */
 } snap_growth;
 
-/* Computes g from values v[n] at times t[n] (seconds, ascending). */
+/* Computes g from values v[n] at times t[n] (seconds, ascending); 0 or
+ * SNAP_ENOMEM. */
 int snap_growth_compute(snap_growth *g, const double *t, const int64_t *v,
-			size_t n);
+			size_t n, snap_error *err);
 
 /* What a series looks like. Only STEADY is a leak suspect. */
 enum snap_trend_verdict {
@@ -1349,7 +1353,8 @@ size_t snap_utf8_seq(const unsigned char *s, size_t avail);
 bool snap_utf8_valid(const char *s, size_t len);
 
 /* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
- * bytes; a leading '+' or '-' is accepted when allow_sign. */
-int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
+ * bytes; a leading '+' or '-' is accepted when allow_sign. SNAP_EINVAL
+ * when malformed, err quoting the text and saying why. */
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes, snap_error *err);
 
 #endif

@@ -93,7 +93,7 @@ static int parse_slope(struct trend_expr *x, char *lhs, const char *rhs,
 					"regions, thread-stacks)", word);
 		x->term = TERM_SLOPE;
 	}
-	if (snap_parse_rate(rhs, sizes, &x->limit) < 0)
+	if (snap_parse_rate(rhs, sizes, &x->limit, NULL) < 0)
 		return bad_term(err, expr, sizes ? "bad rate '%s' (e.g. +1M/min, 64K/s)"
 					       : "bad rate '%s' (e.g. 10/min, +1/s)", rhs);
 	return SNAP_OK;

@@ -252,7 +252,7 @@ static void live_rows_match_the_snapshot(void **state)
 		assert_string_equal(str(rows[i], "boot_id"), snap->host.boot_id);
 		assert_string_equal(str(rows[i], "host"), snap->host.hostname);
 		double at;
-		assert_int_equal(snap_parse_utc(snap->captured_at, &at), 0);
+		assert_int_equal(snap_parse_utc(snap->captured_at, &at, NULL), 0);
 		assert_int_equal(num(rows[i], "captured_at_ms"), (uint64_t)(at * 1000 + 0.5));
 		assert_region_row(rows[i], id, i);
 		kinds[id->kinds[i]] = true;

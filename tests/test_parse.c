@@ -500,22 +500,38 @@ static void test_parse_size(void **state)
 {
 	(void)state;
 	int64_t v;
-	assert_int_equal(snap_parse_size("4096", false, &v), 0);
+	snap_error err = { 0 };
+	assert_int_equal(snap_parse_size("4096", false, &v, &err), 0);
 	assert_true(v == 4096);
-	assert_int_equal(snap_parse_size("4K", false, &v), 0);
+	assert_int_equal(snap_parse_size("4K", false, &v, NULL), 0);
 	assert_true(v == 4096);
-	assert_int_equal(snap_parse_size("10M", false, &v), 0);
+	assert_int_equal(snap_parse_size("10M", false, &v, NULL), 0);
 	assert_true(v == 10 * 1048576);
-	assert_int_equal(snap_parse_size("1.5G", false, &v), 0);
+	assert_int_equal(snap_parse_size("1.5G", false, &v, NULL), 0);
 	assert_true(v == 1610612736);
-	assert_int_equal(snap_parse_size("+8M", true, &v), 0);
+	assert_int_equal(snap_parse_size("+8M", true, &v, NULL), 0);
 	assert_true(v == 8 * 1048576);
-	assert_int_equal(snap_parse_size("-64k", true, &v), 0);
+	assert_int_equal(snap_parse_size("-64k", true, &v, &err), 0);
 	assert_true(v == -65536);
-	assert_int_equal(snap_parse_size("+8M", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("10Q", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("1e30", false, &v), SNAP_EINVAL);
+	assert_string_equal(err.message, "");
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "+8M", "a sign is not allowed here" },
+		{ "10Q", "expected a number and an optional unit K, M, G, T (such as 4K, "
+			 "10M, 1.5G)" },
+		{ "", "expected a number and an optional unit K, M, G, T (such as 4K, "
+		      "10M, 1.5G)" },
+		{ "1e30", "more than 8 EiB" },
+		{ "1e999", "more than 8 EiB" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char want[160];
+		snprintf(want, sizeof(want), "bad size '%s': %s", bad[i].text, bad[i].why);
+		assert_int_equal(snap_parse_size(bad[i].text, false, &v, &err), SNAP_EINVAL);
+		assert_string_equal(err.message, want);
+		assert_int_equal(snap_parse_size(bad[i].text, false, &v, NULL), SNAP_EINVAL);
+	}
 }
 
 static void test_classify_reference(void **state)

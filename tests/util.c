@@ -527,8 +527,12 @@ int run_out_of_memory(int (*fn)(void *ctx), void *ctx)
 		struct rlimit limit = { now, now };
 		if (setrlimit(RLIMIT_AS, &limit) != 0)
 			_exit(120);
-		/* Take what malloc still holds, down to its smallest chunks. */
-		for (size_t size = 1 << 20; size; size /= 2)
+		/* Take what malloc still holds: large blocks, then every size
+		 * of small chunk (glibc keeps freed ones in a list per size). */
+		for (size_t size = 1 << 20; size > 1024; size /= 2)
+			while (malloc(size))
+				;
+		for (size_t size = 1024; size; size -= 8)
 			while (malloc(size))
 				;
 		if (malloc(1))

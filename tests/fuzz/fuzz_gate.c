@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap_gate_free(gate);
 	}
 	int64_t bytes;
-	(void)snap_parse_size(text, size && data[0] & 1, &bytes);
+	(void)snap_parse_size(text, size && data[0] & 1, &bytes, NULL);
 	free(text);
 	return 0;
 }
