@@ -18,13 +18,25 @@
  * It knows nothing of JSON or of output formats: those live in formats/.
  *
  * Conventions:
- * - Functions return 0 (or a count) or a negative SNAP_E* code. A call
- *   that can fail for a reason worth telling (its input, the process, an
- *   option) fills the caller's snap_error when given one (it may be
- *   NULL). Exceptions, each saying so where it is declared: calls that
- *   can only run out of memory (SNAP_ENOMEM says it all), parsers of one
- *   value the caller holds (snap_parse_*), and the low-level build-id
- *   readers behind a capture. The library never prints and never exits.
+ * - Every call that can fail takes the caller's snap_error as its last
+ *   parameter (NULL when the code alone will do) and returns 0 (or a
+ *   count or an index) or a negative SNAP_E* code; on failure it fills
+ *   err with what failed: `source` names the file, pid or expression
+ *   when the call knows one (else it is empty, for the caller to add),
+ *   and the message says why: a value parser quotes the value and says
+ *   what it expected, out of memory says what was being built.
+ * - A call without a snap_error does not fail: what it returns is an
+ *   answer. Lookups and predicates answer "none" with -1, NULL or false
+ *   (snap_field_find, snap_kind_parse, snap_measure_parse,
+ *   snap_trend_measure_index, snap_check_rule, snap_snapshot_file,
+ *   snap_gate_expr, snap_field_name_valid, snap_utf8_valid,
+ *   snap_same_process, snap_region_printed, snap_region_has_flag); then
+ *   names, formatters, hashes and the _free()s. Two kinds answer with a
+ *   code or NULL by design: the snap_X_opts_init() initialisers
+ *   (libgit2's), whose SNAP_EINVAL says "a version this library does not
+ *   know", and the snapshot's allocators snap_snapshot_strdup, _strndup
+ *   and _alloc, whose NULL, as malloc()'s, says "out of memory".
+ * - The library never prints and never exits.
  * - What comes back through an out parameter belongs to the caller and is
  *   released with the matching _free(), which accepts NULL. Pointers
  *   returned directly, and every string inside a snapshot, are borrowed
