@@ -1633,26 +1633,34 @@ static int prepare_side(struct builder *b, int s, bool with_sums)
 	return SNAP_OK;
 }
 
-/* Why regions cannot be matched: the first of a side's regions that
- * starts before the one ahead of it ends. */
+/* The first region of snap that starts before the one ahead of it ends,
+ * or 0. */
+static size_t first_overlap(const snap_snapshot *snap)
+{
+	for (size_t i = 1; i < snap->nregions; i++)
+		if (snap->regions[i].start < snap->regions[i - 1].end)
+			return i;
+	return 0;
+}
+
+/* Why regions cannot be matched: where the first overlap is. */
 static int out_of_order(snap_error *err, const snap_snapshot *old,
 			const snap_snapshot *new)
 {
-	static const char *const side[2] = { "old", "new" };
-	const snap_snapshot *snaps[2] = { old, new };
-	for (int s = OLD; s <= NEW; s++) {
-		const snap_snapshot *snap = snaps[s];
-		for (size_t i = 1; i < snap->nregions; i++)
-			if (snap->regions[i].start < snap->regions[i - 1].end)
-				return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "the %s "
-						      "snapshot's regions overlap or are out "
-						      "of address order: region %zu starts at "
-						      "%" PRIx64 ", before region %zu ends at %"
-						      PRIx64, side[s], i + 1,
-						      snap->regions[i].start, i,
-						      snap->regions[i - 1].end);
+	const char *side = "old";
+	const snap_snapshot *snap = old;
+	size_t i = first_overlap(old);
+	if (!i) {
+		side = "new";
+		snap = new;
+		i = first_overlap(new);
 	}
-	return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "regions out of address order");
+	if (!i)
+		return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "regions out of order");
+	return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "the %s snapshot's regions overlap "
+			      "or are out of address order: region %zu starts at %" PRIx64
+			      ", before region %zu ends at %" PRIx64, side, i + 1,
+			      snap->regions[i].start, i, snap->regions[i - 1].end);
 }
 
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
