@@ -313,8 +313,9 @@ static int around(const struct around_settings *s)
 int cmd_around(int argc, char **argv)
 {
 	struct around_settings s = { 0 };
-	if (report_init(&s.report, "around", CLI_AROUND) < 0)
-		return cli_error("out of memory");
+	snap_error err;
+	if (report_init(&s.report, "around", CLI_AROUND, &err) < 0)
+		return cli_report(&err);
 	int rc = parse_args(&s, argc, argv);
 	if (rc == EXIT_OK)
 		rc = around(&s);

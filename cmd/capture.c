@@ -187,9 +187,9 @@ static int try_capture(const struct capture_settings *s, pid_t pid, char *path,
 	FILE *mem = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int rc = snap_snapshot_new(&snap);
+	int rc = snap_snapshot_new(&snap, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, NULL, 0, "out of memory");
+		return rc;
 	if ((rc = snap_capture_meta(snap, pid, &s->opts, err)) < 0 ||
 	    (rc = output_path(path, size, s, snap, err)) < 0 ||
 	    (rc = cli_output_open(&out, path, s->force, err)) < 0)
@@ -261,15 +261,15 @@ static int capture_one(const struct capture_settings *s, pid_t pid)
 
 /* A saved smaps names files: their build-ids as they are here, when
  * they are (the same machine, or one with the same builds). */
-static int files_on_this_host(snap_snapshot *snap)
+static int files_on_this_host(snap_snapshot *snap, snap_error *err)
 {
 	snap_file_scan *scan = NULL;
-	int rc = snap_file_scan_new(&scan);
+	int rc = snap_file_scan_new(&scan, err);
 	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
-		rc = snap_file_scan_add(scan, &snap->regions[i]);
+		rc = snap_file_scan_add(scan, &snap->regions[i], err);
 	snap_file_scan_opts local = { .version = SNAP_FILE_SCAN_OPTS_VERSION };
 	if (rc == SNAP_OK)
-		rc = snap_file_scan_read(scan, snap, &local);
+		rc = snap_file_scan_read(scan, snap, &local, err);
 	snap_file_scan_free(scan);
 	return rc;
 }
@@ -290,25 +290,25 @@ static int read_saved_smaps(snap_snapshot *snap, const struct capture_settings *
 
 static int capture_from_smaps(const struct capture_settings *s)
 {
-	snap_error err = { 0 };
+	snap_error err = { 0 }, why;
 	snap_snapshot *snap;
 	cli_output out;
 	char path[4096];
-	int rc = snap_snapshot_new(&snap);
+	int rc = snap_snapshot_new(&snap, &err);
 	if (rc < 0)
-		return cli_error("out of memory");
+		return cli_report(&err);
 	if ((rc = read_saved_smaps(snap, s, &err)) < 0)
 		goto fail;
 	if (snap->nregions == 0) {
 		snap_error_set(&err, SNAP_EFORMAT, s->from_smaps, 0, "no mappings in it");
 		goto fail;
 	}
-	if (s->build_ids && (rc = files_on_this_host(snap)) < 0) {
-		snap_error_set(&err, rc, s->from_smaps, 0, "out of memory");
+	if (s->build_ids && (rc = files_on_this_host(snap, &why)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "%s", why.message);
 		goto fail;
 	}
-	if (s->opts.redact && snap_redact_snapshot(snap, s->opts.redaction) < 0) {
-		snap_error_set(&err, SNAP_ENOMEM, s->from_smaps, 0, "out of memory");
+	if (s->opts.redact && (rc = snap_redact_snapshot(snap, s->opts.redaction, &why)) < 0) {
+		snap_error_set(&err, rc, s->from_smaps, 0, "%s", why.message);
 		goto fail;
 	}
 	if ((rc = output_path(path, sizeof(path), s, snap, &err)) < 0 ||

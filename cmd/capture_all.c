@@ -244,7 +244,7 @@ static int capture_doc(const struct all_settings *s, pid_t pid, struct doc_strea
 	struct stream st = { NULL, doc };
 	cookie_io_functions_t io = { .write = doc_write };
 	FILE *mem = fopencookie(ds, "w", io);
-	int rc = mem ? snap_snapshot_new(&snap) : SNAP_ENOMEM;
+	int rc = mem ? snap_snapshot_new(&snap, err) : SNAP_ENOMEM;
 	if (rc == SNAP_OK && (rc = snap_capture_meta(snap, pid, &s->opts, err)) == SNAP_OK &&
 	    (rc = fmt_json_begin(&st.writer, mem, snap)) == SNAP_OK) {
 		rc = snap_capture_smaps(snap, pid, &s->opts, stream_region, &st, err);

@@ -53,9 +53,9 @@ static void usage(FILE *f)
 static int parse_kb(int64_t *out, const char *opt, const char *arg)
 {
 	int64_t bytes;
-	if (snap_parse_size(arg, false, &bytes) < 0)
-		return cli_error("check: %s takes a size such as 512K, 64M or 1G, not '%s'",
-				 opt, arg);
+	snap_error err;
+	if (snap_parse_size(arg, false, &bytes, &err) < 0)
+		return cli_error("check: %s: %s", opt, err.message);
 	*out = bytes / 1024;
 	return EXIT_OK;
 }
@@ -194,7 +194,7 @@ static int parse_args(struct check_settings *s, int argc, char **argv)
 
 /* ---- checking ---- */
 
-static int run_rules(const struct check_settings *s, snap_check *c)
+static int run_rules(const struct check_settings *s, snap_check *c, snap_error *err)
 {
 	size_t n;
 	const snap_rule *rules = snap_check_rules(&n);
@@ -202,7 +202,7 @@ static int run_rules(const struct check_settings *s, snap_check *c)
 		if ((s->only && !in_list(s->only, rules[k].name)) ||
 		    (s->skip && in_list(s->skip, rules[k].name)))
 			continue;
-		int rc = snap_check_run(c, &rules[k]);
+		int rc = snap_check_run(c, &rules[k], err);
 		if (rc < 0)
 			return rc;
 	}
@@ -231,9 +231,10 @@ static int check_snapshot(const struct check_settings *s, const snap_snapshot *s
 		opts.max_map_count = snap->host.max_map_count > 0 ? snap->host.max_map_count
 			: live ? cli_host_max_map_count() : 0;
 	snap_check *c = NULL;
-	if (snap_check_new(&c, snap, &opts, NULL) < 0 || run_rules(s, c) < 0) {
+	snap_error err;
+	if (snap_check_new(&c, snap, &opts, &err) < 0 || run_rules(s, c, &err) < 0) {
 		snap_check_free(c);
-		return cli_error("check: %s: out of memory", arg);
+		return cli_error("check: %s: %s", arg, err.message);
 	}
 	int rc = write_report(s, c, label);
 	bool bad = c->by_severity[SNAP_SEV_WARNING] + c->by_severity[SNAP_SEV_ERROR] > 0;

@@ -717,10 +717,9 @@ int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts)
 	if (!opts->redact)
 		return EXIT_OK;
 	int rc = c->key_file ? snap_redact_key_file(&c->r, c->key_file, &created, &err)
-			     : snap_redact_random(&c->r);
+			     : snap_redact_random(&c->r, &err);
 	if (rc < 0)
-		return c->key_file ? cli_report(&err)
-				   : cli_error("capture: no random numbers for a redaction key");
+		return c->key_file ? cli_report(&err) : cli_error("capture: %s", err.message);
 	if (created)
 		cli_warn("%s: a new redaction key; pass it to every capture that must "
 			 "compare with this one, and keep it private", c->key_file);
@@ -857,15 +856,18 @@ static int load_smaps_text(cli_snapshots *list, FILE *f, const char *source,
 			   snap_error *err)
 {
 	snap_snapshot *snap;
-	int rc = snap_snapshot_new(&snap);
+	snap_error why;
+	int rc = snap_snapshot_new(&snap, &why);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return snap_error_set(err, rc, source, 0, "%s", why.message);
 	snap_parser *p = NULL;
 	char *buf = malloc(1 << 16);
-	if (!buf || (rc = snap_parser_new(&p, snap, source, NULL, NULL)) < 0) {
+	if (!buf) {
 		rc = snap_error_set(err, SNAP_ENOMEM, source, 0, "out of memory");
 		goto out;
 	}
+	if ((rc = snap_parser_new(&p, snap, source, NULL, NULL, err)) < 0)
+		goto out;
 	size_t n;
 	while ((n = fread(buf, 1, 1 << 16, f)) > 0)
 		if ((rc = snap_parser_feed(p, buf, n, err)) != 0)
@@ -1559,9 +1561,9 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 
 int cli_duration_arg(int64_t *ms, const char *arg, const char *opt)
 {
-	if (snap_parse_duration(arg, ms) < 0)
-		return cli_error("capture: %s wants a duration such as 500ms, 2s, 1m "
-				 "or 1h, not '%s'", opt, arg);
+	snap_error err;
+	if (snap_parse_duration(arg, ms, &err) < 0)
+		return cli_error("capture: %s: %s", opt, err.message);
 	return EXIT_OK;
 }
 

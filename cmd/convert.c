@@ -69,7 +69,7 @@ static int write_rows(void *ctx, const snap_snapshot *snap, const char *source)
 	struct rows_ctx *rc = ctx;
 	snap_identity *id;
 	(void)source;
-	if ((rc->rc = snap_identity_new(&id, snap)) < 0)
+	if ((rc->rc = snap_identity_new(&id, snap, NULL)) < 0)
 		return rc->rc;
 	rc->rc = fmt_ndjson_write(rc->f, id);
 	snap_identity_free(id);

@@ -37,12 +37,14 @@ static void usage(FILE *f)
 	      "input error.\n", f);
 }
 
-int report_init(report_settings *s, const char *name, unsigned command)
+int report_init(report_settings *s, const char *name, unsigned command,
+		snap_error *err)
 {
 	memset(s, 0, sizeof(*s));
 	s->name = name;
 	s->command = command;
-	snap_diff_opts_init(&s->diff, SNAP_DIFF_OPTS_VERSION);	return snap_gate_new(&s->gate);
+	snap_diff_opts_init(&s->diff, SNAP_DIFF_OPTS_VERSION);
+	return snap_gate_new(&s->gate, err);
 }
 
 void report_free(report_settings *s)
@@ -68,9 +70,10 @@ static int add_map_path(report_settings *s, const char *arg)
 		return 2;
 	}
 	s->maps = maps;
-	if (snap_path_map_parse(&s->maps[s->nmaps], text) < 0) {
+	snap_error err;
+	if (snap_path_map_parse(&s->maps[s->nmaps], text, &err) < 0) {
 		free(text);
-		cli_error("%s: --map-path wants OLD=NEW, two absolute paths, not '%s'", s->name, arg);
+		cli_error("%s: --map-path: %s", s->name, err.message);
 		return 2;
 	}
 	s->nmaps++;
@@ -106,9 +109,8 @@ int report_option(report_settings *s, int opt, const char *arg)
 	case OPT_TOP:
 		return cli_parse_top(s->name, "--top", arg, &s->limit) == EXIT_OK ? 0 : 2;
 	case OPT_MIN_CHANGE:
-		if (snap_parse_size(arg, false, &bytes) < 0) {
-			cli_error("%s: --min-change wants a size such as 4K or 1M, not '%s'",
-				  s->name, arg);
+		if (snap_parse_size(arg, false, &bytes, &err) < 0) {
+			cli_error("%s: --min-change: %s", s->name, err.message);
 			return 2;
 		}
 		s->diff.min_change_kb = (bytes + 1023) / 1024;
@@ -172,10 +174,10 @@ int report_run(const report_settings *s, const snap_snapshot *old,
 	snap_error err;
 	if (snap_diff_new(&d, old, new, &s->diff, &err) < 0)
 		return cli_report(&err);
-	int bad = snap_gate_check(s->gate, d);
+	int bad = snap_gate_check(s->gate, d, &err);
 	fmt_diff_opts o = { old_label, new_label, s->gate, false, s->limit };
 	bool terminal = false, ignored;
-	int rc = bad < 0 ? cli_error("out of memory") : EXIT_OK;
+	int rc = bad < 0 ? cli_report(&err) : EXIT_OK;
 	if (rc == EXIT_OK && json_path)
 		rc = write_to(json_path, force, CLI_FORMAT_JSON, d, &o, &ignored);
 	if (rc == EXIT_OK)
@@ -254,8 +256,9 @@ int cmd_diff(int argc, char **argv)
 {
 	struct diff_settings s = { 0 };
 	cli_snapshots list = { 0 };
-	if (report_init(&s.report, "diff", CLI_DIFF) < 0)
-		return cli_error("out of memory");
+	snap_error err;
+	if (report_init(&s.report, "diff", CLI_DIFF, &err) < 0)
+		return cli_report(&err);
 	int rc = parse_args(&s, argc, argv);
 	if (rc != EXIT_OK) {
 		report_free(&s.report);

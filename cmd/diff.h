@@ -16,7 +16,8 @@ typedef struct report_settings {
 	unsigned command;  /* CLI_DIFF or CLI_AROUND */
 } report_settings;
 
-int report_init(report_settings *s, const char *name, unsigned command);
+int report_init(report_settings *s, const char *name, unsigned command,
+		snap_error *err);
 void report_free(report_settings *s);
 /* Handles one shared option: 0 done, 1 not a report option, 2 bad value
  * (already said on stderr). */

@@ -54,9 +54,9 @@ static int parse_kinds(cli_filter *f, const char *command, const char *arg)
 static int parse_size(int64_t *out, bool *has, const char *command,
 		      const char *opt, const char *arg)
 {
-	if (snap_parse_size(arg, false, out) < 0)
-		return cli_error("%s: %s takes a size such as 4K, 10M or 1.5G, not '%s'",
-				 command, opt, arg);
+	snap_error err;
+	if (snap_parse_size(arg, false, out, &err) < 0)
+		return cli_error("%s: %s: %s", command, opt, err.message);
 	*has = true;
 	return EXIT_OK;
 }

@@ -185,9 +185,9 @@ static int read_live(struct live_sink *run, pid_t pid, snap_error *err)
 {
 	snap_snapshot *snap;
 	snap_capture_opts opts = { .version = SNAP_CAPTURE_OPTS_VERSION, .no_rollup = true };
-	int rc = snap_snapshot_new(&snap);
+	int rc = snap_snapshot_new(&snap, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, NULL, 0, "out of memory");
+		return rc;
 	if ((rc = snap_capture_meta(snap, pid, &opts, err)) == 0 && has_memory(snap))
 		rc = run->regions ? snap_capture_smaps(snap, pid, &opts, NULL, NULL, err)
 				  : snap_capture_rollup(snap, pid, NULL, err);

@@ -255,10 +255,10 @@ static int region_sums(struct entry *en, const snap_snapshot *snap, bool libs)
 	find_fields(&fi, snap);
 	snap_identity *id = NULL;
 	enum snap_kind *kinds = NULL;
-	int rc = libs ? snap_identity_new(&id, snap) : SNAP_OK;
+	int rc = libs ? snap_identity_new(&id, snap, NULL) : SNAP_OK;
 	if (rc == SNAP_OK && !libs) {
 		kinds = malloc(snap->nregions * sizeof(*kinds));
-		rc = kinds ? snap_classify(snap, kinds, NULL, NULL) : SNAP_ENOMEM;
+		rc = kinds ? snap_classify(snap, kinds, NULL, NULL, NULL) : SNAP_ENOMEM;
 	}
 	if (rc < 0)
 		goto out;

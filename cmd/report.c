@@ -76,6 +76,7 @@ static int parse_match(struct report_settings *s, const char *arg)
 static int parse_option(struct report_settings *s, int c, const char *arg)
 {
 	int64_t bytes;
+	snap_error err;
 	switch (c) {
 	case OPT_KIND: return filter_option(&s->filter, "report", "--kind", arg);
 	case OPT_MIN_SIZE: return filter_option(&s->filter, "report", "--min-size", arg);
@@ -84,14 +85,14 @@ static int parse_option(struct report_settings *s, int c, const char *arg)
 	case OPT_PATH: return filter_option(&s->filter, "report", "--path", arg);
 	case OPT_MATCH: return parse_match(s, arg);
 	case OPT_MIN_CHANGE:
-		if (snap_parse_size(arg, false, &bytes) < 0)
-			return cli_error("report: --min-change takes a size such as 4K or "
-					 "1M, not '%s'", arg);
+		if (snap_parse_size(arg, false, &bytes, &err) < 0)
+			return cli_error("report: --min-change: %s", err.message);
 		s->diff.min_change_kb = (bytes + 1023) / 1024;
 		return EXIT_OK;
 	case OPT_MIN_SLOPE:
-		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb) < 0 ||
-		    s->trend.min_slope_kb < 0)
+		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb, &err) < 0)
+			return cli_error("report: --min-slope: %s", err.message);
+		if (s->trend.min_slope_kb < 0)
 			return cli_error("report: --min-slope takes a rate such as 64K/min "
 					 "or 1M/h, not '%s'", arg);
 		return EXIT_OK;
@@ -178,10 +179,11 @@ static int run_check(snap_check **out, const snap_snapshot *snap, bool live)
 	if (live)
 		opts.max_map_count = cli_host_max_map_count();
 	*out = NULL;
-	if (snap_check_new(out, snap, &opts, NULL) < 0 || snap_check_run_all(*out) < 0) {
+	snap_error err;
+	if (snap_check_new(out, snap, &opts, &err) < 0 || snap_check_run_all(*out, &err) < 0) {
 		snap_check_free(*out);
 		*out = NULL;
-		return cli_error("report: out of memory");
+		return cli_error("report: %s", err.message);
 	}
 	return EXIT_OK;
 }

@@ -105,7 +105,10 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
 	case OPT_ON_CHANGE: {
 		int64_t bytes;
-		if (snap_parse_size(arg, false, &bytes) < 0 || bytes < 1024)
+		snap_error err;
+		if (snap_parse_size(arg, false, &bytes, &err) < 0)
+			return cli_error("capture: --on-change: %s", err.message);
+		if (bytes < 1024)
 			return cli_error("capture: --on-change wants a size of 1K or more "
 					 "(512K, 4M), not '%s'", arg);
 		s->on_change_kb = bytes / 1024;
@@ -202,8 +205,8 @@ static int read_owner(struct owner *o, pid_t pid, const snap_capture_opts *opts)
 {
 	snap_snapshot *snap;
 	snap_error err = { 0 };
-	if (snap_snapshot_new(&snap) < 0)
-		return cli_error("out of memory");
+	if (snap_snapshot_new(&snap, &err) < 0)
+		return cli_report(&err);
 	int rc = snap_capture_meta(snap, pid, opts, &err);
 	if (rc == 0)
 		owner_of(o, snap);
@@ -354,7 +357,7 @@ static int capture_tick(const struct series_settings *s, pid_t pid,
 	snap_snapshot *snap = NULL;
 	struct stream st = { NULL, tk, -1 };
 	FILE *mem = open_memstream(&tk->doc, &tk->len);
-	int rc = mem ? snap_snapshot_new(&snap) : SNAP_ENOMEM;
+	int rc = mem ? snap_snapshot_new(&snap, err) : SNAP_ENOMEM;
 	if (rc == SNAP_OK && (rc = snap_capture_meta(snap, pid, &s->opts, err)) == SNAP_OK &&
 	    (rc = fmt_json_begin(&st.writer, mem, snap)) == SNAP_OK) {
 		rc = snap_capture_smaps(snap, pid, &s->opts, stream_region, &st, err);
@@ -532,7 +535,7 @@ static const char *const watched[3] = { "Rss", "Pss", "Swap" };
 static int read_rollup(pid_t pid, int64_t kb[3], snap_error *err)
 {
 	snap_snapshot *tmp;
-	int rc = snap_snapshot_new(&tmp);
+	int rc = snap_snapshot_new(&tmp, err);
 	if (rc == 0 && (rc = snap_capture_rollup(tmp, pid, NULL, err)) == 0)
 		for (int k = 0; k < 3; k++) {
 			kb[k] = 0;

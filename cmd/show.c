@@ -249,7 +249,7 @@ static int choose_rows(size_t **rows_out, size_t *nrows, const snap_snapshot *sn
 	size_t *rows = malloc((snap->nregions + 1) * sizeof(*rows));
 	bool classify = s->filter.has_kinds && !known;
 	if (classify && (kinds = malloc((snap->nregions + 1) * sizeof(*kinds))) &&
-	    snap_classify(snap, kinds, NULL, NULL) < 0) {
+	    snap_classify(snap, kinds, NULL, NULL, NULL) < 0) {
 		free(kinds);
 		kinds = NULL;
 	}
@@ -292,7 +292,7 @@ static int explain_snapshot(const struct show_settings *s, const snap_snapshot *
 	size_t *rows = NULL;
 	char note[700];
 	fmt_explain_opts opts = { .quiet = s->view.quiet };
-	int rc = snap_identity_new(&id, snap);
+	int rc = snap_identity_new(&id, snap, NULL);
 	if (rc == SNAP_OK && (chooses_rows(s) || s->view.has_range)) {
 		rc = choose_rows(&rows, &opts.nrows, snap, s, id->kinds);
 		opts.rows = rows;
@@ -372,7 +372,7 @@ static int process_line_only(snap_snapshot **out, long pid, bool zombie)
 	char cmdline[8192], comm[64], name[96];
 	size_t len = 0, clen = 0, argc = 0;
 	snap_snapshot *snap;
-	if (snap_snapshot_new(&snap) < 0)
+	if (snap_snapshot_new(&snap, NULL) < 0)
 		return SNAP_ENOMEM;
 	if (!read_proc_text(pid, "comm", comm, sizeof(comm), &clen))
 		clen = 0;

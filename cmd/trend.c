@@ -76,8 +76,9 @@ static int parse_option(struct trend_settings *s, int c, const char *arg)
 	case OPT_TOP: return cli_parse_top("trend", "--top", arg, &s->limit);
 	case OPT_MIN_POINTS: return parse_count(&s->trend.min_points, arg, "--min-points", 2);
 	case OPT_MIN_SLOPE:
-		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb) < 0 ||
-		    s->trend.min_slope_kb < 0)
+		if (snap_parse_rate(arg, true, &s->trend.min_slope_kb, &err) < 0)
+			return cli_error("trend: --min-slope: %s", err.message);
+		if (s->trend.min_slope_kb < 0)
 			return cli_error("trend: --min-slope wants a rate such as 64K/min or "
 					 "1M/h, not '%s'", arg);
 		return EXIT_OK;
@@ -191,8 +192,9 @@ int cmd_trend(int argc, char **argv)
 {
 	struct trend_settings s = { .limit = 10 };
 	snap_trend_opts_init(&s.trend, SNAP_TREND_OPTS_VERSION);
-	if (snap_trend_gate_new(&s.gate) < 0)
-		return cli_error("out of memory");
+	snap_error err;
+	if (snap_trend_gate_new(&s.gate, &err) < 0)
+		return cli_report(&err);
 	cli_snapshots list = { 0 };
 	snap_trend *t = NULL;
 	double at[4] = { now_ms(), 0, 0, 0 };

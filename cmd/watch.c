@@ -105,10 +105,12 @@ static int parse_option(struct watch_settings *s, int c, const char *arg)
 {
 	size_t n;
 	int sort;
+	snap_error err;
 	switch (c) {
 	case OPT_INTERVAL:
-		if (snap_parse_duration(arg, &s->interval_ms) < 0 ||
-		    s->interval_ms < MIN_INTERVAL_MS)
+		if (snap_parse_duration(arg, &s->interval_ms, &err) < 0)
+			return cli_error("watch: --interval: %s", err.message);
+		if (s->interval_ms < MIN_INTERVAL_MS)
 			return cli_error("watch: --interval takes a duration of %dms or more "
 					 "(500ms, 2s), not '%s'", MIN_INTERVAL_MS, arg);
 		s->interval = arg;

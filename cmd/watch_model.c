@@ -283,7 +283,7 @@ static int link_tracks(watch_model *m, int32_t *cur_track)
 	int rc = groups && label_track ? SNAP_OK : SNAP_ENOMEM;
 	if (rc == SNAP_OK)
 		rc = snap_diff_match(groups, groups + no, NULL, m->prev_id, m->cur_id,
-				     SNAP_MATCH_AUTO);
+				     SNAP_MATCH_AUTO, NULL);
 	for (size_t x = 0; rc == SNAP_OK && x < no + nn; x++)
 		label_track[x] = -1;
 	for (size_t i = 0; rc == SNAP_OK && i < no; i++) {
@@ -484,9 +484,11 @@ int watch_model_update(watch_model *m, snap_snapshot *snap, snap_error *err)
 	m->cur = snap;
 	m->refresh++;
 	int32_t *track_of = malloc((snap->nregions + 1) * sizeof(*track_of));
-	if (!track_of || (rc = snap_identity_new(&m->cur_id, snap)) < 0) {
-		free(track_of);
+	if (!track_of)
 		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory");
+	if ((rc = snap_identity_new(&m->cur_id, snap, err)) < 0) {
+		free(track_of);
+		return rc;
 	}
 	if (!m->prev) {
 		free(m->track_of);

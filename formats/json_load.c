@@ -226,7 +226,7 @@ static int load_field_list(struct loader *ld, json_t *list, const char *key,
 		    !snap_field_name_valid(json_string_value(name), json_string_length(name)))
 			return bad(ld, "\"%s\" holds something not a field name", key);
 		int id = snap_field_intern(ld->snap, json_string_value(name),
-					   json_string_length(name), SNAP_UNIT_KB);
+					   json_string_length(name), SNAP_UNIT_KB, NULL);
 		if (id < 0)
 			return SNAP_ENOMEM;
 		(*ids)[i] = (uint32_t)id;
@@ -261,7 +261,7 @@ static int mark_units(struct loader *ld, json_t *list, const char *key,
 		    !snap_field_name_valid(json_string_value(name), json_string_length(name)))
 			return bad(ld, "\"%s\" holds something not a field name", key);
 		int id = snap_field_intern(ld->snap, json_string_value(name),
-					   json_string_length(name), unit);
+					   json_string_length(name), unit, NULL);
 		if (id < 0)
 			return SNAP_ENOMEM;
 		ld->snap->fields[id].unit = unit;
@@ -386,7 +386,7 @@ static int load_file(struct loader *ld, json_t *obj)
 	if ((rc = load_build(ld, obj, "build_id", &f.build_id)) < 0 ||
 	    (rc = load_build(ld, obj, "at_path", &f.at_path)) < 0)
 		return rc;
-	return snap_snapshot_add_file(ld->snap, &f);
+	return snap_snapshot_add_file(ld->snap, &f, NULL);
 }
 
 static int load_files(struct loader *ld, json_t *files)
@@ -753,7 +753,7 @@ static int document_checksum(snap_snapshot *snap, const struct doc_text *d,
 			return 0;
 		const char *digits = m[i].value + prefix;
 		snap_hasher *h;
-		if (snap_hasher_new(&h) < 0)
+		if (snap_hasher_new(&h, NULL) < 0)
 			return SNAP_ENOMEM;
 		snap_hasher_add(h, d->data, (size_t)(digits - d->data));
 		snap_hasher_add(h, "0000000000000000", 16);
@@ -822,9 +822,10 @@ int fmt_json_load(snap_snapshot **out, FILE *f, const char *source,
 				      "the last document is cut off (the input ends inside it)");
 	}
 	snap_snapshot *snap;
-	if ((rc = snap_snapshot_new(&snap)) < 0) {
+	snap_error why;
+	if ((rc = snap_snapshot_new(&snap, &why)) < 0) {
 		free(d.data);
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return snap_error_set(err, rc, source, 0, "%s", why.message);
 	}
 	rc = parse_document(snap, &d, source, err);
 	free(d.data);
@@ -844,5 +845,7 @@ bool fmt_checksum_mismatch(const snap_snapshot *snap)
 		return false;
 	if (snap->checksum_covers_document)
 		return snap->document_checksum != snap->stored_checksum;
-	return snap_snapshot_checksum(snap) != snap->stored_checksum;
+	/* Out of memory, the checksum cannot be shown to match. */
+	uint64_t sum;
+	return snap_snapshot_checksum(&sum, snap, NULL) < 0 || sum != snap->stored_checksum;
 }

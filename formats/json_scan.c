@@ -439,7 +439,8 @@ static int read_layout_list(struct region_reader *rr, const char **p,
 			return rc;
 		if (!snap_field_name_valid(sv(rr, &name), name.len) || count == cap)
 			return rbad(rr, "\"%s\" holds something not a field name", "fields");
-		int id = snap_field_intern(rr->snap, sv(rr, &name), name.len, SNAP_UNIT_KB);
+		int id = snap_field_intern(rr->snap, sv(rr, &name), name.len, SNAP_UNIT_KB,
+					   NULL);
 		if (id < 0 || grow_slots(rr) < 0)
 			return SNAP_ENOMEM;
 		if (rr->own_stamp[id] == rr->index)
@@ -519,7 +520,7 @@ static int counter_id(struct region_reader *rr, const char *name, size_t len,
 	}
 	int id = snap_field_find(rr->snap, name);
 	if (id < 0) {
-		id = snap_field_intern(rr->snap, name, len, SNAP_UNIT_KB);
+		id = snap_field_intern(rr->snap, name, len, SNAP_UNIT_KB, NULL);
 		if (id < 0 || grow_slots(rr) < 0)
 			return -1;
 	}
@@ -788,15 +789,15 @@ static int read_region(struct region_reader *rr, const char **p)
 	if ((rc = header_members(rr, fixed, &r)) < 0 ||
 	    (rc = build_entries(rr, layout, nlayout, own, &r)) < 0)
 		return rc;
-	char why[160];
-	if (snap_region_check(rr->snap, &r, why, sizeof(why)) < 0)
-		return rbad(rr, "%s", why);
+	snap_error why;
+	if (snap_region_check(rr->snap, &r, &why) < 0)
+		return rbad(rr, "%.200s", why.message);
 	/* Regions that follow the document's layout share its stored copy:
 	 * handing that very copy back spares comparing it each time. */
 	bool doc_layout = r.layout == rr->layout;
 	if (doc_layout && rr->stored_layout)
 		r.layout = rr->stored_layout;
-	if ((rc = snap_snapshot_add_region(rr->snap, &r)) < 0)
+	if ((rc = snap_snapshot_add_region(rr->snap, &r, NULL)) < 0)
 		return rc;
 	if (doc_layout)
 		rr->stored_layout = rr->snap->regions[rr->snap->nregions - 1].layout;

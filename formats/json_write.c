@@ -311,7 +311,7 @@ static void put_process(struct dynbuf *b, const snap_process *p)
 int fmt_json_begin(fmt_json_writer **out, FILE *f, const snap_snapshot *snap)
 {
 	fmt_json_writer *w = calloc(1, sizeof(*w));
-	if (!w || snap_hasher_new(&w->hasher) < 0) {
+	if (!w || snap_hasher_new(&w->hasher, NULL) < 0) {
 		free(w);
 		return SNAP_ENOMEM;
 	}

@@ -124,7 +124,7 @@ static int build_prefix(struct row_writer *w, const snap_snapshot *snap)
 {
 	const snap_process *p = &snap->process;
 	double at = 0;
-	if (!snap->captured_at || snap_parse_utc(snap->captured_at, &at) < 0)
+	if (!snap->captured_at || snap_parse_utc(snap->captured_at, &at, NULL) < 0)
 		at = 0;
 	FILE *f = open_memstream(&w->prefix, &w->prefix_len);
 	if (!f)

@@ -11,7 +11,7 @@
 static int count_deleted(snap_check *c, size_t *regions)
 {
 	const snap_rule *rule = snap_check_rule("deleted-mapping");
-	int rc = rule ? snap_check_run(c, rule) : SNAP_EINVAL;
+	int rc = rule ? snap_check_run(c, rule, NULL) : SNAP_EINVAL;
 	if (rc < 0)
 		return rc;
 	*regions = 0;
@@ -38,7 +38,7 @@ int fmt_prom_process_init(fmt_prom_process *p, snap_check *c, long max_map_count
 	if (!(p->comm = strdup(comm)))
 		return SNAP_ENOMEM;
 	p->pid = snap->process.known && snap->process.pid > 0 ? snap->process.pid : 0;
-	if (!snap->captured_at || snap_parse_utc(snap->captured_at, &p->captured_at) < 0)
+	if (!snap->captured_at || snap_parse_utc(snap->captured_at, &p->captured_at, NULL) < 0)
 		p->captured_at = -1;
 	int fields[SNAP_M_COUNT];
 	for (int m = 0; m < SNAP_M_COUNT; m++)

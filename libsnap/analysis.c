@@ -185,7 +185,7 @@ int snap_summary_new(snap_summary **out, const snap_snapshot *snap,
 		rc = snap_error_set(err, SNAP_EINVAL, "summary", 0, "bad options");
 		goto out;
 	}
-	if ((rc = snap_identity_new(&sum->id, snap)) < 0)
+	if ((rc = snap_identity_new(&sum->id, snap, NULL)) < 0)
 		goto out;
 	rc = SNAP_ENOMEM;
 	lib_sums = calloc(sum->id->nimages + 1, sizeof(*lib_sums));

@@ -6,6 +6,7 @@
  * page, which tells a library's .bss from memory that merely lies above it. */
 #include <elf.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -44,7 +45,8 @@ struct procmap_query {
 
 _Static_assert(sizeof(struct procmap_query) == 104, "procmap_query is 104 bytes");
 
-int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out)
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out,
+			  snap_error *err)
 {
 	struct procmap_query q = {
 		.size = sizeof(q),
@@ -58,8 +60,17 @@ int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out)
 		/* ENOTTY: no such ioctl (before 6.11); EINVAL: a kernel that
 		 * knows the ioctl but not the build-id fields. */
 		if (errno == ENOTTY || errno == EINVAL)
-			return SNAP_EINVAL;
-		return errno == ESRCH ? SNAP_ENOPROC : SNAP_EIO;
+			return snap_error_set(err, SNAP_EINVAL, NULL, 0, "PROCMAP_QUERY: %s "
+					      "(it needs /proc/PID/maps on Linux 6.11 or later)",
+					      strerror(errno));
+		if (errno == ESRCH)
+			return snap_error_set(err, SNAP_ENOPROC, NULL, 0,
+					      "PROCMAP_QUERY: the process is gone");
+		if (errno == ENOENT)
+			return snap_error_set(err, SNAP_EIO, NULL, 0, "PROCMAP_QUERY: no "
+					      "file mapping at or above %#" PRIx64, addr);
+		return snap_error_set(err, SNAP_EIO, NULL, 0, "PROCMAP_QUERY at %#" PRIx64
+				      ": %s", addr, strerror(errno));
 	}
 	out->len = q.build_id_size;
 	out->source = q.build_id_size ? SNAP_BUILD_ID_QUERY : SNAP_BUILD_ID_NONE;
@@ -81,7 +92,9 @@ struct elf {
 	uint16_t phnum, phentsize;
 };
 
-static bool read_at(int fd, void *buf, size_t len, uint64_t off)
+/* SNAP_OK, SNAP_EFORMAT when the file ends first, or SNAP_EIO with errno
+ * set when it cannot be read. */
+static int read_at(int fd, void *buf, size_t len, uint64_t off)
 {
 	size_t done = 0;
 	while (done < len) {
@@ -89,57 +102,62 @@ static bool read_at(int fd, void *buf, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return false;
+			return n < 0 ? SNAP_EIO : SNAP_EFORMAT;
 		done += (size_t)n;
 	}
-	return true;
+	return SNAP_OK;
 }
 
-/* Native-endian ELF only: a snapshot describes this machine's processes. */
+/* Native-endian ELF only: a snapshot describes this machine's processes.
+ * SNAP_EFORMAT for anything else, SNAP_EIO (errno set) for a read error. */
 static int elf_open(struct elf *e, int fd)
 {
 	unsigned char ident[EI_NIDENT];
 	memset(e, 0, sizeof(*e));
 	e->fd = fd;
-	if (!read_at(fd, ident, sizeof(ident), 0) || memcmp(ident, ELFMAG, SELFMAG) != 0)
+	int rc = read_at(fd, ident, sizeof(ident), 0);
+	if (rc < 0)
+		return rc;
+	if (memcmp(ident, ELFMAG, SELFMAG) != 0)
 		return SNAP_EFORMAT;
 	unsigned char native = *(const uint16_t *)"\1\0" == 1 ? ELFDATA2LSB : ELFDATA2MSB;
 	if (ident[EI_DATA] != native)
 		return SNAP_EFORMAT;
 	if (ident[EI_CLASS] == ELFCLASS64) {
 		Elf64_Ehdr h;
-		if (!read_at(fd, &h, sizeof(h), 0))
-			return SNAP_EFORMAT;
+		if ((rc = read_at(fd, &h, sizeof(h), 0)) < 0)
+			return rc;
 		*e = (struct elf){ fd, true, h.e_phoff, h.e_phnum, h.e_phentsize };
 		return e->phentsize >= sizeof(Elf64_Phdr) ? SNAP_OK : SNAP_EFORMAT;
 	}
 	if (ident[EI_CLASS] == ELFCLASS32) {
 		Elf32_Ehdr h;
-		if (!read_at(fd, &h, sizeof(h), 0))
-			return SNAP_EFORMAT;
+		if ((rc = read_at(fd, &h, sizeof(h), 0)) < 0)
+			return rc;
 		*e = (struct elf){ fd, false, h.e_phoff, h.e_phnum, h.e_phentsize };
 		return e->phentsize >= sizeof(Elf32_Phdr) ? SNAP_OK : SNAP_EFORMAT;
 	}
 	return SNAP_EFORMAT;
 }
 
-static bool elf_phdr(const struct elf *e, uint16_t i, struct phdr *p)
+static int elf_phdr(const struct elf *e, uint16_t i, struct phdr *p)
 {
 	uint64_t at = e->phoff + (uint64_t)i * e->phentsize;
+	int rc;
 	if (e->is64) {
 		Elf64_Phdr h;
-		if (!read_at(e->fd, &h, sizeof(h), at))
-			return false;
+		if ((rc = read_at(e->fd, &h, sizeof(h), at)) < 0)
+			return rc;
 		*p = (struct phdr){ h.p_type, h.p_flags, h.p_offset, h.p_vaddr, h.p_filesz,
 				    h.p_memsz, h.p_align };
 	} else {
 		Elf32_Phdr h;
-		if (!read_at(e->fd, &h, sizeof(h), at))
-			return false;
+		if ((rc = read_at(e->fd, &h, sizeof(h), at)) < 0)
+			return rc;
 		*p = (struct phdr){ h.p_type, h.p_flags, h.p_offset, h.p_vaddr, h.p_filesz,
 				    h.p_memsz, h.p_align };
 	}
-	return true;
+	return SNAP_OK;
 }
 
 static uint64_t page_up(uint64_t v)
@@ -193,50 +211,75 @@ static int note_build_id(const struct elf *e, const struct phdr *p, snap_build_i
 	unsigned char *notes = malloc(p->filesz);
 	if (!notes)
 		return SNAP_ENOMEM;
-	if (read_at(e->fd, notes, p->filesz, p->offset))
+	if (read_at(e->fd, notes, p->filesz, p->offset) == SNAP_OK)
 		find_build_id(notes, p->filesz, p->align, out);
 	free(notes);
 	return SNAP_OK;
 }
 
-int snap_elf_read(snap_elf_facts *out, int fd)
+int snap_elf_read(snap_elf_facts *out, int fd, snap_error *err)
 {
 	struct elf e;
 	memset(out, 0, sizeof(*out));
-	if (elf_open(&e, fd) < 0)
+	int rc = elf_open(&e, fd);
+	if (rc == SNAP_EIO)
+		return snap_error_set(err, rc, NULL, 0, "cannot read the ELF header: %s",
+				      strerror(errno));
+	if (rc < 0)
 		return SNAP_OK; /* not ELF: a data file, nothing to say */
 	out->elf = true;
 	for (uint16_t i = 0; i < e.phnum; i++) {
 		struct phdr p;
-		if (!elf_phdr(&e, i, &p))
-			return SNAP_EFORMAT;
+		if ((rc = elf_phdr(&e, i, &p)) == SNAP_EIO)
+			return snap_error_set(err, rc, NULL, 0, "cannot read ELF program "
+					      "header %u: %s", i, strerror(errno));
+		if (rc < 0)
+			return snap_error_set(err, rc, NULL, 0, "damaged ELF file: program "
+					      "header %u of %u lies past its end", i, e.phnum);
 		if (p.type == PT_LOAD)
 			out->bss_bytes += bss_past_file(&p);
-		else if (p.type == PT_NOTE && out->build_id.len == 0) {
-			int rc = note_build_id(&e, &p, &out->build_id);
-			if (rc < 0)
-				return rc;
-		}
+		else if (p.type == PT_NOTE && out->build_id.len == 0 &&
+			 note_build_id(&e, &p, &out->build_id) < 0)
+			return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory for "
+					      "an ELF note segment of %" PRIu64 " bytes",
+					      p.filesz);
 	}
 	return SNAP_OK;
 }
 
 /* ---- files with no build-id ---- */
 
-int snap_file_fallback_id(snap_build_id *out, int fd)
+static const char *file_type(mode_t mode)
+{
+	return S_ISDIR(mode) ? "a directory" : S_ISCHR(mode) ? "a character device"
+	       : S_ISBLK(mode) ? "a block device" : S_ISFIFO(mode) ? "a pipe"
+	       : S_ISSOCK(mode) ? "a socket" : S_ISLNK(mode) ? "a symbolic link"
+	       : "of an unknown type";
+}
+
+int snap_file_fallback_id(snap_build_id *out, int fd, snap_error *err)
 {
 	struct stat st;
 	memset(out, 0, sizeof(*out));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		return SNAP_EINVAL;
+	if (fstat(fd, &st) != 0)
+		return snap_error_set(err, SNAP_EIO, NULL, 0, "content hash: cannot stat the "
+				      "file: %s", strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "content hash: the file "
+				      "is %s, not a regular file", file_type(st.st_mode));
 	/* size, first 4 KiB, last 4 KiB: OpenTelemetry's file id recipe */
 	unsigned char buf[8 + 2 * FALLBACK_CHUNK];
 	uint64_t size = (uint64_t)st.st_size;
 	size_t head = size < FALLBACK_CHUNK ? (size_t)size : FALLBACK_CHUNK;
 	size_t tail = size - head < FALLBACK_CHUNK ? (size_t)(size - head) : FALLBACK_CHUNK;
 	memcpy(buf, &size, 8);
-	if (!read_at(fd, buf + 8, head, 0) || !read_at(fd, buf + 8 + head, tail, size - tail))
-		return SNAP_EIO;
+	int rc = read_at(fd, buf + 8, head, 0);
+	if (rc == SNAP_OK)
+		rc = read_at(fd, buf + 8 + head, tail, size - tail);
+	if (rc < 0)
+		return snap_error_set(err, SNAP_EIO, NULL, 0, "content hash: cannot read "
+				      "the file: %s", rc == SNAP_EIO ? strerror(errno)
+							: "it ends before its size");
 	snap_hash128(out->bytes, buf, 8 + head + tail);
 	out->len = 16;
 	out->source = SNAP_BUILD_ID_FALLBACK;

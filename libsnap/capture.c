@@ -288,20 +288,34 @@ static uint64_t text_print(const char *s)
 	return s ? snap_hash64(s, strlen(s)) : 0;
 }
 
+/* A failure of a call that names no process (why), for pid. */
+static int pid_error(snap_error *err, int code, long pid, const snap_error *why)
+{
+	return snap_error_set(err, code, proc_source(pid), 0, "%s", why->message);
+}
+
 /* The redaction of a capture: the caller's, else a random key made for
  * this snapshot alone (kept in memory with it, never written). */
-static const snap_redact *capture_redaction(snap_snapshot *snap,
-					    const snap_capture_opts *opts)
+static int capture_redaction(const snap_redact **out, snap_snapshot *snap,
+			     const snap_capture_opts *opts, long pid, snap_error *err)
 {
-	if (opts->redaction)
-		return opts->redaction;
+	snap_error why;
+	int rc;
+	if (opts->redaction) {
+		*out = opts->redaction;
+		return SNAP_OK;
+	}
 	if (!snap->internal->redaction) {
 		snap_redact *own = snap_snapshot_alloc(snap, sizeof(*own));
-		if (!own || snap_redact_random(own) < 0)
-			return NULL;
+		if (!own)
+			return snap_error_set(err, SNAP_ENOMEM, proc_source(pid), 0,
+					      "out of memory for a redaction key");
+		if ((rc = snap_redact_random(own, &why)) < 0)
+			return pid_error(err, rc, pid, &why);
 		snap->internal->redaction = own;
 	}
-	return snap->internal->redaction;
+	*out = snap->internal->redaction;
+	return SNAP_OK;
 }
 
 /* "nr arg1..arg6 sp pc" in a system call, "-1 sp pc" when blocked
@@ -434,9 +448,12 @@ int snap_capture_meta(snap_snapshot *snap, pid_t pid,
 		return proc_error(err, SNAP_ENOMEM, pid, "cgroup");
 	snap->internal->read_comm = text_print(snap->process.comm);
 	snap->internal->read_exe = text_print(snap->process.exe);
-	const snap_redact *redaction = redact ? capture_redaction(snap, opts) : NULL;
-	if (redact && (!redaction || snap_redact_meta(snap, redaction) < 0))
-		return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
+	const snap_redact *redaction = NULL;
+	snap_error why;
+	if (redact && (rc = capture_redaction(&redaction, snap, opts, pid, err)) < 0)
+		return rc;
+	if (redact && (rc = snap_redact_meta(snap, redaction, &why)) < 0)
+		return pid_error(err, rc, pid, &why);
 	/* Opening smaps is where the kernel checks ptrace access: find out
 	 * now, before a caller starts writing a snapshot it cannot finish. */
 	char path[PATH_MAX];
@@ -452,16 +469,17 @@ struct redact_ctx {
 	snap_region_fn fn;
 	void *ctx;
 	const snap_redact *redaction;
+	snap_error *err;
 };
 
 static int redact_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct redact_ctx *rc = ctx;
 	snap_region copy = *r;
-	if (snap_redact_region(snap, rc->redaction, &copy) < 0)
+	if (snap_redact_region(snap, rc->redaction, &copy, rc->err) < 0)
 		return SNAP_ENOMEM;
 	return rc->fn ? rc->fn(rc->ctx, snap, &copy)
-		      : snap_snapshot_add_region(snap, &copy);
+		      : snap_snapshot_add_region(snap, &copy, rc->err);
 }
 
 /* Notes each file-backed region (as the kernel printed it, before any
@@ -470,26 +488,30 @@ struct scan_ctx {
 	snap_region_fn fn;
 	void *ctx;
 	snap_file_scan *scan;
+	snap_error *err;
 };
 
 static int scan_then(void *ctx, snap_snapshot *snap, const snap_region *r)
 {
 	struct scan_ctx *sc = ctx;
-	if (snap_file_scan_add(sc->scan, r) < 0)
+	if (snap_file_scan_add(sc->scan, r, sc->err) < 0)
 		return SNAP_ENOMEM;
-	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r);
+	return sc->fn ? sc->fn(sc->ctx, snap, r) : snap_snapshot_add_region(snap, r, sc->err);
 }
 
 /* Reads the files noted while the process still maps them. */
 static int read_files(snap_snapshot *snap, const snap_capture_opts *opts, pid_t pid,
-		      snap_file_scan *scan, const snap_redact *redaction)
+		      snap_file_scan *scan, const snap_redact *redaction, snap_error *err)
 {
 	snap_file_scan_opts so = { SNAP_FILE_SCAN_OPTS_VERSION, pid, opts ? opts->procfs : NULL,
 				   opts && opts->no_procmap_query };
-	int rc = snap_file_scan_read(scan, snap, &so);
-	if (rc == SNAP_OK && redaction)
+	snap_error why;
+	int rc = snap_file_scan_read(scan, snap, &so, &why);
+	if (rc < 0)
+		return pid_error(err, rc, pid, &why);
+	if (redaction)
 		snap_redact_files(snap, redaction);
-	return rc;
+	return SNAP_OK;
 }
 
 static double elapsed_ms(const struct timespec *a, const struct timespec *b)
@@ -543,7 +565,7 @@ static const char *changed_identity(const snap_snapshot *snap,
 		free(text);
 	}
 	snap_snapshot *probe;
-	if (!what && snap_snapshot_new(&probe) == 0) {
+	if (!what && snap_snapshot_new(&probe, NULL) == 0) {
 		read_exe(probe, opts, pid);
 		if (text_print(probe->process.exe) != snap->internal->read_exe)
 			what = "its executable changed";
@@ -727,9 +749,9 @@ static int read_smaps(snap_snapshot *snap, long pid, int fd, snap_region_fn fn,
 	snap_parser *p;
 	struct reader rd;
 	pthread_t thread;
-	int rc = snap_parser_new(&p, snap, source, fn, ctx);
+	int rc = snap_parser_new(&p, snap, source, fn, ctx, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return rc;
 	if ((rc = reader_start(&rd, &thread, fd)) < 0) {
 		reader_free(&rd);
 		snap_parser_free(p);
@@ -864,20 +886,21 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 {
 	char path[PATH_MAX], now[40];
 	struct timespec t0, t1;
-	struct redact_ctx rctx = { fn, ctx, NULL };
+	struct redact_ctx rctx = { fn, ctx, NULL, err };
 	int checked = check_opts(opts, err);
 	if (checked < 0)
 		return checked;
 	if (opts && opts->redact) {
-		if (!(rctx.redaction = capture_redaction(snap, opts)))
-			return proc_error(err, SNAP_ENOMEM, pid, "for redaction");
+		if ((checked = capture_redaction(&rctx.redaction, snap, opts, pid, err)) < 0)
+			return checked;
 		fn = redact_then;
 		ctx = &rctx;
 	}
-	struct scan_ctx sctx = { fn, ctx, NULL };
+	struct scan_ctx sctx = { fn, ctx, NULL, err };
 	if (!(opts && opts->no_build_ids)) {
-		if (snap_file_scan_new(&sctx.scan) < 0)
-			return proc_error(err, SNAP_ENOMEM, pid, "for build-ids");
+		snap_error why;
+		if ((checked = snap_file_scan_new(&sctx.scan, &why)) < 0)
+			return pid_error(err, checked, pid, &why);
 		fn = scan_then;
 		ctx = &sctx;
 	}
@@ -892,9 +915,8 @@ int snap_capture_smaps(snap_snapshot *snap, pid_t pid,
 	size_t nregions = 0;
 	int rc = read_smaps(snap, pid, fd, fn, ctx, &nregions, err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	if (rc == 0 && sctx.scan &&
-	    (rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction)) < 0)
-		proc_error(err, rc, pid, "mapped files");
+	if (rc == 0 && sctx.scan)
+		rc = read_files(snap, opts, pid, sctx.scan, rctx.redaction, err);
 	snap_file_scan_free(sctx.scan);
 	if (rc != 0) {
 		close(fd);
@@ -926,8 +948,8 @@ int snap_capture(snap_snapshot **out, pid_t pid, const snap_capture_opts *opts,
 	for (int attempt = 1; rc == SNAP_ECHANGED && attempt <= SNAP_CAPTURE_ATTEMPTS;
 	     attempt++) {
 		snap_snapshot *snap;
-		if ((rc = snap_snapshot_new(&snap)) < 0)
-			return snap_error_set(err, rc, NULL, 0, "out of memory");
+		if ((rc = snap_snapshot_new(&snap, err)) < 0)
+			return rc;
 		if ((rc = snap_capture_meta(snap, pid, opts, err)) == 0 &&
 		    (rc = snap_capture_smaps(snap, pid, opts, NULL, NULL, err)) == 0) {
 			*out = snap;

@@ -855,7 +855,7 @@ int snap_check_new(snap_check **out, const snap_snapshot *snap,
 		snap_check_opts_init(&c->opts, SNAP_CHECK_OPTS_VERSION);
 	measure_fields(snap, c->internal->fields);
 	int rc = SNAP_ENOMEM;
-	if (!(c->internal->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap)) < 0) {
+	if (!(c->internal->arena = arena_new()) || (rc = snap_identity_new(&c->id, snap, NULL)) < 0) {
 		snap_check_free(c);
 		return snap_error_set(err, rc, "check", 0, "out of memory");
 	}
@@ -892,24 +892,37 @@ static int order_findings(snap_check *c)
 	return SNAP_OK;
 }
 
-int snap_check_run(snap_check *c, const snap_rule *rule)
+static int rule_failed(snap_error *err, const snap_rule *rule, int rc)
+{
+	if (rc == SNAP_ENOMEM)
+		return snap_error_set(err, rc, "check", 0, "out of memory running the "
+				      "rule %s", rule->name);
+	return snap_error_set(err, rc, "check", 0, "the rule %s failed: %s", rule->name,
+			      snap_strerror(rc));
+}
+
+static int order_failed(snap_error *err, const snap_check *c)
+{
+	return snap_error_set(err, SNAP_ENOMEM, "check", 0, "out of memory ordering "
+			      "%zu findings", c->nfindings);
+}
+
+int snap_check_run(snap_check *c, const snap_rule *rule, snap_error *err)
 {
 	int found = rule->run(c);
 	if (found < 0)
-		return found;
-	int rc = order_findings(c);
-	return rc < 0 ? rc : found;
+		return rule_failed(err, rule, found);
+	return order_findings(c) < 0 ? order_failed(err, c) : found;
 }
 
-int snap_check_run_all(snap_check *c)
+int snap_check_run_all(snap_check *c, snap_error *err)
 {
 	int total = 0;
 	for (size_t k = 0; k < sizeof(rules) / sizeof(*rules); k++) {
 		int rc = rules[k].run(c);
 		if (rc < 0)
-			return rc;
+			return rule_failed(err, &rules[k], rc);
 		total += rc;
 	}
-	int rc = order_findings(c);
-	return rc < 0 ? rc : total;
+	return order_findings(c) < 0 ? order_failed(err, c) : total;
 }

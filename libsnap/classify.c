@@ -544,15 +544,21 @@ static void classify_bss(struct pass *p)
 	}
 }
 
+static int classify_failed(const snap_snapshot *snap, snap_error *err)
+{
+	return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory classifying "
+			      "%zu regions", snap->nregions);
+}
+
 int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
-		  uint8_t *evidence, snap_stack_evidence *stacks)
+		  uint8_t *evidence, snap_stack_evidence *stacks, snap_error *err)
 {
 	uint8_t *own = evidence ? NULL : malloc(snap->nregions + 1);
 	snap_stack_evidence scratch;
 	struct pass p = { snap, kinds, evidence ? evidence : own,
 			  stacks ? stacks : &scratch };
 	if (!p.ev)
-		return SNAP_ENOMEM;
+		return classify_failed(snap, err);
 	enum snap_evidence exe_ev;
 	const char *exe = exe_path(snap, &exe_ev);
 	memset(p.stacks, 0, sizeof(*p.stacks));
@@ -572,5 +578,5 @@ int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
 	classify_no_access(&p);
 	classify_bss(&p);
 	free(own);
-	return rc;
+	return rc < 0 ? classify_failed(snap, err) : rc;
 }

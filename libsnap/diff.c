@@ -3,6 +3,7 @@
  * (regions split, merge, grow and shrink but never move); two processes
  * by the identity keys of identity.c, which survive ASLR. See
  * ../shared/notes/smaps-semantics.md §1.6, §3.6-3.7 and §4. */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1398,8 +1399,8 @@ static int load_side(struct builder *b, int s)
 	/* Path maps rewrite the old side's paths into the new side's. */
 	const snap_diff_opts *o = &b->d->opts;
 	int rc = s == OLD ? snap_identity_new_mapped(&b->id[s], snap, o->path_maps,
-						     o->npath_maps)
-			  : snap_identity_new(&b->id[s], snap);
+						     o->npath_maps, NULL)
+			  : snap_identity_new(&b->id[s], snap, NULL);
 	if (rc < 0)
 		return rc;
 	b->sums[s] = malloc((n + 1) * sizeof(snap_sums));
@@ -1632,9 +1633,39 @@ static int prepare_side(struct builder *b, int s, bool with_sums)
 	return SNAP_OK;
 }
 
+/* The first region of snap that starts before the one ahead of it ends,
+ * or 0. */
+static size_t first_overlap(const snap_snapshot *snap)
+{
+	for (size_t i = 1; i < snap->nregions; i++)
+		if (snap->regions[i].start < snap->regions[i - 1].end)
+			return i;
+	return 0;
+}
+
+/* Why regions cannot be matched: where the first overlap is. */
+static int out_of_order(snap_error *err, const snap_snapshot *old,
+			const snap_snapshot *new)
+{
+	const char *side = "old";
+	const snap_snapshot *snap = old;
+	size_t i = first_overlap(old);
+	if (!i) {
+		side = "new";
+		snap = new;
+		i = first_overlap(new);
+	}
+	if (!i)
+		return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "regions out of order");
+	return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "the %s snapshot's regions overlap "
+			      "or are out of address order: region %zu starts at %" PRIx64
+			      ", before region %zu ends at %" PRIx64, side, i + 1,
+			      snap->regions[i].start, i, snap->regions[i - 1].end);
+}
+
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 		    const snap_identity *old_id, const snap_identity *new_id,
-		    enum snap_match_mode mode)
+		    enum snap_match_mode mode, snap_error *err)
 {
 	/* The builder only reads identities: the casts drop nothing written. */
 	struct builder b = {
@@ -1654,5 +1685,10 @@ int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 	if (by_address)
 		*by_address = address;
 	builder_free(&b);
-	return rc;
+	if (rc == SNAP_EFORMAT)
+		return out_of_order(err, old_id->snap, new_id->snap);
+	if (rc < 0)
+		return snap_error_set(err, rc, NULL, 0, "out of memory matching %zu regions "
+				      "with %zu", old_id->snap->nregions, new_id->snap->nregions);
+	return SNAP_OK;
 }

@@ -29,12 +29,13 @@ struct snap_file_scan {
 	u64map seen; /* dev and inode -> index */
 };
 
-int snap_file_scan_new(snap_file_scan **out)
+int snap_file_scan_new(snap_file_scan **out, snap_error *err)
 {
 	snap_file_scan *s = calloc(1, sizeof(*s));
 	if (!s || u64map_init(&s->seen, 64) < 0) {
 		free(s);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+				      "out of memory creating a scan of the mapped files");
 	}
 	*out = s;
 	return SNAP_OK;
@@ -71,16 +72,12 @@ static bool worth_reading(const snap_region *r)
 	return true;
 }
 
-int snap_file_scan_add(snap_file_scan *s, const snap_region *r)
+/* Nothing is kept of a file it could not note, so a call again retries. */
+static int note_file(snap_file_scan *s, const snap_region *r)
 {
-	if (!worth_reading(r))
-		return SNAP_OK;
+	uint64_t key = file_key(r->dev_major, r->dev_minor, r->inode);
 	bool added;
-	uint32_t *slot = u64map_put(&s->seen, file_key(r->dev_major, r->dev_minor, r->inode),
-				    (uint32_t)s->n, &added);
-	if (!slot)
-		return SNAP_ENOMEM;
-	if (!added)
+	if (u64map_get(&s->seen, key))
 		return SNAP_OK;
 	if (array_grow(&s->refs, &s->cap, s->n, sizeof(*s->refs), 32) < 0)
 		return SNAP_ENOMEM;
@@ -91,7 +88,19 @@ int snap_file_scan_add(snap_file_scan *s, const snap_region *r)
 				deleted, strndup(r->path, len) };
 	if (!f->path)
 		return SNAP_ENOMEM;
+	if (!u64map_put(&s->seen, key, (uint32_t)s->n, &added)) {
+		free(f->path);
+		return SNAP_ENOMEM;
+	}
 	s->n++;
+	return SNAP_OK;
+}
+
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r, snap_error *err)
+{
+	if (worth_reading(r) && note_file(s, r) < 0)
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory noting "
+				      "the mapped file %.*s", (int)r->path_len, r->path);
 	return SNAP_OK;
 }
 
@@ -133,13 +142,13 @@ static int open_mapped(const char *procfs, pid_t pid, const struct file_ref *f)
 static void read_identity(int fd, snap_build_id *id, int64_t *bss)
 {
 	snap_elf_facts facts;
-	if (snap_elf_read(&facts, fd) == SNAP_OK && facts.elf) {
+	if (snap_elf_read(&facts, fd, NULL) == SNAP_OK && facts.elf) {
 		*bss = (int64_t)facts.bss_bytes;
 		if (!id->len && facts.build_id.len)
 			*id = facts.build_id;
 	}
 	if (!id->len)
-		snap_file_fallback_id(id, fd);
+		snap_file_fallback_id(id, fd, NULL);
 }
 
 /* What is at a deleted file's path now (nothing, or another file). */
@@ -171,7 +180,7 @@ static void describe(const snap_file_scan_opts *o, int maps_fd, const struct fil
 	out->inode = f->inode;
 	out->bss_bytes = -1;
 	if (maps_fd >= 0)
-		snap_procmap_build_id(maps_fd, f->start, &out->build_id);
+		snap_procmap_build_id(maps_fd, f->start, &out->build_id, NULL);
 	int fd = open_mapped(o->procfs, o->pid, f);
 	if (fd >= 0) {
 		read_identity(fd, &out->build_id, &out->bss_bytes);
@@ -192,7 +201,7 @@ static int open_query(const snap_file_scan_opts *o)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	/* Address 0 holds no mapping: ENOENT from a kernel that knows the
 	 * ioctl, ENOTTY (SNAP_EINVAL) from one before 6.11. */
-	if (fd >= 0 && snap_procmap_build_id(fd, 0, &probe) == SNAP_EINVAL) {
+	if (fd >= 0 && snap_procmap_build_id(fd, 0, &probe, NULL) == SNAP_EINVAL) {
 		close(fd);
 		return -1;
 	}
@@ -209,19 +218,20 @@ int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version)
 }
 
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
-			const snap_file_scan_opts *opts)
+			const snap_file_scan_opts *opts, snap_error *err)
 {
-	if (opts->version != SNAP_FILE_SCAN_OPTS_VERSION)
-		return SNAP_EINVAL;
+	int rc = opts_version_check(opts->version, SNAP_FILE_SCAN_OPTS_VERSION,
+				    "snap_file_scan_opts", err);
+	if (rc < 0)
+		return rc;
 	snap_file_scan_opts o = *opts;
 	if (!o.procfs)
 		o.procfs = "/proc";
 	int maps_fd = open_query(&o);
-	int rc = SNAP_OK;
 	for (size_t i = 0; i < s->n && rc == SNAP_OK; i++) {
 		snap_file file;
 		describe(&o, maps_fd, &s->refs[i], &file);
-		rc = snap_snapshot_add_file(snap, &file);
+		rc = snap_snapshot_add_file(snap, &file, err);
 	}
 	if (maps_fd >= 0)
 		close(maps_fd);

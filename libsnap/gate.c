@@ -31,10 +31,11 @@ struct snap_gate {
 	size_t nviolations;
 };
 
-int snap_gate_new(snap_gate **out)
+int snap_gate_new(snap_gate **out, snap_error *err)
 {
 	*out = calloc(1, sizeof(**out));
-	return *out ? SNAP_OK : SNAP_ENOMEM;
+	return *out ? SNAP_OK : snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+					       "out of memory creating a gate");
 }
 
 void snap_gate_free(snap_gate *gate)
@@ -114,7 +115,7 @@ static int parse_limit(struct expr *x, char *rhs, const char *text,
 		return SNAP_OK;
 	}
 	int64_t bytes;
-	if (!*rhs || snap_parse_size(rhs, true, &bytes) < 0)
+	if (!*rhs || snap_parse_size(rhs, true, &bytes, NULL) < 0)
 		return bad(err, text, "bad size '%s' (use e.g. 64M, +1.5G, 4096)",
 			   *rhs ? rhs : "(none)");
 	x->limit = (double)bytes / 1024.0;
@@ -216,10 +217,11 @@ static void describe(const struct expr *x, double old, double new,
 		 label, a, o, n);
 }
 
-int snap_gate_check(snap_gate *gate, const snap_diff *diff)
+int snap_gate_check(snap_gate *gate, const snap_diff *diff, snap_error *err)
 {
 	if (gate_violations_reset(&gate->violations, &gate->nviolations, gate->n) < 0)
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory building "
+				      "the gate's list of violations");
 	for (size_t i = 0; i < gate->n; i++) {
 		const struct expr *x = &gate->exprs[i];
 		double old = 0, new = 0;

@@ -10,12 +10,13 @@ struct snap_hasher {
 	XXH3_state_t *state;
 };
 
-int snap_hasher_new(snap_hasher **out)
+int snap_hasher_new(snap_hasher **out, snap_error *err)
 {
 	snap_hasher *h = calloc(1, sizeof(*h));
 	if (!h || !(h->state = XXH3_createState())) {
 		free(h);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+				      "out of memory creating a checksum state");
 	}
 	XXH3_64bits_reset(h->state);
 	*out = h;
@@ -107,16 +108,17 @@ uint64_t snap_hasher_digest(const snap_hasher *h)
 	return XXH3_64bits_digest(h->state);
 }
 
-uint64_t snap_snapshot_checksum(const snap_snapshot *snap)
+int snap_snapshot_checksum(uint64_t *out, const snap_snapshot *snap, snap_error *err)
 {
 	snap_hasher *h;
-	if (snap_hasher_new(&h) < 0)
-		return 0;
+	int rc = snap_hasher_new(&h, err);
+	if (rc < 0)
+		return rc;
 	for (size_t i = 0; i < snap->nregions; i++)
 		snap_hasher_add_region(h, snap, &snap->regions[i]);
-	uint64_t digest = snap_hasher_digest(h);
+	*out = snap_hasher_digest(h);
 	snap_hasher_free(h);
-	return digest;
+	return SNAP_OK;
 }
 
 uint64_t snap_hash64(const void *data, size_t len)

@@ -593,16 +593,21 @@ static int find_duplicates(snap_identity *id)
 
 /* ---- the identity object ---- */
 
-int snap_identity_new(snap_identity **out, const snap_snapshot *snap)
+int snap_identity_new(snap_identity **out, const snap_snapshot *snap, snap_error *err)
 {
-	return snap_identity_new_mapped(out, snap, NULL, 0);
+	return snap_identity_new_mapped(out, snap, NULL, 0, err);
 }
 
-int snap_path_map_parse(snap_path_map *map, char *text)
+int snap_path_map_parse(snap_path_map *map, char *text, snap_error *err)
 {
 	char *eq = strchr(text, '=');
-	if (!eq || text[0] != '/' || eq[1] != '/' || eq == text + 1)
-		return SNAP_EINVAL;
+	const char *why = !eq ? "no '='"
+			  : text[0] != '/' ? "OLD is not an absolute path"
+			  : eq == text + 1 ? "OLD is /, which would map every path"
+			  : eq[1] != '/' ? "NEW is not an absolute path" : NULL;
+	if (why)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad path map '%.300s': %s "
+				      "(expected OLD=NEW, two absolute paths)", text, why);
 	*eq = '\0';
 	for (char *end = eq - 1; end > text && *end == '/'; end--)
 		*end = '\0'; /* "/opt/app/" is "/opt/app" */
@@ -619,13 +624,19 @@ struct identity_block {
 	struct snap_identity_internal in;
 };
 
+static int identity_failed(const snap_snapshot *snap, snap_error *err)
+{
+	return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory building the "
+			      "identity of %zu regions", snap->nregions);
+}
+
 int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
-			     const snap_path_map *maps, size_t nmaps)
+			     const snap_path_map *maps, size_t nmaps, snap_error *err)
 {
 	size_t n = snap->nregions + 1;
 	struct identity_block *block = calloc(1, sizeof(*block));
 	if (!block)
-		return SNAP_ENOMEM;
+		return identity_failed(snap, err);
 	snap_identity *id = &block->pub;
 	id->internal = &block->in;
 	id->snap = snap;
@@ -643,7 +654,7 @@ int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 	if (!id->internal->arena || !id->kinds || !id->evidence || !id->keys || !id->path_keys ||
 	    !id->classes || !id->image_of || !id->attached)
 		goto out;
-	if ((rc = snap_classify(snap, id->kinds, id->evidence, &id->stacks)) < 0 ||
+	if ((rc = snap_classify(snap, id->kinds, id->evidence, &id->stacks, NULL)) < 0 ||
 	    (rc = build_images(id, snap_field_find(snap, "Rss"))) < 0 ||
 	    (rc = find_duplicates(id)) < 0)
 		goto out;
@@ -656,7 +667,9 @@ int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
 	return SNAP_OK;
 out:
 	snap_identity_free(id);
-	return rc;
+	return rc == SNAP_ENOMEM ? identity_failed(snap, err)
+		: snap_error_set(err, rc, NULL, 0, "cannot build the identity: %s",
+				 snap_strerror(rc));
 }
 
 void snap_identity_free(snap_identity *id)

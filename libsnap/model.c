@@ -11,18 +11,16 @@ struct snapshot_block {
 	struct snap_snapshot_internal in;
 };
 
-int snap_snapshot_new(snap_snapshot **out)
+int snap_snapshot_new(snap_snapshot **out, snap_error *err)
 {
 	struct snapshot_block *block = calloc(1, sizeof(*block));
-	if (!block)
-		return SNAP_ENOMEM;
-	snap_snapshot *snap = &block->pub;
-	snap->internal = &block->in;
-	snap->internal->arena = arena_new();
-	if (!snap->internal->arena) {
+	snap_snapshot *snap = block ? &block->pub : NULL;
+	if (!block || !(block->in.arena = arena_new())) {
 		free(block);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+				      "out of memory creating a snapshot");
 	}
+	snap->internal = &block->in;
 	snap->capture_ms = -1;
 	snap->process.pid = -1;
 	snap->process.start_time = -1;
@@ -124,21 +122,29 @@ int snap_field_find(const snap_snapshot *snap, const char *name)
 	return v ? (int)v - 1 : -1;
 }
 
+static int intern_failed(snap_error *err, const char *name, size_t len)
+{
+	return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory adding the "
+			      "field %.*s to the snapshot", (int)(len < 64 ? len : 64), name);
+}
+
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
-		      enum snap_unit unit)
+		      enum snap_unit unit, snap_error *err)
 {
 	if (field_index_grow(snap) < 0)
-		return -1;
+		return intern_failed(err, name, len);
 	size_t slot = field_slot(snap, name, len);
 	if (snap->internal->field_slots[slot])
 		return (int)snap->internal->field_slots[slot] - 1;
-	if (snap->nfields >= INT32_MAX ||
-	    array_grow(&snap->fields, &snap->internal->fields_cap, snap->nfields,
+	if (snap->nfields >= INT32_MAX)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "more than %d fields in "
+				      "one snapshot", INT32_MAX);
+	if (array_grow(&snap->fields, &snap->internal->fields_cap, snap->nfields,
 		       sizeof(*snap->fields), 32) < 0)
-		return -1;
+		return intern_failed(err, name, len);
 	const char *copy = arena_strndup(snap->internal->arena, name, len);
 	if (!copy)
-		return -1;
+		return intern_failed(err, name, len);
 	snap->fields[snap->nfields] = (snap_field){ copy, unit };
 	snap->internal->field_slots[slot] = (uint32_t)snap->nfields + 1;
 	return (int)snap->nfields++;
@@ -210,7 +216,9 @@ static int store_entries(snap_snapshot *snap, const snap_region *r,
 	return SNAP_OK;
 }
 
-int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
+#define DERIVED_LAYOUT_MAX 256
+
+static int add_region(snap_snapshot *snap, const snap_region *r)
 {
 	if (array_grow(&snap->regions, &snap->internal->regions_cap, snap->nregions,
 		       sizeof(*snap->regions), 256) < 0)
@@ -221,12 +229,10 @@ int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
 		return SNAP_ENOMEM;
 	if (r->vmflags && !(copy.vmflags = store_flags(snap, r->vmflags)))
 		return SNAP_ENOMEM;
-	uint32_t derived[256];
+	uint32_t derived[DERIVED_LAYOUT_MAX];
 	const uint32_t *layout = r->layout;
 	uint16_t nlayout = r->nlayout;
 	if (!layout) { /* every given entry was printed */
-		if (r->nentries > sizeof(derived) / sizeof(*derived))
-			return SNAP_EINVAL;
 		for (size_t i = 0; i < r->nentries; i++)
 			derived[i] = r->entries[i].field;
 		layout = derived;
@@ -238,6 +244,20 @@ int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r)
 	if (store_entries(snap, r, &copy) < 0)
 		return SNAP_ENOMEM;
 	snap->regions[snap->nregions++] = copy;
+	return SNAP_OK;
+}
+
+int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r, snap_error *err)
+{
+	if (!r->layout && r->nentries > DERIVED_LAYOUT_MAX)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "region %" PRIx64 "-%"
+				      PRIx64 ": %u entries and no layout (at most %d "
+				      "without one)", r->start, r->end,
+				      (unsigned)r->nentries, DERIVED_LAYOUT_MAX);
+	if (add_region(snap, r) < 0)
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory adding "
+				      "region %" PRIx64 "-%" PRIx64 " to the snapshot",
+				      r->start, r->end);
 	return SNAP_OK;
 }
 
@@ -304,7 +324,7 @@ const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_majo
 
 /* The table lives in the snapshot's arena: a few hundred entries, grown
  * by copying, freed with the snapshot. */
-int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file, snap_error *err)
 {
 	snap_file *at = (snap_file *)snap_snapshot_file(snap, file->dev_major,
 						       file->dev_minor, file->inode);
@@ -316,7 +336,10 @@ int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
 		size_t cap = snap->internal->files_cap ? snap->internal->files_cap * 2 : 32;
 		snap_file *bigger = arena_alloc(snap->internal->arena, cap * sizeof(*bigger));
 		if (!bigger)
-			return SNAP_ENOMEM;
+			return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory adding "
+					      "the mapped file %u:%u %" PRIu64 " to the "
+					      "snapshot", file->dev_major, file->dev_minor,
+					      file->inode);
 		if (snap->nfiles)
 			memcpy(bigger, snap->files, snap->nfiles * sizeof(*bigger));
 		snap->files = bigger;
@@ -326,8 +349,7 @@ int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file)
 	return SNAP_OK;
 }
 
-int snap_region_check(const snap_snapshot *snap, const snap_region *r,
-		      char *why, size_t size)
+int snap_region_check(const snap_snapshot *snap, const snap_region *r, snap_error *err)
 {
 	int rss = snap_field_find(snap, "Rss");
 	uint64_t size_kb = (r->end - r->start) >> 10;
@@ -336,16 +358,14 @@ int snap_region_check(const snap_snapshot *snap, const snap_region *r,
 		if (e->is_text)
 			continue;
 		const char *name = snap->fields[e->field].name;
-		if (e->value > SNAP_COUNTER_MAX) {
-			snprintf(why, size, "%s %" PRIu64 " is more than 2^52 (no kernel "
-				 "prints that)", name, e->value);
-			return SNAP_EFORMAT;
-		}
-		if ((int)e->field == rss && e->value > size_kb) {
-			snprintf(why, size, "Rss %" PRIu64 " kB is more than the region's "
-				 "size, %" PRIu64 " kB", e->value, size_kb);
-			return SNAP_EFORMAT;
-		}
+		if (e->value > SNAP_COUNTER_MAX)
+			return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "%s %" PRIu64 " is "
+					      "more than 2^52 (no kernel prints that)", name,
+					      e->value);
+		if ((int)e->field == rss && e->value > size_kb)
+			return snap_error_set(err, SNAP_EFORMAT, NULL, 0, "Rss %" PRIu64 " kB "
+					      "is more than the region's size, %" PRIu64 " kB",
+					      e->value, size_kb);
 	}
 	return SNAP_OK;
 }

@@ -99,12 +99,13 @@ static int gb_set(struct growbuf *b, const char *s, size_t n)
 }
 
 int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
-		    snap_region_fn fn, void *ctx)
+		    snap_region_fn fn, void *ctx, snap_error *err)
 {
 	snap_parser *p = calloc(1, sizeof(*p));
 	if (!p || !(p->texts = arena_new())) {
 		free(p);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, source ? source : "smaps", 0,
+				      "out of memory creating a parser");
 	}
 	p->snap = snap;
 	p->source = source ? source : "smaps";
@@ -236,13 +237,13 @@ static int flush_region(snap_parser *p, snap_error *err)
 	r->entries = p->entries;
 	r->nentries = (uint16_t)kept;
 
-	char why[160];
-	if (snap_region_check(p->snap, r, why, sizeof(why)) < 0)
+	snap_error why;
+	if (snap_region_check(p->snap, r, &why) < 0)
 		return snap_error_set(err, SNAP_EFORMAT, p->source, p->header_line,
 				      "mapping %08" PRIx64 "-%08" PRIx64 ": %s", r->start,
-				      r->end, why);
+				      r->end, why.message);
 	int rc = p->fn ? p->fn(p->ctx, p->snap, r)
-		       : snap_snapshot_add_region(p->snap, r);
+		       : snap_snapshot_add_region(p->snap, r, err);
 	if (rc != 0)
 		p->stop = rc;
 	return rc;
@@ -387,7 +388,7 @@ static int check_field(snap_parser *p, int field, size_t keylen,
 static int add_counter(snap_parser *p, int known, const char *key, size_t keylen,
 		       enum snap_unit unit, uint64_t value, snap_error *err)
 {
-	int field = known >= 0 ? known : snap_field_intern(p->snap, key, keylen, unit);
+	int field = known >= 0 ? known : snap_field_intern(p->snap, key, keylen, unit, NULL);
 	int rc = check_field(p, field, keylen, unit, err);
 	return rc < 0 ? rc : add_entry(p, field, value, NULL);
 }
@@ -481,7 +482,7 @@ static int add_text(snap_parser *p, int known, const char *s, size_t keylen,
 	const char *text = arena_strndup(p->texts, text_start,
 					 (size_t)(end - text_start));
 	int field = known >= 0 ? known
-			       : snap_field_intern(p->snap, s, keylen, SNAP_UNIT_TEXT);
+			       : snap_field_intern(p->snap, s, keylen, SNAP_UNIT_TEXT, NULL);
 	if (!text)
 		return SNAP_ENOMEM;
 	int rc = check_field(p, field, keylen, SNAP_UNIT_TEXT, err);
@@ -629,9 +630,9 @@ int snap_parse_smaps_fd(snap_snapshot *snap, int fd, const char *source,
 			snap_region_fn fn, void *ctx, snap_error *err)
 {
 	snap_parser *p;
-	int rc = snap_parser_new(&p, snap, source, fn, ctx);
+	int rc = snap_parser_new(&p, snap, source, fn, ctx, err);
 	if (rc < 0)
-		return snap_error_set(err, rc, source, 0, "out of memory");
+		return rc;
 	size_t cap = 256 * 1024;
 	char *buf = malloc(cap);
 	if (!buf) {

@@ -85,7 +85,7 @@ static uint64_t siphash24(const uint8_t key[16], const void *data, size_t len)
 
 /* ---- keys ---- */
 
-int snap_redact_random(snap_redact *r)
+int snap_redact_random(snap_redact *r, snap_error *err)
 {
 	memset(r, 0, sizeof(*r));
 	size_t got = 0;
@@ -94,7 +94,10 @@ int snap_redact_random(snap_redact *r)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return SNAP_EIO;
+			return snap_error_set(err, SNAP_EIO, NULL, 0,
+					      "no random numbers for a redaction key "
+					      "(getrandom: %s)",
+					      n < 0 ? strerror(errno) : "no bytes");
 		got += (size_t)n;
 	}
 	return SNAP_OK;
@@ -152,8 +155,9 @@ int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
 	int rc = read_file_all(path, &text, &len);
 	*created = false;
 	if (rc == -ENOENT) {
-		if ((rc = snap_redact_random(r)) < 0)
-			return snap_error_set(err, rc, path, 0, "no random numbers for a key");
+		snap_error why;
+		if ((rc = snap_redact_random(r, &why)) < 0)
+			return snap_error_set(err, rc, path, 0, "%s", why.message);
 		*created = true;
 		return write_key(r, path, err);
 	}
@@ -349,11 +353,15 @@ static void redact_name(struct text *t, const snap_redact *r, const char *p, siz
 }
 
 const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
-			     const char *path, size_t len)
+			     const char *path, size_t len, snap_error *err)
 {
 	struct text t = { 0 };
 	redact_name(&t, r, path, len);
-	return text_keep(&t, snap);
+	const char *kept = text_keep(&t, snap);
+	if (!kept)
+		snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory redacting a path "
+			       "of %zu bytes", len);
+	return kept;
 }
 
 /* ---- the snapshot ---- */
@@ -389,7 +397,7 @@ static const char *redact_arg0(snap_snapshot *snap, const snap_redact *r,
 			       const char *arg, const char *exe)
 {
 	if (strchr(arg, '/'))
-		return snap_redact_path(snap, r, arg, strlen(arg));
+		return snap_redact_path(snap, r, arg, strlen(arg), NULL);
 	const char *base = base_name(exe);
 	if (base && strcmp(base, arg) == 0 && system_path(r, exe, strlen(exe)))
 		return arg;
@@ -436,7 +444,7 @@ static int redact_status(snap_snapshot *snap, const snap_redact *r, const char *
 	return SNAP_OK;
 }
 
-int snap_redact_meta(snap_snapshot *snap, const snap_redact *r)
+static int redact_process(snap_snapshot *snap, const snap_redact *r)
 {
 	snap_process *p = &snap->process;
 	/* The exe's real path decides what comm may keep: read it first. */
@@ -454,7 +462,7 @@ int snap_redact_meta(snap_snapshot *snap, const snap_redact *r)
 		p->argc = 1;
 	if (p->argv && p->argc && !(p->argv[0] = redact_arg0(snap, r, p->argv[0], exe)))
 		return SNAP_ENOMEM;
-	if (exe && !(p->exe = snap_redact_path(snap, r, exe, strlen(exe))))
+	if (exe && !(p->exe = snap_redact_path(snap, r, exe, strlen(exe), NULL)))
 		return SNAP_ENOMEM;
 	/* The cgroup path names users (user-1000.slice) and services; the
 	 * container id stays comparable as a token. */
@@ -467,6 +475,15 @@ int snap_redact_meta(snap_snapshot *snap, const snap_redact *r)
 			return SNAP_ENOMEM;
 	}
 	return redact_status(snap, r, exe);
+}
+
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r, snap_error *err)
+{
+	int rc = redact_process(snap, r);
+	if (rc < 0)
+		return snap_error_set(err, rc, NULL, 0, "out of memory redacting the "
+				      "process facts");
+	return SNAP_OK;
 }
 
 void snap_redact_files(snap_snapshot *snap, const snap_redact *r)
@@ -497,9 +514,9 @@ static int redact_texts(snap_snapshot *snap, const snap_redact *r, snap_region *
 	return SNAP_OK;
 }
 
-int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region)
+static int redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region)
 {
-	const char *path = snap_redact_path(snap, r, region->path, region->path_len);
+	const char *path = snap_redact_path(snap, r, region->path, region->path_len, NULL);
 	if (!path)
 		return SNAP_ENOMEM;
 	region->path = path;
@@ -511,11 +528,21 @@ int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *r
 	return SNAP_OK;
 }
 
-int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r)
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region,
+		       snap_error *err)
 {
-	int rc = snap_redact_meta(snap, r);
+	if (redact_region(snap, r, region) < 0)
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory redacting "
+				      "region %" PRIx64 "-%" PRIx64, region->start,
+				      region->end);
+	return SNAP_OK;
+}
+
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r, snap_error *err)
+{
+	int rc = snap_redact_meta(snap, r, err);
 	snap_redact_files(snap, r);
 	for (size_t i = 0; rc == SNAP_OK && i < snap->nregions; i++)
-		rc = snap_redact_region(snap, r, &snap->regions[i]);
+		rc = snap_redact_region(snap, r, &snap->regions[i], err);
 	return rc;
 }

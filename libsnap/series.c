@@ -121,7 +121,7 @@ static int link_step(struct builder *b, size_t s, const snap_identity *old_id,
 	int rc;
 	if ((rc = grow_step_buffers(b, no, nn)) < 0 ||
 	    (rc = snap_diff_match(b->groups[0], b->groups[1], &by_address, old_id,
-				  new_id, b->t->opts.match)) < 0)
+				  new_id, b->t->opts.match, NULL)) < 0)
 		return rc;
 	b->t->address_steps += by_address;
 	int32_t *label_track = b->label_track;
@@ -223,7 +223,7 @@ static int forward_pass(struct builder *b, struct sums_pass *p)
 	snap_identity *prev = NULL, *cur = NULL;
 	int rc = SNAP_OK;
 	for (size_t s = 0; s < t->nsnaps && rc == SNAP_OK; s++) {
-		if ((rc = snap_identity_new(&cur, t->snaps[s])) < 0)
+		if ((rc = snap_identity_new(&cur, t->snaps[s], NULL)) < 0)
 			break;
 		if ((rc = record_frame(b, p, s, cur)) == SNAP_OK)
 			rc = s == 0 ? first_step(b, cur) : link_step(b, s, prev, cur);
@@ -430,7 +430,7 @@ static int judge_regions(snap_trend *t)
 		snap_trend_region *r = &t->regions[k];
 		for (int m = 0; m < SNAP_TREND_MEASURES; m++) {
 			int rc = snap_growth_compute(&r->growth[m], t->seconds,
-						     r->values[m], t->nsnaps);
+						     r->values[m], t->nsnaps, NULL);
 			if (rc < 0)
 				return rc;
 		}
@@ -448,7 +448,7 @@ static int series_of(snap_trend *t, snap_trend_series *out, const int64_t *value
 		     double min_slope)
 {
 	out->values = values;
-	int rc = snap_growth_compute(&out->growth, t->seconds, values, t->nsnaps);
+	int rc = snap_growth_compute(&out->growth, t->seconds, values, t->nsnaps, NULL);
 	out->verdict = snap_growth_judge(&out->growth, min_slope, &t->opts);
 	return rc;
 }
@@ -540,7 +540,7 @@ static int order_snapshots(snap_trend *t, snap_snapshot *const *snaps, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		st[i] = (struct stamped){ 0, i, snaps[i] };
 		if (!snaps[i]->captured_at ||
-		    snap_parse_utc(snaps[i]->captured_at, &st[i].at) < 0) {
+		    snap_parse_utc(snaps[i]->captured_at, &st[i].at, NULL) < 0) {
 			free(st);
 			return snap_error_set(err, SNAP_EINVAL, "trend", 0,
 					      "snapshot %zu has no capture time "

@@ -18,13 +18,25 @@
  * It knows nothing of JSON or of output formats: those live in formats/.
  *
  * Conventions:
- * - Functions return 0 (or a count) or a negative SNAP_E* code. A call
- *   that can fail for a reason worth telling (its input, the process, an
- *   option) fills the caller's snap_error when given one (it may be
- *   NULL). Exceptions, each saying so where it is declared: calls that
- *   can only run out of memory (SNAP_ENOMEM says it all), parsers of one
- *   value the caller holds (snap_parse_*), and the low-level build-id
- *   readers behind a capture. The library never prints and never exits.
+ * - Every call that can fail takes the caller's snap_error as its last
+ *   parameter (NULL when the code alone will do) and returns 0 (or a
+ *   count or an index) or a negative SNAP_E* code; on failure it fills
+ *   err with what failed: `source` names the file, pid or expression
+ *   when the call knows one (else it is empty, for the caller to add),
+ *   and the message says why: a value parser quotes the value and says
+ *   what it expected, out of memory says what was being built.
+ * - A call without a snap_error does not fail: what it returns is an
+ *   answer. Lookups and predicates answer "none" with -1, NULL or false
+ *   (snap_field_find, snap_kind_parse, snap_measure_parse,
+ *   snap_trend_measure_index, snap_check_rule, snap_snapshot_file,
+ *   snap_gate_expr, snap_field_name_valid, snap_utf8_valid,
+ *   snap_same_process, snap_region_printed, snap_region_has_flag); then
+ *   names, formatters, hashes and the _free()s. Two kinds answer with a
+ *   code or NULL by design: the snap_X_opts_init() initialisers
+ *   (libgit2's), whose SNAP_EINVAL says "a version this library does not
+ *   know", and the snapshot's allocators snap_snapshot_strdup, _strndup
+ *   and _alloc, whose NULL, as malloc()'s, says "out of memory".
+ * - The library never prints and never exits.
  * - What comes back through an out parameter belongs to the caller and is
  *   released with the matching _free(), which accepts NULL. Pointers
  *   returned directly, and every string inside a snapshot, are borrowed
@@ -203,8 +215,8 @@ struct snap_redact {
 };
 
 /* A fresh random key (getrandom(2)), nothing kept. SNAP_EIO when the
- * kernel gives no random numbers (the only failure: no snap_error). */
-int snap_redact_random(snap_redact *r);
+ * kernel gives no random numbers. */
+int snap_redact_random(snap_redact *r, snap_error *err);
 /* The key in the file at path: 32 hex digits (and a newline). When the
  * file does not exist, a random key is written there (mode 0600; an
  * existing file is never replaced) and *created is set. */
@@ -212,25 +224,27 @@ int snap_redact_key_file(snap_redact *r, const char *path, bool *created,
 			 snap_error *err);
 /* The token of s[0..len): "h-" and 12 hex digits, NUL-terminated. */
 void snap_redact_token(const snap_redact *r, const char *s, size_t len, char out[16]);
-/* A path or a mapping's name column, redacted; a string owned by snap
- * (NULL on ENOMEM). */
+/* A path or a mapping's name column, redacted; a string owned by snap,
+ * or NULL (out of memory, said in err). */
 const char *snap_redact_path(snap_snapshot *snap, const snap_redact *r,
-			     const char *path, size_t len);
+			     const char *path, size_t len, snap_error *err);
 /* Redacts snap's host and process facts (after they were read). */
-int snap_redact_meta(snap_snapshot *snap, const snap_redact *r);
+int snap_redact_meta(snap_snapshot *snap, const snap_redact *r, snap_error *err);
 /* Redacts one region in place (its path and text lines move to snap). */
-int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region);
+int snap_redact_region(snap_snapshot *snap, const snap_redact *r, snap_region *region,
+		       snap_error *err);
 /* The files table's inodes as the regions' (build-ids stay: they name a
  * build, not a person). */
 void snap_redact_files(snap_snapshot *snap, const snap_redact *r);
 /* All of it, for a whole snapshot in memory. */
-int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r);
+int snap_redact_snapshot(snap_snapshot *snap, const snap_redact *r, snap_error *err);
 
 /* ---- 1c. build-ids (buildid.c) ------------------------------------------- */
 
-/* What identifies a mapped file's build. The readers below return a code
- * alone: a capture records a file it cannot read as unknown instead of
- * failing, so there is nothing for a snap_error to tell. */
+/* What identifies a mapped file's build. A capture records a file these
+ * readers fail on as unknown instead of failing itself; err says why for
+ * a caller that wants to know. Their messages name no file (they are
+ * given a descriptor): the caller adds the name. */
 
 /* Where a file's identity came from. */
 enum snap_build_id_source {
@@ -256,16 +270,19 @@ typedef struct snap_elf_facts {
 } snap_elf_facts;
 
 /* Reads the ELF headers of the open file fd. A file that is not ELF gives
- * 0 with out->elf false; SNAP_EFORMAT for a damaged one. */
-int snap_elf_read(snap_elf_facts *out, int fd);
+ * 0 with out->elf false; SNAP_EFORMAT for a damaged one, SNAP_EIO for
+ * one that cannot be read (a directory). */
+int snap_elf_read(snap_elf_facts *out, int fd, snap_error *err);
 /* The build-id of the file-backed mapping at addr (or the next one) by
  * PROCMAP_QUERY on an open /proc/PID/maps; SNAP_EINVAL when the kernel
- * has no such ioctl (before 6.11), SNAP_ENOPROC when the process is gone. */
-int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out);
+ * has no such ioctl (before 6.11) or fd is not a maps file, SNAP_ENOPROC
+ * when the process is gone, SNAP_EIO when no file is mapped there. */
+int snap_procmap_build_id(int maps_fd, uint64_t addr, snap_build_id *out,
+			  snap_error *err);
 /* The OpenTelemetry-style identifier of a regular file with no build-id:
  * a hash of its size and its first and last 4 KiB. SNAP_EINVAL for
  * anything but a regular file, SNAP_EIO when it cannot be read. */
-int snap_file_fallback_id(snap_build_id *out, int fd);
+int snap_file_fallback_id(snap_build_id *out, int fd, snap_error *err);
 /* id as lowercase hex into buf; returns its length. */
 size_t snap_build_id_hex(char *buf, size_t size, const snap_build_id *id);
 /* "procmap-query", "elf-note", "content-hash", "none". */
@@ -294,20 +311,18 @@ typedef struct snap_file_scan_opts {
  * not know. */
 int snap_file_scan_opts_init(snap_file_scan_opts *opts, unsigned int version);
 
-/* An empty scan (SNAP_ENOMEM alone); freed with snap_file_scan_free,
- * which accepts NULL. */
-int snap_file_scan_new(snap_file_scan **out);
+/* An empty scan; freed with snap_file_scan_free, which accepts NULL. */
+int snap_file_scan_new(snap_file_scan **out, snap_error *err);
 void snap_file_scan_free(snap_file_scan *s);
 /* Notes r when it maps a regular file not seen yet. */
-int snap_file_scan_add(snap_file_scan *s, const snap_region *r);
+int snap_file_scan_add(snap_file_scan *s, const snap_region *r, snap_error *err);
 /* How many files it noted. */
 size_t snap_file_scan_count(const snap_file_scan *s);
 /* Reads every file noted (while the process still runs) into snap. A file
  * that cannot be opened gets what PROCMAP_QUERY told, or nothing: that is
- * no error, so there is no snap_error. SNAP_EINVAL for options of another
- * version, SNAP_ENOMEM. */
+ * no error. SNAP_EINVAL for options of another version, SNAP_ENOMEM. */
 int snap_file_scan_read(snap_file_scan *s, snap_snapshot *snap,
-			const snap_file_scan_opts *opts);
+			const snap_file_scan_opts *opts, snap_error *err);
 
 /* The container a cgroup path names (docker-ID.scope, /docker/ID,
  * cri-containerd-ID.scope, crio-ID.scope, libpod-ID.scope, kubepods
@@ -323,7 +338,7 @@ typedef struct snap_parser snap_parser;
  * to fn, or are appended to snap when fn is NULL. `source` names the
  * input in error messages. */
 int snap_parser_new(snap_parser **out, snap_snapshot *snap, const char *source,
-		    snap_region_fn fn, void *ctx);
+		    snap_region_fn fn, void *ctx, snap_error *err);
 /* Feeds the next bytes; may be split anywhere. */
 int snap_parser_feed(snap_parser *p, const char *data, size_t len,
 		     snap_error *err);
@@ -501,7 +516,7 @@ typedef struct snap_snapshot {
 } snap_snapshot;
 
 /* An empty snapshot (no metadata, no regions). */
-int snap_snapshot_new(snap_snapshot **out);
+int snap_snapshot_new(snap_snapshot **out, snap_error *err);
 /* Frees snap and every string and array in it; accepts NULL. */
 void snap_snapshot_free(snap_snapshot *snap);
 
@@ -518,13 +533,14 @@ void *snap_snapshot_alloc(snap_snapshot *snap, size_t size);
 bool snap_field_name_valid(const char *name, size_t len);
 /* Index of the field called name, or -1. */
 int snap_field_find(const snap_snapshot *snap, const char *name);
-/* Index of the field, adding it with the given unit when new; -1 ENOMEM. */
+/* Index of the field, adding it with the given unit when new; or
+ * SNAP_ENOMEM, or SNAP_EINVAL past INT32_MAX fields. */
 int snap_field_intern(snap_snapshot *snap, const char *name, size_t len,
-		      enum snap_unit unit);
+		      enum snap_unit unit, snap_error *err);
 
 /* Adds (or, for a dev and inode already there, replaces) what is known
  * of one mapped file. 0 or SNAP_ENOMEM. */
-int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file);
+int snap_snapshot_add_file(snap_snapshot *snap, const snap_file *file, snap_error *err);
 /* The file with that dev and inode, or NULL. Linear in nfiles. */
 const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_major,
 				    uint32_t dev_minor, uint64_t inode);
@@ -532,9 +548,8 @@ const snap_file *snap_snapshot_file(const snap_snapshot *snap, uint32_t dev_majo
 /* Deep-copies r (whose field indexes refer to snap's fields) as the last
  * region of snap. r->layout may be NULL: every entry then counts as a
  * printed line (zero values are accepted and not stored). SNAP_ENOMEM,
- * or SNAP_EINVAL for more than 256 entries without a layout (a caller's
- * mistake, not input: no snap_error). */
-int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r);
+ * or SNAP_EINVAL for more than 256 entries without a layout. */
+int snap_snapshot_add_region(snap_snapshot *snap, const snap_region *r, snap_error *err);
 
 /* The value of field index `field` in r, 0 when r did not print it. */
 uint64_t snap_region_value(const snap_region *r, int field);
@@ -547,16 +562,16 @@ uint64_t snap_region_get(const snap_snapshot *snap, const snap_region *r,
 bool snap_region_has_flag(const snap_region *r, const char *token);
 /* What no kernel prints: a counter above SNAP_COUNTER_MAX, or Rss above
  * the region's size (end - start). Returns 0, or SNAP_EFORMAT with the
- * reason in why ("Rss 8 kB is more than the region's size, 4 kB"). */
-int snap_region_check(const snap_snapshot *snap, const snap_region *r,
-		      char *why, size_t size);
+ * reason in err's message ("Rss 8 kB is more than the region's size,
+ * 4 kB"), which names no source: the caller knows the file and line. */
+int snap_region_check(const snap_snapshot *snap, const snap_region *r, snap_error *err);
 
 /* ---- 2b. checksum: XXH3-64 over the canonical encoding (hash.c) ---------- */
 
 /* A streaming checksum: add regions (or bytes) in order, then digest.
- * New gives SNAP_ENOMEM alone; free accepts NULL. */
+ * Free accepts NULL. */
 typedef struct snap_hasher snap_hasher;
-int snap_hasher_new(snap_hasher **out);
+int snap_hasher_new(snap_hasher **out, snap_error *err);
 void snap_hasher_free(snap_hasher *h);
 /* Adds r in the canonical encoding (formats/README.md, "Checksum"). */
 void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
@@ -565,8 +580,9 @@ void snap_hasher_add_region(snap_hasher *h, const snap_snapshot *snap,
 void snap_hasher_add(snap_hasher *h, const void *data, size_t len);
 /* The checksum of everything added so far (h can take more). */
 uint64_t snap_hasher_digest(const snap_hasher *h);
-/* Checksum of all regions of snap; 0 on ENOMEM. */
-uint64_t snap_snapshot_checksum(const snap_snapshot *snap);
+/* Checksum of all regions of snap into *out; SNAP_ENOMEM when the
+ * checksum state cannot be made. */
+int snap_snapshot_checksum(uint64_t *out, const snap_snapshot *snap, snap_error *err);
 /* XXH3-64 of a byte string (used for redaction tokens and hash tables). */
 uint64_t snap_hash64(const void *data, size_t len);
 
@@ -652,7 +668,7 @@ typedef struct snap_stack_evidence {
  * gets the thread stack evidence. The arrays hold snap->nregions entries.
  * Returns 0 or SNAP_ENOMEM. snap_identity_new() does this and more. */
 int snap_classify(const snap_snapshot *snap, enum snap_kind *kinds,
-		  uint8_t *evidence, snap_stack_evidence *stacks);
+		  uint8_t *evidence, snap_stack_evidence *stacks, snap_error *err);
 /* Path without a trailing " (deleted)"; *deleted says whether it had one.
  * Returns the length of the kept part. */
 size_t snap_path_undeleted(const snap_region *r, bool *deleted);
@@ -756,17 +772,18 @@ typedef struct snap_identity {
 	struct snap_identity_internal *internal;
 } snap_identity;
 
-/* Classifies snap and builds its images, duplicates and identity keys. */
-int snap_identity_new(snap_identity **out, const snap_snapshot *snap);
+/* Classifies snap and builds its images, duplicates and identity keys.
+ * 0 or SNAP_ENOMEM. */
+int snap_identity_new(snap_identity **out, const snap_snapshot *snap, snap_error *err);
 /* The same, with paths rewritten by the first map whose prefix they start
  * with before they go into identity keys (so a library at /opt/app/lib
  * in one snapshot matches /srv/app/lib in another without build-ids).
  * The snapshot itself is not changed. */
 int snap_identity_new_mapped(snap_identity **out, const snap_snapshot *snap,
-			     const snap_path_map *maps, size_t nmaps);
-/* Parses "FROM=TO" (both absolute, FROM not "/") into map, pointing into
- * text; SNAP_EINVAL when malformed. */
-int snap_path_map_parse(snap_path_map *map, char *text);
+			     const snap_path_map *maps, size_t nmaps, snap_error *err);
+/* Parses "OLD=NEW" (both absolute, OLD not "/") into map (from OLD, to
+ * NEW), pointing into text; SNAP_EINVAL when malformed, err saying why. */
+int snap_path_map_parse(snap_path_map *map, char *text, snap_error *err);
 /* Frees id (not its snapshot); accepts NULL. */
 void snap_identity_free(snap_identity *id);
 
@@ -948,11 +965,11 @@ void snap_diff_free(snap_diff *diff);
  * with labels: regions with equal labels (>= 0) are one object seen
  * twice (by address, a split or merge gives several regions one label);
  * -1 has no counterpart. *by_address (may be NULL) says which way
- * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions out of
- * address order (the one input error, so no snap_error). */
+ * was used. Returns 0, SNAP_ENOMEM, or SNAP_EFORMAT for regions that
+ * overlap or are out of address order (err says which). */
 int snap_diff_match(int32_t *old_groups, int32_t *new_groups, bool *by_address,
 		    const snap_identity *old_id, const snap_identity *new_id,
-		    enum snap_match_mode mode);
+		    enum snap_match_mode mode, snap_error *err);
 
 /* ---- 4b. the CI gate (gate.c) -------------------------------------------- */
 
@@ -970,8 +987,8 @@ typedef struct snap_violation {
 	char message[256];    /* "rss>+10%: Rss +12.5% (1.0M -> 1.1M)" */
 } snap_violation;
 
-/* An empty gate (SNAP_ENOMEM alone); free accepts NULL. */
-int snap_gate_new(snap_gate **out);
+/* An empty gate; free accepts NULL. */
+int snap_gate_new(snap_gate **out, snap_error *err);
 void snap_gate_free(snap_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_gate_add(snap_gate *gate, const char *expr, snap_error *err);
@@ -980,7 +997,7 @@ size_t snap_gate_size(const snap_gate *gate);
 const char *snap_gate_expr(const snap_gate *gate, size_t i);
 /* Evaluates every expression against diff; returns the number of
  * violations, or SNAP_ENOMEM. */
-int snap_gate_check(snap_gate *gate, const snap_diff *diff);
+int snap_gate_check(snap_gate *gate, const snap_diff *diff, snap_error *err);
 /* The violations of the last check (borrowed). */
 const snap_violation *snap_gate_violations(const snap_gate *gate, size_t *count);
 
@@ -1142,30 +1159,35 @@ int snap_check_new(snap_check **out, const snap_snapshot *snap,
 		   const snap_check_opts *opts, snap_error *err);
 /* Frees c, its findings and its identity (not the snapshot); accepts NULL. */
 void snap_check_free(snap_check *c);
-/* Runs one rule, then orders all findings (most severe first, stable).
- * Returns the number of findings it added, or a negative code. */
-int snap_check_run(snap_check *c, const snap_rule *rule);
+/* Runs one rule (one of snap_check_rules() or the caller's own), then
+ * orders all findings (most severe first, stable). Returns the number of
+ * findings it added, or the negative code of the rule (err names it) or
+ * SNAP_ENOMEM. */
+int snap_check_run(snap_check *c, const snap_rule *rule, snap_error *err);
 /* Runs every rule; returns the number of findings or a negative code. */
-int snap_check_run_all(snap_check *c);
+int snap_check_run_all(snap_check *c, snap_error *err);
 
 /* ---- 4d. series and trends (series.c) ------------------------------------ */
 
 /* A duration: "500ms", "2s", "1.5m", "1h", "1d" (a bare number is
- * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed. */
-int snap_parse_duration(const char *text, int64_t *ms);
+ * seconds) into milliseconds, > 0. SNAP_EINVAL when malformed, err
+ * quoting the text and saying why ("bad duration '5q': expected a number
+ * and a unit ms, s, m, h, d"); the parsers below say the same way. */
+int snap_parse_duration(const char *text, int64_t *ms, snap_error *err);
 /* A rate: "1M/min", "+64K/s", "2G/h", "10/min" into an amount per minute:
  * kB when sizes (the amount is a size as snap_parse_size reads it), else
  * a count. A sign is accepted. SNAP_EINVAL when malformed. */
-int snap_parse_rate(const char *text, bool sizes, double *per_min);
+int snap_parse_rate(const char *text, bool sizes, double *per_min, snap_error *err);
 /* "2026-11-22T02:05:53.123Z" (captured_at) as seconds since the epoch;
  * SNAP_EINVAL when it is not that form. */
-int snap_parse_utc(const char *text, double *seconds);
+int snap_parse_utc(const char *text, double *seconds, snap_error *err);
 
 /* The Theil-Sen slope of the points (t[i], y[i]): the median of the
  * slopes of every pair with distinct t (an evenly spread sample of
  * 200,000 pairs for longer series), robust to a few wild points. 0 with
- * fewer than two distinct t. Units: y per unit of t. */
-int snap_theil_sen(double *slope, const double *t, const double *y, size_t n);
+ * fewer than two distinct t. Units: y per unit of t. 0 or SNAP_ENOMEM. */
+int snap_theil_sen(double *slope, const double *t, const double *y, size_t n,
+		   snap_error *err);
 
 /* How one series of values moved. Values below 0 are absent points
  * (the region did not exist then) and are skipped. Slopes per minute. */
@@ -1179,9 +1201,10 @@ typedef struct snap_growth {
 	size_t flat_tail;   /* steps since the last rise (all when none) */
 } snap_growth;
 
-/* Computes g from values v[n] at times t[n] (seconds, ascending). */
+/* Computes g from values v[n] at times t[n] (seconds, ascending); 0 or
+ * SNAP_ENOMEM. */
 int snap_growth_compute(snap_growth *g, const double *t, const int64_t *v,
-			size_t n);
+			size_t n, snap_error *err);
 
 /* What a series looks like. Only STEADY is a leak suspect. */
 enum snap_trend_verdict {
@@ -1304,8 +1327,8 @@ void snap_trend_free(snap_trend *trend);
  * the diff of the first and last snapshots. */
 typedef struct snap_trend_gate snap_trend_gate;
 
-/* An empty trend gate (SNAP_ENOMEM alone); free accepts NULL. */
-int snap_trend_gate_new(snap_trend_gate **out);
+/* An empty trend gate; free accepts NULL. */
+int snap_trend_gate_new(snap_trend_gate **out, snap_error *err);
 void snap_trend_gate_free(snap_trend_gate *gate);
 /* Parses expr and adds it; a bad one gives SNAP_EINVAL with err naming it. */
 int snap_trend_gate_add(snap_trend_gate *gate, const char *expr, snap_error *err);
@@ -1342,7 +1365,8 @@ size_t snap_utf8_seq(const unsigned char *s, size_t avail);
 bool snap_utf8_valid(const char *s, size_t len);
 
 /* Parses a size such as "4096", "4K", "10M", "1.5G" (binary units) into
- * bytes; a leading '+' or '-' is accepted when allow_sign. */
-int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes);
+ * bytes; a leading '+' or '-' is accepted when allow_sign. SNAP_EINVAL
+ * when malformed, err quoting the text and saying why. */
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes, snap_error *err);
 
 #endif

@@ -102,15 +102,18 @@ static size_t collect_slopes(double *out, const double *t, const double *y,
 	return k;
 }
 
-int snap_theil_sen(double *slope, const double *t, const double *y, size_t n)
+int snap_theil_sen(double *slope, const double *t, const double *y, size_t n,
+		   snap_error *err)
 {
 	*slope = 0;
 	if (n < 2 || all_equal(y, n))
 		return SNAP_OK;
 	size_t pairs = n * (n - 1) / 2;
-	double *slopes = malloc((pairs < MAX_PAIRS ? pairs : MAX_PAIRS) * sizeof(double));
+	size_t kept = pairs < MAX_PAIRS ? pairs : MAX_PAIRS;
+	double *slopes = malloc(kept * sizeof(double));
 	if (!slopes)
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory for the %zu "
+				      "slopes between %zu points", kept, n);
 	size_t k = collect_slopes(slopes, t, y, n, pairs);
 	if (k)
 		*slope = median(slopes, k);
@@ -137,12 +140,14 @@ static void count_steps(snap_growth *g, const double *y, size_t m)
 }
 
 int snap_growth_compute(snap_growth *g, const double *t, const int64_t *v,
-			size_t n)
+			size_t n, snap_error *err)
 {
 	memset(g, 0, sizeof(*g));
 	double *xs = malloc((n + 1) * sizeof(double));
 	double *ys = malloc((n + 1) * sizeof(double));
-	int rc = xs && ys ? SNAP_OK : SNAP_ENOMEM;
+	int rc = xs && ys ? SNAP_OK
+		 : snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory for a series "
+				  "of %zu points", n);
 	size_t m = 0;
 	for (size_t i = 0; rc == SNAP_OK && i < n; i++) {
 		if (v[i] < 0)
@@ -161,8 +166,9 @@ int snap_growth_compute(snap_growth *g, const double *t, const int64_t *v,
 	if (rc == SNAP_OK && m > 1) {
 		count_steps(g, ys, m);
 		size_t late = m / 2;
-		if ((rc = snap_theil_sen(&g->slope, xs, ys, m)) == SNAP_OK)
-			rc = snap_theil_sen(&g->late_slope, xs + late, ys + late, m - late);
+		if ((rc = snap_theil_sen(&g->slope, xs, ys, m, err)) == SNAP_OK)
+			rc = snap_theil_sen(&g->late_slope, xs + late, ys + late, m - late,
+					    err);
 		g->slope *= 60;
 		g->late_slope *= 60;
 	}

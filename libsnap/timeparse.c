@@ -42,35 +42,54 @@ static double unit_seconds(const char *unit)
 	return 0;
 }
 
-int snap_parse_duration(const char *text, int64_t *ms)
+/* Values quoted in messages are cut: the reason must still show. */
+#define QUOTED "'%.200s'"
+
+int snap_parse_duration(const char *text, int64_t *ms, snap_error *err)
 {
 	const char *p = text;
 	double value;
-	if (take_number(&p, &value) < 0)
-		return SNAP_EINVAL;
-	double seconds = *p ? unit_seconds(p) : 1;
+	double seconds = take_number(&p, &value) < 0 ? 0 : *p ? unit_seconds(p) : 1;
+	if (seconds == 0)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad duration " QUOTED ": "
+				      "expected a number and a unit ms, s, m, h, d", text);
 	double total = value * seconds * 1000.0;
-	if (seconds == 0 || total < 0.5 || total > 1e15)
-		return SNAP_EINVAL;
+	if (total < 0.5)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad duration " QUOTED ": "
+				      "shorter than a millisecond", text);
+	if (total > 1e15)
+		return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad duration " QUOTED ": "
+				      "longer than 10^12 seconds", text);
 	*ms = (int64_t)(total + 0.5);
 	return SNAP_OK;
 }
 
-int snap_parse_rate(const char *text, bool sizes, double *per_min)
+static int bad_rate(snap_error *err, const char *text, const char *why, const char *part)
+{
+	char reason[300];
+	snprintf(reason, sizeof(reason), why, part);
+	return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad rate " QUOTED ": %s", text,
+			      reason);
+}
+
+int snap_parse_rate(const char *text, bool sizes, double *per_min, snap_error *err)
 {
 	const char *slash = strchr(text, '/');
 	if (!slash || slash == text || slash - text >= 64)
-		return SNAP_EINVAL;
+		return bad_rate(err, text, "expected an amount, '/' and a time unit, such "
+				"as %s", sizes ? "64K/min or 1M/h" : "10/min or 1/s");
 	char amount_text[64];
 	memcpy(amount_text, text, (size_t)(slash - text));
 	amount_text[slash - text] = '\0';
 	double seconds = unit_seconds(slash + 1), amount;
 	if (seconds == 0)
-		return SNAP_EINVAL;
+		return bad_rate(err, text, "'%.64s' is not a time unit (s, min, h, d)",
+				slash + 1);
 	if (sizes) {
 		int64_t bytes;
-		if (snap_parse_size(amount_text, true, &bytes) < 0)
-			return SNAP_EINVAL;
+		if (snap_parse_size(amount_text, true, &bytes, NULL) < 0)
+			return bad_rate(err, text, "'%s' is not a size (such as 64K or +1.5M)",
+					amount_text);
 		amount = (double)bytes / 1024.0;
 	} else {
 		const char *p = amount_text;
@@ -78,7 +97,7 @@ int snap_parse_rate(const char *text, bool sizes, double *per_min)
 		if (*p == '+' || *p == '-')
 			p++;
 		if (take_number(&p, &amount) < 0 || *p)
-			return SNAP_EINVAL;
+			return bad_rate(err, text, "'%s' is not a number", amount_text);
 		amount *= sign;
 	}
 	*per_min = amount * 60.0 / seconds;
@@ -106,7 +125,13 @@ static bool take_char(const char **s, char c)
 	return true;
 }
 
-int snap_parse_utc(const char *text, double *seconds)
+static int bad_utc(snap_error *err, const char *text)
+{
+	return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad time " QUOTED ": expected "
+			      "UTC as 2026-11-22T02:05:53.123Z", text);
+}
+
+int snap_parse_utc(const char *text, double *seconds, snap_error *err)
 {
 	const char *p = text;
 	struct tm tm = { 0 };
@@ -119,17 +144,17 @@ int snap_parse_utc(const char *text, double *seconds)
 		  (tm.tm_sec = take_digits(&p, 2)) >= 0;
 	if (!ok || tm.tm_mon > 11 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
 	    tm.tm_min > 59 || tm.tm_sec > 60)
-		return SNAP_EINVAL;
+		return bad_utc(err, text);
 	tm.tm_year = year - 1900;
 	double fraction = 0, scale = 0.1;
 	if (take_char(&p, '.')) {
 		if (!isdigit((unsigned char)*p))
-			return SNAP_EINVAL;
+			return bad_utc(err, text);
 		for (; isdigit((unsigned char)*p); p++, scale /= 10)
 			fraction += (*p - '0') * scale;
 	}
 	if (!take_char(&p, 'Z') || *p)
-		return SNAP_EINVAL;
+		return bad_utc(err, text);
 	*seconds = (double)timegm(&tm) + fraction;
 	return SNAP_OK;
 }

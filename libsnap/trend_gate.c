@@ -30,12 +30,13 @@ struct snap_trend_gate {
 	size_t nviolations;
 };
 
-int snap_trend_gate_new(snap_trend_gate **out)
+int snap_trend_gate_new(snap_trend_gate **out, snap_error *err)
 {
 	snap_trend_gate *g = calloc(1, sizeof(*g));
-	if (!g || snap_gate_new(&g->diff) < 0) {
+	if (!g || snap_gate_new(&g->diff, NULL) < 0) {
 		free(g);
-		return SNAP_ENOMEM;
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0,
+				      "out of memory creating a trend gate");
 	}
 	*out = g;
 	return SNAP_OK;
@@ -92,7 +93,7 @@ static int parse_slope(struct trend_expr *x, char *lhs, const char *rhs,
 					"regions, thread-stacks)", word);
 		x->term = TERM_SLOPE;
 	}
-	if (snap_parse_rate(rhs, sizes, &x->limit) < 0)
+	if (snap_parse_rate(rhs, sizes, &x->limit, NULL) < 0)
 		return bad_term(err, expr, sizes ? "bad rate '%s' (e.g. +1M/min, 64K/s)"
 					       : "bad rate '%s' (e.g. 10/min, +1/s)", rhs);
 	return SNAP_OK;
@@ -217,9 +218,9 @@ static int check_diff_terms(snap_trend_gate *g, const snap_trend *t, snap_error 
 	int rc = snap_diff_new(&d, t->snaps[0], t->snaps[t->nsnaps - 1], &opts, err);
 	if (rc < 0)
 		return rc;
-	rc = snap_gate_check(g->diff, d);
+	rc = snap_gate_check(g->diff, d, err);
 	snap_diff_free(d);
-	return rc < 0 ? snap_error_set(err, rc, "gate", 0, "out of memory") : SNAP_OK;
+	return rc < 0 ? rc : SNAP_OK;
 }
 
 static const snap_violation *diff_violation(const snap_trend_gate *g, size_t index)
@@ -237,7 +238,8 @@ int snap_trend_gate_check(snap_trend_gate *gate, const snap_trend *trend,
 			  snap_error *err)
 {
 	if (gate_violations_reset(&gate->violations, &gate->nviolations, gate->n) < 0)
-		return snap_error_set(err, SNAP_ENOMEM, "gate", 0, "out of memory");
+		return snap_error_set(err, SNAP_ENOMEM, NULL, 0, "out of memory building "
+				      "the gate's list of violations");
 	int rc = check_diff_terms(gate, trend, err);
 	if (rc < 0)
 		return rc;

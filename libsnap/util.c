@@ -80,19 +80,30 @@ void snap_utc_now(char *buf, size_t size)
 	snprintf(buf, size, "%s.%03ldZ", date, ts.tv_nsec / 1000000);
 }
 
-int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes)
+static int bad_size(snap_error *err, const char *text, const char *why)
+{
+	return snap_error_set(err, SNAP_EINVAL, NULL, 0, "bad size '%.200s': %s", text, why);
+}
+
+#define SIZE_FORM "expected a number and an optional unit K, M, G, T (such as 4K, " \
+		  "10M, 1.5G)"
+
+int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes, snap_error *err)
 {
 	const char *s = text;
 	int sign = 1;
-	if (allow_sign && (*s == '+' || *s == '-'))
+	if (*s == '+' || *s == '-') {
+		if (!allow_sign)
+			return bad_size(err, text, "a sign is not allowed here");
 		sign = *s++ == '-' ? -1 : 1;
+	}
 	if (!isdigit((unsigned char)*s) && *s != '.')
-		return SNAP_EINVAL;
+		return bad_size(err, text, SIZE_FORM);
 	errno = 0;
 	char *end;
 	double value = strtod(s, &end);
 	if (errno || end == s || !isfinite(value) || value < 0)
-		return SNAP_EINVAL;
+		return bad_size(err, text, isfinite(value) ? SIZE_FORM : "more than 8 EiB");
 	double mult = 1;
 	switch (toupper((unsigned char)*end)) {
 	case 'K': mult = 1024.0; end++; break;
@@ -100,7 +111,7 @@ int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes)
 	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
 	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
 	case 'B': case '\0': break;
-	default: return SNAP_EINVAL;
+	default: return bad_size(err, text, SIZE_FORM);
 	}
 	/* Accept "10M", "10MB", "10MiB" alike. */
 	if (mult > 1 && (*end == 'i' || *end == 'I'))
@@ -110,10 +121,10 @@ int snap_parse_size(const char *text, bool allow_sign, int64_t *bytes)
 	else if (mult == 1 && (*end == 'b' || *end == 'B'))
 		end++;
 	if (*end != '\0')
-		return SNAP_EINVAL;
+		return bad_size(err, text, SIZE_FORM);
 	double total = value * mult;
 	if (total > 9.0e18)
-		return SNAP_EINVAL;
+		return bad_size(err, text, "more than 8 EiB");
 	*bytes = sign * (int64_t)(total + 0.5);
 	return SNAP_OK;
 }

@@ -18,7 +18,7 @@ static snap_snapshot *load(const char *path, bool siblings)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, siblings, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "snap.h"
@@ -55,7 +57,9 @@ static snap_elf_facts facts_of(const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	assert_true(fd >= 0);
 	snap_elf_facts f;
-	assert_int_equal(snap_elf_read(&f, fd), 0);
+	snap_error err = { 0 };
+	assert_int_equal(snap_elf_read(&f, fd, &err), 0);
+	assert_string_equal(err.message, "");
 	close(fd);
 	return f;
 }
@@ -109,8 +113,8 @@ static void no_note_and_data_files(void **state)
 	assert_false(facts_of(data).elf);
 	snap_build_id x, y, z;
 	int fd = open(data, O_RDONLY);
-	assert_int_equal(snap_file_fallback_id(&x, fd), 0);
-	assert_int_equal(snap_file_fallback_id(&y, fd), 0);
+	assert_int_equal(snap_file_fallback_id(&x, fd, NULL), 0);
+	assert_int_equal(snap_file_fallback_id(&y, fd, NULL), 0);
 	close(fd);
 	assert_int_equal(x.len, 16);
 	assert_int_equal(x.source, SNAP_BUILD_ID_FALLBACK);
@@ -118,13 +122,22 @@ static void no_note_and_data_files(void **state)
 	blob[19999] = 'y'; /* the last 4 KiB differ */
 	assert_int_equal(write_file(data, blob, 20000), 0);
 	fd = open(data, O_RDONLY);
-	assert_int_equal(snap_file_fallback_id(&z, fd), 0);
+	assert_int_equal(snap_file_fallback_id(&z, fd, NULL), 0);
 	close(fd);
 	assert_true(memcmp(x.bytes, z.bytes, 16) != 0);
 	free(blob);
 	/* not a regular file */
+	snap_error err = { 0 };
 	fd = open("/dev/null", O_RDONLY);
-	assert_int_equal(snap_file_fallback_id(&z, fd), SNAP_EINVAL);
+	assert_int_equal(snap_file_fallback_id(&z, fd, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "content hash: the file is a character device, "
+			    "not a regular file");
+	assert_int_equal(snap_file_fallback_id(&z, fd, NULL), SNAP_EINVAL);
+	close(fd);
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(snap_file_fallback_id(&z, fd, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "content hash: the file is a directory, "
+			    "not a regular file");
 	close(fd);
 	assert_string_equal(snap_build_id_source_name(SNAP_BUILD_ID_FALLBACK), "content-hash");
 }
@@ -162,7 +175,8 @@ static void procmap_query_agrees_with_the_note(void **state)
 	snap_build_id q;
 	/* a libc function no sanitizer intercepts: under ASan, &printf is
 	 * libasan's interceptor, another file with another build-id */
-	int rc = snap_procmap_build_id(maps, (uint64_t)(uintptr_t)&gnu_get_libc_version, &q);
+	int rc = snap_procmap_build_id(maps, (uint64_t)(uintptr_t)&gnu_get_libc_version, &q,
+				       NULL);
 	if (rc == SNAP_EINVAL) {
 		close(maps);
 		skip(); /* a kernel before 6.11 */
@@ -176,12 +190,134 @@ static void procmap_query_agrees_with_the_note(void **state)
 	const char *lib = build_lib("libq.so", version2, "-Wl,--build-id");
 	void *handle;
 	uint64_t at = mapped_at(lib, &handle);
-	assert_int_equal(snap_procmap_build_id(maps, at, &q), 0);
+	assert_int_equal(snap_procmap_build_id(maps, at, &q, NULL), 0);
 	snap_elf_facts f = facts_of(lib);
 	assert_int_equal(q.len, f.build_id.len);
 	assert_memory_equal(q.bytes, f.build_id.bytes, q.len);
 	dlclose(handle);
 	close(maps);
+}
+
+/* A file cut right after its ELF header, whose program headers were
+ * behind it, in dir. */
+static const char *cut_elf(void)
+{
+	static char path[4200];
+	const char *lib = build_lib("libcut.so", version1, "");
+	size_t len;
+	char *bytes = read_file(lib, &len);
+	assert_non_null(bytes);
+	snprintf(path, sizeof(path), "%s/cut.so", dir);
+	assert_int_equal(write_file(path, bytes, 64), 0); /* sizeof(Elf64_Ehdr) */
+	free(bytes);
+	return path;
+}
+
+/* The readers say what is wrong with what they were given. */
+static void readers_say_why(void **state)
+{
+	(void)state;
+	snap_elf_facts f;
+	snap_error err = { 0 };
+	int fd = open(cut_elf(), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(snap_elf_read(&f, fd, &err), SNAP_EFORMAT);
+	assert_true(f.elf);
+	assert_non_null(strstr(err.message, "damaged ELF file: program header 0 of "));
+	assert_non_null(strstr(err.message, " lies past its end"));
+	assert_int_equal(snap_elf_read(&f, fd, NULL), SNAP_EFORMAT);
+	close(fd);
+	/* a directory cannot be read at all: not "not ELF" */
+	fd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_int_equal(snap_elf_read(&f, fd, &err), SNAP_EIO);
+	assert_string_equal(err.message, "cannot read the ELF header: Is a directory");
+	assert_int_equal(snap_elf_read(&f, fd, NULL), SNAP_EIO);
+	close(fd);
+	/* PROCMAP_QUERY: on a file that is no maps file, and past the last
+	 * file mapping */
+	snap_build_id q;
+	fd = open(LIBC, O_RDONLY | O_CLOEXEC);
+	assert_int_equal(snap_procmap_build_id(fd, 0, &q, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "PROCMAP_QUERY: Inappropriate ioctl for device "
+			    "(it needs /proc/PID/maps on Linux 6.11 or later)");
+	close(fd);
+	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+	int rc = snap_procmap_build_id(fd, UINT64_MAX - 4095, &q, &err);
+	close(fd);
+	if (rc == SNAP_EINVAL)
+		skip(); /* a kernel before 6.11 */
+	assert_int_equal(rc, SNAP_EIO);
+	assert_string_equal(err.message, "PROCMAP_QUERY: no file mapping at or above "
+			    "0xfffffffffffff000");
+}
+
+/* libc as a region of a saved smaps would name it. */
+static snap_region libc_region(void)
+{
+	struct stat st;
+	assert_int_equal(stat(LIBC, &st), 0);
+	snap_region r = { .start = 0x7f0000000000, .end = 0x7f0000001000,
+			  .inode = st.st_ino, .dev_major = major(st.st_dev),
+			  .dev_minor = minor(st.st_dev), .path = LIBC,
+			  .path_len = sizeof(LIBC) - 1, .perms = "r--p" };
+	return r;
+}
+
+/* A scan reads the files it noted into the snapshot; options of another
+ * version are refused, by name. */
+static void file_scan_reads_and_refuses(void **state)
+{
+	(void)state;
+	snap_file_scan *scan;
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	snap_region r = libc_region();
+	assert_int_equal(snap_file_scan_new(&scan, &err), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_file_scan_add(scan, &r, &err), 0);
+	assert_int_equal(snap_file_scan_add(scan, &r, NULL), 0);
+	assert_int_equal(snap_file_scan_count(scan), 1);
+	snap_file_scan_opts opts;
+	assert_int_equal(snap_file_scan_opts_init(&opts, SNAP_FILE_SCAN_OPTS_VERSION), 0);
+	opts.version = 99;
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, &err), SNAP_EINVAL);
+	assert_string_equal(err.source, "snap_file_scan_opts");
+	assert_non_null(strstr(err.message, "version 99, this library"));
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, NULL), SNAP_EINVAL);
+	assert_int_equal(snap->nfiles, 0);
+	opts.version = SNAP_FILE_SCAN_OPTS_VERSION;
+	assert_int_equal(snap_file_scan_read(scan, snap, &opts, NULL), 0);
+	assert_int_equal(snap->nfiles, 1);
+	snap_elf_facts libc = facts_of(LIBC);
+	assert_int_equal(snap->files[0].build_id.len, libc.build_id.len);
+	assert_memory_equal(snap->files[0].build_id.bytes, libc.build_id.bytes,
+			    libc.build_id.len);
+	snap_snapshot_free(snap);
+	snap_file_scan_free(scan);
+}
+
+static int scan_without_memory(void *ctx)
+{
+	snap_file_scan *scan = ctx, *other = NULL;
+	snap_error err = { 0 };
+	snap_region r = libc_region();
+	int bad = error_says(snap_file_scan_new(&other, &err), SNAP_ENOMEM, &err,
+			     "out of memory creating a scan of the mapped files");
+	bad |= snap_file_scan_new(&other, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_file_scan_add(scan, &r, &err), SNAP_ENOMEM, &err,
+			  "out of memory noting the mapped file " LIBC);
+	bad |= snap_file_scan_add(scan, &r, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+static void file_scan_out_of_memory(void **state)
+{
+	(void)state;
+	snap_file_scan *scan;
+	assert_int_equal(snap_file_scan_new(&scan, NULL), 0);
+	int rc = run_out_of_memory(scan_without_memory, scan);
+	snap_file_scan_free(scan);
+	assert_int_equal(rc, 0);
 }
 
 static void container_ids_from_cgroups(void **state)
@@ -238,6 +374,9 @@ int main(void)
 		cmocka_unit_test(no_note_and_data_files),
 		cmocka_unit_test(bss_past_the_file),
 		cmocka_unit_test(procmap_query_agrees_with_the_note),
+		cmocka_unit_test(readers_say_why),
+		cmocka_unit_test(file_scan_reads_and_refuses),
+		cmocka_unit_test(file_scan_out_of_memory),
 		cmocka_unit_test(container_ids_from_cgroups),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

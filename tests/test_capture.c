@@ -72,8 +72,8 @@ static snap_snapshot *parse_smaps_text(const char *text, size_t len)
 {
 	snap_snapshot *snap;
 	snap_parser *p;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "kernel", NULL, NULL), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "kernel", NULL, NULL, NULL), 0);
 	assert_int_equal(snap_parser_feed(p, text, len, NULL), 0);
 	assert_int_equal(snap_parser_finish(p, NULL), 0);
 	snap_parser_free(p);
@@ -377,7 +377,7 @@ static void test_rollup_alone(void **state)
 	snap_snapshot *full, *rollup;
 	snap_error err = { 0 };
 	assert_int_equal(snap_capture(&full, pid, NULL, &err), 0);
-	assert_int_equal(snap_snapshot_new(&rollup), 0);
+	assert_int_equal(snap_snapshot_new(&rollup, NULL), 0);
 	assert_int_equal(snap_capture_rollup(rollup, pid, NULL, &err), 0);
 	kill(pid, SIGCONT);
 	assert_true(full->nrollup > 0);
@@ -403,7 +403,7 @@ static void test_rollup_alone(void **state)
 	}
 	snap_snapshot_free(rollup);
 	snap_snapshot_free(full);
-	assert_int_equal(snap_snapshot_new(&rollup), 0);
+	assert_int_equal(snap_snapshot_new(&rollup, NULL), 0);
 	assert_int_equal(snap_capture_rollup(rollup, 2147483646, NULL, &err), SNAP_ENOPROC);
 	assert_string_equal(err.message, "no such process");
 	snap_snapshot_free(rollup);
@@ -606,7 +606,7 @@ static void test_thread_stack_pointers(void **state)
 	kill(demo.pid, SIGCONT);
 	assert_int_equal(snap->process.nthread_sp, 2);
 	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	for (size_t t = 0; t < 2; t++) {
 		uint64_t sp = snap->process.thread_sp[t];
 		size_t holder = snap->nregions;

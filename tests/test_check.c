@@ -11,12 +11,13 @@
 #include <string.h>
 
 #include "snap.h"
+#include "util.h"
 
 static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, true, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;
@@ -37,7 +38,7 @@ static snap_check *run(const snap_snapshot *snap, const char *rule,
 	const snap_rule *r = snap_check_rule(rule);
 	assert_non_null(r);
 	assert_int_equal(snap_check_new(&c, snap, opts, NULL), 0);
-	int found = snap_check_run(c, r);
+	int found = snap_check_run(c, r, NULL);
 	assert_true(found >= 0);
 	assert_int_equal((size_t)found, c->nfindings);
 	for (size_t k = 0; k < c->nfindings; k++)
@@ -508,7 +509,7 @@ static void real_capture_zoo(void **state)
 	snap_snapshot *snap = load(path);
 	snap_check *c;
 	assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
-	assert_true(snap_check_run_all(c) >= 0);
+	assert_true(snap_check_run_all(c, NULL) >= 0);
 	size_t wx = 0, deleted = 0;
 	for (size_t k = 0; k < c->nfindings; k++) {
 		const snap_finding *f = &c->findings[k];
@@ -535,7 +536,7 @@ static void real_capture_clean(void **state)
 		snap_snapshot *snap = load(paths[k]);
 		snap_check *c;
 		assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
-		assert_true(snap_check_run_all(c) >= 0);
+		assert_true(snap_check_run_all(c, NULL) >= 0);
 		if (c->by_severity[SNAP_SEV_WARNING] + c->by_severity[SNAP_SEV_ERROR])
 			fail_msg("%s: %s: %s", paths[k], c->findings[0].rule,
 				 c->findings[0].message);
@@ -575,7 +576,7 @@ static void run_all_orders_by_severity(void **state)
 	opts.max_map_count = 40; /* 27 regions: 67%, a warning */
 	snap_check *c;
 	assert_int_equal(snap_check_new(&c, snap, &opts, NULL), 0);
-	int found = snap_check_run_all(c);
+	int found = snap_check_run_all(c, NULL);
 	assert_int_equal(found, 3);
 	assert_int_equal(c->nfindings, 3);
 	assert_int_equal(c->by_severity[SNAP_SEV_WARNING], 2);
@@ -597,11 +598,62 @@ static void plain_process_is_clean(void **state)
 	snap_snapshot *snap = fixture("map-count");
 	snap_check *c;
 	assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
-	assert_int_equal(snap_check_run_all(c), 0);
+	assert_int_equal(snap_check_run_all(c, NULL), 0);
 	assert_int_equal(c->nskipped, 1); /* map-count: unknown limit */
 	snap_check_free(c);
 	snap_check_free(NULL);
 	snap_snapshot_free(snap);
+}
+
+static int cannot_judge(snap_check *c)
+{
+	(void)c;
+	return SNAP_EIO;
+}
+
+/* A rule that fails (a caller's own) is named in the error. */
+static void failing_rule_is_named(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = fixture("deleted-mapping");
+	snap_check *c;
+	snap_error err = { 0 };
+	const snap_rule mine = { "needs-a-disk", "reads what is not there", cannot_judge };
+	assert_int_equal(snap_check_new(&c, snap, NULL, &err), 0);
+	assert_int_equal(snap_check_run(c, &mine, &err), SNAP_EIO);
+	assert_string_equal(err.source, "check");
+	assert_string_equal(err.message, "the rule needs-a-disk failed: input/output error");
+	assert_int_equal(snap_check_run(c, &mine, NULL), SNAP_EIO);
+	assert_int_equal(c->nfindings, 0);
+	assert_true(snap_check_run(c, snap_check_rule("deleted-mapping"), &err) > 0);
+	snap_check_free(c);
+	snap_snapshot_free(snap);
+}
+
+static int check_without_memory(void *ctx)
+{
+	snap_check *c = ctx;
+	snap_error err = { 0 };
+	int bad = error_says(snap_check_run_all(c, &err), SNAP_ENOMEM, &err,
+			     "out of memory running the rule deleted-mapping");
+	bad |= snap_check_run_all(c, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_check_run(c, snap_check_rule("deleted-mapping"), &err),
+			  SNAP_ENOMEM, &err, "out of memory running the rule deleted-mapping");
+	bad |= snap_check_run(c, snap_check_rule("deleted-mapping"), NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+/* Out of memory, the runners name the rule that could not finish. */
+static void check_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = fixture("deleted-mapping");
+	snap_check *c;
+	assert_int_equal(snap_check_new(&c, snap, NULL, NULL), 0);
+	int rc = run_out_of_memory(check_without_memory, c);
+	snap_check_free(c);
+	snap_snapshot_free(snap);
+	assert_int_equal(rc, 0);
 }
 
 int main(void)
@@ -632,6 +684,8 @@ int main(void)
 		cmocka_unit_test(real_capture_clean),
 		cmocka_unit_test(rules_are_listed_once),
 		cmocka_unit_test(run_all_orders_by_severity),
+		cmocka_unit_test(failing_rule_is_named),
+		cmocka_unit_test(check_out_of_memory),
 		cmocka_unit_test(plain_process_is_clean),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -53,10 +53,10 @@ static snap_identity *interpret(struct layout *l, long threads, const char *kern
 				snap_snapshot **snap)
 {
 	fclose(l->f);
-	assert_int_equal(snap_snapshot_new(snap), 0);
+	assert_int_equal(snap_snapshot_new(snap, NULL), 0);
 	snap_parser *p;
 	snap_error err = { 0 };
-	assert_int_equal(snap_parser_new(&p, *snap, "layout", NULL, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, *snap, "layout", NULL, NULL, NULL), 0);
 	if (snap_parser_feed(p, l->text, l->len, &err) != 0 ||
 	    snap_parser_finish(p, &err) != 0)
 		fail_msg("%s:%ld: %s", err.source, err.line, err.message);
@@ -69,7 +69,7 @@ static snap_identity *interpret(struct layout *l, long threads, const char *kern
 	}
 	(*snap)->host.kernel = kernel;
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, *snap), 0);
+	assert_int_equal(snap_identity_new(&id, *snap, NULL), 0);
 	return id;
 }
 
@@ -109,7 +109,7 @@ static void stacks_by_pointer_and_mark(void **state)
 	snap->process.thread_sp = &sp;
 	snap->process.nthread_sp = 1;
 	snap_identity_free(id);
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->kinds[0], SNAP_KIND_GUARD);
 	assert_int_equal(id->evidence[0], SNAP_EV_STACK_GUARD);
 	assert_int_equal(id->kinds[1], SNAP_KIND_THREAD_STACK);

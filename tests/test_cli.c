@@ -273,6 +273,47 @@ static void fail_if_says_what_is_missing(void **state)
 	cmd_result_free(&res);
 }
 
+/* A value the library cannot read is refused with its reason, under the
+ * option's name; a value it reads but the command does not take keeps
+ * the command's own line. */
+static void bad_values_say_why(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *args[6], *err;
+	} cases[] = {
+		{ { "capture", "1", "--every", "5q" },
+		  "capture: --every: bad duration '5q': expected a number and a unit ms, "
+		  "s, m, h, d" },
+		{ { "watch", "1", "--interval", "2 s" },
+		  "watch: --interval: bad duration '2 s': expected a number and a unit ms, "
+		  "s, m, h, d" },
+		{ { "watch", "1", "--interval", "10ms" },
+		  "watch: --interval takes a duration of 50ms or more (500ms, 2s), not "
+		  "'10ms'" },
+		{ { "diff", "--min-change", "+4K", "a", "b" },
+		  "diff: --min-change: bad size '+4K': a sign is not allowed here" },
+		{ { "show", "--min-size", "1Q", "1" },
+		  "show: --min-size: bad size '1Q': expected a number and an optional unit "
+		  "K, M, G, T (such as 4K, 10M, 1.5G)" },
+		{ { "trend", "--min-slope", "5M", "x" },
+		  "trend: --min-slope: bad rate '5M': expected an amount, '/' and a time "
+		  "unit, such as 64K/min or 1M/h" },
+		{ { "trend", "--min-slope", "-5M/min", "x" },
+		  "trend: --min-slope wants a rate such as 64K/min or 1M/h, not '-5M/min'" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		cmd_result res;
+		char want[300];
+		run_args(&res, mapsnap_bin(), cases[i].args, NULL);
+		snprintf(want, sizeof(want), "mapsnap: %s\n", cases[i].err);
+		assert_int_equal(res.status, 2);
+		assert_string_equal(res.out, "");
+		assert_string_equal(res.err, want);
+		cmd_result_free(&res);
+	}
+}
+
 /* Output that does not reach stdout (a full disk) is an error, for
  * every command's --help and for a command's report. */
 static void a_full_stdout_fails(void **state)
@@ -668,6 +709,7 @@ int main(void)
 		cmocka_unit_test(aliases_are_accepted),
 		cmocka_unit_test(unknown_options_are_named),
 		cmocka_unit_test(fail_if_says_what_is_missing),
+		cmocka_unit_test(bad_values_say_why),
 		cmocka_unit_test(a_full_stdout_fails),
 		cmocka_unit_test(from_smaps_reads_stdin),
 		cmocka_unit_test(output_dir_levels_are_created),

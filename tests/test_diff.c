@@ -16,12 +16,13 @@
 #include "render.h"
 #include "fuzz/diff_invariants.h"
 #include "snap.h"
+#include "util.h"
 
 static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, false, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;
@@ -74,11 +75,11 @@ static size_t count_type(const snap_diff *d, enum snap_change_type t)
 static snap_snapshot *empty_like(const snap_snapshot *in)
 {
 	snap_snapshot *out;
-	assert_int_equal(snap_snapshot_new(&out), 0);
+	assert_int_equal(snap_snapshot_new(&out, NULL), 0);
 	for (size_t f = 0; f < in->nfields; f++)
 		assert_int_equal(snap_field_intern(out, in->fields[f].name,
 						   strlen(in->fields[f].name),
-						   in->fields[f].unit), (int)f);
+						   in->fields[f].unit, NULL), (int)f);
 	return out;
 }
 
@@ -100,7 +101,7 @@ static void copy_region(snap_snapshot *out, const snap_region *r, int64_t extra)
 	snap_region c = *r;
 	c.start = aslr(r->start) + (uint64_t)extra;
 	c.end = aslr(r->end) + (uint64_t)extra;
-	assert_int_equal(snap_snapshot_add_region(out, &c), 0);
+	assert_int_equal(snap_snapshot_add_region(out, &c, NULL), 0);
 }
 
 static void add_anon_flags(snap_snapshot *out, uint64_t start, uint64_t kb,
@@ -110,14 +111,14 @@ static void add_anon_flags(snap_snapshot *out, uint64_t start, uint64_t kb,
 	uint64_t values[] = { kb, rss_kb, rss_kb, rss_kb };
 	snap_entry entries[4];
 	for (int k = 0; k < 4; k++) {
-		int f = snap_field_intern(out, names[k], strlen(names[k]), SNAP_UNIT_KB);
+		int f = snap_field_intern(out, names[k], strlen(names[k]), SNAP_UNIT_KB, NULL);
 		assert_true(f >= 0);
 		entries[k] = (snap_entry){ .field = (uint32_t)f, .value = values[k] };
 	}
 	snap_region r = { .start = start, .end = start + kb * 1024, .path = "",
 			  .vmflags = vmflags, .entries = entries, .nentries = 4 };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(out, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(out, &r, NULL), 0);
 }
 
 static void add_anon(snap_snapshot *out, uint64_t start, uint64_t kb,
@@ -385,6 +386,98 @@ static void aslr_shifted_copy_has_no_changes(void **state)
 	snap_snapshot_free(b);
 }
 
+/* snap_diff_match labels what the diff pairs; regions that overlap are
+ * an error naming the snapshot and the regions. */
+static void match_labels_or_says_why(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/ref/zoo/proc.smaps");
+	snap_snapshot *b = shifted_copy(a), *bad = empty_like(a);
+	add_anon(bad, 0x10000, 8, "rw-p", 4);
+	add_anon(bad, 0x11000, 4, "rw-p", 4); /* starts inside the one before */
+	snap_identity *ia, *ib, *ibad;
+	snap_error err = { 0 };
+	assert_int_equal(snap_identity_new(&ia, a, &err), 0);
+	assert_int_equal(snap_identity_new(&ib, b, &err), 0);
+	assert_int_equal(snap_identity_new(&ibad, bad, &err), 0);
+	int32_t *old_groups = malloc(a->nregions * sizeof(int32_t));
+	int32_t *new_groups = malloc(a->nregions * sizeof(int32_t));
+	bool by_address = true;
+	assert_int_equal(snap_diff_match(old_groups, new_groups, &by_address, ia, ib,
+					 SNAP_MATCH_AUTO, &err), 0);
+	assert_false(by_address);
+	for (size_t i = 0; i < a->nregions; i++)
+		assert_true(new_groups[i] >= 0); /* an ASLR copy: all matched */
+	assert_string_equal(err.message, "");
+	assert_int_equal(snap_diff_match(old_groups, new_groups, NULL, ia, ibad,
+					 SNAP_MATCH_IDENTITY, &err), SNAP_EFORMAT);
+	assert_string_equal(err.message, "the new snapshot's regions overlap or are out of "
+			    "address order: region 2 starts at 11000, before region 1 "
+			    "ends at 12000");
+	assert_int_equal(snap_diff_match(old_groups, new_groups, NULL, ibad, ia,
+					 SNAP_MATCH_ADDRESS, NULL), SNAP_EFORMAT);
+	free(old_groups);
+	free(new_groups);
+	snap_identity_free(ia);
+	snap_identity_free(ib);
+	snap_identity_free(ibad);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	snap_snapshot_free(bad);
+}
+
+struct to_compare {
+	snap_identity *old_id, *new_id;
+	snap_diff *diff;
+	snap_gate *gate;
+};
+
+static int compare_without_memory(void *ctx)
+{
+	struct to_compare *c = ctx;
+	snap_error err = { 0 };
+	snap_gate *g;
+	int32_t groups[2][64];
+	char want[96];
+	snprintf(want, sizeof(want), "out of memory matching %zu regions with %zu",
+		 c->old_id->snap->nregions, c->new_id->snap->nregions);
+	int bad = error_says(snap_diff_match(groups[0], groups[1], NULL, c->old_id,
+					     c->new_id, SNAP_MATCH_IDENTITY, &err),
+			     SNAP_ENOMEM, &err, want);
+	bad |= snap_diff_match(groups[0], groups[1], NULL, c->old_id, c->new_id,
+			       SNAP_MATCH_ADDRESS, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_gate_new(&g, &err), SNAP_ENOMEM, &err,
+			  "out of memory creating a gate");
+	bad |= snap_gate_new(&g, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_gate_check(c->gate, c->diff, &err), SNAP_ENOMEM, &err,
+			  "out of memory building the gate's list of violations");
+	bad |= snap_gate_check(c->gate, c->diff, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+static void compare_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *a = load("fixtures/ref/sleep/proc.smaps");
+	snap_snapshot *b = shifted_copy(a);
+	assert_true(a->nregions <= 64);
+	struct to_compare c;
+	snap_error err = { 0 };
+	assert_int_equal(snap_identity_new(&c.old_id, a, NULL), 0);
+	assert_int_equal(snap_identity_new(&c.new_id, b, NULL), 0);
+	c.diff = diff_of(a, b, SNAP_MATCH_IDENTITY);
+	assert_int_equal(snap_gate_new(&c.gate, &err), 0);
+	assert_int_equal(snap_gate_add(c.gate, "rss>+1M", &err), 0);
+	int rc = run_out_of_memory(compare_without_memory, &c);
+	snap_gate_free(c.gate);
+	snap_diff_free(c.diff);
+	snap_identity_free(c.old_id);
+	snap_identity_free(c.new_id);
+	snap_snapshot_free(a);
+	snap_snapshot_free(b);
+	assert_int_equal(rc, 0);
+}
+
 /* Regions of distinct sizes under one anchor, and one more inserted
  * among them: only that one is new. */
 static void inserted_region_is_the_only_change(void **state)
@@ -499,7 +592,7 @@ static void new_duplicates_across_processes(void **state)
 	for (size_t i = 0; i < all->nregions; i++) {
 		uint64_t s = all->regions[i].start;
 		if (s < 0x7f0002000000ull || s >= 0x7f0004000000ull)
-			assert_int_equal(snap_snapshot_add_region(old, &all->regions[i]), 0);
+			assert_int_equal(snap_snapshot_add_region(old, &all->regions[i], NULL), 0);
 	}
 	snap_diff *d = diff_of(old, new, SNAP_MATCH_AUTO);
 	assert_int_equal(count_type(d, SNAP_CHANGE_DUPLICATED), 2);
@@ -533,7 +626,7 @@ static void replaced_library_across_processes(void **state)
 			r.inode = 9999; /* libssl.so.3 upgraded on disk */
 		r.start = aslr(r.start);
 		r.end = aslr(r.end);
-		assert_int_equal(snap_snapshot_add_region(b, &r), 0);
+		assert_int_equal(snap_snapshot_add_region(b, &r, NULL), 0);
 	}
 	snap_diff *d = diff_of(a, b, SNAP_MATCH_IDENTITY);
 	assert_int_equal(d->nchanges, 1);
@@ -553,7 +646,7 @@ static void replaced_library_across_processes(void **state)
 static snap_gate *gate_of(const char *const *exprs, size_t n)
 {
 	snap_gate *g;
-	assert_int_equal(snap_gate_new(&g), 0);
+	assert_int_equal(snap_gate_new(&g, NULL), 0);
 	for (size_t i = 0; i < n; i++) {
 		snap_error err;
 		if (snap_gate_add(g, exprs[i], &err) != 0)
@@ -565,7 +658,7 @@ static snap_gate *gate_of(const char *const *exprs, size_t n)
 static bool violates(const snap_diff *d, const char *expr)
 {
 	snap_gate *g = gate_of(&expr, 1);
-	int n = snap_gate_check(g, d);
+	int n = snap_gate_check(g, d, NULL);
 	assert_true(n == 0 || n == 1);
 	snap_gate_free(g);
 	return n == 1;
@@ -616,7 +709,7 @@ static void gate_messages_and_percent_from_zero(void **state)
 	const char *exprs[] = { "dup-libs>0", "new-libs>+2", "heap.rss>+1M",
 				"regions>+100%" };
 	snap_gate *g = gate_of(exprs, 4);
-	assert_int_equal(snap_gate_check(g, d), 3);
+	assert_int_equal(snap_gate_check(g, d, NULL), 3);
 	size_t n;
 	const snap_violation *v = snap_gate_violations(g, &n);
 	assert_int_equal(n, 3);
@@ -644,7 +737,7 @@ static void bad_gate_expressions_are_errors(void **state)
 		"dup-libs>1M", "rss>+x%", "rss>1<2", "",
 	};
 	snap_gate *g;
-	assert_int_equal(snap_gate_new(&g), 0);
+	assert_int_equal(snap_gate_new(&g, NULL), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		snap_error err = { 0 };
 		if (snap_gate_add(g, bad[i], &err) != SNAP_EINVAL)
@@ -666,7 +759,7 @@ static void json_report_has_the_documented_shape(void **state)
 	snap_diff *d = diff_of(a, b, SNAP_MATCH_ADDRESS);
 	const char *expr = "thread-stacks>+0";
 	snap_gate *g = gate_of(&expr, 1);
-	assert_int_equal(snap_gate_check(g, d), 1);
+	assert_int_equal(snap_gate_check(g, d, NULL), 1);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
@@ -736,7 +829,7 @@ static void map_path_aligns_prefixes(void **state)
 
 	char text[] = "/usr/lib/=/srv/root/usr/lib";
 	snap_path_map map;
-	assert_int_equal(snap_path_map_parse(&map, text), 0);
+	assert_int_equal(snap_path_map_parse(&map, text, NULL), 0);
 	assert_string_equal(map.from, "/usr/lib");
 	snap_diff_opts o;
 	snap_diff_opts_init(&o, SNAP_DIFF_OPTS_VERSION);
@@ -749,14 +842,42 @@ static void map_path_aligns_prefixes(void **state)
 	snap_diff_free(d);
 	/* a prefix ends at a '/': /usr/li is no prefix of /usr/lib */
 	char partial[] = "/usr/li=/srv/root/usr/li";
-	assert_int_equal(snap_path_map_parse(&map, partial), 0);
+	assert_int_equal(snap_path_map_parse(&map, partial, &err), 0);
 	assert_int_equal(snap_diff_new(&d, a, b, &o, &err), 0);
 	assert_true(d->nchanges >= 4);
 	snap_diff_free(d);
-	char bad[] = "usr/lib=/srv";
-	assert_int_equal(snap_path_map_parse(&map, bad), SNAP_EINVAL);
 	snap_snapshot_free(a);
 	snap_snapshot_free(b);
+}
+
+static void expect_bad_map(const char *text, const char *why)
+{
+	char copy[64], want[256];
+	snap_path_map map;
+	snap_error err = { 0 };
+	snprintf(copy, sizeof(copy), "%s", text);
+	assert_int_equal(snap_path_map_parse(&map, copy, &err), SNAP_EINVAL);
+	snprintf(want, sizeof(want), "bad path map '%s': %s (expected OLD=NEW, two "
+		 "absolute paths)", text, why);
+	assert_string_equal(err.message, want);
+	assert_string_equal(copy, text); /* left as it was */
+	assert_int_equal(snap_path_map_parse(&map, copy, NULL), SNAP_EINVAL);
+}
+
+/* A malformed path map says which half is wrong. */
+static void test_path_map_errors(void **state)
+{
+	(void)state;
+	expect_bad_map("usr/lib=/srv", "OLD is not an absolute path");
+	expect_bad_map("/usr/lib=srv", "NEW is not an absolute path");
+	expect_bad_map("/=/srv", "OLD is /, which would map every path");
+	expect_bad_map("/usr/lib", "no '='");
+	expect_bad_map("", "no '='");
+	char ok[] = "/opt/app/=/srv/app/";
+	snap_path_map map;
+	assert_int_equal(snap_path_map_parse(&map, ok, NULL), 0);
+	assert_string_equal(map.from, "/opt/app");
+	assert_string_equal(map.to, "/srv/app");
 }
 
 /* Every pair of fixtures, both ways, both matching modes, and the
@@ -796,6 +917,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(changes_add_up_to_the_totals),
 		cmocka_unit_test(map_path_aligns_prefixes),
+		cmocka_unit_test(test_path_map_errors),
 		cmocka_unit_test(same_process_explains_every_change),
 		cmocka_unit_test(same_process_reuse_threads_deleted),
 		cmocka_unit_test(pss_only_changes_need_metric_pss),
@@ -804,6 +926,8 @@ int main(void)
 		cmocka_unit_test(totals_and_kinds),
 		cmocka_unit_test(auto_matching_needs_the_same_process),
 		cmocka_unit_test(aslr_shifted_copy_has_no_changes),
+		cmocka_unit_test(match_labels_or_says_why),
+		cmocka_unit_test(compare_out_of_memory),
 		cmocka_unit_test(inserted_region_is_the_only_change),
 		cmocka_unit_test(inserted_region_in_a_real_layout),
 		cmocka_unit_test(thread_churn_is_new_stacks),

@@ -561,6 +561,15 @@ static void usage_and_input_errors(void **state)
 	assert_int_equal(res.status, 2);
 	assert_non_null(strstr(res.err, "--metric"));
 	cmd_result_free(&res);
+	/* the library's reason, under the option's name */
+	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--map-path", "/opt/app=srv/app",
+				     snap_path(0), snap_path(1), NULL), 0);
+	assert_int_equal(res.status, 2);
+	assert_string_equal(res.out, "");
+	assert_string_equal(res.err, "mapsnap: diff: --map-path: bad path map "
+			    "'/opt/app=srv/app': NEW is not an absolute path (expected "
+			    "OLD=NEW, two absolute paths)\n");
+	cmd_result_free(&res);
 	assert_int_equal(run_mapsnap(&res, NULL, "diff", "--format", "markdown",
 				     "--min-change", "1M", snap_path(1), snap_path(2), NULL), 0);
 	assert_int_equal(res.status, 0);

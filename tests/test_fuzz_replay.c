@@ -75,7 +75,7 @@ static void test_smaps_harness(void **state)
 static char *json_of(const char *smaps_path, size_t *len)
 {
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	assert_int_equal(snap_capture_files(snap, smaps_path, true, NULL), 0);
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);

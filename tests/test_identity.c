@@ -8,12 +8,13 @@
 #include <string.h>
 
 #include "snap.h"
+#include "util.h"
 
 static snap_snapshot *load(const char *path)
 {
 	snap_snapshot *snap;
 	snap_error err;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	if (snap_capture_files(snap, path, false, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
 	return snap;
@@ -94,7 +95,7 @@ static void images_are_load_instances(void **state)
 	(void)state;
 	snap_snapshot *snap = load("fixtures/diff/dups.smaps");
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->nimages, 12);
 	const snap_image *exe = image_at(id, 0x555555554000);
 	assert_int_equal(exe->kind, SNAP_KIND_EXE);
@@ -140,7 +141,7 @@ static void duplicated_libraries(void **state)
 	(void)state;
 	snap_snapshot *snap = load("fixtures/diff/dups.smaps");
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->ndups, 3);
 	const snap_duplicate *z = dup_named(id, "libz.so");
 	const snap_duplicate *c = dup_named(id, "libc.so");
@@ -171,7 +172,7 @@ static void kinds_and_classes_on_a_real_process(void **state)
 	(void)state;
 	snap_snapshot *snap = load("fixtures/ref/zoo/proc.smaps");
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->thread_stacks, 2);
 	size_t exact = 0, heap = 0, bss = 0;
 	for (size_t i = 0; i < snap->nregions; i++) {
@@ -218,7 +219,7 @@ static void anon_keys_follow_their_anchor(void **state)
 	(void)state;
 	snap_snapshot *snap = load("fixtures/ref/zoo/proc.smaps");
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	size_t a = SIZE_MAX, b = SIZE_MAX, c = SIZE_MAX;
 	bool named_since_a = false;
 	for (size_t i = 1; i < snap->nregions; i++) {
@@ -245,7 +246,7 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t end,
 {
 	snap_region r = { .start = start, .end = end, .path = "", .vmflags = vmflags };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(snap, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), 0);
 }
 
 /* A 64 MiB mmap that happens to be 64 MiB aligned is no glibc arena:
@@ -254,19 +255,53 @@ static void arenas_need_noreserve(void **state)
 {
 	(void)state;
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	add_region(snap, 0x7f0004000000, 0x7f0008000000, "rw-p", "rd wr mr mw me ac");
 	add_region(snap, 0x7f0008000000, 0x7f0008021000, "rw-p", "rd wr mr mw me nr");
 	add_region(snap, 0x7f0008021000, 0x7f000c000000, "---p", "mr mw me nr");
 	add_region(snap, 0x7f0010000000, 0x7f0014000000, "rw-p", "rd wr mr mw me nr");
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(id->kinds[0], SNAP_KIND_ANON);
 	assert_int_equal(id->kinds[1], SNAP_KIND_ARENA);
 	assert_int_equal(id->kinds[2], SNAP_KIND_ARENA);
 	assert_int_equal(id->kinds[3], SNAP_KIND_ARENA); /* a full heap */
 	snap_identity_free(id);
 	snap_snapshot_free(snap);
+}
+
+static int identity_without_memory(void *ctx)
+{
+	const snap_snapshot *snap = ctx;
+	snap_identity *id;
+	enum snap_kind kinds[64];
+	snap_path_map map = { "/usr", "/opt" };
+	snap_error err = { 0 };
+	char want[96];
+	snprintf(want, sizeof(want), "out of memory building the identity of %zu regions",
+		 snap->nregions);
+	int bad = error_says(snap_identity_new(&id, snap, &err), SNAP_ENOMEM, &err, want);
+	bad |= snap_identity_new(&id, snap, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_identity_new_mapped(&id, snap, &map, 1, &err), SNAP_ENOMEM,
+			  &err, want);
+	bad |= snap_identity_new_mapped(&id, snap, &map, 1, NULL) != SNAP_ENOMEM;
+	snprintf(want, sizeof(want), "out of memory classifying %zu regions", snap->nregions);
+	bad |= error_says(snap_classify(snap, kinds, NULL, NULL, &err), SNAP_ENOMEM, &err,
+			  want);
+	bad |= snap_classify(snap, kinds, NULL, NULL, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+/* Out of memory, an identity (and a classification) says how big a
+ * snapshot it was building for. */
+static void identity_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *snap = load("fixtures/ref/sleep/proc.smaps");
+	assert_true(snap->nregions > 0 && snap->nregions <= 64);
+	int rc = run_out_of_memory(identity_without_memory, snap);
+	snap_snapshot_free(snap);
+	assert_int_equal(rc, 0);
 }
 
 int main(void)
@@ -280,6 +315,7 @@ int main(void)
 		cmocka_unit_test(kinds_and_classes_on_a_real_process),
 		cmocka_unit_test(anon_keys_follow_their_anchor),
 		cmocka_unit_test(arenas_need_noreserve),
+		cmocka_unit_test(identity_out_of_memory),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

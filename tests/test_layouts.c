@@ -323,7 +323,7 @@ static void assert_buffer_is_anon(const snap_snapshot *s, uint64_t guard,
 				  const char *label)
 {
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	long g = region_at(s, guard), b = region_at(s, guard + 4 * KIB);
 	assert_true(g >= 0 && b == g + 1);
 	assert_true(s->regions[g].end == guard + 4 * KIB && s->regions[b].end == buf_end);
@@ -372,7 +372,7 @@ static void guard_buffer_single_thread(void **state)
 	char smaps[4200];
 	snprintf(smaps, sizeof(smaps), "%s/old-kernel.smaps", fx.dir);
 	save_without_vmflags(h.pid, smaps);
-	assert_int_equal(snap_snapshot_new(&s), 0);
+	assert_int_equal(snap_snapshot_new(&s, NULL), 0);
 	snap_error err;
 	if (snap_capture_files(s, smaps, true, &err) != 0)
 		fail_msg("%s: %s", err.source, err.message);
@@ -586,7 +586,7 @@ static void library_path_change_keeps_bss(void **state)
 
 	snap_snapshot *s = load(after);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	long bss = region_at(s, span_b[1] - 1);
 	assert_true(bss > 0);
 	if (id->kinds[bss] != SNAP_KIND_ANON || id->evidence[bss] != SNAP_EV_BSS ||

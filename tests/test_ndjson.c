@@ -239,7 +239,7 @@ static void live_rows_match_the_snapshot(void **state)
 	json_t **rows = convert(&n, fx.snap_path, NULL);
 	snap_snapshot *snap = load_first(fx.snap_path);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(n, snap->nregions);
 	bool kinds[SNAP_KIND_COUNT] = { false };
 	size_t libz_images = 0;
@@ -252,7 +252,7 @@ static void live_rows_match_the_snapshot(void **state)
 		assert_string_equal(str(rows[i], "boot_id"), snap->host.boot_id);
 		assert_string_equal(str(rows[i], "host"), snap->host.hostname);
 		double at;
-		assert_int_equal(snap_parse_utc(snap->captured_at, &at), 0);
+		assert_int_equal(snap_parse_utc(snap->captured_at, &at, NULL), 0);
 		assert_int_equal(num(rows[i], "captured_at_ms"), (uint64_t)(at * 1000 + 0.5));
 		assert_region_row(rows[i], id, i);
 		kinds[id->kinds[i]] = true;
@@ -369,7 +369,7 @@ static void build_ids_from_the_model(void **state)
 	(void)state;
 	snap_snapshot *snap = load_first(fx.snap_path);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	const snap_image *lib = NULL;
 	for (size_t k = 0; k < id->nimages && !lib; k++)
 		if (id->images[k].kind == SNAP_KIND_LIB && id->images[k].bss >= 0)
@@ -383,8 +383,8 @@ static void build_ids_from_the_model(void **state)
 		file.build_id.bytes[b] = (uint8_t)(0xa0 + b);
 	size_t first = lib->first, count = lib->count, bss = (size_t)lib->bss;
 	snap_identity_free(id);
-	assert_int_equal(snap_snapshot_add_file(snap, &file), 0);
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_snapshot_add_file(snap, &file, NULL), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	char *text = NULL;
 	size_t len;
 	FILE *f = open_memstream(&text, &len);

@@ -33,8 +33,8 @@ static int parse_text(snap_snapshot **out, const char *text, size_t len,
 {
 	snap_snapshot *snap;
 	snap_parser *p;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "test", NULL, NULL), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "test", NULL, NULL, err), 0);
 	int rc = 0;
 	for (size_t off = 0; rc == 0 && off < len;) {
 		size_t n = step && len - off > step ? step : len - off;
@@ -306,8 +306,8 @@ static void test_length_limits(void **state)
 	snap_snapshot *snap;
 	snap_parser *p;
 	snap_error err = { 0 };
-	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "cut", NULL, NULL), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "cut", NULL, NULL, NULL), 0);
 	int rc = 0;
 	for (size_t i = 0; rc == 0 && i < n; i += 1000)
 		rc = snap_parser_feed(p, text, 1000, &err); /* no newline yet */
@@ -348,13 +348,87 @@ static void test_impossible_counters(void **state)
 	assert_true(snap_region_get(snap, &snap->regions[0], "Swap") == SNAP_COUNTER_MAX);
 	snap_snapshot_free(snap);
 	/* smaps_rollup holds counters too. */
-	assert_true(snap_snapshot_new(&snap) == 0);
+	assert_true(snap_snapshot_new(&snap, NULL) == 0);
 	const char *rollup = "00400000-00401000 ---p 00000000 00:00 0 [rollup]\n"
 			     "Rss:   4503599627370497 kB\n";
 	assert_int_equal(snap_parse_rollup(snap, rollup, strlen(rollup), "smaps_rollup",
 					   &err), SNAP_EFORMAT);
 	assert_non_null(strstr(err.message, "more than 2^52"));
 	snap_snapshot_free(snap);
+}
+
+/* The model's own checks, called directly: what is wrong, without a
+ * source (the caller knows the file). */
+static void test_model_says_why(void **state)
+{
+	(void)state;
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	assert_int_equal(snap_snapshot_new(&snap, &err), 0);
+	int rss = snap_field_intern(snap, "Rss", 3, SNAP_UNIT_KB, &err);
+	int swap = snap_field_intern(snap, "Swap", 4, SNAP_UNIT_KB, NULL);
+	assert_int_equal(rss, 0);
+	assert_int_equal(swap, 1);
+	assert_int_equal(snap_field_intern(snap, "Rss", 3, SNAP_UNIT_KB, &err), rss);
+	assert_string_equal(err.message, "");
+	snap_entry entries[300];
+	for (size_t i = 0; i < 300; i++)
+		entries[i] = (snap_entry){ .field = (uint32_t)rss, .value = 4 };
+	snap_region r = { .start = 0x1000, .end = 0x2000, .path = "", .perms = "rw-p",
+			  .entries = entries, .nentries = 1 };
+	assert_int_equal(snap_region_check(snap, &r, &err), 0);
+	entries[0].value = 8;
+	assert_int_equal(snap_region_check(snap, &r, &err), SNAP_EFORMAT);
+	assert_string_equal(err.source, "");
+	assert_string_equal(err.message, "Rss 8 kB is more than the region's size, 4 kB");
+	assert_int_equal(snap_region_check(snap, &r, NULL), SNAP_EFORMAT);
+	entries[0] = (snap_entry){ .field = (uint32_t)swap, .value = SNAP_COUNTER_MAX + 1 };
+	assert_int_equal(snap_region_check(snap, &r, &err), SNAP_EFORMAT);
+	assert_string_equal(err.message, "Swap 4503599627370497 is more than 2^52 (no "
+			    "kernel prints that)");
+	/* without a layout, at most 256 entries */
+	r.nentries = 300;
+	assert_int_equal(snap_snapshot_add_region(snap, &r, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "region 1000-2000: 300 entries and no layout "
+			    "(at most 256 without one)");
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), SNAP_EINVAL);
+	assert_int_equal(snap->nregions, 0);
+	r.nentries = 256;
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), 0);
+	assert_int_equal(snap->nregions, 1);
+	snap_snapshot_free(snap);
+}
+
+static int model_without_memory(void *ctx)
+{
+	snap_snapshot *fresh = ctx, *other;
+	snap_error err = { 0 };
+	snap_region r = { .start = 0x1000, .end = 0x2000, .path = "", .perms = "rw-p" };
+	snap_file f = { .dev_major = 8, .dev_minor = 1, .inode = 42 };
+	int bad = error_says(snap_snapshot_new(&other, &err), SNAP_ENOMEM, &err,
+			     "out of memory creating a snapshot");
+	bad |= snap_snapshot_new(&other, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_field_intern(fresh, "Rss", 3, SNAP_UNIT_KB, &err),
+			  SNAP_ENOMEM, &err, "out of memory adding the field Rss to the "
+			  "snapshot");
+	bad |= snap_field_intern(fresh, "Rss", 3, SNAP_UNIT_KB, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_snapshot_add_region(fresh, &r, &err), SNAP_ENOMEM, &err,
+			  "out of memory adding region 1000-2000 to the snapshot");
+	bad |= snap_snapshot_add_region(fresh, &r, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_snapshot_add_file(fresh, &f, &err), SNAP_ENOMEM, &err,
+			  "out of memory adding the mapped file 8:1 42 to the snapshot");
+	bad |= snap_snapshot_add_file(fresh, &f, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+static void test_model_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *snap;
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	int rc = run_out_of_memory(model_without_memory, snap);
+	snap_snapshot_free(snap);
+	assert_int_equal(rc, 0);
 }
 
 /* An empty text is no error for the parser (a kernel thread has no
@@ -386,8 +460,8 @@ static void test_streaming_callback(void **state)
 	snap_snapshot *snap;
 	snap_parser *p;
 	int seen = 0;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
-	assert_int_equal(snap_parser_new(&p, snap, "t", stop_after_two, &seen), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_parser_new(&p, snap, "t", stop_after_two, &seen, NULL), 0);
 	assert_int_equal(snap_parser_feed(p, text, len, NULL), 42);
 	assert_int_equal(seen, 2);
 	assert_int_equal(snap->nregions, 0); /* nothing stored */
@@ -396,26 +470,64 @@ static void test_streaming_callback(void **state)
 	free(text);
 }
 
+static int parser_without_memory(void *ctx)
+{
+	snap_parser *p;
+	snap_error err = { 0 };
+	int bad = error_says(snap_parser_new(&p, ctx, "saved.smaps", NULL, NULL, &err),
+			     SNAP_ENOMEM, &err, "out of memory creating a parser");
+	bad |= strcmp(err.source, "saved.smaps") != 0;
+	bad |= snap_parser_new(&p, ctx, NULL, NULL, NULL, NULL) != SNAP_ENOMEM;
+	return bad;
+}
+
+/* A parser that cannot be made says so, under its source's name. */
+static void test_parser_out_of_memory(void **state)
+{
+	(void)state;
+	snap_snapshot *snap;
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	int rc = run_out_of_memory(parser_without_memory, snap);
+	snap_snapshot_free(snap);
+	assert_int_equal(rc, 0);
+}
+
 static void test_parse_size(void **state)
 {
 	(void)state;
 	int64_t v;
-	assert_int_equal(snap_parse_size("4096", false, &v), 0);
+	snap_error err = { 0 };
+	assert_int_equal(snap_parse_size("4096", false, &v, &err), 0);
 	assert_true(v == 4096);
-	assert_int_equal(snap_parse_size("4K", false, &v), 0);
+	assert_int_equal(snap_parse_size("4K", false, &v, NULL), 0);
 	assert_true(v == 4096);
-	assert_int_equal(snap_parse_size("10M", false, &v), 0);
+	assert_int_equal(snap_parse_size("10M", false, &v, NULL), 0);
 	assert_true(v == 10 * 1048576);
-	assert_int_equal(snap_parse_size("1.5G", false, &v), 0);
+	assert_int_equal(snap_parse_size("1.5G", false, &v, NULL), 0);
 	assert_true(v == 1610612736);
-	assert_int_equal(snap_parse_size("+8M", true, &v), 0);
+	assert_int_equal(snap_parse_size("+8M", true, &v, NULL), 0);
 	assert_true(v == 8 * 1048576);
-	assert_int_equal(snap_parse_size("-64k", true, &v), 0);
+	assert_int_equal(snap_parse_size("-64k", true, &v, &err), 0);
 	assert_true(v == -65536);
-	assert_int_equal(snap_parse_size("+8M", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("10Q", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("", false, &v), SNAP_EINVAL);
-	assert_int_equal(snap_parse_size("1e30", false, &v), SNAP_EINVAL);
+	assert_string_equal(err.message, "");
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "+8M", "a sign is not allowed here" },
+		{ "10Q", "expected a number and an optional unit K, M, G, T (such as 4K, "
+			 "10M, 1.5G)" },
+		{ "", "expected a number and an optional unit K, M, G, T (such as 4K, "
+		      "10M, 1.5G)" },
+		{ "1e30", "more than 8 EiB" },
+		{ "1e999", "more than 8 EiB" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char want[160];
+		snprintf(want, sizeof(want), "bad size '%s': %s", bad[i].text, bad[i].why);
+		assert_int_equal(snap_parse_size(bad[i].text, false, &v, &err), SNAP_EINVAL);
+		assert_string_equal(err.message, want);
+		assert_int_equal(snap_parse_size(bad[i].text, false, &v, NULL), SNAP_EINVAL);
+	}
 }
 
 static void test_classify_reference(void **state)
@@ -423,11 +535,11 @@ static void test_classify_reference(void **state)
 	(void)state;
 	snap_snapshot *snap;
 	snap_error err = { 0 };
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	assert_int_equal(snap_capture_files(snap, "fixtures/ref/zoo/proc.smaps", true,
 					    &err), 0);
 	enum snap_kind *kinds = calloc(snap->nregions, sizeof(*kinds));
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	int count[SNAP_KIND_COUNT] = { 0 };
 	for (size_t i = 0; i < snap->nregions; i++) {
 		const snap_region *r = &snap->regions[i];
@@ -484,7 +596,7 @@ static void test_classify_neighbours(void **state)
 	assert_int_equal(parse_text(&snap, text, strlen(text), 0, &err), 0);
 	enum snap_kind kinds[8];
 	assert_int_equal(snap->nregions, 8);
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	assert_int_equal(kinds[0], SNAP_KIND_ARENA);
 	assert_int_equal(kinds[1], SNAP_KIND_ARENA);
 	assert_int_equal(kinds[2], SNAP_KIND_GUARD);
@@ -498,7 +610,7 @@ static void test_classify_neighbours(void **state)
 	uint64_t sp = 0x7f0030001234ull;
 	snap->process.thread_sp = &sp;
 	snap->process.nthread_sp = 1;
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	assert_int_equal(kinds[7], SNAP_KIND_THREAD_STACK);
 	assert_int_equal(kinds[5], SNAP_KIND_ANON);
 	snap->process.thread_sp = NULL;
@@ -518,9 +630,12 @@ int main(void)
 		cmocka_unit_test(test_bad_inputs),
 		cmocka_unit_test(test_counters_are_numbers),
 		cmocka_unit_test(test_impossible_counters),
+		cmocka_unit_test(test_model_says_why),
+		cmocka_unit_test(test_model_out_of_memory),
 		cmocka_unit_test(test_length_limits),
 		cmocka_unit_test(test_empty_is_zero_regions),
 		cmocka_unit_test(test_streaming_callback),
+		cmocka_unit_test(test_parser_out_of_memory),
 		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_classify_reference),
 		cmocka_unit_test(test_classify_neighbours),

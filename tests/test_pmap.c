@@ -23,7 +23,7 @@ static snap_snapshot *load(const char *smaps, bool siblings)
 {
 	snap_snapshot *snap;
 	snap_error err = { 0 };
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	int rc = snap_capture_files(snap, smaps, siblings, &err);
 	if (rc < 0)
 		fail_msg("%s: %s", smaps, err.message);
@@ -511,7 +511,7 @@ static void test_empty_address_space(void **state)
 {
 	(void)state;
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	snap->process.known = true;
 	snap->process.pid = 2;
 	snap->process.comm = "kthreadd";

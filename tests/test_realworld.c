@@ -216,7 +216,7 @@ static void check_process(pid_t pid, const char *label)
 	if (!s)
 		return; /* a utility process that ended: nothing to judge */
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	assert_layout_truth(s, id, label);
 	size_t count[SNAP_KIND_COUNT] = { 0 };
 	for (size_t i = 0; i < s->nregions; i++)
@@ -715,7 +715,7 @@ static void check_cli_capture(pid_t pid, const char *label)
 			continue;
 		}
 		snap_identity *id;
-		assert_int_equal(snap_identity_new(&id, s), 0);
+		assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 		assert_layout_truth(s, id, label);
 		res = run_mapsnap_ok(0, "check", out, "--format", "json", NULL);
 		json_t *doc = json_parse_output(res.out, label);
@@ -901,7 +901,7 @@ static void check_trend(char files[][PATH_MAX], size_t n, const char *label)
 		assert_int_equal(fmt_json_load(&s, f, files[t], NULL), 0);
 		fclose(f);
 		snap_identity *id;
-		assert_int_equal(snap_identity_new(&id, s), 0);
+		assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 		int64_t rss[SNAP_KIND_COUNT] = { 0 };
 		for (size_t i = 0; i < s->nregions; i++)
 			rss[id->kinds[i]] += (int64_t)snap_region_get(s, &s->regions[i], "Rss");
@@ -953,7 +953,7 @@ static void python_layout(void **state)
 	snap_snapshot *s = capture_quiet(pid, (struct moment){ -1, 0 }, "python");
 	assert_non_null(s);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	assert_layout_truth(s, id, "python");
 
 	/* every thread blocked: each stack found by its stack pointer */
@@ -1016,7 +1016,7 @@ static void expect_stacks(pid_t pid, struct moment when, size_t by_pointer,
 	snap_snapshot *s = capture_quiet(pid, when, label);
 	assert_non_null(s);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	assert_layout_truth(s, id, label);
 	if (id->stacks.by_pointer != by_pointer || id->stacks.by_map_stack != by_map_stack ||
 	    id->thread_stacks != by_pointer + by_map_stack)
@@ -1165,7 +1165,7 @@ static void offline_renderer(void **state)
 	(void)state;
 	snap_snapshot *s = load_fixture(FIXTURE_RENDERER);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	assert_layout_truth(s, id, FIXTURE_RENDERER);
 	assert_true(s->process.threads > 1);
 	assert_true(s->process.nthread_sp > 0);
@@ -1196,7 +1196,7 @@ static void offline_python(void **state)
 	(void)state;
 	snap_snapshot *s = load_fixture(FIXTURE_PYTHON);
 	snap_identity *id;
-	assert_int_equal(snap_identity_new(&id, s), 0);
+	assert_int_equal(snap_identity_new(&id, s, NULL), 0);
 	assert_layout_truth(s, id, FIXTURE_PYTHON);
 	/* captured with every thread blocked, after one thread ended: each
 	 * thread's stack by its pointer, the ended one's by MAP_STACK */

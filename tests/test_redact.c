@@ -6,6 +6,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +18,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,7 +95,7 @@ static void test_token_is_keyed_siphash(void **state)
 	assert_string_not_equal(token(&r, "alice"), token(&other, "alice"));
 	assert_string_not_equal(token(&r, "alice"), token(&r, "alicf"));
 	/* Random keys differ. */
-	assert_int_equal(snap_redact_random(&other), 0);
+	assert_int_equal(snap_redact_random(&other, NULL), 0);
 	assert_string_not_equal(token(&r, "alice"), token(&other, "alice"));
 }
 
@@ -126,7 +130,7 @@ static void test_key_file(void **state)
 static void expect_path(snap_snapshot *snap, const snap_redact *r, const char *in,
 			const char *want)
 {
-	const char *got = snap_redact_path(snap, r, in, strlen(in));
+	const char *got = snap_redact_path(snap, r, in, strlen(in), NULL);
 	if (strcmp(got, want) != 0)
 		fail_msg("%s -> %s, not %s", in, got, want);
 }
@@ -143,7 +147,7 @@ static void test_paths(void **state)
 	r.keep = keep;
 	r.nkeep = 1;
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	char want[512];
 	static const char *const same[] = {
 		"", "/usr/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2",
@@ -191,7 +195,7 @@ static void test_meta(void **state)
 	key_from_hex(&r, "00112233445566778899aabbccddeeff");
 	for (int sys = 0; sys < 2; sys++) {
 		snap_snapshot *snap;
-		assert_int_equal(snap_snapshot_new(&snap), 0);
+		assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 		snap->host.hostname = "build-host-7";
 		snap->host.boot_id = "2f1c-boot";
 		snap->host.kernel = "6.18.44-fc-v782";
@@ -213,7 +217,7 @@ static void test_meta(void **state)
 		kv[4] = (snap_kv){ "VmRSS", "12 kB" };
 		p->status = kv;
 		p->nstatus = 5;
-		assert_int_equal(snap_redact_meta(snap, &r), 0);
+		assert_int_equal(snap_redact_meta(snap, &r, NULL), 0);
 		assert_true(snap->redacted);
 		assert_null(snap->host.hostname);
 		assert_null(snap->host.boot_id);
@@ -238,6 +242,129 @@ static void test_meta(void **state)
 		}
 		snap_snapshot_free(snap);
 	}
+}
+
+/* ---- failures ---- */
+
+/* From here on getrandom(2) fails with ENOSYS, in this process and in
+ * what it runs (as under an old kernel or a strict sandbox). */
+static int deny_getrandom(void)
+{
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(code) / sizeof(*code), code };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int without_random_numbers(const char *key, const char *smaps)
+{
+	snap_redact r;
+	snap_error err = { 0 };
+	bool created;
+	int bad = deny_getrandom() != 0;
+	bad |= error_says(snap_redact_random(&r, &err), SNAP_EIO, &err,
+			  "no random numbers for a redaction key (getrandom: "
+			  "Function not implemented)");
+	bad |= snap_redact_random(&r, NULL) != SNAP_EIO;
+	bad |= error_says(snap_redact_key_file(&r, key, &created, &err), SNAP_EIO, &err,
+			  "no random numbers for a redaction key");
+	bad |= strcmp(err.source, key) != 0 || file_exists(key);
+	cmd_result res;
+	bad |= run_mapsnap(&res, NULL, "capture", "--redact", "--from-smaps", smaps, "-o",
+			   "-", NULL) != 0;
+	bad |= res.status != 2 || strcmp(res.out, "") != 0 ||
+	       strcmp(res.err, "mapsnap: capture: no random numbers for a redaction key "
+			       "(getrandom: Function not implemented)\n") != 0;
+	if (bad)
+		fprintf(stderr, "capture: status %d, stderr: %s", res.status, res.err);
+	cmd_result_free(&res);
+	return bad;
+}
+
+/* Without random numbers there is no key: the library says so, and so
+ * does capture --redact, which writes nothing. */
+static void test_no_random_numbers(void **state)
+{
+	(void)state;
+	char *key = in_tmp("never.key"), *smaps = in_tmp("plain.smaps");
+	const char *text = "00400000-00401000 r-xp 00000000 08:01 42 /home/alice/tool\n"
+			   "Size:    4 kB\nRss:     4 kB\n";
+	assert_int_equal(write_file(smaps, text, strlen(text)), 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(without_random_numbers(key, smaps));
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(key);
+	free(smaps);
+}
+
+struct to_redact {
+	snap_redact r;
+	snap_snapshot *meta, *regions, *whole;
+};
+
+static int redact_without_memory(void *ctx)
+{
+	struct to_redact *t = ctx;
+	snap_error err = { 0 };
+	snap_region region = t->regions->regions[0];
+	int bad = error_says(snap_redact_region(t->regions, &t->r, &region, &err),
+			     SNAP_ENOMEM, &err, "out of memory redacting region 400000-401000");
+	bad |= snap_redact_region(t->regions, &t->r, &region, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_redact_meta(t->meta, &t->r, &err), SNAP_ENOMEM, &err,
+			  "out of memory redacting the process facts");
+	bad |= error_says(snap_redact_snapshot(t->whole, &t->r, &err), SNAP_ENOMEM, &err,
+			  "out of memory redacting");
+	const char *path = "/home/alice/tool";
+	bad |= snap_redact_path(t->regions, &t->r, path, strlen(path), &err) != NULL;
+	bad |= error_says(SNAP_ENOMEM, SNAP_ENOMEM, &err,
+			  "out of memory redacting a path of 16 bytes");
+	bad |= snap_redact_path(t->regions, &t->r, path, strlen(path), NULL) != NULL;
+	return bad;
+}
+
+static snap_snapshot *snapshot_to_redact(const char *smaps)
+{
+	snap_snapshot *snap;
+	snap_error err = { 0 };
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
+	assert_int_equal(snap_capture_files(snap, smaps, false, &err), 0);
+	snap->process.known = true;
+	snap->process.comm = "tool";
+	snap->process.exe = "/home/alice/tool";
+	return snap;
+}
+
+/* Out of memory, each redaction says what it was doing. */
+static void test_redact_out_of_memory(void **state)
+{
+	(void)state;
+	char *smaps = in_tmp("oom.smaps");
+	const char *text = "00400000-00401000 r-xp 00000000 08:01 42 /home/alice/tool\n"
+			   "Size:    4 kB\nRss:     4 kB\n";
+	assert_int_equal(write_file(smaps, text, strlen(text)), 0);
+	struct to_redact t;
+	key_from_hex(&t.r, "00112233445566778899aabbccddeeff");
+	t.meta = snapshot_to_redact(smaps);
+	t.regions = snapshot_to_redact(smaps);
+	t.whole = snapshot_to_redact(smaps);
+	int rc = run_out_of_memory(redact_without_memory, &t);
+	snap_snapshot_free(t.meta);
+	snap_snapshot_free(t.regions);
+	snap_snapshot_free(t.whole);
+	free(smaps);
+	assert_int_equal(rc, 0);
 }
 
 /* ---- another user's process, through the binary ---- */
@@ -459,10 +586,10 @@ static void test_key_file_makes_captures_comparable(void **state)
 	bool created;
 	assert_int_equal(snap_redact_key_file(&r, key, &created, NULL), 0);
 	snap_snapshot *snap;
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	char *want;
 	assert_true(asprintf(&want, "\"path\":\"%s\"",
-			     snap_redact_path(snap, &r, file, strlen(file))) > 0);
+			     snap_redact_path(snap, &r, file, strlen(file), NULL)) > 0);
 	snap_snapshot_free(snap);
 	assert_non_null(strstr(a.out, want));
 	assert_non_null(strstr(b.out, want));
@@ -526,6 +653,8 @@ int main(void)
 		cmocka_unit_test(test_key_file),
 		cmocka_unit_test(test_paths),
 		cmocka_unit_test(test_meta),
+		cmocka_unit_test(test_no_random_numbers),
+		cmocka_unit_test(test_redact_out_of_memory),
 		cmocka_unit_test(test_other_users_process),
 		cmocka_unit_test(test_key_file_makes_captures_comparable),
 		cmocka_unit_test(test_from_smaps),

@@ -218,7 +218,7 @@ static enum snap_kind *kinds_of(const snap_snapshot *snap)
 {
 	enum snap_kind *kinds = calloc(snap->nregions + 1, sizeof(*kinds));
 	assert_non_null(kinds);
-	assert_int_equal(snap_classify(snap, kinds, NULL, NULL), 0);
+	assert_int_equal(snap_classify(snap, kinds, NULL, NULL, NULL), 0);
 	return kinds;
 }
 
@@ -286,7 +286,7 @@ static size_t findings_of_last(const char *series)
 	snap_check_opts opts;
 	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
 	assert_int_equal(snap_check_new(&check, last, &opts, NULL), 0);
-	assert_int_equal(snap_check_run_all(check), 0);
+	assert_int_equal(snap_check_run_all(check, NULL), 0);
 	size_t n = check->nfindings;
 	snap_check_free(check);
 	snap_snapshot_free(last);
@@ -640,9 +640,9 @@ static void api_refuses_a_check_of_another_snapshot(void **state)
 	snap_check *check = NULL;
 	snap_check_opts opts;
 	snap_check_opts_init(&opts, SNAP_CHECK_OPTS_VERSION);
-	assert_int_equal(snap_identity_new(&id, after), 0);
+	assert_int_equal(snap_identity_new(&id, after, NULL), 0);
 	assert_int_equal(snap_check_new(&check, before, &opts, NULL), 0);
-	assert_int_equal(snap_check_run_all(check), 0);
+	assert_int_equal(snap_check_run_all(check, NULL), 0);
 	fmt_report_opts ro = { .check = check };
 	char *buf = NULL;
 	size_t len = 0;
@@ -870,7 +870,7 @@ static void cli_filters_open_the_page_filtered(void **state)
 static snap_identity *identity_of(const snap_snapshot *snap)
 {
 	snap_identity *id = NULL;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	return id;
 }
 

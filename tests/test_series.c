@@ -34,63 +34,108 @@ static void durations(void **state)
 	};
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
 		int64_t ms = -1;
-		assert_int_equal(snap_parse_duration(good[i].text, &ms), 0);
+		assert_int_equal(snap_parse_duration(good[i].text, &ms, NULL), 0);
 		if (ms != good[i].ms)
 			fail_msg("%s: %lld ms, want %lld", good[i].text, (long long)ms,
 				 (long long)good[i].ms);
 	}
 	static const char *const bad[] = { "", "0", "0s", "-1s", "5x", "ms", "1 s",
-					   "s1", "0.1ms", "1e400s" };
+					   "s1", "0.1ms", "1e400s", "1e13s" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
 		int64_t ms;
-		if (snap_parse_duration(bad[i], &ms) != SNAP_EINVAL)
+		snap_error err = { 0 };
+		char want[64];
+		if (snap_parse_duration(bad[i], &ms, &err) != SNAP_EINVAL ||
+		    snap_parse_duration(bad[i], &ms, NULL) != SNAP_EINVAL)
 			fail_msg("'%s' should be refused", bad[i]);
+		snprintf(want, sizeof(want), "bad duration '%s': ", bad[i]);
+		if (strncmp(err.message, want, strlen(want)) != 0)
+			fail_msg("'%s': %s", bad[i], err.message);
 	}
+	/* why, for each kind of mistake */
+	int64_t ms;
+	snap_error err = { 0 };
+	assert_int_equal(snap_parse_duration("5q", &ms, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "bad duration '5q': expected a number and a unit "
+			    "ms, s, m, h, d");
+	assert_string_equal(err.source, "");
+	assert_int_equal(snap_parse_duration("0.1ms", &ms, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "bad duration '0.1ms': shorter than a millisecond");
+	assert_int_equal(snap_parse_duration("1e13s", &ms, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "bad duration '1e13s': longer than 10^12 seconds");
 }
 
 static void rates(void **state)
 {
 	(void)state;
 	double v;
-	assert_int_equal(snap_parse_rate("1M/min", true, &v), 0);
+	snap_error err = { 0 };
+	assert_int_equal(snap_parse_rate("1M/min", true, &v, &err), 0);
 	assert_true(fabs(v - 1024) < 1e-9);
-	assert_int_equal(snap_parse_rate("+64K/s", true, &v), 0);
+	assert_int_equal(snap_parse_rate("+64K/s", true, &v, NULL), 0);
 	assert_true(fabs(v - 64 * 60) < 1e-9);
-	assert_int_equal(snap_parse_rate("2G/h", true, &v), 0);
+	assert_int_equal(snap_parse_rate("2G/h", true, &v, NULL), 0);
 	assert_true(fabs(v - 2.0 * 1024 * 1024 / 60) < 1e-6);
-	assert_int_equal(snap_parse_rate("-1M/min", true, &v), 0);
+	assert_int_equal(snap_parse_rate("-1M/min", true, &v, NULL), 0);
 	assert_true(fabs(v + 1024) < 1e-9);
-	assert_int_equal(snap_parse_rate("10/min", false, &v), 0);
+	assert_int_equal(snap_parse_rate("10/min", false, &v, NULL), 0);
 	assert_true(fabs(v - 10) < 1e-9);
-	assert_int_equal(snap_parse_rate("-5/s", false, &v), 0);
+	assert_int_equal(snap_parse_rate("-5/s", false, &v, NULL), 0);
 	assert_true(fabs(v + 300) < 1e-9);
-	assert_int_equal(snap_parse_rate("0/min", false, &v), 0);
+	assert_int_equal(snap_parse_rate("0/min", false, &v, NULL), 0);
 	assert_true(v == 0);
-	static const char *const bad[] = { "1M", "1M/", "1M/week", "abc/min", "/min",
-					   "1X/min", "1M/min/s" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		if (snap_parse_rate(bad[i], true, &v) != SNAP_EINVAL)
-			fail_msg("'%s' should be refused", bad[i]);
-	assert_int_equal(snap_parse_rate("1M/min", false, &v), SNAP_EINVAL);
+	assert_string_equal(err.message, "");
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "1M", "expected an amount, '/' and a time unit, such as 64K/min or 1M/h" },
+		{ "/min", "expected an amount, '/' and a time unit, such as 64K/min or 1M/h" },
+		{ "1M/", "'' is not a time unit (s, min, h, d)" },
+		{ "1M/week", "'week' is not a time unit (s, min, h, d)" },
+		{ "1M/min/s", "'min/s' is not a time unit (s, min, h, d)" },
+		{ "abc/min", "'abc' is not a size (such as 64K or +1.5M)" },
+		{ "1X/min", "'1X' is not a size (such as 64K or +1.5M)" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		char want[160];
+		snprintf(want, sizeof(want), "bad rate '%s': %s", bad[i].text, bad[i].why);
+		if (snap_parse_rate(bad[i].text, true, &v, &err) != SNAP_EINVAL ||
+		    snap_parse_rate(bad[i].text, true, &v, NULL) != SNAP_EINVAL)
+			fail_msg("'%s' should be refused", bad[i].text);
+		assert_string_equal(err.message, want);
+	}
+	assert_int_equal(snap_parse_rate("1M/min", false, &v, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "bad rate '1M/min': '1M' is not a number");
+	assert_int_equal(snap_parse_rate("1/d", false, &v, &err), 0);
+	assert_int_equal(snap_parse_rate("x", false, &v, &err), SNAP_EINVAL);
+	assert_string_equal(err.message, "bad rate 'x': expected an amount, '/' and a time "
+			    "unit, such as 10/min or 1/s");
 }
 
 static void utc_times(void **state)
 {
 	(void)state;
 	double s;
-	assert_int_equal(snap_parse_utc("1970-01-01T00:00:01.500Z", &s), 0);
+	assert_int_equal(snap_parse_utc("1970-01-01T00:00:01.500Z", &s, NULL), 0);
 	assert_true(fabs(s - 1.5) < 1e-9);
 	/* 2000-01-01 is 10957 days after the epoch. */
-	assert_int_equal(snap_parse_utc("2000-01-01T00:00:00Z", &s), 0);
+	assert_int_equal(snap_parse_utc("2000-01-01T00:00:00Z", &s, NULL), 0);
 	assert_true(fabs(s - 10957.0 * 86400) < 1e-6);
-	assert_int_equal(snap_parse_utc("2000-01-02T01:02:03.004Z", &s), 0);
+	assert_int_equal(snap_parse_utc("2000-01-02T01:02:03.004Z", &s, NULL), 0);
 	assert_true(fabs(s - (10958.0 * 86400 + 3723.004)) < 1e-6);
 	static const char *const bad[] = { "", "2000-01-01", "2000-01-01T00:00:00",
 					   "2000-13-01T00:00:00Z", "2000-01-01T24:00:00Z",
 					   "2000-01-01T00:00:00.Z", "2000-01-01T00:00:00Zx" };
-	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
-		if (snap_parse_utc(bad[i], &s) != SNAP_EINVAL)
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snap_error err = { 0 };
+		char want[128];
+		if (snap_parse_utc(bad[i], &s, &err) != SNAP_EINVAL ||
+		    snap_parse_utc(bad[i], &s, NULL) != SNAP_EINVAL)
 			fail_msg("'%s' should be refused", bad[i]);
+		snprintf(want, sizeof(want), "bad time '%s': expected UTC as "
+			 "2026-11-22T02:05:53.123Z", bad[i]);
+		assert_string_equal(err.message, want);
+	}
 }
 
 /* ---- Theil-Sen ---- */
@@ -98,7 +143,7 @@ static void utc_times(void **state)
 static double theil_sen(const double *t, const double *y, size_t n)
 {
 	double slope = NAN;
-	assert_int_equal(snap_theil_sen(&slope, t, y, n), 0);
+	assert_int_equal(snap_theil_sen(&slope, t, y, n, NULL), 0);
 	return slope;
 }
 
@@ -181,7 +226,7 @@ static void push(struct series *s, int64_t v, double step)
 static snap_growth growth_of(const struct series *s)
 {
 	snap_growth g;
-	assert_int_equal(snap_growth_compute(&g, s->t, s->v, s->n), 0);
+	assert_int_equal(snap_growth_compute(&g, s->t, s->v, s->n, NULL), 0);
 	return g;
 }
 
@@ -200,6 +245,36 @@ static void expect_verdict(const struct series *s, enum snap_trend_verdict want,
 	if (got != want)
 		fail_msg("%s: %s, want %s", what, snap_trend_verdict_name(got),
 			 snap_trend_verdict_name(want));
+}
+
+static int series_without_memory(void *ctx)
+{
+	(void)ctx;
+	double t[5] = { 0, 1, 2, 3, 4 }, y[5] = { 1, 2, 3, 5, 8 }, slope;
+	int64_t v[5] = { 1, 2, 3, 5, 8 };
+	snap_growth g;
+	snap_trend_gate *gate;
+	snap_error err = { 0 };
+	int bad = error_says(snap_theil_sen(&slope, t, y, 5, &err), SNAP_ENOMEM, &err,
+			     "out of memory for the 10 slopes between 5 points");
+	bad |= snap_theil_sen(&slope, t, y, 5, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_growth_compute(&g, t, v, 5, &err), SNAP_ENOMEM, &err,
+			  "out of memory for a series of 5 points");
+	bad |= snap_growth_compute(&g, t, v, 5, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_trend_gate_new(&gate, &err), SNAP_ENOMEM, &err,
+			  "out of memory creating a trend gate");
+	bad |= snap_trend_gate_new(&gate, NULL) != SNAP_ENOMEM;
+	/* what needs no memory still works */
+	bad |= snap_theil_sen(&slope, t, y, 1, &err) != 0;
+	return bad;
+}
+
+/* Out of memory, the series calls say how much they needed. */
+static void series_out_of_memory(void **state)
+{
+	(void)state;
+	int rc = run_out_of_memory(series_without_memory, NULL);
+	assert_int_equal(rc, 0);
 }
 
 static void growth_measures(void **state)
@@ -226,7 +301,7 @@ static void growth_measures(void **state)
 		y[i] = (double)v[i + 2];
 	}
 	double per_s;
-	assert_int_equal(snap_theil_sen(&per_s, t, y, 7), 0);
+	assert_int_equal(snap_theil_sen(&per_s, t, y, 7, NULL), 0);
 	assert_true(fabs(g.slope - per_s * 60) < 1e-9);
 	assert_true(g.slope > 0);
 }
@@ -353,7 +428,7 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t kb,
 	uint64_t values[] = { kb, rss_kb, rss_kb };
 	snap_entry entries[3];
 	for (int k = 0; k < 3; k++) {
-		int f = snap_field_intern(snap, names[k], strlen(names[k]), SNAP_UNIT_KB);
+		int f = snap_field_intern(snap, names[k], strlen(names[k]), SNAP_UNIT_KB, NULL);
 		assert_true(f >= 0);
 		entries[k] = (snap_entry){ .field = (uint32_t)f, .value = values[k] };
 	}
@@ -361,14 +436,14 @@ static void add_region(snap_snapshot *snap, uint64_t start, uint64_t kb,
 			  .path_len = (uint32_t)strlen(path), .inode = inode,
 			  .dev_major = inode ? 8 : 0, .entries = entries, .nentries = 3 };
 	memcpy(r.perms, perms, 5);
-	assert_int_equal(snap_snapshot_add_region(snap, &r), 0);
+	assert_int_equal(snap_snapshot_add_region(snap, &r, NULL), 0);
 }
 
 static snap_snapshot *new_snapshot(long pid, int second)
 {
 	snap_snapshot *snap;
 	char at[40];
-	assert_int_equal(snap_snapshot_new(&snap), 0);
+	assert_int_equal(snap_snapshot_new(&snap, NULL), 0);
 	snprintf(at, sizeof(at), "2026-11-22T03:00:%02d.000Z", second);
 	snap->captured_at = snap_snapshot_strdup(snap, at);
 	snap->process.known = true;
@@ -602,7 +677,7 @@ static void trend_follows_births_as_a_group(void **state)
 	assert_true(t->regions[0].born);
 	assert_int_equal(t->regions[0].verdict, SNAP_TREND_STEADY);
 	snap_trend_gate *g;
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	assert_int_equal(snap_trend_gate_add(g, "leak-suspects>0", NULL), 0);
 	assert_int_equal(snap_trend_gate_check(g, t, NULL), 1);
 	size_t nv;
@@ -649,7 +724,7 @@ static void gate_terms(void **state)
 	snap_trend *t = trend_of(snaps, N);
 	snap_trend_gate *g;
 	snap_error err = { 0 };
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	/* The heap leaks 3840 kB/min, 3.75M/min. */
 	static const char *const exprs[] = {
 		"leak-suspects > 0",          /* fails: 1 */
@@ -689,7 +764,7 @@ static void gate_refuses(void **state)
 {
 	(void)state;
 	snap_trend_gate *g;
-	assert_int_equal(snap_trend_gate_new(&g), 0);
+	assert_int_equal(snap_trend_gate_new(&g, NULL), 0);
 	static const struct {
 		const char *expr, *words;
 	} bad[] = {
@@ -723,8 +798,8 @@ static void both_gates_read_one_grammar(void **state)
 	(void)state;
 	snap_trend_gate *tg;
 	snap_gate *dg;
-	assert_int_equal(snap_trend_gate_new(&tg), 0);
-	assert_int_equal(snap_gate_new(&dg), 0);
+	assert_int_equal(snap_trend_gate_new(&tg, NULL), 0);
+	assert_int_equal(snap_gate_new(&dg, NULL), 0);
 	static const char *const good[] = { "Heap . RSS > +1M", "total.regions>=+3",
 					    "anon.regions < 10%" };
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
@@ -838,6 +913,7 @@ int main(void)
 		cmocka_unit_test(slope_median_and_ties),
 		cmocka_unit_test(slope_sampled),
 		cmocka_unit_test(growth_measures),
+		cmocka_unit_test(series_out_of_memory),
 		cmocka_unit_test(verdict_steady_and_slow),
 		cmocka_unit_test(verdict_plateaus),
 		cmocka_unit_test(verdict_others),

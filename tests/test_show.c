@@ -480,7 +480,7 @@ static void expect_rows_match_identity(const struct explain_row *rows, size_t n,
 				       const snap_snapshot *snap)
 {
 	snap_identity *id = NULL;
-	assert_int_equal(snap_identity_new(&id, snap), 0);
+	assert_int_equal(snap_identity_new(&id, snap, NULL), 0);
 	assert_int_equal(n, snap->nregions);
 	for (size_t i = 0; i < n; i++) {
 		const snap_region *r = &snap->regions[i];

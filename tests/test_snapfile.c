@@ -55,6 +55,15 @@ static char *path_in(const struct env *e, const char *name)
 }
 
 /* Saved, loaded, saved again: the same bytes, and the same regions. */
+static uint64_t checksum_of(const snap_snapshot *snap)
+{
+	uint64_t sum = 0;
+	snap_error err = { 0 };
+	assert_int_equal(snap_snapshot_checksum(&sum, snap, &err), 0);
+	assert_string_equal(err.message, "");
+	return sum;
+}
+
 static void test_save_load_round_trip(void **state)
 {
 	struct env *e = *state;
@@ -68,7 +77,7 @@ static void test_save_load_round_trip(void **state)
 	assert_int_equal(loaded->process.pid, e->h.pid);
 	assert_true(loaded->has_stored_checksum);
 	assert_false(snap_snapshot_checksum_mismatch(loaded));
-	assert_true(snap_snapshot_checksum(loaded) == snap_snapshot_checksum(e->snap));
+	assert_true(checksum_of(loaded) == checksum_of(e->snap));
 	assert_int_equal(snap_snapshot_save_file(b, loaded, 0, &err), 0);
 	size_t la, lb;
 	char *ta = read_file(a, &la), *tb = read_file(b, &lb);
@@ -87,6 +96,29 @@ static void test_save_load_round_trip(void **state)
 
 /* Without SNAP_SAVE_OVERWRITE an existing file stays as it was, and no
  * temporary file is left beside it; with it, the file is replaced. */
+static int checksum_without_memory(void *ctx)
+{
+	snap_hasher *h;
+	uint64_t sum = 1;
+	snap_error err = { 0 };
+	int bad = error_says(snap_hasher_new(&h, &err), SNAP_ENOMEM, &err,
+			     "out of memory creating a checksum state");
+	bad |= snap_hasher_new(&h, NULL) != SNAP_ENOMEM;
+	bad |= error_says(snap_snapshot_checksum(&sum, ctx, &err), SNAP_ENOMEM, &err,
+			  "out of memory creating a checksum state");
+	bad |= snap_snapshot_checksum(&sum, ctx, NULL) != SNAP_ENOMEM || sum != 1;
+	return bad;
+}
+
+/* A checksum that cannot be computed is an error, not a 0 that a stored
+ * checksum could be compared with. */
+static void test_checksum_out_of_memory(void **state)
+{
+	struct env *e = *state;
+	int rc = run_out_of_memory(checksum_without_memory, e->snap);
+	assert_int_equal(rc, 0);
+}
+
 static void test_save_never_overwrites_unasked(void **state)
 {
 	struct env *e = *state;
@@ -297,6 +329,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_save_load_round_trip),
+		cmocka_unit_test(test_checksum_out_of_memory),
 		cmocka_unit_test(test_save_never_overwrites_unasked),
 		cmocka_unit_test(test_save_failures_say_why),
 		cmocka_unit_test(test_load_errors_name_the_file),

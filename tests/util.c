@@ -12,6 +12,7 @@
 #include <sched.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -485,4 +486,75 @@ int build_shared_library(const char *code, const char *out, const char *flags)
 		close(fd);
 	}
 	return status == 0 && fd >= 0 ? 0 : -1;
+}
+
+/* ---- failures on demand ---- */
+
+#if !defined(__SANITIZE_ADDRESS__)
+static long mapped_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0;
+	if (f) {
+		if (fscanf(f, "%ld", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return pages * sysconf(_SC_PAGESIZE);
+}
+
+/* The stack is address space too: map what fn may need before the limit. */
+static void __attribute__((noinline)) grow_stack(void)
+{
+	volatile char deep[512 * 1024];
+	for (size_t i = 0; i < sizeof(deep); i += 4096)
+		deep[i] = 0;
+}
+
+int run_out_of_memory(int (*fn)(void *ctx), void *ctx)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		grow_stack();
+		rlim_t now = (rlim_t)mapped_bytes() + (1 << 20);
+		struct rlimit limit = { now, now };
+		if (setrlimit(RLIMIT_AS, &limit) != 0)
+			_exit(120);
+		/* Take what malloc still holds: large blocks, then every size
+		 * of small chunk (glibc keeps freed ones in a list per size). */
+		for (size_t size = 1 << 20; size > 1024; size /= 2)
+			while (malloc(size))
+				;
+		for (size_t size = 1024; size; size -= 8)
+			while (malloc(size))
+				;
+		if (malloc(1))
+			_exit(121);
+		_exit(fn(ctx) & 0xff);
+	}
+	int status;
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+#else
+int run_out_of_memory(int (*fn)(void *ctx), void *ctx)
+{
+	(void)fn;
+	(void)ctx;
+	return 0;
+}
+#endif
+
+int error_says(int rc, int want, const snap_error *err, const char *text)
+{
+	if (rc == want && strstr(err->message, text))
+		return 0;
+	char buf[1100];
+	fprintf(stderr, "returned %d (want %d), error '%s' (want '%s' in it)\n", rc, want,
+		snap_error_format(err, buf, sizeof(buf)), text);
+	return 1;
 }

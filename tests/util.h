@@ -82,4 +82,18 @@ bool file_exists(const char *path);
  * printed. */
 int build_shared_library(const char *code, const char *out, const char *flags);
 
+/* Runs fn(ctx) in a child process in which every allocation fails (its
+ * address space is limited to what it maps, and what malloc still held
+ * is taken first), and returns what fn returned (0..255), or -1 when
+ * the child did not exit. ASan's allocator reserves its memory up front
+ * and cannot be made to fail so (it grows past the limit, then aborts):
+ * in the sanitizer build fn does not run and 0 is returned, so these
+ * tests check something in make check-unit only. */
+int run_out_of_memory(int (*fn)(void *ctx), void *ctx);
+
+/* 0 when a call returned want and its error's message holds text; else
+ * prints what it got (for a child process, which cannot assert) and 1. */
+struct snap_error;
+int error_says(int rc, int want, const struct snap_error *err, const char *text);
+
 #endif

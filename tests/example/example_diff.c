@@ -87,10 +87,14 @@ int main(int argc, char **argv)
 		status = failed("load", &err);
 		goto out;
 	}
+	uint64_t sum_before, sum_loaded;
+	if (snap_snapshot_checksum(&sum_before, before, &err) < 0 ||
+	    snap_snapshot_checksum(&sum_loaded, loaded, &err) < 0) {
+		status = failed("checksum", &err);
+		goto out;
+	}
 	printf("saved %zu regions, loaded %zu, checksums %s\n", before->nregions,
-	       loaded->nregions,
-	       snap_snapshot_checksum(before) == snap_snapshot_checksum(loaded)
-		       ? "equal" : "differ");
+	       loaded->nregions, sum_before == sum_loaded ? "equal" : "differ");
 
 	mapping = mmap(NULL, MAPPING_BYTES, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

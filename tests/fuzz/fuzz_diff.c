@@ -65,11 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fprintf(stderr, "%s\n", why);
 		FUZZ_ASSERT(diff_invariants_hold(diff, why, sizeof(why)));
 		snap_gate *gate;
-		if (snap_gate_new(&gate) == 0) {
+		if (snap_gate_new(&gate, NULL) == 0) {
 			if (snap_gate_add(gate, "rss>+1%", NULL) == 0 &&
 			    snap_gate_add(gate, "heap.dirty>+4K", NULL) == 0 &&
 			    snap_gate_add(gate, "swap>+1G", NULL) == 0)
-				(void)snap_gate_check(gate, diff);
+				(void)snap_gate_check(gate, diff, NULL);
 			render(diff, gate);
 			snap_gate_free(gate);
 		}

@@ -12,7 +12,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	snap_gate *gate;
-	if (snap_gate_new(&gate) == 0) {
+	if (snap_gate_new(&gate, NULL) == 0) {
 		snap_error err = { 0 };
 		size_t before = snap_gate_size(gate);
 		int rc = snap_gate_add(gate, text, &err);
@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap_gate_free(gate);
 	}
 	int64_t bytes;
-	(void)snap_parse_size(text, size && data[0] & 1, &bytes);
+	(void)snap_parse_size(text, size && data[0] & 1, &bytes, NULL);
 	free(text);
 	return 0;
 }
