@@ -24,9 +24,8 @@
 
 struct all_settings {
 	const char *output;
-	int64_t every_ms, for_ms;
-	size_t count; /* rounds; 0: until stopped (with --every) */
-	bool has_for, force;
+	cli_schedule sched;
+	bool force;
 	snap_capture_opts opts;
 	cli_redaction redaction; /* one key for every process and round */
 };
@@ -81,17 +80,14 @@ bool capture_all_wanted(int argc, char **argv)
 static int parse_option(struct all_settings *s, int c, const char *arg)
 {
 	int rc = cli_capture_option(&s->opts, &s->redaction, c, arg);
+	if (rc == 1)
+		rc = cli_schedule_option(&s->sched, c, arg);
 	if (rc != 1)
 		return rc;
 	switch (c) {
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
 	case OPT_ALL: return EXIT_OK;
-	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
-	case OPT_FOR:
-		s->has_for = true;
-		return cli_duration_arg(&s->for_ms, arg, "--for");
-	case OPT_COUNT: return cli_count_arg(&s->count, arg);
 	}
 	return EXIT_ERROR;
 }
@@ -112,10 +108,10 @@ static int parse_args(struct all_settings *s, int argc, char **argv)
 		return cli_error("capture: --all takes no pids ('%s')", argv[optind]);
 	if (!s->output)
 		return cli_error("capture: --all needs -o DIR/, -o FILE or -o -");
-	if ((s->count || s->has_for) && !s->every_ms)
+	if ((s->sched.count || s->sched.has_for) && !s->sched.every_ms)
 		return cli_error("capture: --count and --for go with --every DURATION");
-	if (s->count && s->has_for)
-		return cli_error("capture: give --count or --for, not both");
+	if (cli_schedule_check(&s->sched) != EXIT_OK)
+		return EXIT_ERROR;
 	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
 		return cli_error("capture: --redact-key and --redact-keep go with --redact");
 	return cli_redaction_ready(&s->redaction, &s->opts);
@@ -353,7 +349,7 @@ static int sink_open(struct sink *k, const struct all_settings *s)
 					 strerror(errno));
 		return EXIT_OK;
 	}
-	if (s->every_ms && strcmp(s->output, "-") != 0) {
+	if (s->sched.every_ms && strcmp(s->output, "-") != 0) {
 		int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (s->force ? O_TRUNC : 0);
 		if ((k->append_fd = open(s->output, flags, 0666)) < 0)
 			return cli_error("%s: cannot open: %s", s->output, strerror(errno));
@@ -722,14 +718,15 @@ static bool wait_until(int64_t deadline)
 
 static int run_rounds(struct sink *k, const struct all_settings *s, bool tty)
 {
-	int64_t interval = s->every_ms * 1000000, start = now_ns();
+	int64_t interval = s->sched.every_ms * 1000000, start = now_ns();
 	for (size_t round = 1;; round++) {
 		int status = run_round(k, round, tty);
-		if (status != EXIT_OK || cli_stop_signal() || (s->count && round >= s->count))
+		if (status != EXIT_OK || cli_stop_signal() ||
+		    (s->sched.count && round >= s->sched.count))
 			return status;
 		/* the next tick on the grid; ticks missed by a long round are skipped */
 		int64_t tick = (now_ns() - start) / interval + 1;
-		if (s->has_for && tick * interval > s->for_ms * 1000000)
+		if (cli_schedule_over(&s->sched, tick))
 			return EXIT_OK;
 		if (!wait_until(start + tick * interval))
 			return EXIT_OK;
@@ -750,9 +747,9 @@ int cmd_capture_all(int argc, char **argv)
 	if (sink_open(&k, &s) != EXIT_OK)
 		return EXIT_ERROR;
 	bool tty = isatty(STDERR_FILENO);
-	int status = s.every_ms ? run_rounds(&k, &s, tty) : run_round(&k, 0, tty);
+	int status = s.sched.every_ms ? run_rounds(&k, &s, tty) : run_round(&k, 0, tty);
 	/* A one-round stream stopped by a signal is incomplete: not kept. */
-	bool complete = status == EXIT_OK && (s.every_ms || !cli_stop_signal());
+	bool complete = status == EXIT_OK && (s.sched.every_ms || !cli_stop_signal());
 	if (cli_stop_signal())
 		cli_warn("capture: stopped by %s", cli_signal_name(cli_stop_signal()));
 	if (sink_close(&k, complete) != EXIT_OK || !complete)

@@ -1559,7 +1559,7 @@ int cli_each_snapshot(const char *arg, const snap_capture_opts *capture,
 	return rc;
 }
 
-int cli_duration_arg(int64_t *ms, const char *arg, const char *opt)
+static int duration_arg(int64_t *ms, const char *arg, const char *opt)
 {
 	snap_error err;
 	if (snap_parse_duration(arg, ms, &err) < 0)
@@ -1567,7 +1567,7 @@ int cli_duration_arg(int64_t *ms, const char *arg, const char *opt)
 	return EXIT_OK;
 }
 
-int cli_count_arg(size_t *count, const char *arg)
+static int count_arg(size_t *count, const char *arg)
 {
 	char *end;
 	long n = strtol(arg, &end, 10);
@@ -1575,6 +1575,30 @@ int cli_count_arg(size_t *count, const char *arg)
 		return cli_error("capture: --count wants a number >= 1, not '%s'", arg);
 	*count = (size_t)n;
 	return EXIT_OK;
+}
+
+int cli_schedule_option(cli_schedule *s, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_EVERY: return duration_arg(&s->every_ms, arg, "--every");
+	case OPT_FOR:
+		s->has_for = true;
+		return duration_arg(&s->for_ms, arg, "--for");
+	case OPT_COUNT: return count_arg(&s->count, arg);
+	}
+	return 1;
+}
+
+int cli_schedule_check(const cli_schedule *s)
+{
+	if (s->count && s->has_for)
+		return cli_error("capture: give --count or --for, not both");
+	return EXIT_OK;
+}
+
+bool cli_schedule_over(const cli_schedule *s, int64_t tick)
+{
+	return s->has_for && tick * s->every_ms > s->for_ms;
 }
 
 int cli_capture_option(snap_capture_opts *opts, cli_redaction *redaction, int c,

@@ -200,10 +200,21 @@ int cli_no_such_name(const char *command, const char *name);
  * c is none of them. */
 int cli_capture_option(snap_capture_opts *opts, cli_redaction *redaction, int c,
 		       const char *arg);
-/* capture's schedule options: --every/--for DURATION and --count N
- * (>= 1), with capture's messages. EXIT_OK or EXIT_ERROR (said). */
-int cli_duration_arg(int64_t *ms, const char *arg, const char *opt);
-int cli_count_arg(size_t *count, const char *arg);
+/* capture's schedule, as capture PID --every and capture --all --every
+ * read it: --every/--for DURATION, --count N (>= 1). */
+typedef struct cli_schedule {
+	int64_t every_ms, for_ms;
+	size_t count; /* 0: until stopped */
+	bool has_for;
+} cli_schedule;
+
+/* 1 when c is not a schedule option; else EXIT_OK or EXIT_ERROR (said,
+ * with capture's messages). */
+int cli_schedule_option(cli_schedule *s, int c, const char *arg);
+/* After the options: --count and --for exclude each other. */
+int cli_schedule_check(const cli_schedule *s);
+/* True when tick intervals from the start pass the --for duration. */
+bool cli_schedule_over(const cli_schedule *s, int64_t tick);
 /* The first byte that is not white space, left unread; EOF when none. */
 int cli_peek_content(FILE *f);
 bool cli_input_label(char *buf, size_t size, const char *arg);

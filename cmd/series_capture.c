@@ -31,10 +31,9 @@
 struct series_settings {
 	const char *output;
 	const char *name; /* --name COMM */
-	int64_t every_ms, for_ms;
+	cli_schedule sched;
 	int64_t on_change_kb; /* > 0: a full snapshot only when Rss, Pss or Swap moved this much */
-	size_t count;     /* ticks; 0: until stopped */
-	bool has_for, force;
+	bool force;
 	snap_capture_opts opts;
 	cli_redaction redaction;
 };
@@ -96,13 +95,14 @@ bool series_capture_wanted(int argc, char **argv)
 static int parse_option(struct series_settings *s, int c, const char *arg)
 {
 	int rc = cli_capture_option(&s->opts, &s->redaction, c, arg);
+	if (rc == 1)
+		rc = cli_schedule_option(&s->sched, c, arg);
 	if (rc != 1)
 		return rc;
 	switch (c) {
 	case 'o': s->output = arg; return EXIT_OK;
 	case 'n': s->name = arg; return EXIT_OK;
 	case 'f': s->force = true; return EXIT_OK;
-	case OPT_EVERY: return cli_duration_arg(&s->every_ms, arg, "--every");
 	case OPT_ON_CHANGE: {
 		int64_t bytes;
 		snap_error err;
@@ -114,10 +114,6 @@ static int parse_option(struct series_settings *s, int c, const char *arg)
 		s->on_change_kb = bytes / 1024;
 		return EXIT_OK;
 	}
-	case OPT_FOR:
-		s->has_for = true;
-		return cli_duration_arg(&s->for_ms, arg, "--for");
-	case OPT_COUNT: return cli_count_arg(&s->count, arg);
 	}
 	return EXIT_ERROR;
 }
@@ -133,11 +129,11 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 		if (c == '?' || parse_option(s, c, optarg) != EXIT_OK)
 			return EXIT_ERROR;
 	}
-	if (!s->every_ms)
+	if (!s->sched.every_ms)
 		return cli_error("capture: --count, --for and --on-change go with --every "
 				 "DURATION");
-	if (s->count && s->has_for)
-		return cli_error("capture: give --count or --for, not both");
+	if (cli_schedule_check(&s->sched) != EXIT_OK)
+		return EXIT_ERROR;
 	if (!s->output)
 		return cli_error("capture: --every needs -o FILE (the series file)");
 	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
@@ -599,12 +595,12 @@ static size_t counted(const struct run *r)
 static enum stop_reason run_series(struct run *r)
 {
 	const struct series_settings *s = r->s;
-	int64_t interval = s->every_ms * 1000000, tick = 0;
+	int64_t interval = s->sched.every_ms * 1000000, tick = 0;
 	r->start = now_ns();
 	for (;;) {
-		bool last = s->count && counted(r) + 1 >= s->count;
+		bool last = s->sched.count && counted(r) + 1 >= s->sched.count;
 		enum stop_reason why = cli_stop_signal() ? STOP_SIGNAL : one_tick(r, last);
-		if (why != STOP_DONE || (s->count && counted(r) >= s->count))
+		if (why != STOP_DONE || (s->sched.count && counted(r) >= s->sched.count))
 			return why;
 		/* A late tick is taken at once; ticks missed entirely are
 		 * skipped, so the series stays on its grid. */
@@ -614,7 +610,7 @@ static enum stop_reason run_series(struct run *r)
 			r->skipped += (size_t)behind;
 			tick += behind;
 		}
-		if (s->has_for && tick * interval > s->for_ms * 1000000)
+		if (cli_schedule_over(&s->sched, tick))
 			return STOP_DONE;
 		if ((why = wait_until(r->start + tick * interval, r->pidfd)) != STOP_DONE)
 			return why;
