@@ -79,8 +79,6 @@ static int parse_args(struct capture_settings *s, int argc, char **argv)
 		default: return EXIT_ERROR;
 		}
 	}
-	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
-		return cli_error("capture: --redact-key and --redact-keep go with --redact");
 	if (s->build_ids && !s->from_smaps)
 		return cli_error("capture: --build-ids goes with --from-smaps (a live capture "
 				 "reads them anyway)");

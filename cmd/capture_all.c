@@ -112,8 +112,6 @@ static int parse_args(struct all_settings *s, int argc, char **argv)
 		return cli_error("capture: --count and --for go with --every DURATION");
 	if (cli_schedule_check(&s->sched) != EXIT_OK)
 		return EXIT_ERROR;
-	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
-		return cli_error("capture: --redact-key and --redact-keep go with --redact");
 	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 

@@ -714,6 +714,8 @@ int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts)
 {
 	snap_error err = { 0 };
 	bool created = false;
+	if ((c->key_file || c->nkeep) && !opts->redact)
+		return cli_error("capture: --redact-key and --redact-keep go with --redact");
 	if (!opts->redact)
 		return EXIT_OK;
 	int rc = c->key_file ? snap_redact_key_file(&c->r, c->key_file, &created, &err)

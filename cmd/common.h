@@ -142,7 +142,8 @@ typedef struct cli_redaction {
 
 /* Adds a --redact-keep directory (absolute). EXIT_OK or EXIT_ERROR. */
 int cli_redaction_keep(cli_redaction *c, const char *dir);
-/* When opts->redact: makes the key and points opts->redaction at it. */
+/* After the options: --redact-key and --redact-keep need --redact; with
+ * it, makes the key and points opts->redaction at it. */
 int cli_redaction_ready(cli_redaction *c, snap_capture_opts *opts);
 
 /* Snapshots loaded from the command line, in argument order. */

@@ -136,8 +136,6 @@ static int parse_args(struct series_settings *s, int argc, char **argv)
 		return EXIT_ERROR;
 	if (!s->output)
 		return cli_error("capture: --every needs -o FILE (the series file)");
-	if ((s->redaction.key_file || s->redaction.nkeep) && !s->opts.redact)
-		return cli_error("capture: --redact-key and --redact-keep go with --redact");
 	return cli_redaction_ready(&s->redaction, &s->opts);
 }
 
