@@ -1341,26 +1341,12 @@ static int replace_with_unnamed(int fd, const char *path)
 	return rc;
 }
 
-/* The named temporary file to path, never over an existing file. */
-static int rename_noreplace(const char *tmp, const char *path)
-{
-	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
-		return 0;
-	if (errno != EINVAL && errno != ENOSYS)
-		return -1;
-	/* File systems without RENAME_NOREPLACE: link() never replaces. */
-	if (link(tmp, path) != 0)
-		return -1;
-	unlink(tmp);
-	return 0;
-}
-
 static int put_in_place(cli_output *out, bool force)
 {
 	int fd = fileno(out->f);
 	if (out->tmp)
 		return force ? rename(out->tmp, out->path)
-			     : rename_noreplace(out->tmp, out->path);
+			     : fmt_rename_noreplace(out->tmp, out->path);
 	return force ? replace_with_unnamed(fd, out->path) : link_unnamed(fd, out->path);
 }
 

@@ -29,6 +29,11 @@ void fmt_json_abort(fmt_json_writer *w);
 /* A whole in-memory snapshot as one document. */
 int fmt_json_write(FILE *f, const snap_snapshot *snap);
 
+/* Renames the temporary file tmp to path, never over an existing file
+ * (link() where the file system has no RENAME_NOREPLACE); -1 and errno
+ * (EEXIST when path exists) on failure. */
+int fmt_rename_noreplace(const char *tmp, const char *path);
+
 /* Limits of a snapshot document (formats/README.md, "Limits"): the writer
  * never writes more, and the loader refuses more as soon as it has read
  * it. A region object is bounded by what a mapping can print (a path of

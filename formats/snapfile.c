@@ -69,11 +69,8 @@ static char *temp_name_beside(const char *path)
 	return tmp;
 }
 
-/* Renames tmp to path; without overwrite never over an existing file. */
-static int put_in_place(const char *tmp, const char *path, bool overwrite)
+int fmt_rename_noreplace(const char *tmp, const char *path)
 {
-	if (overwrite)
-		return rename(tmp, path);
 	if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
 		return 0;
 	if (errno != EINVAL && errno != ENOSYS)
@@ -83,6 +80,12 @@ static int put_in_place(const char *tmp, const char *path, bool overwrite)
 		return -1;
 	unlink(tmp);
 	return 0;
+}
+
+/* Renames tmp to path; without overwrite never over an existing file. */
+static int put_in_place(const char *tmp, const char *path, bool overwrite)
+{
+	return overwrite ? rename(tmp, path) : fmt_rename_noreplace(tmp, path);
 }
 
 static int write_temp(int fd, const snap_snapshot *snap, const char *path,
