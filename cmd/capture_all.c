@@ -179,7 +179,6 @@ struct doc_stream {
 };
 
 static FILE *direct_stream(const struct round *r);
-static const struct all_settings *sink_settings(const struct round *r);
 
 static ssize_t doc_write(void *cookie, const char *buf, size_t size)
 {
@@ -391,47 +390,49 @@ static void progress(const struct tally *t, size_t round, size_t done)
 	fflush(stderr);
 }
 
-/* Field `wanted` (1-based, 3 or more) of /proc/PID/stat; 0 when the
- * process is gone. Fields after the comm are counted from its ')'. */
-static unsigned long long stat_field(pid_t pid, int wanted)
+/* What /proc/PID/stat says of a process before its turn: whether it is
+ * a kernel thread (PF_KTHREAD in field 9: no memory map, so one read
+ * spares a whole capture) and its resident pages (field 24). A process
+ * gone reads as neither: its capture then says what happened. Fields
+ * after the comm are counted from its ')'. */
+static void read_stat(pid_t pid, bool *kernel_thread, unsigned long long *resident)
 {
 	char path[64], buf[1024];
+	*kernel_thread = false;
+	*resident = 0;
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 	if (fd >= 0)
 		close(fd);
 	if (n <= 0)
-		return 0;
+		return;
 	buf[n] = '\0';
 	const char *s = strrchr(buf, ')');
-	for (int field = 2; s && *s; s++)
-		if (*s == ' ' && ++field == wanted)
-			return strtoull(s + 1, NULL, 10);
-	return 0;
+	for (int field = 2; s && *s && field < 24; s++) {
+		if (*s != ' ')
+			continue;
+		if (++field == 9)
+			*kernel_thread = strtoull(s + 1, NULL, 10) & 0x00200000;
+		else if (field == 24)
+			*resident = strtoull(s + 1, NULL, 10);
+	}
 }
 
-/* PF_KTHREAD in stat's flags (field 9): a kernel thread has no memory
- * map; knowing it from one read spares a whole capture. A process gone
- * reads as not one: the capture then says what happened. */
-static bool kernel_thread(pid_t pid)
-{
-	return stat_field(pid, 9) & 0x00200000;
-}
-
-/* The index of the process with the most resident pages (stat's field
- * 24). The kernel's cost of smaps grows with the pages it walks and the
- * mappings it prints, and one big process can cost more than all the
- * others together: captured first, on a worker of its own, it does not
- * start last, after the small ones, and hold up the end of the round. */
-static size_t largest_resident(const pid_t *pids, size_t n)
+/* Marks the kernel threads and returns the index of the process with the
+ * most resident pages. The kernel's cost of smaps grows with the pages
+ * it walks and the mappings it prints, and one big process can cost more
+ * than all the others together: captured first, on a worker of its own,
+ * it does not start last, after the small ones, and hold up the end of
+ * the round. */
+static size_t read_stats(const pid_t *pids, size_t n, bool *kernel_threads)
 {
 	size_t largest = 0;
-	unsigned long long most = 0;
+	unsigned long long most = 0, resident;
 	for (size_t i = 0; i < n; i++) {
-		unsigned long long rss = stat_field(pids[i], 24);
-		if (rss > most) {
-			most = rss;
+		read_stat(pids[i], &kernel_threads[i], &resident);
+		if (resident > most) {
+			most = resident;
 			largest = i;
 		}
 	}
@@ -447,14 +448,15 @@ struct outcome {
 	snap_error err;
 };
 
-static void capture_one(struct round *r, size_t index, pid_t pid, struct outcome *o)
+static void capture_one(const struct all_settings *s, struct round *r, size_t index,
+			pid_t pid, bool kernel_thread, struct outcome *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->pid = pid;
-	if ((o->kernel_thread = kernel_thread(pid)))
+	if ((o->kernel_thread = kernel_thread))
 		return;
 	struct doc_stream ds = { &o->doc, r, index };
-	o->rc = capture_doc(sink_settings(r), pid, &ds, &o->err);
+	o->rc = capture_doc(s, pid, &ds, &o->err);
 }
 
 /* A document written straight into the stream that is not to be kept
@@ -529,6 +531,7 @@ static void report_round(const struct tally *t, size_t round)
 struct round {
 	struct sink *sink;
 	const pid_t *pids;
+	const bool *kernel_threads; /* by index, as stat said at the start */
 	size_t npids, next_claim, next_put, round;
 	pid_t self;
 	bool tty;
@@ -542,11 +545,6 @@ struct round {
 	pthread_mutex_t lock;
 	pthread_cond_t room;
 };
-
-static const struct all_settings *sink_settings(const struct round *r)
-{
-	return r->sink->s;
-}
 
 /* The stream documents may be written into straight: a file of one
  * round (stdout cannot be cut back; a directory has a file each). */
@@ -633,7 +631,7 @@ static void *round_worker(void *arg)
 		if (r->pids[i] == r->self)
 			o = (struct outcome){ .pid = r->self, .self = true };
 		else
-			capture_one(r, i, r->pids[i], &o);
+			capture_one(r->sink->s, r, i, r->pids[i], r->kernel_threads[i], &o);
 		put_in_turn(r, i, &o);
 	}
 	return NULL;
@@ -674,9 +672,15 @@ static int run_round(struct sink *k, size_t round, bool tty)
 	strftime(k->stamp, sizeof(k->stamp), "%Y%m%dT%H%M%SZ", &tm);
 	if (list_pids(&pids, &r.tally.listed) != EXIT_OK)
 		return EXIT_ERROR;
+	bool *kernel_threads = calloc(r.tally.listed ? r.tally.listed : 1, sizeof(bool));
+	if (!kernel_threads) {
+		free(pids);
+		return cli_error("capture: out of memory");
+	}
 	r.pids = pids;
+	r.kernel_threads = kernel_threads;
 	r.npids = r.tally.listed;
-	r.first = largest_resident(pids, r.npids);
+	r.first = read_stats(pids, r.npids, kernel_threads);
 	pthread_mutex_init(&r.lock, NULL);
 	pthread_cond_init(&r.room, NULL);
 	run_workers(&r);
@@ -688,6 +692,7 @@ static int run_round(struct sink *k, size_t round, bool tty)
 	if (tty)
 		fputc('\n', stderr);
 	free(pids);
+	free(kernel_threads);
 	report_round(&r.tally, round);
 	return r.status;
 }
