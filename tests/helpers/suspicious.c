@@ -129,9 +129,18 @@ static void load_namespace(void)
 	printf("ok\n");
 }
 
+/* An anonymous mapping with a free page on either side, so the kernel
+ * never merges it with a neighbour of the same protection (the regions
+ * mapped before and after it land wherever the allocator puts them). */
 static char *map_anon(long kb, int prot)
 {
-	char *p = mmap(NULL, (size_t)kb * KB, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t page = (size_t)page_size(), len = (size_t)kb * KB;
+	char *hole = mmap(NULL, len + 2 * page, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (hole == MAP_FAILED || munmap(hole, len + 2 * page) != 0)
+		return NULL;
+	char *p = mmap(hole + page, len, prot,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	return p == MAP_FAILED ? NULL : p;
 }
 
@@ -195,12 +204,13 @@ static void sparse_heap(long kb)
 	printf("ok %lx\n", (unsigned long)p);
 }
 
-/* Separate regions: each lands in a hole of a reservation, so no two
- * are adjacent (the kernel would merge them) and none sits on a
- * PROT_NONE page (that would look like a thread stack). */
+/* Separate regions: each lands in the middle of its slot of a
+ * reservation, so none is adjacent to another or to a mapping outside
+ * (the kernel would merge them) and none sits on a PROT_NONE page (that
+ * would look like a thread stack). */
 static void small_maps(long n)
 {
-	size_t slot = 32 * KB, len = 16 * KB;
+	size_t slot = 32 * KB, len = 16 * KB, gap = (slot - len) / 2;
 	char *base = mmap(NULL, (size_t)n * slot, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED || munmap(base, (size_t)n * slot) != 0) {
@@ -208,7 +218,7 @@ static void small_maps(long n)
 		return;
 	}
 	for (long i = 0; i < n; i++) {
-		char *p = mmap(base + (size_t)i * slot, len, PROT_READ | PROT_WRITE,
+		char *p = mmap(base + (size_t)i * slot + gap, len, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (p == MAP_FAILED) {
 			printf("error mmap %ld\n", i);
@@ -216,7 +226,7 @@ static void small_maps(long n)
 		}
 		touch(p, len, (size_t)page_size());
 	}
-	printf("ok %lx\n", (unsigned long)base);
+	printf("ok %lx\n", (unsigned long)(base + gap)); /* the first region */
 }
 
 static void big_anon(long kb)
